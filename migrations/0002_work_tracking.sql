@@ -1,0 +1,1 @@
+-- work_tracking: placeholder, owned by its issue; replaced by the real migration.

@@ -1,0 +1,1 @@
+-- approvals_hooks: placeholder, owned by its issue; replaced by the real migration.

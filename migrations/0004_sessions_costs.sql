@@ -1,0 +1,1 @@
+-- sessions_costs: placeholder, owned by its issue; replaced by the real migration.

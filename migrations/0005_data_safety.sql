@@ -1,0 +1,1 @@
+-- data_safety: placeholder, owned by its issue; replaced by the real migration.

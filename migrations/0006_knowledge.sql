@@ -1,0 +1,1 @@
+-- knowledge: placeholder, owned by its issue; replaced by the real migration.

@@ -1,0 +1,152 @@
+"""The one place that prints. JSON envelope for scripts, rich rendering for people.
+
+Contract (docs/cli.md): with --json or NERV_JSON=1, stdout carries exactly one document
+{"schema_version": 1, "data": ...}; errors go to stderr as {"schema_version": 1, "error": {...}}.
+rich is imported only when something is rendered for a person.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from contextlib import contextmanager
+from typing import Any, Callable, Iterable, Sequence
+
+SCHEMA_VERSION = 1
+
+
+class _Mode:
+    json = False
+    debug = False
+
+
+mode = _Mode()
+
+
+def configure(*, json_flag: bool, debug_flag: bool) -> None:
+    mode.json = json_flag or os.environ.get("NERV_JSON", "").lower() in ("1", "true", "yes")
+    mode.debug = debug_flag or os.environ.get("NERV_DEBUG", "").lower() in ("1", "true", "yes")
+
+
+def _dumps(document: Any) -> str:
+    return json.dumps(document, ensure_ascii=False, default=str)
+
+
+_console = None
+_err_console = None
+
+
+def console():
+    global _console
+    if _console is None:
+        from rich.console import Console
+
+        _console = Console(highlight=False, soft_wrap=False)
+    return _console
+
+
+def err_console():
+    global _err_console
+    if _err_console is None:
+        from rich.console import Console
+
+        _err_console = Console(stderr=True, highlight=False)
+    return _err_console
+
+
+def emit(data: Any, human: Callable[[Any], None] | None = None) -> None:
+    """Print a command's result: the JSON envelope, or `human(data)` (default: a key/value view)."""
+    if mode.json:
+        sys.stdout.write(_dumps({"schema_version": SCHEMA_VERSION, "data": data}) + "\n")
+        return
+    if human is not None:
+        human(data)
+    elif isinstance(data, dict):
+        kv(data)
+    elif isinstance(data, list) and data and isinstance(data[0], dict):
+        table(data)
+    elif data is not None:
+        message(str(data))
+
+
+def emit_error(code: str, message_text: str, hint: str | None = None, details: Any = None) -> None:
+    if mode.json:
+        error = {"code": code, "message": message_text, "hint": hint}
+        if details is not None:
+            error["details"] = details
+        sys.stderr.write(_dumps({"schema_version": SCHEMA_VERSION, "error": error}) + "\n")
+        return
+    # Plain text: a user error must not pay for rich, and must read well when piped into a log.
+    sys.stderr.write(f"error: {message_text}\n")
+    if hint:
+        sys.stderr.write(f"hint: {hint}\n")
+
+
+def warn(text: str) -> None:
+    """A side note for people (never in JSON mode's stdout)."""
+    sys.stderr.write(f"warning: {text}\n")
+
+
+# ---- renderers for people -------------------------------------------------------------------------
+
+def message(text: str, style: str | None = None) -> None:
+    console().print(text, style=style, markup=False)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:,.4f}".rstrip("0").rstrip(".") if value else "0"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_cell(v) for v in value)
+    if isinstance(value, dict):
+        return _dumps(value)
+    return str(value)
+
+
+def table(rows: Sequence[dict], columns: Sequence[str] | None = None, *, title: str | None = None,
+          headers: dict[str, str] | None = None, empty: str = "nothing to show") -> None:
+    """A rich table of `rows` (dicts); `columns` picks and orders the keys."""
+    if not rows:
+        message(empty, style="dim")
+        return
+    from rich.table import Table
+
+    columns = list(columns or rows[0].keys())
+    headers = headers or {}
+    view = Table(title=title, show_lines=False, header_style="bold", title_justify="left")
+    for col in columns:
+        view.add_column(headers.get(col, col), overflow="fold")
+    for row in rows:
+        view.add_row(*(_cell(row.get(col)) for col in columns))
+    console().print(view)
+
+
+def kv(data: dict, *, title: str | None = None, keys: Iterable[str] | None = None) -> None:
+    """Key/value lines for one object."""
+    from rich.table import Table
+
+    view = Table.grid(padding=(0, 2))
+    view.add_column(style="bold")
+    view.add_column(overflow="fold")
+    for key in keys or data.keys():
+        view.add_row(str(key), _cell(data.get(key)))
+    if title:
+        console().print(title, style="bold underline", markup=False)
+    console().print(view)
+
+
+@contextmanager
+def progress(total: int | None, description: str):
+    """A progress bar on a terminal; silent when piped, in JSON mode or in CI. Yields advance(n)."""
+    if mode.json or not sys.stderr.isatty() or os.environ.get("CI"):
+        yield lambda n=1: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=err_console(), transient=True) as bar:
+        task = bar.add_task(description, total=total)
+        yield lambda n=1: bar.advance(task, n)

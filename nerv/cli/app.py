@@ -1,0 +1,113 @@
+"""The command tree: reads like a table of contents. Also the single place errors become exit codes."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import typer
+
+from nerv import __version__
+from nerv.cli import _ctx, _output
+from nerv.errors import NervError
+
+# Every command module exposes `register(app)`; order here is the order in `nerv --help`.
+COMMAND_MODULES = [
+    "nerv.cli.status",
+    "nerv.cli.project",
+    "nerv.cli.repo",
+    "nerv.cli.settings",
+    "nerv.cli.db",
+]
+
+GLOBAL_FLAGS = {"--json", "--debug"}
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        _output.emit({"version": __version__}, lambda d: _output.message(f"nerv {d['version']}"))
+        raise typer.Exit()
+
+
+def build_app() -> typer.Typer:
+    app = typer.Typer(
+        name="nerv",
+        help="nerv: the state ledger for agentic software work (projects, tasks, sessions, approvals, audit).",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+
+    @app.callback()
+    def root(
+        version: bool = typer.Option(False, "--version", "-V", callback=_version_callback, is_eager=True,
+                                     help="Print the version and exit."),
+        json_: bool = typer.Option(False, "--json", help="Print one JSON document (also NERV_JSON=1). "
+                                                         "Accepted anywhere on the command line."),
+        debug: bool = typer.Option(False, "--debug", help="Show tracebacks of unexpected errors (also NERV_DEBUG=1)."),
+    ) -> None:
+        """nerv keeps the orchestration state of Claude Code work in one SQLite file."""
+
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(module_name).register(app)
+    return app
+
+
+def split_global_flags(argv: list[str]) -> tuple[list[str], bool, bool]:
+    """Take --json/--debug from anywhere before `--`, so every command accepts them in any position."""
+    rest, json_flag, debug_flag = [], False, False
+    for index, arg in enumerate(argv):
+        if arg == "--":
+            rest.extend(argv[index:])
+            break
+        if arg == "--json":
+            json_flag = True
+        elif arg == "--debug":
+            debug_flag = True
+        else:
+            rest.append(arg)
+    return rest, json_flag, debug_flag
+
+
+def _click_exceptions():
+    # typer >= 0.26 vendors click as typer._click; Abort and Exit are re-exported by typer itself.
+    from typer._click import exceptions
+
+    return exceptions
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    args, json_flag, debug_flag = split_global_flags(args)
+    _output.configure(json_flag=json_flag, debug_flag=debug_flag)
+    exc = _click_exceptions()
+    command = typer.main.get_command(build_app())
+    try:
+        result = command.main(args=args, prog_name="nerv", standalone_mode=False)
+        return result if isinstance(result, int) else 0
+    except NervError as err:
+        _output.emit_error(err.code, err.message, err.hint, err.details)
+        return err.exit_code
+    except exc.UsageError as err:
+        where = err.ctx.command_path if err.ctx else "nerv"
+        _output.emit_error("usage", err.format_message(), f"run `{where} --help`")
+        return 2
+    except typer.Abort:
+        _output.emit_error("usage", "aborted")
+        return 1
+    except typer.Exit as err:
+        return err.exit_code
+    except exc.ClickException as err:
+        _output.emit_error("usage", err.format_message())
+        return err.exit_code
+    except KeyboardInterrupt:
+        _output.emit_error("usage", "interrupted")
+        return 130
+    except Exception as err:  # a bug: report it without a traceback unless asked
+        if _output.mode.debug:
+            raise
+        _output.emit_error("internal", f"unexpected error: {type(err).__name__}: {err}",
+                           "this is a bug in nerv; rerun with --debug for a traceback")
+        return 1
+    finally:
+        _ctx.close()

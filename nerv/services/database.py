@@ -1,0 +1,61 @@
+"""Database status, migration, health and checkpoints (`nerv db ...`, `nerv status`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nerv.store import admin, migrate, paths
+from nerv.store.db import Store, open_readonly, open_store
+
+
+def _describe(m: migrate.Migration) -> dict:
+    return {"version": m.version, "name": m.name, "checksum": m.checksum}
+
+
+def status() -> dict:
+    """Read-only view of the migration state; never creates or changes the database file."""
+    path = paths.db_path()
+    plan = migrate.load_plan()
+    if not path.exists():
+        return {"path": str(path), "exists": False, "current_version": 0, "latest_version": len(plan),
+                "applied": [], "pending": [_describe(m) for m in plan]}
+    conn = open_readonly(path)
+    try:
+        applied = migrate.applied_migrations(conn)
+        pending = migrate.check_plan(plan, applied)
+    finally:
+        conn.close()
+    return {"path": str(path), "exists": True, "current_version": applied[-1]["version"] if applied else 0,
+            "latest_version": len(plan), "applied": applied, "pending": [_describe(m) for m in pending]}
+
+
+def run_migrations() -> dict:
+    """Open (and so migrate) the database; report what ran and where the pre-migration backup went."""
+    store = open_store()
+    try:
+        return {"path": str(store.path), "applied": [_describe(m) for m in store.migrated],
+                "backup": str(store.pre_migration_backup) if store.pre_migration_backup else None,
+                "schema_version": admin.schema_version(store.conn)}
+    finally:
+        store.close()
+
+
+def health(store: Store) -> dict:
+    return {"path": str(store.path), **admin.health(store.conn)}
+
+
+def checkpoint(store: Store, mode: str) -> dict:
+    return admin.checkpoint(store.conn, mode)
+
+
+def overview(store: Store) -> dict:
+    """The `nerv status` dashboard: where the data is, its version, and how much of it there is."""
+    counts = admin.table_counts(store.conn)
+    counts.pop(migrate.HISTORY_TABLE, None)
+    size = sum(p.stat().st_size for p in _db_files(store.path) if p.exists())
+    return {"path": str(store.path), "home": str(paths.nerv_home()), "schema_version": admin.schema_version(store.conn),
+            "size_bytes": size, "counts": counts}
+
+
+def _db_files(path: Path) -> list[Path]:
+    return [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]

@@ -1,0 +1,118 @@
+"""Typed settings: a project value overrides the global one, which overrides the built-in default."""
+
+from __future__ import annotations
+
+import json
+
+from nerv import settings_keys
+from nerv.errors import invalid, not_found
+from nerv.store import lookups
+from nerv.store.db import Store
+from nerv.store.models import Setting
+
+
+def parse_value(raw: str):
+    """Values are JSON (`true`, `3`, `"text"`, `[1,2]`); a bare word that is not JSON is taken as a string."""
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        if raw.strip() and raw.strip()[0] in '[{"':
+            raise invalid(f"value {raw[:80]!r} is not valid JSON")
+        return raw
+
+
+def _check_key(key: str, value):
+    try:
+        return settings_keys.validate(key, value)
+    except KeyError:
+        raise invalid(f"unknown setting {key!r}",
+                      "see `nerv settings list` for the known keys; use an `x.` prefix for your own") from None
+    except ValueError as err:
+        raise invalid(str(err)) from None
+
+
+def _project_id(store: Store, project_ref: str | None) -> str | None:
+    if not project_ref:
+        return None
+    from nerv.services.projects import find_project
+
+    return find_project(project_ref).id
+
+
+def get_setting(store: Store, key: str, project_ref: str | None = None) -> dict:
+    if key not in settings_keys.KNOWN and not key.startswith("x."):
+        _check_key(key, None)
+    project_id = _project_id(store, project_ref)
+    if project_id is None and project_ref is None:
+        from nerv.services.projects import optional_current_project
+
+        current = optional_current_project(store)
+        project_id = current.id if current else None
+    spec = settings_keys.KNOWN.get(key)
+    for scope, pid in (("project", project_id), ("global", None)):
+        if scope == "project" and pid is None:
+            continue
+        value = lookups.stored_setting(store.conn, key, pid)
+        if value is not lookups._MISSING:
+            return {"key": key, "value": value, "source": scope, "project_id": pid}
+    if spec is None:
+        raise not_found("setting", key)
+    return {"key": key, "value": spec.default, "source": "default", "project_id": None}
+
+
+def effective(store: Store, key: str, project_id: str | None):
+    """The value in force for a project (used by services)."""
+    spec = settings_keys.KNOWN.get(key)
+    return lookups.effective_setting(store.conn, key, project_id, spec.default if spec else None)
+
+
+def set_setting(store: Store, key: str, value, project_ref: str | None = None) -> dict:
+    value = _check_key(key, value)
+    project_id = _project_id(store, project_ref)
+    encoded = json.dumps(value, ensure_ascii=False)
+
+    def body(tx):
+        scope = (Setting.project == project_id) if project_id else Setting.project.is_null()
+        existing = Setting.get_or_none(scope & (Setting.key == key))
+        before = json.loads(existing.value) if existing else None
+        if existing:
+            Setting.update(value=encoded, updated_at=tx.now).where(Setting.id == existing.id).execute()
+        else:
+            Setting.insert(project=project_id, key=key, value=encoded, updated_at=tx.now).execute()
+        tx.audit("settings.set", "setting", key, project_id=project_id,
+                 before={"value": before} if existing else None, after={"value": value})
+        return {"key": key, "value": value, "project_id": project_id}
+
+    return store.write(body)
+
+
+def unset_setting(store: Store, key: str, project_ref: str | None = None) -> dict:
+    project_id = _project_id(store, project_ref)
+
+    def body(tx):
+        scope = (Setting.project == project_id) if project_id else Setting.project.is_null()
+        existing = Setting.get_or_none(scope & (Setting.key == key))
+        if not existing:
+            raise not_found("setting", key + (" for this project" if project_id else " (global)"))
+        Setting.delete().where(Setting.id == existing.id).execute()
+        tx.audit("settings.unset", "setting", key, project_id=project_id, before={"value": json.loads(existing.value)})
+        return {"key": key, "project_id": project_id, "removed": True}
+
+    return store.write(body)
+
+
+def list_settings(store: Store, project_ref: str | None = None) -> list[dict]:
+    """Every known key with its value in force, plus stored `x.*` keys."""
+    project_id = _project_id(store, project_ref)
+    stored = {}
+    for row in Setting.select().where(Setting.project.is_null() | (Setting.project == project_id)):
+        scope = "project" if row.project_id else "global"
+        if row.key not in stored or scope == "project":
+            stored[row.key] = (json.loads(row.value), scope)
+    rows = []
+    for key in sorted(set(settings_keys.KNOWN) | set(stored)):
+        spec = settings_keys.KNOWN.get(key)
+        value, source = stored.get(key, (spec.default if spec else None, "default"))
+        rows.append({"key": key, "value": value, "source": source,
+                     "type": spec.type if spec else "any", "description": spec.description if spec else ""})
+    return rows

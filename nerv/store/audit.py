@@ -1,0 +1,99 @@
+"""The tamper-evident audit log: one row per state change, chained by hashes. Stdlib only.
+
+Each row's hash covers a canonical JSON encoding of its id, content and the previous row's hash, so
+editing, deleting, inserting or reordering a row breaks the chain at that point (`verify_chain`).
+What a hash chain cannot show: the newest rows being cut off the end by someone who can write the file.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import os
+import sqlite3
+
+GENESIS_HASH = "0" * 64
+AUDIT_COLUMNS = ("id", "ts", "actor", "action", "entity", "entity_id", "project_id", "before", "after",
+                 "prev_hash", "hash")
+
+
+def current_actor(agent: str | None = None) -> str:
+    """`NERV_ACTOR`, else the agent acting, else the OS user."""
+    actor = os.environ.get("NERV_ACTOR") or agent
+    if actor:
+        return actor
+    try:
+        return getpass.getuser()
+    except Exception:  # no passwd entry in some containers
+        return "unknown"
+
+
+def encode_json(value) -> str | None:
+    if value is None:
+        return None
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def changed_fields(before: dict | None, after: dict | None) -> tuple[dict | None, dict | None]:
+    """Reduce before/after to the fields that differ (create and delete keep the whole row)."""
+    if before is None or after is None:
+        return before, after
+    keys = [k for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)]
+    return {k: before.get(k) for k in keys}, {k: after.get(k) for k in keys}
+
+
+def row_hash(row: dict) -> str:
+    content = [row["id"], row["ts"], row["actor"], row["action"], row["entity"], row["entity_id"],
+               row["project_id"], row["before"], row["after"], row["prev_hash"]]
+    canonical = json.dumps(content, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def append(conn: sqlite3.Connection, *, ts: str, actor: str, action: str, entity: str, entity_id=None,
+           project_id=None, before=None, after=None) -> int:
+    """Append one chained row. Must run inside the caller's write transaction (which serialises the chain)."""
+    last = conn.execute("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
+    before, after = changed_fields(before, after)
+    row = {
+        "id": (last[0] + 1) if last else 1,
+        "ts": ts,
+        "actor": actor,
+        "action": action,
+        "entity": entity,
+        "entity_id": None if entity_id is None else str(entity_id),
+        "project_id": project_id,
+        "before": encode_json(before),
+        "after": encode_json(after),
+        "prev_hash": last[1] if last else GENESIS_HASH,
+    }
+    row["hash"] = row_hash(row)
+    conn.execute(
+        "INSERT INTO audit_log (id, ts, actor, action, entity, entity_id, project_id, before, after, prev_hash, hash)"
+        " VALUES (:id, :ts, :actor, :action, :entity, :entity_id, :project_id, :before, :after, :prev_hash, :hash)",
+        row,
+    )
+    return row["id"]
+
+
+def verify_chain(conn: sqlite3.Connection) -> dict:
+    """Walk the whole log in id order. Returns {ok, rows, first_broken: {id, problem} | None}."""
+    prev = GENESIS_HASH
+    expected_id = None
+    count = 0
+    cur = conn.execute(f"SELECT {', '.join(AUDIT_COLUMNS)} FROM audit_log ORDER BY id")
+    for values in cur:
+        row = dict(zip(AUDIT_COLUMNS, values))
+        count += 1
+        problem = None
+        if expected_id is not None and row["id"] != expected_id:
+            problem = f"ids jump from {expected_id - 1} to {row['id']} (rows deleted or inserted)"
+        elif row["prev_hash"] != prev:
+            problem = "prev_hash does not match the previous row (a row was deleted, inserted or reordered)"
+        elif row_hash(row) != row["hash"]:
+            problem = "content does not match its hash (the row was edited)"
+        if problem:
+            return {"ok": False, "rows": count, "first_broken": {"id": row["id"], "problem": problem}}
+        prev = row["hash"]
+        expected_id = row["id"] + 1
+    return {"ok": True, "rows": count, "first_broken": None}

@@ -1,0 +1,69 @@
+"""Open the nerv database ready for use: checked, in WAL mode, migrated. Stdlib only."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, TypeVar
+
+from nerv.store import migrate, paths, tx
+from nerv.store.backup import backup_to
+from nerv.store.clock import now_iso
+from nerv.store.sqlite import enable_wal, open_connection
+
+T = TypeVar("T")
+
+
+@dataclass
+class Store:
+    conn: sqlite3.Connection
+    path: Path
+    migrated: list = field(default_factory=list)
+    pre_migration_backup: Path | None = None
+
+    def write(self, body: Callable[[tx.WriteTx], T], *, actor: str | None = None) -> T:
+        """Run `body(tx)` in one audited IMMEDIATE transaction (see nerv.store.tx.write)."""
+        return tx.write(self.conn, body, actor=actor)
+
+    def read(self, body: Callable[[sqlite3.Connection], T]) -> T:
+        return tx.read(self.conn, body)
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def open_store(path: Path | str | None = None, *, auto_migrate: bool = True) -> Store:
+    """Open (creating if needed) and migrate the database at `path` (default: NERV_DB / NERV_HOME).
+
+    Raises NervError: 'database' (unusable file), 'schema_newer' (left untouched), 'migration'.
+    """
+    path = Path(path) if path else paths.db_path()
+    conn = open_connection(path)
+    try:
+        plan = migrate.load_plan()
+        applied = migrate.applied_migrations(conn)
+        # Checked before anything is written, so a newer or tampered database is left untouched.
+        pending = migrate.check_plan(plan, applied)
+        enable_wal(conn, path)
+        store = Store(conn, path)
+        if pending and auto_migrate:
+            if migrate.has_user_data(conn):
+                store.pre_migration_backup = backup_before_migration(conn, applied)
+            store.migrated = migrate.apply_pending(conn, pending)
+        return store
+    except BaseException:
+        conn.close()
+        raise
+
+
+def backup_before_migration(conn: sqlite3.Connection, applied: list[dict]) -> Path:
+    version = applied[-1]["version"] if applied else 0
+    stamp = now_iso().replace(":", "").replace("-", "").replace(".", "")
+    dest = paths.backups_dir() / f"pre-migrate-v{version:04d}-{stamp}.db"
+    return backup_to(conn, dest)
+
+
+def open_readonly(path: Path | str | None = None) -> sqlite3.Connection:
+    """Open without creating, migrating or writing anything (for status listings)."""
+    return open_connection(Path(path) if path else paths.db_path(), readonly=True)

@@ -1,0 +1,157 @@
+"""The migration runner: a checked plan of `migrations/NNNN_slug.sql`, applied forward only. Stdlib only.
+
+Each migration runs in one IMMEDIATE transaction together with its history row and audit row; files are
+split into statements with sqlite3.complete_statement because executescript() would COMMIT first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from nerv.errors import NervError
+from nerv.store import audit
+from nerv.store.clock import now_iso
+from nerv.store.sqlite import retry_on_lock
+
+HISTORY_TABLE = "schema_migrations"
+FILE_PATTERN = re.compile(r"^(\d{4})_([a-z0-9][a-z0-9_]*)\.sql$")
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    path: Path
+    sql: str
+    checksum: str
+
+
+def migrations_dir() -> Path:
+    """The migrations shipped with this nerv: inside the wheel (`nerv/_migrations`), else the source checkout.
+
+    Never the working directory: a command run from any folder must see the same plan.
+    """
+    package_dir = Path(__file__).resolve().parent.parent
+    shipped = package_dir / "_migrations"
+    if shipped.is_dir():
+        return shipped
+    return package_dir.parent / "migrations"
+
+
+def load_plan(directory: Path | None = None) -> list[Migration]:
+    """Read and validate every migration file; raise NervError('migration') on a bad plan."""
+    directory = directory or migrations_dir()
+    if not directory.is_dir():
+        raise NervError("migration", f"migrations folder {directory} is missing", "reinstall nerv")
+    plan: list[Migration] = []
+    seen: dict[int, str] = {}
+    for path in sorted(directory.iterdir()):
+        if path.suffix != ".sql":
+            continue
+        match = FILE_PATTERN.match(path.name)
+        if not match:
+            raise NervError("migration", f"migration file {path.name} is not named NNNN_slug.sql")
+        version = int(match.group(1))
+        if version in seen:
+            raise NervError("migration", f"duplicate migration number {version:04d}: {seen[version]} and {path.name}")
+        seen[version] = path.name
+        text = path.read_bytes().replace(b"\r\n", b"\n")
+        plan.append(Migration(version, path.stem, path, text.decode("utf-8"), hashlib.sha256(text).hexdigest()))
+    plan.sort(key=lambda m: m.version)
+    for expected, migration in enumerate(plan, start=1):
+        if migration.version != expected:
+            raise NervError("migration", f"migration number {expected:04d} is missing (next is {migration.path.name})")
+    return plan
+
+
+def split_statements(sql: str) -> list[str]:
+    """Split a script into complete statements (triggers with BEGIN…END stay whole)."""
+    statements, buffer = [], ""
+    for line in sql.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            if _strip_comments(buffer):
+                statements.append(buffer.strip())
+            buffer = ""
+    if _strip_comments(buffer):
+        raise NervError("migration", "migration ends with an incomplete statement", buffer.strip()[:200])
+    return statements
+
+
+def _strip_comments(sql: str) -> str:
+    return "\n".join(line for line in sql.splitlines() if not line.strip().startswith("--")).strip().rstrip(";").strip()
+
+
+def applied_migrations(conn: sqlite3.Connection) -> list[dict]:
+    exists = conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (HISTORY_TABLE,)).fetchone()
+    if not exists:
+        return []
+    rows = conn.execute(f"SELECT version, name, checksum, applied_at FROM {HISTORY_TABLE} ORDER BY version")
+    return [dict(zip(("version", "name", "checksum", "applied_at"), r)) for r in rows]
+
+
+def check_plan(plan: list[Migration], applied: list[dict]) -> list[Migration]:
+    """Compare what the database has with what this nerv ships; return the pending migrations."""
+    known = {m.version: m for m in plan}
+    newest_known = plan[-1].version if plan else 0
+    for row in applied:
+        if row["version"] > newest_known:
+            raise NervError("schema_newer",
+                            f"the database is at schema version {max(r['version'] for r in applied)}, "
+                            f"newer than this nerv knows ({newest_known})",
+                            "upgrade nerv; the database was left untouched")
+        migration = known[row["version"]]
+        if migration.checksum != row["checksum"]:
+            raise NervError("migration",
+                            f"applied migration {migration.path.name} has changed since it ran (checksum differs)",
+                            "migrations are forward-only: restore the original file and add a new migration")
+    done = {r["version"] for r in applied}
+    return [m for m in plan if m.version not in done]
+
+
+def has_user_data(conn: sqlite3.Connection) -> bool:
+    return conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' LIMIT 1").fetchone() is not None
+
+
+def apply_pending(conn: sqlite3.Connection, plan: list[Migration]) -> list[Migration]:
+    """Apply what is pending, each in its own transaction; safe when many processes start at once."""
+    ran: list[Migration] = []
+    for migration in plan:
+        if retry_on_lock(lambda: _apply_one(conn, migration)):
+            ran.append(migration)
+    return ran
+
+
+def _apply_one(conn: sqlite3.Connection, migration: Migration) -> bool:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        # Re-read under the write lock: another process may have applied it since we looked.
+        conn.execute(f"CREATE TABLE IF NOT EXISTS {HISTORY_TABLE} (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+                     " checksum TEXT NOT NULL, applied_at TEXT NOT NULL)")
+        if conn.execute(f"SELECT 1 FROM {HISTORY_TABLE} WHERE version=?", (migration.version,)).fetchone():
+            conn.execute("ROLLBACK")
+            return False
+        for index, statement in enumerate(split_statements(migration.sql), start=1):
+            try:
+                conn.execute(statement)
+            except sqlite3.Error as exc:
+                if isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc)):
+                    raise
+                raise NervError("migration", f"migration {migration.path.name} failed at statement {index}: {exc}",
+                                "the database was left at the previous version") from exc
+        ts = now_iso()
+        conn.execute(f"INSERT INTO {HISTORY_TABLE} (version, name, checksum, applied_at) VALUES (?, ?, ?, ?)",
+                     (migration.version, migration.name, migration.checksum, ts))
+        audit.append(conn, ts=ts, actor=audit.current_actor(), action="migrate", entity="schema",
+                     entity_id=migration.version, after={"name": migration.name, "checksum": migration.checksum})
+        conn.execute("COMMIT")
+        return True
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise

@@ -1,0 +1,42 @@
+"""Peewee bound to the connection nerv opened, so ORM queries run inside nerv's own transactions.
+
+Services build queries with the models in `nerv.store.models`; they never see SQL text. peewee costs
+~30 ms to import, so only commands that need it import this module.
+"""
+
+from __future__ import annotations
+
+import peewee
+
+from nerv.store.db import Store
+
+
+class NervDatabase(peewee.SqliteDatabase):
+    """A peewee database whose connection is the one `open_store` prepared (pragmas, migrations)."""
+
+    def __init__(self):
+        super().__init__(None, thread_safe=False, autoconnect=True)
+        self._nerv_conn = None
+
+    def use(self, store: Store) -> None:
+        if not self.is_closed():
+            self._state.reset()
+        self._nerv_conn = store.conn
+        self.init(str(store.path))
+
+    def _connect(self):
+        if self._nerv_conn is None:
+            raise peewee.InterfaceError("nerv store not opened")
+        return self._nerv_conn
+
+    def _close(self, conn):
+        # The Store owns the connection's lifetime.
+        pass
+
+
+database = NervDatabase()
+
+
+def bind(store: Store) -> Store:
+    database.use(store)
+    return store

@@ -1,0 +1,134 @@
+"""Opening the SQLite database: every dialect detail of the connection lives here. Stdlib only.
+
+The hook path opens the database through this module on every agent tool call, so it stays
+import-light: sqlite3, os and pathlib only.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import sqlite3
+import time
+from pathlib import Path
+
+from nerv.errors import NervError
+
+# How long one statement waits for a lock inside SQLite before it reports SQLITE_BUSY.
+BUSY_TIMEOUT_MS = 5000
+# How long the application keeps retrying a whole write transaction that hit a lock.
+RETRY_DEADLINE_S = 30.0
+
+
+def is_lock_error(exc: BaseException) -> bool:
+    if not isinstance(exc, sqlite3.OperationalError):
+        return False
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+def _explain_open_failure(path: Path, exc: Exception) -> NervError:
+    text = str(exc)
+    if path.is_dir():
+        return NervError("database", f"{path} is a directory, not a database file",
+                         "point NERV_DB at a file, or unset it to use NERV_HOME/state.db")
+    if "not a database" in text or "malformed" in text:
+        return NervError("database", f"{path} is not a nerv/SQLite database ({text})",
+                         "check NERV_DB / NERV_HOME; nerv never overwrites a file it cannot read")
+    if "readonly" in text or "read-only" in text or "unable to open" in text or isinstance(exc, PermissionError):
+        return NervError("database", f"cannot open {path} for writing ({text})",
+                         "check the permissions of the file and of its folder")
+    return NervError("database", f"cannot use {path}: {text}")
+
+
+def open_connection(path: Path | str, *, readonly: bool = False) -> sqlite3.Connection:
+    """Open `path` with nerv's pragmas; raise NervError('database') with an explanation when it cannot be used.
+
+    A writable open creates the file (mode 0600) and its folder (mode 0700) when missing. A read-only
+    open never creates anything.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise _explain_open_failure(path, IsADirectoryError(str(path)))
+    if readonly:
+        if not path.exists():
+            raise NervError("database", f"{path} does not exist yet", "run any nerv command (e.g. `nerv status`) to create it")
+        uri = f"{path.resolve().as_uri()}?mode=ro"
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000,
+                               check_same_thread=False)
+    else:
+        _create_private_file(path)
+        try:
+            conn = sqlite3.connect(str(path), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000,
+                                   check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise _explain_open_failure(path, exc) from exc
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        # Reading the schema cookie fails fast on a file that is not SQLite, before anything is written.
+        conn.execute("PRAGMA schema_version").fetchone()
+    except sqlite3.Error as exc:
+        conn.close()
+        raise _explain_open_failure(path, exc) from exc
+    return conn
+
+
+def enable_wal(conn: sqlite3.Connection, path: Path) -> None:
+    """Switch to WAL (persistent in the file) and set the per-connection durability level.
+
+    synchronous=NORMAL in WAL mode: a process crash never loses a commit; a power loss may lose the
+    last commits but never corrupts the file.
+    """
+    try:
+        retry_on_lock(lambda: _set_wal(conn))
+    except sqlite3.Error as exc:
+        raise _explain_open_failure(path, exc) from exc
+
+
+def _set_wal(conn: sqlite3.Connection) -> None:
+    mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+    if mode.lower() != "wal":
+        conn.execute("PRAGMA journal_mode = WAL").fetchone()
+    conn.execute("PRAGMA synchronous = NORMAL")
+
+
+def _create_private_file(path: Path) -> None:
+    if path.exists():
+        return
+    parent = path.parent
+    if not parent.exists():
+        from nerv.store.paths import ensure_private_dir
+
+        try:
+            ensure_private_dir(parent)
+        except OSError as exc:
+            raise NervError("database", f"cannot create folder {parent}: {exc.strerror}",
+                            "check NERV_HOME / NERV_DB and the permissions of the parent folder") from exc
+    try:
+        # Create the file ourselves so it is 0600 from the first byte; SQLite copies this mode to -wal/-shm.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.close(fd)
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise NervError("database", f"cannot create {path}: {exc.strerror}",
+                        "check the permissions of its folder, or point NERV_DB elsewhere") from exc
+
+
+def retry_on_lock(fn, *, deadline_s: float = RETRY_DEADLINE_S):
+    """Call `fn()` until it does not fail with 'database is locked/busy', with jittered backoff."""
+    start = time.monotonic()
+    attempt = 0
+    while True:
+        try:
+            return fn()
+        except sqlite3.OperationalError as exc:
+            if not is_lock_error(exc):
+                raise
+            attempt += 1
+            if time.monotonic() - start > deadline_s:
+                raise NervError("database", f"the database stayed locked for more than {deadline_s:.0f} s",
+                                "another process holds a long write transaction; retry later") from exc
+            # Full jitter: spreads retries of many agents so they do not collide again in lockstep.
+            time.sleep(random.uniform(0.002, min(0.25, 0.005 * (2 ** min(attempt, 8)))))

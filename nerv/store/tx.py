@@ -1,0 +1,76 @@
+"""Write transactions: BEGIN IMMEDIATE, retried on lock, and never without an audit row. Stdlib only.
+
+Why IMMEDIATE: a deferred transaction that reads and then writes cannot be retried by SQLite's busy
+handler once another writer committed in between (SQLITE_BUSY_SNAPSHOT); taking the write lock first
+makes every transaction serialisable and the busy_timeout effective.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Callable, TypeVar
+
+from nerv.errors import NervError
+from nerv.store import audit as audit_log
+from nerv.store.clock import now_iso
+from nerv.store.sqlite import retry_on_lock
+
+T = TypeVar("T")
+
+
+class WriteTx:
+    """Handle given to the body of a write transaction."""
+
+    def __init__(self, conn: sqlite3.Connection, actor: str):
+        self.conn = conn
+        self.actor = actor
+        self.now = now_iso()
+        self.audit_rows: list[int] = []
+
+    def audit(self, action: str, entity: str, entity_id=None, *, project_id=None, before=None, after=None) -> int:
+        """Record this change in the audit log (same transaction)."""
+        row_id = audit_log.append(self.conn, ts=self.now, actor=self.actor, action=action, entity=entity,
+                                  entity_id=entity_id, project_id=project_id, before=before, after=after)
+        self.audit_rows.append(row_id)
+        return row_id
+
+
+def write(conn: sqlite3.Connection, body: Callable[[WriteTx], T], *, actor: str | None = None) -> T:
+    """Run `body(tx)` in one IMMEDIATE transaction and commit; retry the whole body on lock errors.
+
+    Keep `body` to SQL work: validation and formatting belong before it, so the lock is held briefly.
+    Raises NervError('internal') and rolls back when the body changed rows without an audit row.
+    """
+    who = audit_log.current_actor(actor)
+
+    def attempt() -> T:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            tx = WriteTx(conn, who)
+            changes_before = conn.total_changes
+            result = body(tx)
+            if conn.total_changes != changes_before and not tx.audit_rows:
+                raise NervError("internal", "a state change was attempted without its audit row",
+                                "this is a bug in nerv; nothing was written")
+            conn.execute("COMMIT")
+            return result
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    return retry_on_lock(attempt)
+
+
+def read(conn: sqlite3.Connection, body: Callable[[sqlite3.Connection], T]) -> T:
+    """Run `body` in one read transaction so every query sees the same snapshot."""
+
+    def attempt() -> T:
+        conn.execute("BEGIN")
+        try:
+            return body(conn)
+        finally:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+
+    return retry_on_lock(attempt)

@@ -32,6 +32,11 @@ def one_line(value: str | None, field: str, *, max_len: int = TITLE_MAX, require
     return value
 
 
+def has_control(value: str) -> bool:
+    """True when `value` holds a control character (newline included): not a one-line reference."""
+    return bool(_CONTROL_IN_LINE.search(value))
+
+
 def text(value: str | None, field: str, *, max_len: int = TEXT_MAX) -> str | None:
     """Free text (descriptions, notes): may span lines; no NUL or other control characters."""
     if value is None:

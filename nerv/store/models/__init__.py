@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from nerv.store.models.base import NervModel
 from nerv.store.models.core import *  # noqa: F401,F403
+from nerv.store.models.usage import *  # noqa: F401,F403
+from nerv.store.models.work import *  # noqa: F401,F403
 
 
 def all_models() -> list[type[NervModel]]:

@@ -1,0 +1,53 @@
+"""A NERV_DB that cannot be used gets one clear line, a non-zero exit, and nothing is modified."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+
+import pytest
+
+
+def _snapshot(folder):
+    return {p.name: (p.read_bytes() if p.is_file() else None) for p in folder.iterdir()}
+
+
+def test_nerv_db_pointing_at_a_directory(cli, tmp_path, monkeypatch):
+    folder = tmp_path / "adir"
+    folder.mkdir()
+    monkeypatch.setenv("NERV_DB", str(folder))
+    result = cli("--json", "status")
+    assert result.code == 1 and result.error["code"] == "database" and "directory" in result.error["message"]
+    assert list(folder.iterdir()) == []
+
+
+def test_nerv_db_pointing_at_a_non_sqlite_file(cli, tmp_path, monkeypatch):
+    junk = tmp_path / "notes.txt"
+    junk.write_bytes(b"this is not a database\n" * 200)
+    before = _snapshot(tmp_path)
+    monkeypatch.setenv("NERV_DB", str(junk))
+    result = cli("status")
+    assert result.code == 1 and "not a nerv/SQLite database" in result.stderr and "Traceback" not in result.stderr
+    assert _snapshot(tmp_path) == before
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores file permissions")
+def test_nerv_db_in_a_read_only_folder(cli, tmp_path, monkeypatch):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o500)
+    monkeypatch.setenv("NERV_DB", str(folder / "state.db"))
+    try:
+        result = cli("status")
+    finally:
+        folder.chmod(0o700)
+    assert result.code == 1 and "Traceback" not in result.stderr
+    assert list(folder.iterdir()) == []
+
+
+def test_nerv_db_on_a_read_only_filesystem_path(cli, monkeypatch):
+    # /proc is read-only even for root: creating a database there must fail cleanly.
+    monkeypatch.setenv("NERV_DB", "/proc/nerv-test/state.db")
+    result = cli("--json", "status")
+    assert result.code == 1 and result.error["code"] == "database"
+    assert "Traceback" not in result.stderr

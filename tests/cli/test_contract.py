@@ -1,0 +1,105 @@
+"""The CLI contract every command follows: help, JSON envelope, error shape, exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+import typer
+
+from nerv.cli.app import build_app, split_global_flags
+
+
+def walk(command, path=()):
+    yield path, command
+    for name, sub in sorted(getattr(command, "commands", {}).items()):
+        yield from walk(sub, path + (name,))
+
+
+ALL_COMMANDS = [p for p, _ in walk(typer.main.get_command(build_app())) if p]
+
+
+def test_every_command_and_option_has_help_text():
+    missing = []
+    for path, command in walk(typer.main.get_command(build_app())):
+        if not (command.help or command.short_help):
+            missing.append(" ".join(path) or "nerv")
+        for param in command.params:
+            if param.param_type_name == "option" and not param.help and param.name not in ("help",):
+                missing.append(f"{' '.join(path)} {param.opts[0]}")
+    assert missing == []
+
+
+@pytest.mark.parametrize("path", ALL_COMMANDS, ids=lambda p: " ".join(p))
+def test_help_works_for_every_command(cli, path):
+    result = cli(*path, "--help")
+    assert result.code == 0, result.stderr
+    assert "Usage" in result.stdout
+
+
+def test_json_envelope_on_stdout_and_nothing_on_stderr(cli):
+    result = cli("status", "--json")
+    assert result.code == 0 and result.stderr == ""
+    assert set(json.loads(result.stdout)) == {"schema_version", "data"}
+    assert result.data["schema_version"] >= 1
+
+
+def test_nerv_json_env_switches_json_on(cli, monkeypatch):
+    monkeypatch.setenv("NERV_JSON", "1")
+    assert cli("db", "path").data["path"].endswith("state.db")
+
+
+def test_user_error_json_goes_to_stderr_with_code_message_hint(cli):
+    result = cli("--json", "project", "show", "nope")
+    assert result.code == 1 and result.stdout == ""
+    error = result.error
+    assert error["code"] == "not_found" and "nope" in error["message"] and error["hint"]
+
+
+def test_user_error_plain_is_one_line_without_traceback(cli):
+    result = cli("project", "show", "nope")
+    assert result.code == 1
+    assert result.stderr.startswith("error: ") and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("args", [["frobnicate"], ["db", "nope"], ["status", "--bogus"], ["project", "add"]])
+def test_usage_errors_exit_2(cli, args):
+    result = cli(*args)
+    assert result.code == 2 and "Traceback" not in result.stderr and result.stderr.startswith("error: ")
+    as_json = cli("--json", *args)
+    assert as_json.code == 2 and as_json.error["code"] == "usage"
+
+
+def test_version(cli, proc):
+    from nerv import __version__
+
+    assert proc("--version").stdout.strip() == f"nerv {__version__}"
+    assert cli("--json", "--version").data == {"version": __version__}
+
+
+def test_split_global_flags_stops_at_double_dash():
+    assert split_global_flags(["a", "--json", "b", "--", "--json"]) == (["a", "b", "--", "--json"], True, False)
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_shell_completion_scripts(proc, shell):
+    result = proc("--show-completion", shell, env={"SHELL": f"/bin/{shell}"})
+    assert result.code == 0 and "nerv" in result.stdout and "_NERV_COMPLETE" in result.stdout
+
+
+def test_completion_completes_command_names(proc):
+    result = proc(env={"_NERV_COMPLETE": "complete_bash", "COMP_WORDS": "nerv st", "COMP_CWORD": "1"})
+    assert "status" in result.stdout
+
+
+def test_debug_flag_shows_traceback_for_internal_errors(cli, nerv_home, monkeypatch):
+    def boom(*a, **k):
+        raise RuntimeError("kaboom")
+
+    monkeypatch.setattr("nerv.services.database.overview", boom)
+    plain = cli("status")
+    assert plain.code == 1 and "kaboom" in plain.stderr and "--debug" in plain.stderr
+    assert "Traceback" not in plain.stderr
+    with pytest.raises(RuntimeError):
+        cli("--debug", "status")

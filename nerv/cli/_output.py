@@ -119,8 +119,11 @@ def table(rows: Sequence[dict], columns: Sequence[str] | None = None, *, title: 
     view = Table(title=title, show_lines=False, header_style="bold", title_justify="left")
     for col in columns:
         view.add_column(headers.get(col, col), overflow="fold")
+    from rich.text import Text
+
     for row in rows:
-        view.add_row(*(_cell(row.get(col)) for col in columns))
+        # Text, not str: user data such as a title "[bold]" or "[/x]" must never be read as rich markup.
+        view.add_row(*(Text(_cell(row.get(col))) for col in columns))
     console().print(view)
 
 
@@ -131,8 +134,10 @@ def kv(data: dict, *, title: str | None = None, keys: Iterable[str] | None = Non
     view = Table.grid(padding=(0, 2))
     view.add_column(style="bold")
     view.add_column(overflow="fold")
+    from rich.text import Text
+
     for key in keys or data.keys():
-        view.add_row(str(key), _cell(data.get(key)))
+        view.add_row(Text(str(key)), Text(_cell(data.get(key))))
     if title:
         console().print(title, style="bold underline", markup=False)
     console().print(view)
@@ -150,3 +155,18 @@ def progress(total: int | None, description: str):
                   console=err_console(), transient=True) as bar:
         task = bar.add_task(description, total=total)
         yield lambda n=1: bar.advance(task, n)
+
+
+def columns(headers: Sequence[str], cells: Sequence[Sequence[str]]) -> None:
+    """Side-by-side columns sharing the terminal width equally; long lines end in an ellipsis (kanban board)."""
+    from rich.table import Table
+    from rich.text import Text
+
+    view = Table(expand=True, show_lines=False, header_style="bold", padding=(0, 1))
+    for header in headers:
+        view.add_column(header, ratio=1, no_wrap=True, overflow="ellipsis")
+    depth = max((len(c) for c in cells), default=0)
+    for index in range(depth):
+        # Text, not str: a task title like "[bold]" must be shown, not read as rich markup.
+        view.add_row(*(Text(column[index] if index < len(column) else "") for column in cells))
+    console().print(view)

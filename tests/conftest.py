@@ -14,6 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
+
+# No example database on disk: CI clones are fresh and a .hypothesis/ folder must not appear in the repo.
+hypothesis_settings.register_profile("nerv", database=None)
+hypothesis_settings.load_profile("nerv")
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 NERV_ENV = ("NERV_HOME", "NERV_DB", "NERV_PROJECT", "NERV_JSON", "NERV_DEBUG", "NERV_ACTOR", "CLAUDE_CONFIG_DIR")

@@ -1,0 +1,72 @@
+"""Where the database and the migrations are, as plain strings, and a cheap open for the hook. Stdlib only.
+
+The hook runs on every agent tool call, and pathlib (with urllib and ipaddress behind it) and random
+cost more than the whole rule lookup; this module needs only os and sqlite3. nerv.store.paths and
+nerv.store.migrate build their Path answers from these functions, so there is one definition of each
+location.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+
+# How long one statement waits for a lock inside SQLite before it reports SQLITE_BUSY.
+BUSY_TIMEOUT_MS = 5000
+
+
+def home_dir() -> str:
+    """`NERV_HOME`, else `~/.nerv`."""
+    env = os.environ.get("NERV_HOME")
+    return os.path.expanduser(env) if env else os.path.join(os.path.expanduser("~"), ".nerv")
+
+
+def db_file() -> str:
+    """`NERV_DB`, else `<home>/state.db`."""
+    env = os.environ.get("NERV_DB")
+    return os.path.expanduser(env) if env else os.path.join(home_dir(), "state.db")
+
+
+def migrations_folder() -> str:
+    """The migrations shipped with this nerv: inside the wheel (`nerv/_migrations`), else the source checkout.
+
+    Never the working directory: a command run from any folder must see the same plan.
+    """
+    package_dir = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
+    shipped = os.path.join(package_dir, "_migrations")
+    if os.path.isdir(shipped):
+        return shipped
+    return os.path.join(os.path.dirname(package_dir), "migrations")
+
+
+def latest_shipped_version() -> int:
+    """The highest migration number this nerv ships."""
+    versions = [int(name[:4]) for name in os.listdir(migrations_folder()) if name.endswith(".sql") and name[:4].isdigit()]
+    return max(versions, default=0)
+
+
+def open_current() -> sqlite3.Connection | None:
+    """The existing database with nerv's pragmas, if its schema is exactly this nerv's; else None.
+
+    None sends the caller to the full `nerv.store.db.open_store`, which creates, checks and migrates the
+    file or explains why it cannot (a directory, not SQLite, a newer schema).
+    """
+    path = db_file()
+    if not os.path.isfile(path):
+        return None
+    try:
+        conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+    except sqlite3.Error:
+        return None
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        # journal_mode=WAL is persistent in the file (set by open_store); synchronous is per connection.
+        conn.execute("PRAGMA synchronous = NORMAL")
+        row = conn.execute("SELECT max(version) FROM schema_migrations").fetchone()
+        if row and row[0] == latest_shipped_version():
+            return conn
+    except sqlite3.Error:
+        pass
+    conn.close()
+    return None

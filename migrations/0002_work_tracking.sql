@@ -16,3 +16,5 @@ CREATE INDEX ix_tasks_ready_order ON tasks(project_id, status, priority, created
 CREATE INDEX ix_tasks_lease ON tasks(lease_expires_at) WHERE lease_expires_at IS NOT NULL;
 -- The NOT EXISTS probe: a task's blocking dependencies, covering the dependency's id.
 CREATE INDEX ix_task_deps_task_type ON task_deps(task_id, type, depends_on_id);
+-- ... and the status of each dependency read from the index alone (no table seek per probed edge).
+CREATE INDEX ix_tasks_id_status ON tasks(id, status);

@@ -3,6 +3,8 @@
 -- transcript lines, or copied into another file, is counted once. Lines without a message id have no such
 -- identity; they are keyed by where they were read (file, byte offset). Session totals in
 -- claude_sessions are sums over these rows, recomputed by the importer in the same transaction.
+-- Indexes are few on purpose: each one costs every bulk insert. Budgets read today's or this month's rows
+-- through ix_usage_ts and filter the project there; re-pricing and replaced files are rare and may scan.
 
 CREATE TABLE transcript_files (
     id               INTEGER PRIMARY KEY,
@@ -39,10 +41,7 @@ CREATE TABLE usage (
 CREATE UNIQUE INDEX ux_usage_api_call ON usage(message_id, request_id) WHERE message_id IS NOT NULL;
 CREATE UNIQUE INDEX ux_usage_unkeyed_line ON usage(source_file_id, line_offset) WHERE message_id IS NULL;
 CREATE INDEX ix_usage_session ON usage(session_id);
-CREATE INDEX ix_usage_project_ts ON usage(project_id, ts);
 CREATE INDEX ix_usage_ts ON usage(ts);
-CREATE INDEX ix_usage_source_file ON usage(source_file_id);
-CREATE INDEX ix_usage_model ON usage(model);
 
 -- Prices in US$ per million tokens that override or extend the built-in table (nerv.pricing).
 CREATE TABLE model_prices (

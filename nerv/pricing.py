@@ -90,8 +90,3 @@ def default_cache_prices(input_price: float) -> dict:
     """Anthropic's standard multipliers: 5-minute write 1.25x, 1-hour write 2x, read 0.1x the input price."""
     return {"cache_write_5m": input_price * 1.25, "cache_write_1h": input_price * 2, "cache_read": input_price * 0.1}
 
-
-def load_overrides(conn) -> dict[str, Price]:
-    """Price overrides stored in the database (a raw sqlite3 connection), keyed by lowercased model."""
-    rows = conn.execute("SELECT model, input, output, cache_write_5m, cache_write_1h, cache_read FROM model_prices")
-    return {row[0].lower(): Price(*row[1:]) for row in rows}

@@ -19,6 +19,30 @@ class Key(NamedTuple):
 KNOWN: dict[str, Key] = {
     "core.current_project": Key("string", None, "Project used when no --project, NERV_PROJECT or repo applies "
                                                 "(set by `nerv project use`)."),
+    "tasks.default_lease": Key("string", "30m", "Lease given by `nerv task claim`/`heartbeat` without --lease "
+                                                "(90s, 30m, 2h, 1d; 10s to 7d)."),
+    "agents.stale_after": Key("string", "30m", "An agent holding work and unseen for this long is shown stale "
+                                               "by `nerv agent list`."),
+    "hook.mode": Key("string", "ask", "PreToolUse with no rule for an approval tool: `ask` (Claude Code prompts; "
+                                      "the request is kept as history) or `queue` (wait for `nerv approval "
+                                      "approve|deny`).", ("ask", "queue")),
+    "hook.queue_timeout_s": Key("number", 600, "In queue mode, seconds to wait for a decision before denying."),
+    "hook.approval_tools": Key("list", ["Bash", "Edit", "Write", "NotebookEdit", "WebFetch"],
+                               "Tools whose calls without a matching rule become approval requests."),
+    "hook.on_error": Key("string", "ask", "PreToolUse answer when the hook cannot decide (malformed input, "
+                                          "unusable database, internal error): `ask` or `deny`.", ("ask", "deny")),
+    "budget.enforce": Key("boolean", False, "With hooks installed, deny agent tool calls once a hard budget is "
+                                            "exceeded (`nerv budget set`)."),
+    "retention.metrics": Key("string", "90d", "`nerv prune` without --older-than deletes metrics older than this "
+                                              "(Nh, Nd, Nw; `never` keeps them)."),
+    "retention.usage": Key("string", "365d", "`nerv prune` default age for per-call token usage rows (`never` keeps them)."),
+    "retention.approvals": Key("string", "90d", "`nerv prune` default age for decided approval requests "
+                                                "(pending ones are never pruned; `never` keeps them)."),
+    "retention.sessions": Key("string", "365d", "`nerv prune` default age for ended Claude sessions, with their "
+                                                "usage rows (`never` keeps them)."),
+    "search.embedder": Key("string", "hashing", "Embedder for semantic search: `hashing` (offline, built in), "
+                                                "`model2vec:<local model>` or `sentence-transformers:<local model>`; "
+                                                "changing it re-embeds lazily (docs/search.md)."),
 }
 
 

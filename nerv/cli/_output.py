@@ -170,3 +170,40 @@ def columns(headers: Sequence[str], cells: Sequence[Sequence[str]]) -> None:
         # Text, not str: a task title like "[bold]" must be shown, not read as rich markup.
         view.add_row(*(Text(column[index] if index < len(column) else "") for column in cells))
     console().print(view)
+
+
+def csv_rows(rows: Sequence[dict], columns: Sequence[str]) -> None:
+    """Comma-separated values with a header line, for spreadsheets (plain stdout, no rich)."""
+    import csv
+
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow(["" if row.get(col) is None else row.get(col) for col in columns])
+
+
+def bars(rows: Sequence[tuple[str, float]], *, unit: str = "$", title: str | None = None) -> None:
+    """Horizontal bars scaled to the largest value (cost charts)."""
+    from rich.table import Table
+    from rich.text import Text
+
+    if title:
+        console().print(title, style="bold", markup=False)
+    if not rows:
+        message("nothing to show", style="dim")
+        return
+    width = max(10, min(60, console().width - 40))
+    peak = max((value for _, value in rows), default=0) or 1
+    view = Table.grid(padding=(0, 1))
+    view.add_column(overflow="ellipsis", no_wrap=True, max_width=30)
+    view.add_column()
+    view.add_column(justify="right")
+    for label, value in rows:
+        view.add_row(Text(str(label)), Text("█" * max(0, round(value / peak * width)), style="cyan"),
+                     f"{unit}{value:,.4f}")
+    console().print(view)
+
+
+def document_stream():
+    """stdout for a command whose output *is* a document (e.g. `nerv export` without --output)."""
+    return sys.stdout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 import typer
@@ -11,14 +12,38 @@ from nerv import __version__
 from nerv.cli import _ctx, _output
 from nerv.errors import NervError
 
-# Every command module exposes `register(app)`; order here is the order in `nerv --help`.
-COMMAND_MODULES = [
-    "nerv.cli.status",
-    "nerv.cli.project",
-    "nerv.cli.repo",
-    "nerv.cli.settings",
-    "nerv.cli.db",
-]
+# Top-level command name -> the module whose `register(app)` adds it. Order here is the order in
+# `nerv --help`. Only the module of the command being run is imported (each costs 1-10 ms to import
+# and build; all of them together cost ~50 ms), so keep every name a module registers listed here:
+# tests/cli/test_contract.py checks the table against what the modules register.
+COMMANDS = {
+    "status": "nerv.cli.status",
+    "project": "nerv.cli.project",
+    "repo": "nerv.cli.repo",
+    "task": "nerv.cli.task",
+    "cycle": "nerv.cli.cycle",
+    "agent": "nerv.cli.agent",
+    "session": "nerv.cli.session",
+    "rule": "nerv.cli.rule",
+    "approval": "nerv.cli.approval",
+    "hook": "nerv.cli.hook",
+    "cost": "nerv.cli.cost",
+    "pricing": "nerv.cli.pricing",
+    "budget": "nerv.cli.budget",
+    "metrics": "nerv.cli.metrics",
+    "decision": "nerv.cli.decision",
+    "learn": "nerv.cli.learn",
+    "learnings": "nerv.cli.learn",
+    "handoff": "nerv.cli.handoff",
+    "search": "nerv.cli.search",
+    "settings": "nerv.cli.settings",
+    "db": "nerv.cli.db",
+    "export": "nerv.cli.transfer",
+    "import": "nerv.cli.transfer",
+    "audit": "nerv.cli.audit",
+    "prune": "nerv.cli.prune",
+    "checkpoint": "nerv.cli.checkpoint",
+}
 
 GLOBAL_FLAGS = {"--json", "--debug"}
 
@@ -29,7 +54,8 @@ def _version_callback(value: bool) -> None:
         raise typer.Exit()
 
 
-def build_app() -> typer.Typer:
+def build_app(only: str | None = None) -> typer.Typer:
+    """The command tree; with `only`, just that top-level command's module (the fast path of a run)."""
     app = typer.Typer(
         name="nerv",
         help="nerv: the state ledger for agentic software work (projects, tasks, sessions, approvals, audit).",
@@ -48,9 +74,22 @@ def build_app() -> typer.Typer:
     ) -> None:
         """nerv keeps the orchestration state of Claude Code work in one SQLite file."""
 
-    for module_name in COMMAND_MODULES:
+    modules = [COMMANDS[only]] if only in COMMANDS else list(dict.fromkeys(COMMANDS.values()))
+    for module_name in modules:
         importlib.import_module(module_name).register(app)
     return app
+
+
+def command_named(args: list[str]) -> str | None:
+    """The top-level command a run is for, when it can be known without building the whole tree."""
+    if any(name.startswith("_NERV_COMPLETE") for name in os.environ):
+        return None  # shell completion walks the whole tree
+    for arg in args:
+        if arg == "--":
+            return None
+        if not arg.startswith("-"):
+            return arg if arg in COMMANDS else None
+    return None
 
 
 def split_global_flags(argv: list[str]) -> tuple[list[str], bool, bool]:
@@ -81,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     args, json_flag, debug_flag = split_global_flags(args)
     _output.configure(json_flag=json_flag, debug_flag=debug_flag)
     exc = _click_exceptions()
-    command = typer.main.get_command(build_app())
+    command = typer.main.get_command(build_app(command_named(args)))
     try:
         result = command.main(args=args, prog_name="nerv", standalone_mode=False)
         return result if isinstance(result, int) else 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 import typer
 
 from nerv.cli import _ctx, _output as out
@@ -78,3 +80,68 @@ def checkpoint_cmd(
     from nerv.services import database
 
     out.emit(database.checkpoint(_ctx.store(orm=False), mode))
+
+
+@app.command("backup")
+def backup_cmd(
+    dest: Optional[str] = typer.Argument(None, help="Backup file (must not exist). Default: "
+                                                    "NERV_HOME/backups/state-YYYYmmdd-HHMMSS.db."),
+    keep: Optional[int] = typer.Option(None, "--keep", help="Keep only the newest N time-stamped backups in that folder."),
+) -> None:
+    """Copy the live database online (one consistent snapshot) and verify the copy before reporting it."""
+    from nerv.services import backups
+
+    data = backups.backup(_ctx.store(orm=False), dest, keep)
+
+    def human(d: dict) -> None:
+        out.message(f"backup verified: {d['path']} ({d['rows']} rows, schema {d['schema_version']}, "
+                    f"{d['size_bytes']:,} bytes)")
+        for path in d["removed"]:
+            out.message(f"removed old backup {path}", style="dim")
+
+    out.emit(data, human)
+
+
+@app.command("restore")
+def restore_cmd(
+    source: str = typer.Argument(..., help="A backup taken by `nerv db backup` (or any nerv database file)."),
+    yes: bool = typer.Option(False, "--yes", help="Confirm: the current database is replaced (after a safety backup)."),
+) -> None:
+    """Verify SOURCE, back up the current database, then restore SOURCE into it (audited)."""
+    from nerv.services import backups
+
+    data = backups.restore(_ctx.store(orm=False), source, yes=yes)
+    out.emit(data, lambda d: out.message(f"restored {d['source']} (schema {d['schema_version']}); "
+                                         f"previous state saved to {d['safety_backup']}"))
+
+
+@app.command("vacuum")
+def vacuum_cmd() -> None:
+    """Rebuild the database file to reclaim free space."""
+    from nerv.services import backups
+
+    out.emit(backups.vacuum(_ctx.store(orm=False)),
+             lambda d: out.message(f"vacuumed: {d['size_before']:,} -> {d['size_after']:,} bytes"))
+
+
+@app.command("integrity")
+def integrity_cmd() -> None:
+    """Full integrity_check, foreign_key_check and audit chain verification. Exits 1 on any problem."""
+    from nerv.services import backups
+
+    data = backups.integrity(_ctx.store(orm=False))
+
+    def human(d: dict) -> None:
+        out.message("integrity_check: " + ", ".join(d["integrity_check"][:5]))
+        out.message(f"foreign key violations: {len(d['foreign_key_violations'])}")
+        for v in d["foreign_key_violations"][:10]:
+            out.message(f"  {v['table']} rowid {v['rowid']} -> {v['parent']}", style="red")
+        chain = d["audit_chain"]
+        out.message(f"audit chain: {'ok' if chain['ok'] else 'BROKEN'} ({chain['rows']} rows)"
+                    + (f" at row {chain['first_broken']['id']}: {chain['first_broken']['problem']}"
+                       if chain["first_broken"] else ""))
+        out.message("ok" if d["ok"] else "problems found", style="green" if d["ok"] else "red")
+
+    out.emit(data, human)
+    if not data["ok"]:
+        raise typer.Exit(1)

@@ -73,4 +73,5 @@ def rm(
 
     data = projects.remove_project(_ctx.store(), project, yes=yes)
     out.emit(data, lambda d: out.message(f"project {d['removed']['name']} removed: " +
-                                         ", ".join(f"{n} {k}" for k, n in d["deleted"].items())))
+                                         (", ".join(f"{n} {k}" for k, n in d["deleted"].items() if n)
+                                                                       or "no other rows")))

@@ -12,7 +12,7 @@ from nerv.services import validate
 from nerv.store import lookups
 from nerv.store.clock import new_id
 from nerv.store.db import Store
-from nerv.store.models import (ApprovalRule, ClaudeSession, Cycle, Decision, Project, ProjectRepo, Setting, Task)
+from nerv.store.models import Cycle, Project, ProjectRepo, Setting, Task
 
 CURRENT_PROJECT_KEY = "core.current_project"
 
@@ -121,28 +121,20 @@ def use_project(store: Store, ref: str) -> dict:
     return project.to_dict()
 
 
-def deletion_plan(project: Project) -> dict:
-    """What `project rm` removes (CASCADE) and what it only unlinks (SET NULL)."""
-    pid = project.id
-    return {
-        "deleted": {
-            "tasks": Task.select().where(Task.project == pid).count(),
-            "cycles": Cycle.select().where(Cycle.project == pid).count(),
-            "decisions": Decision.select().where(Decision.project == pid).count(),
-            "repos": ProjectRepo.select().where(ProjectRepo.project == pid).count(),
-            "rules": ApprovalRule.select().where(ApprovalRule.project == pid).count(),
-            "settings": Setting.select().where(Setting.project == pid).count(),
-        },
-        "unlinked": {"sessions": ClaudeSession.select().where(ClaudeSession.project == pid).count()},
-        "kept": "the audit log keeps every row about this project",
-    }
+def deletion_plan(store: Store, project: Project) -> dict:
+    """What `project rm` removes (ON DELETE CASCADE) and what it only unlinks (SET NULL), per table."""
+    from nerv.store.admin import references_to
+
+    refs = references_to(store.conn, "projects", project.id)
+    return {"deleted": refs["deleted"], "unlinked": refs["unlinked"],
+            "kept": "the audit log keeps every row about this project"}
 
 
 def remove_project(store: Store, ref: str, *, yes: bool) -> dict:
     project = find_project(ref)
-    plan = deletion_plan(project)
+    plan = deletion_plan(store, project)
     if not yes:
-        counts = ", ".join(f"{n} {k}" for k, n in plan["deleted"].items())
+        counts = ", ".join(f"{n} {k}" for k, n in plan["deleted"].items() if n) or "no other rows"
         raise NervError("conflict", f"removing project {project.name!r} deletes {counts}",
                         "rerun with --yes to delete it (the audit log keeps its history)", details=plan)
     before = project.to_dict()
@@ -212,7 +204,7 @@ def remove_repo(store: Store, ref: str) -> dict:
 
     def body(tx):
         ProjectRepo.delete().where(ProjectRepo.id == repo.id).execute()
-        tx.audit("repo.rm", "repo", repo.id, project_id=before["project_id"], before=before)
+        tx.audit("repo.rm", "repo", repo.id, project_id=repo.project_id, before=before)
         return before
 
     return store.write(body)

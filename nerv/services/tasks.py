@@ -64,7 +64,8 @@ def find_task(store: Store, ref, project=None) -> Task:
 
     `project` is a Project, a project reference, or None for the current project; it is only needed for
     numbers. Prefixes (at least 4 hex digits) are global because ids are. A reference of digits only is
-    always a number. Raises NervError invalid / not_found / ambiguous.
+    a number first; when no task has that number it is tried as an id prefix (ids are hex, so a prefix
+    can be all digits). Raises NervError invalid / not_found / ambiguous.
     """
     text = str(ref if ref is not None else "").strip()
     if not text:
@@ -75,9 +76,10 @@ def find_task(store: Store, ref, project=None) -> Task:
     if number:
         proj = resolve_project(store, project)
         task = Task.get_or_none((Task.project == proj.id) & (Task.number == int(number.group(1))))
-        if task is None:
+        if task is not None:
+            return task
+        if text.startswith("#") or len(text) < PREFIX_MIN or not Task.select().where(Task.id.startswith(text)).exists():
             raise not_found("task", f"#{number.group(1)} in project {proj.name}", "see `nerv task list`")
-        return task
     lowered = text.lower()
     if not _HEX.match(lowered):
         raise invalid(f"{text!r} is not a task reference", "use a number (12), an id or an id prefix")
@@ -96,6 +98,13 @@ def find_task(store: Store, ref, project=None) -> Task:
         raise NervError("ambiguous", f"id prefix {text!r} matches several tasks: {shown}",
                         "type more characters of the id", details=[t.id for t in matches])
     return matches[0]
+
+
+def agent_name(name: str | None) -> str:
+    """The acting agent (from --agent or NERV_AGENT, which the CLI reads), validated; required."""
+    if name is None or not str(name).strip():
+        raise invalid("an agent name is required", "pass --agent NAME or set NERV_AGENT")
+    return validate.one_line(name, "agent name", max_len=validate.NAME_MAX)
 
 
 def task_row(task: Task) -> dict:
@@ -167,8 +176,12 @@ def add_task(store: Store, title: str, *, description: str | None = None, type_:
 
 
 def list_tasks(store: Store, *, status: str | None = None, cycle: int | None = None, ready: bool = False,
-               assignee: str | None = None, project=None) -> list[dict]:
-    """Tasks of the project, filtered; ready=True gives the ready queue in claim order."""
+               mine: bool = False, agent: str | None = None, project=None) -> list[dict]:
+    """Tasks of the project, filtered; ready=True gives the ready queue in claim order.
+
+    mine=True keeps the tasks held by `agent` (required then: --agent or NERV_AGENT).
+    """
+    assignee = agent_name(agent) if mine else None
     proj = resolve_project(store, project)
     if status is not None:
         validate.choice(status, "status", STATUSES)

@@ -65,3 +65,30 @@ def integrity(conn: sqlite3.Connection) -> dict:
     problems = [r[0] for r in conn.execute("PRAGMA integrity_check")]
     fk = [dict(zip(("table", "rowid", "parent", "fkid"), r)) for r in conn.execute("PRAGMA foreign_key_check")]
     return {"ok": problems == ["ok"] and not fk, "integrity_check": problems[:100], "foreign_key_violations": fk[:100]}
+
+
+def vacuum(conn: sqlite3.Connection) -> None:
+    try:
+        conn.execute("VACUUM")
+        # VACUUM in WAL mode writes the new pages to the WAL; checkpointing is what shrinks the file.
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    except sqlite3.OperationalError as exc:
+        raise NervError("database", f"vacuum failed: {exc}", "another process may hold the database; retry") from exc
+
+
+def references_to(conn: sqlite3.Connection, parent: str, parent_id: str) -> dict[str, dict[str, int]]:
+    """Rows pointing at one parent row, by what deleting the parent does to them (from the schema's
+    ON DELETE clauses, so a table added by a later migration is counted without code changes)."""
+    from nerv.store.schema_info import quote, state_table_names
+
+    found: dict[str, dict[str, int]] = {"deleted": {}, "unlinked": {}}
+    for table in state_table_names(conn):
+        for fk in conn.execute(f"PRAGMA foreign_key_list({quote(table)})"):
+            if fk[2] != parent or table == parent:
+                continue
+            action = {"CASCADE": "deleted", "SET NULL": "unlinked"}.get(fk[6].upper())
+            if action is None:
+                continue
+            count = conn.execute(f"SELECT count(*) FROM {quote(table)} WHERE {quote(fk[3])} = ?", (parent_id,)).fetchone()[0]
+            found[action][table] = found[action].get(table, 0) + count
+    return found

@@ -39,3 +39,72 @@ def backup_to(conn: sqlite3.Connection, dest: Path) -> Path:
         tmp.unlink(missing_ok=True)
         raise
     return dest
+
+
+def snapshot_backup(conn: sqlite3.Connection, dest: Path) -> dict:
+    """Copy the database to `dest` and return the row counts and schema version of the very snapshot copied.
+
+    The counts are read and the copy is taken inside one read transaction, so they describe the same
+    state even while other processes commit; the copy can then be checked against them.
+    """
+    from nerv.store.admin import schema_version, table_counts
+
+    conn.execute("BEGIN")
+    try:
+        counts = table_counts(conn)
+        version = schema_version(conn)
+        backup_to(conn, dest)
+    finally:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+    return {"counts": counts, "schema_version": version}
+
+
+def inspect_copy(path: Path) -> dict:
+    """Open a database file read-only and report integrity, schema version, row counts and the audit chain.
+
+    Raises NervError('database') when the file is not an SQLite database.
+    """
+    from nerv.store.admin import schema_version, table_counts
+    from nerv.store.audit import verify_chain
+    from nerv.store.migrate import applied_migrations
+    from nerv.store.sqlite import open_connection
+
+    conn = open_connection(path, readonly=True)
+    try:
+        try:
+            problems = [r[0] for r in conn.execute("PRAGMA integrity_check")]
+        except sqlite3.DatabaseError as exc:
+            from nerv.errors import NervError
+
+            raise NervError("database", f"{path} is not a readable SQLite database ({exc})") from exc
+        has_audit = conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='audit_log'").fetchone()
+        return {
+            "integrity_check": problems[:20],
+            "integrity_ok": problems == ["ok"],
+            "schema_version": schema_version(conn),
+            "applied": applied_migrations(conn),
+            "counts": table_counts(conn),
+            "audit_chain": verify_chain(conn) if has_audit else {"ok": False, "rows": 0,
+                                                                 "first_broken": {"id": None, "problem": "no audit_log table"}},
+        }
+    finally:
+        conn.close()
+
+
+def restore_into(conn: sqlite3.Connection, source: Path) -> None:
+    """Overwrite the live database behind `conn` with `source` through the backup API.
+
+    SQLite writes every page through the live connection under its write lock, so other processes are
+    locked out during the copy and the -wal/-shm files stay consistent (no stale WAL frames replayed later).
+    """
+    src = sqlite3.connect(f"{Path(source).resolve().as_uri()}?mode=ro", uri=True, isolation_level=None)
+    try:
+        src.backup(conn, pages=-1)
+    except sqlite3.Error as exc:
+        from nerv.errors import NervError
+
+        # The copy is one transaction on the live database: when it fails, nothing of it landed.
+        raise NervError("database", f"restore failed: {exc}", "the database was left unchanged") from exc
+    finally:
+        src.close()

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nerv.errors import NervError
-from nerv.store import audit
+from nerv.store import audit, fastpath
 from nerv.store.clock import now_iso
 from nerv.store.sqlite import retry_on_lock
 
@@ -31,15 +31,8 @@ class Migration:
 
 
 def migrations_dir() -> Path:
-    """The migrations shipped with this nerv: inside the wheel (`nerv/_migrations`), else the source checkout.
-
-    Never the working directory: a command run from any folder must see the same plan.
-    """
-    package_dir = Path(__file__).resolve().parent.parent
-    shipped = package_dir / "_migrations"
-    if shipped.is_dir():
-        return shipped
-    return package_dir.parent / "migrations"
+    """The migrations shipped with this nerv (see nerv.store.fastpath.migrations_folder)."""
+    return Path(fastpath.migrations_folder())
 
 
 def load_plan(directory: Path | None = None) -> list[Migration]:

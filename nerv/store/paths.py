@@ -5,17 +5,17 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from nerv.store import fastpath
+
 
 def nerv_home() -> Path:
     """`NERV_HOME`, else `~/.nerv`."""
-    env = os.environ.get("NERV_HOME")
-    return Path(env).expanduser() if env else Path.home() / ".nerv"
+    return Path(fastpath.home_dir())
 
 
 def db_path() -> Path:
     """`NERV_DB`, else `<home>/state.db`."""
-    env = os.environ.get("NERV_DB")
-    return Path(env).expanduser() if env else nerv_home() / "state.db"
+    return Path(fastpath.db_file())
 
 
 def backups_dir() -> Path:

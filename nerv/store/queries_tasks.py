@@ -13,22 +13,25 @@ import sqlite3
 READY_COLUMNS = ("id", "number", "title", "type", "status", "priority", "assignee", "lease_expires_at",
                  "cycle_id", "parent_id", "created_at")
 
-_CLAIMABLE = """
-    (
-        (t.status = 'todo' AND (t.assignee IS NULL OR t.lease_expires_at <= :now))
-        OR (t.status = 'in_progress' AND t.lease_expires_at <= :now)
-    )
-    AND NOT EXISTS (
-        SELECT 1 FROM task_deps d JOIN tasks b ON b.id = d.depends_on_id
+# INDEXED BY: without ANALYZE statistics SQLite picks the primary-key index and then seeks the table for
+# each dependency's status; the (id, status) index answers the probe alone (~20% faster at 10k tasks).
+_UNBLOCKED = """
+    NOT EXISTS (
+        SELECT 1 FROM task_deps d JOIN tasks b INDEXED BY ix_tasks_id_status ON b.id = d.depends_on_id
         WHERE d.task_id = t.id AND d.type = 'blocks' AND b.status <> 'done'
     )
 """
+_TODO_UNHELD = "t.status = 'todo' AND (t.assignee IS NULL OR t.lease_expires_at <= :now)"
+_LEASE_EXPIRED = "t.status = 'in_progress' AND t.lease_expires_at <= :now"
+_SELECT = f"SELECT {', '.join('t.' + c for c in READY_COLUMNS)} FROM tasks t"
 
-_READY_SQL = (f"SELECT {', '.join('t.' + c for c in READY_COLUMNS)} FROM tasks t"
-              f" WHERE t.project_id = :project AND {_CLAIMABLE}"
-              " ORDER BY t.priority, t.created_at, t.number LIMIT :limit")
+# Two branches, each with an equality on status, so each walks ix_tasks_ready_order already sorted and
+# SQLite merges them; one `status IN (...)`/OR would scan the project and sort it in a temp b-tree.
+_READY_SQL = (f"{_SELECT} WHERE t.project_id = :project AND {_TODO_UNHELD} AND {_UNBLOCKED}"
+              f" UNION ALL {_SELECT} WHERE t.project_id = :project AND {_LEASE_EXPIRED} AND {_UNBLOCKED}"
+              " ORDER BY priority, created_at, number LIMIT :limit")
 
-_IS_CLAIMABLE_SQL = f"SELECT 1 FROM tasks t WHERE t.id = :id AND {_CLAIMABLE}"
+_IS_CLAIMABLE_SQL = f"SELECT 1 FROM tasks t WHERE t.id = :id AND (({_TODO_UNHELD}) OR ({_LEASE_EXPIRED})) AND {_UNBLOCKED}"
 
 _EXPIRED_SQL = ("SELECT id, number, assignee, lease_expires_at FROM tasks"
                 " WHERE project_id = :project AND status = 'in_progress' AND lease_expires_at <= :now")

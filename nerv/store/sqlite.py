@@ -14,8 +14,7 @@ from pathlib import Path
 
 from nerv.errors import NervError
 
-# How long one statement waits for a lock inside SQLite before it reports SQLITE_BUSY.
-BUSY_TIMEOUT_MS = 5000
+from nerv.store.fastpath import BUSY_TIMEOUT_MS  # noqa: F401  (one definition, shared with the hook)
 # How long the application keeps retrying a whole write transaction that hit a lock.
 RETRY_DEADLINE_S = 30.0
 

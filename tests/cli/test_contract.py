@@ -78,6 +78,31 @@ def test_version(cli, proc):
     assert cli("--json", "--version").data == {"version": __version__}
 
 
+def test_the_command_table_lists_exactly_what_the_modules_register():
+    import importlib
+
+    from nerv.cli.app import COMMANDS
+
+    for name, module in COMMANDS.items():
+        app = typer.Typer()
+        importlib.import_module(module).register(app)
+        registered = {c.name for c in app.registered_commands} | {g.name for g in app.registered_groups}
+        assert name in registered, (name, module, registered)
+    full = typer.main.get_command(build_app())
+    assert set(full.commands) == set(COMMANDS)
+
+
+def test_a_run_builds_only_its_own_command_group(proc):
+    import subprocess
+    import sys
+
+    code = ("import sys; from nerv.cli import app; app.main(['db', 'path']);"
+            "print(sorted(m for m in sys.modules if m.startswith('nerv.cli.') and m[9:] not in"
+            " ('app', '_ctx', '_output')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "['nerv.cli.db']"
+
+
 def test_split_global_flags_stops_at_double_dash():
     assert split_global_flags(["a", "--json", "b", "--", "--json"]) == (["a", "b", "--", "--json"], True, False)
 

@@ -1,0 +1,81 @@
+"""`nerv approval ...`: approval requests recorded by the PreToolUse hook (docs/hooks.md)."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from nerv.cli import _ctx, _output as out
+
+app = typer.Typer(help="Approval requests from agents' tool calls: list, show, approve, deny, suggest rules.",
+                  no_args_is_help=True)
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="approval")
+
+
+@app.command("list")
+def list_cmd(
+    status: str = typer.Option("pending", "--status", help="pending, approved, denied, expired or all."),
+    limit: int = typer.Option(50, "--limit", help="At most this many, newest first."),
+) -> None:
+    """List approval requests."""
+    from nerv.services import approvals
+
+    rows = approvals.list_requests(_ctx.store(), status, limit)
+    out.emit(rows, lambda rs: out.table(rs, ["id", "status", "tool", "summary", "project", "mode", "created_at"],
+                                        empty=f"no {status} approval requests"))
+
+
+@app.command("show")
+def show(request_id: int = typer.Argument(..., help="Request id.")) -> None:
+    """Show one request with its full tool input."""
+    from nerv.services import approvals
+
+    out.emit(approvals.show_request(_ctx.store(), request_id))
+
+
+def _decided(d: dict) -> None:
+    text = f"approval request #{d['id']} {d['status']}"
+    if d.get("remembered_rule"):
+        text += f"; rule {d['remembered_rule']} stored"
+    out.message(text)
+
+
+@app.command("approve")
+def approve(
+    request_id: int = typer.Argument(..., help="Request id."),
+    remember: bool = typer.Option(False, "--remember", help="Also store an allow rule for calls like this one."),
+    reason: Optional[str] = typer.Option(None, "--reason", help="Why (kept with the request)."),
+) -> None:
+    """Approve a pending request (a hook waiting in queue mode lets the call run)."""
+    from nerv.services import approvals
+
+    out.emit(approvals.decide(_ctx.store(), request_id, True, reason=reason, remember=remember), _decided)
+
+
+@app.command("deny")
+def deny(
+    request_id: int = typer.Argument(..., help="Request id."),
+    reason: Optional[str] = typer.Option(None, "--reason", help="Why: shown to the agent."),
+    remember: bool = typer.Option(False, "--remember", help="Also store a deny rule for calls like this one."),
+) -> None:
+    """Deny a pending request (a hook waiting in queue mode blocks the call with the reason)."""
+    from nerv.services import approvals
+
+    out.emit(approvals.decide(_ctx.store(), request_id, False, reason=reason, remember=remember), _decided)
+
+
+@app.command("suggest")
+def suggest(
+    limit: int = typer.Option(20, "--limit", help="At most this many suggestions."),
+    min_count: int = typer.Option(1, "--min-count", help="Only patterns approved at least this often."),
+) -> None:
+    """Propose allow rules from history, ranked by how often the same pattern was approved."""
+    from nerv.services import approvals
+
+    rows = approvals.suggest_rules(_ctx.store(), limit, min_count)
+    out.emit(rows, lambda rs: out.table(rs, ["rule", "approved", "requests", "project", "command"],
+                                        empty="nothing to suggest yet"))

@@ -1,0 +1,73 @@
+"""`nerv cost`: tokens and US$ by day, week, month, project, model, session, task or cycle."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from nerv.cli import _ctx, _output as out
+
+COLUMNS = ["key", "api_calls", "input_tokens", "output_tokens", "cache_write_tokens", "cache_read_tokens",
+           "cost_usd"]
+HEADERS = {"api_calls": "calls", "input_tokens": "input", "output_tokens": "output",
+           "cache_write_tokens": "cache write", "cache_read_tokens": "cache read", "cost_usd": "US$"}
+CSV_COLUMNS = ["key", "api_calls", "input_tokens", "output_tokens", "cache_write_5m_tokens", "cache_write_1h_tokens",
+               "cache_read_tokens", "cost_usd", "unpriced_calls"]
+
+
+def register(root: typer.Typer) -> None:
+    root.command("cost")(cost)
+
+
+def cost(
+    by: Optional[str] = typer.Option(None, "--by", help="Group by day, week, month, project, model, session, task "
+                                                        "or cycle."),
+    since: Optional[str] = typer.Option(None, "--since", help="From (inclusive): YYYY-MM-DD, ISO time, or 7d."),
+    until: Optional[str] = typer.Option(None, "--until", help="Up to (exclusive): YYYY-MM-DD, ISO time, or 7d."),
+    project: Optional[str] = typer.Option(None, "--project", help="Only this project's usage."),
+    chart: bool = typer.Option(False, "--chart", help="Draw the groups' cost as bars."),
+    csv: bool = typer.Option(False, "--csv", help="Print the groups (or the totals) as CSV."),
+    recompute: bool = typer.Option(False, "--recompute", help="First re-price all stored usage with the prices "
+                                                              "in force (`nerv pricing`)."),
+) -> None:
+    """Tokens and cost with totals and p50/p90/p99 per session and per task (docs/costs.md)."""
+    from nerv.services import costs
+
+    store = _ctx.store()
+    if recompute:
+        done = costs.recompute(store)
+        if not (by or since or until or project or chart or csv):
+            out.emit(done, lambda d: out.message(f"re-priced {d['rows']} API calls ({d['models_priced']} models)" + (
+                "; no price for: " + ", ".join(d["unknown_models"]) if d["unknown_models"] else "")))
+            return
+    data = costs.report(store, by=by, since=since, until=until, project=project)
+    if csv and not out.mode.json:
+        rows = data["groups"] if by else [{"key": "total", **data["totals"]}]
+        out.csv_rows(rows, CSV_COLUMNS)
+        return
+    out.emit(data, lambda d: _human(d, chart))
+
+
+def _human(data: dict, chart: bool) -> None:
+    if data["by"]:
+        if chart:
+            out.bars([(g["key"], g["cost_usd"]) for g in data["groups"]], title=f"cost by {data['by']} (US$)")
+        else:
+            out.table(data["groups"], COLUMNS, headers={"key": data["by"], **HEADERS}, empty="no usage in range")
+    totals = data["totals"]
+    out.kv({"api calls": totals["api_calls"], "input tokens": totals["input_tokens"],
+            "output tokens": totals["output_tokens"],
+            "cache write tokens": f"{totals['cache_write_tokens']} (1 h: {totals['cache_write_1h_tokens']})",
+            "cache read tokens": totals["cache_read_tokens"], "cost US$": round(totals["cost_usd"], 4),
+            "per session p50/p90/p99": _spread(data["per_session"]),
+            "per task p50/p90/p99": _spread(data["per_task"])}, title="total")
+    for model, calls in data["unknown_models"].items():
+        out.warn(f"{calls} API calls of {model} have no price and count as $0: `nerv pricing set {model} ...`, "
+                 "then `nerv cost --recompute`")
+
+
+def _spread(stats: dict) -> str:
+    if not stats["count"]:
+        return "-"
+    return f"{stats['p50']:.4f} / {stats['p90']:.4f} / {stats['p99']:.4f} (n={stats['count']})"

@@ -1,0 +1,107 @@
+"""`nerv rule ...`: Claude Code permission rules kept by nerv (docs/rules.md)."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from nerv.cli import _ctx, _output as out
+
+app = typer.Typer(help="Permission rules (Claude Code syntax): add, list, remove, test, import/export.",
+                  no_args_is_help=True)
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="rule")
+
+
+@app.command("add")
+def add(
+    rule: str = typer.Argument(..., help="Rule in Claude Code syntax, e.g. 'Bash(npm test *)', 'Edit(src/**)'."),
+    action: str = typer.Option(..., "--action", help="allow, ask or deny."),
+    project: Optional[str] = typer.Option(None, "--project", help="Only for this project (default: global)."),
+    reason: Optional[str] = typer.Option(None, "--reason", help="Why the rule exists."),
+) -> None:
+    """Add a rule; a rule that does not parse is refused with the position of the problem."""
+    from nerv.services import rules
+
+    data = rules.add_rule(_ctx.store(), rule, action, project, reason)
+    out.emit(data, lambda d: out.message(f"rule #{d['id']} {d['action']} {d['rule']}"))
+
+
+@app.command("list")
+def list_cmd(
+    project: Optional[str] = typer.Option(None, "--project", help="Only the rules that apply to this project."),
+    action: Optional[str] = typer.Option(None, "--action", help="Only allow, ask or deny rules."),
+) -> None:
+    """List rules in evaluation order (deny, ask, allow)."""
+    from nerv.services import rules
+
+    rows = rules.list_rules(_ctx.store(), project, action)
+    out.emit(rows, lambda rs: out.table(rs, ["id", "action", "rule", "project", "reason", "source"],
+                                        empty="no rules yet: `nerv rule add 'Bash(npm test *)' --action allow`"))
+
+
+@app.command("rm")
+def rm(rule_id: int = typer.Argument(..., help="Rule id (see `nerv rule list`).")) -> None:
+    """Remove a rule."""
+    from nerv.services import rules
+
+    data = rules.remove_rule(_ctx.store(), rule_id)
+    out.emit(data, lambda d: out.message(f"rule #{d['id']} removed ({d['action']} {d['rule']})"))
+
+
+@app.command("match")
+def match(
+    tool: str = typer.Argument(..., help="Tool name: Bash, Edit, Write, Read, WebFetch, mcp__server__tool..."),
+    value: Optional[str] = typer.Argument(None, metavar="INPUT",
+                                          help="The command (Bash), path (file tools) or URL (WebFetch)."),
+    cwd: Optional[str] = typer.Option(None, "--cwd", help="Working directory of the call (default: here)."),
+    project: Optional[str] = typer.Option(None, "--project", help="Project whose rules apply (default: from --cwd)."),
+    input_json: Optional[str] = typer.Option(None, "--input-json", help="A whole tool_input JSON object instead of INPUT."),
+) -> None:
+    """Show what the hook would decide: allow, ask, deny or none, the rule, and the part that decided."""
+    from nerv.services import rules
+
+    data = rules.match(_ctx.store(), tool, value, cwd=cwd, project_ref=project, input_json=input_json)
+
+    def human(d: dict) -> None:
+        out.kv({"decision": d["decision"], "rule": d["rule"], "part": d["part"], "reason": d["reason"],
+                "project": d["project"]})
+        if len(d["parts"]) > 1:
+            out.table(d["parts"], ["part", "rule"])
+
+    out.emit(data, human)
+
+
+@app.command("import")
+def import_cmd(
+    claude_settings: str = typer.Option(..., "--claude-settings", help="Path of a Claude Code settings.json."),
+    project: Optional[str] = typer.Option(None, "--project", help="Store the rules for this project (default: global)."),
+) -> None:
+    """Import permissions.allow/ask/deny from a Claude Code settings file (all or nothing)."""
+    from nerv.services import rules
+
+    data = rules.import_claude_settings(_ctx.store(), claude_settings, project)
+    out.emit(data, lambda d: out.message(f"{d['added']} rule(s) imported, {d['skipped']} already present"))
+
+
+@app.command("export")
+def export_cmd(
+    claude_settings: str = typer.Option(..., "--claude-settings", help="Path of the Claude Code settings.json to update."),
+    project: Optional[str] = typer.Option(None, "--project", help="Also export this project's rules (default: global only)."),
+) -> None:
+    """Merge nerv's rules into a settings file: other keys kept, existing rules kept, backup written first."""
+    from nerv.services import rules
+
+    data = rules.export_claude_settings(_ctx.store(), claude_settings, project)
+
+    def human(d: dict) -> None:
+        if d["unchanged"]:
+            out.message(f"{d['file']} already has every rule")
+            return
+        counts = ", ".join(f"{n} {a}" for a, n in d["added"].items())
+        out.message(f"{d['file']} updated ({counts})" + (f"; backup {d['backup']}" if d["backup"] else ""))
+
+    out.emit(data, human)

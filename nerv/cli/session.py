@@ -1,0 +1,132 @@
+"""`nerv session ...`: Claude sessions, transcript import and assignment to projects and tasks."""
+
+from __future__ import annotations
+
+from typing import List, Optional
+
+import typer
+
+from nerv.cli import _ctx, _output as out
+
+app = typer.Typer(help="Claude sessions: start/end, import transcripts, assign to projects and tasks (docs/costs.md).",
+                  no_args_is_help=True)
+
+SESSION_HELP = "Session id or unambiguous prefix (4+ characters)."
+ProjectOpt = typer.Option(None, "--project", help="Project name or id.")
+TaskOpt = typer.Option(None, "--task", help="Task number (in the project), id or id prefix.")
+LIST_COLUMNS = ["id", "project", "status", "started", "model", "input", "output", "cost_usd"]
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="session")
+
+
+@app.command("start")
+def start(
+    session_id: Optional[str] = typer.Option(None, "--id", help="Claude Code's session id (default: a new id)."),
+    task: Optional[str] = TaskOpt,
+    model: Optional[str] = typer.Option(None, "--model", help="Model id the session runs on."),
+    agent: Optional[str] = typer.Option(None, "--agent", envvar="NERV_AGENT",
+                                        help="Agent name; without --task the task it holds is linked."),
+    project: Optional[str] = ProjectOpt,
+) -> None:
+    """Record a session as started (linked to a task so its cost rolls up)."""
+    from nerv.services import sessions
+
+    data = sessions.start_session(_ctx.store(), session_id, task=task, model=model, agent=agent, project=project)
+    out.emit(data, lambda d: out.message(f"session {d['id']} started" + (" (task linked)" if d["task"] else "")))
+
+
+@app.command("end")
+def end(
+    session_id: str = typer.Argument(..., help=SESSION_HELP),
+    reason: Optional[str] = typer.Option(None, "--reason", help="Why it ended (e.g. logout, clear)."),
+) -> None:
+    """Mark a session ended."""
+    from nerv.services import sessions
+
+    data = sessions.end_session(_ctx.store(), session_id, reason)
+    out.emit(data, lambda d: out.message(f"session {d['id']} ended"))
+
+
+@app.command("list")
+def list_cmd(
+    project: Optional[str] = ProjectOpt,
+    since: Optional[str] = typer.Option(None, "--since", help="Started on or after: YYYY-MM-DD, ISO time, or 7d."),
+    task: Optional[str] = TaskOpt,
+    unassigned: bool = typer.Option(False, "--unassigned", help="Only sessions with no project."),
+    limit: int = typer.Option(100, "--limit", help="At most this many rows."),
+) -> None:
+    """List sessions, newest first, with tokens and cost."""
+    from nerv.services import sessions
+
+    rows = sessions.list_sessions(_ctx.store(), project=project, since=since, task=task, unassigned=unassigned,
+                                  limit=limit)
+    out.emit(rows, lambda rs: out.table([_list_row(r) for r in rs], LIST_COLUMNS,
+                                        empty="no sessions: `nerv session import`"))
+
+
+def _list_row(row: dict) -> dict:
+    return {"id": row["id"][:8], "project": row["project"], "status": row["status"],
+            "started": (row["started_at"] or "")[:16].replace("T", " "),
+            "model": (row["model"] or "").removeprefix("claude-"), "input": row["input_tokens"],
+            "output": row["output_tokens"], "cost_usd": round(row["cost_usd"], 4)}
+
+
+@app.command("show")
+def show(session_id: str = typer.Argument(..., help=SESSION_HELP)) -> None:
+    """Show one session: tokens by kind, cost, API calls, models, duration, task, cycle, project."""
+    from nerv.services import sessions
+
+    data = sessions.show_session(_ctx.store(), session_id)
+    keys = ["id", "project", "task", "cycle", "status", "agent", "models", "started_at", "ended_at",
+            "last_activity_at", "duration_s", "api_calls", "input_tokens", "output_tokens", "cache_write_5m_tokens",
+            "cache_write_1h_tokens", "cache_read_tokens", "cost_usd", "unpriced_calls", "cwd", "transcript_path"]
+    out.emit(data, lambda d: out.kv(d, title=f"session {d['id']}", keys=keys))
+
+
+def _import_summary(d: dict) -> None:
+    out.message(f"{d['files']} files ({d['files_read']} read, {d['files_unchanged']} unchanged, "
+                f"{d['files_reset']} re-read from the start): {d['lines_read']} lines, {d['api_calls']} API calls, "
+                f"{d['new_usage_rows']} new, {d['sessions']} sessions updated")
+    if not d["files"]:
+        out.message("no transcripts found under: " + (", ".join(d["roots"]) or "(no Claude Code folder exists)"))
+    if d["skipped_lines"]:
+        out.warn(f"{d['skipped_lines']} malformed lines skipped, e.g. " +
+                 "; ".join(f"{s['path']}:{s['line']} {s['reason']}" for s in d["skipped"][:3]))
+    if d["partial_tails"]:
+        out.warn(f"{d['partial_tails']} files end with an unfinished line; it is read by the next import")
+    for bad in d["unreadable"]:
+        out.warn(f"cannot read {bad['path']}: {bad['reason']}")
+    for model, calls in d["unknown_models"].items():
+        out.warn(f"no price for model {model} ({calls} calls): `nerv pricing set {model} --input ... --output ...`"
+                 " then `nerv cost --recompute`")
+    if d["unassigned_sessions"]:
+        out.warn(f"{len(d['unassigned_sessions'])} sessions ran outside registered repos: "
+                 "`nerv session list --unassigned`, then `nerv session assign ID --project P`")
+
+
+@app.command("import")
+def import_cmd(
+    paths: Optional[List[str]] = typer.Argument(None, help="Transcript files or folders (default: "
+                                                           "$CLAUDE_CONFIG_DIR/projects, ~/.claude/projects, "
+                                                           "~/.config/claude/projects)."),
+) -> None:
+    """Import Claude Code transcripts incrementally: one usage row per API call, deduplicated."""
+    from nerv.services import transcripts
+
+    data = transcripts.import_transcripts(_ctx.store(orm=False), paths or [], progress=out.progress)
+    out.emit(data, _import_summary)
+
+
+@app.command("assign")
+def assign(
+    session_id: str = typer.Argument(..., help=SESSION_HELP),
+    project: Optional[str] = ProjectOpt,
+    task: Optional[str] = TaskOpt,
+) -> None:
+    """Move a session (and its usage) to a project, and/or link it to a task."""
+    from nerv.services import sessions
+
+    data = sessions.assign_session(_ctx.store(), session_id, project=project, task=task)
+    out.emit(data, lambda d: out.message(f"session {d['id']} assigned ({d['usage_rows_moved']} API calls moved)"))

@@ -1,0 +1,84 @@
+"""Budget and transcript work done from Claude Code hooks. Stdlib only (runs on agent tool calls).
+
+Registered in nerv.hook.extensions; each takes the open sqlite3 connection and the hook's input payload
+(a dict), tolerates missing or wrong-typed fields, and does nothing when there is nothing to do.
+- budget_context (SessionStart, UserPromptSubmit): a short warning once a budget is at 80 % or more.
+- budget_guard (PreToolUse): a deny decision when `budget.enforce` is true and a hard budget is exceeded.
+- import_session_transcript (SessionEnd): imports the session's own transcript (and its subagents' files).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+
+from nerv.settings_keys import KNOWN
+from nerv.store import lookups
+from nerv.store.queries_costs import budget_states, describe_budget, has_budgets, session_links
+
+
+def _scope(conn: sqlite3.Connection, event: dict) -> tuple[str | None, str | None]:
+    """(project id, task id) of the event: the session's record first, else the project of its cwd."""
+    session_id = event.get("session_id")
+    if isinstance(session_id, str) and session_id:
+        row = session_links(conn, session_id)
+        if row and row[0]:
+            return row[0], row[1]
+    cwd = event.get("cwd")
+    found = lookups.project_for_path(conn, cwd) if isinstance(cwd, str) and cwd else None
+    return (found["id"] if found else None), None
+
+
+def _states_for(conn: sqlite3.Connection, project_id: str | None, task_id: str | None) -> list[dict]:
+    states = budget_states(conn, project_id=project_id, all_projects=False, task_id=task_id)
+    # A per-task budget says nothing about a session with no task.
+    return [s for s in states if s["period"] != "per_task" or task_id is not None]
+
+
+def budget_context(conn: sqlite3.Connection, event_name: str, event: dict) -> str | None:
+    """A one-paragraph warning for the agent's context when any budget in scope is at 80 % or more."""
+    if not has_budgets(conn):
+        return None
+    states = _states_for(conn, *_scope(conn, event))
+    near = [s for s in states if s["state"] != "ok"]
+    if not near:
+        return None
+    lines = [("EXCEEDED " if s["state"] == "exceeded" else "") + describe_budget(s) for s in near]
+    return "nerv budget warning: " + "; ".join(lines) + ". Keep the remaining work small and focused."
+
+
+def budget_guard(conn: sqlite3.Connection, event: dict) -> tuple[str, str] | None:
+    """("deny", reason) when `budget.enforce` is on and a hard budget is exceeded; else None (no opinion)."""
+    if not has_budgets(conn):
+        return None
+    project_id, task_id = _scope(conn, event)
+    # Checked first: this runs before every tool call, and without enforcement no spend needs summing.
+    enforce = lookups.effective_setting(conn, "budget.enforce", project_id, KNOWN["budget.enforce"].default)
+    if enforce is not True:
+        return None
+    states = _states_for(conn, project_id, task_id)
+    over = [s for s in states if s["hard"] and s["state"] == "exceeded"]
+    if not over:
+        return None
+    return ("deny", "nerv: budget exceeded (" + "; ".join(describe_budget(s) for s in over) + "). Tool calls are "
+                    "blocked while budget.enforce is true: ask a person to raise the budget (`nerv budget set`).")
+
+
+def import_session_transcript(conn: sqlite3.Connection, event: dict) -> dict | None:
+    """Import `transcript_path` and the session's subagent files; None when there is nothing to read."""
+    from pathlib import Path
+
+    from nerv.store.ingest import import_files
+    from nerv.transcripts import find_transcripts
+
+    path = event.get("transcript_path")
+    if not isinstance(path, str) or not path.endswith(".jsonl"):
+        return None
+    transcript = Path(path).expanduser()
+    if not transcript.is_file():
+        return None
+    files = [Path(os.path.abspath(transcript))]
+    subagents = transcript.with_suffix("") / "subagents"
+    if subagents.is_dir():
+        files += [Path(os.path.abspath(p)) for p in find_transcripts(subagents)]
+    return import_files(conn, files)

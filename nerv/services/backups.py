@@ -1,0 +1,162 @@
+"""Verified backups, safe restores, vacuum and integrity checks (`nerv db backup|restore|vacuum|integrity`)."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from pathlib import Path
+
+from nerv.errors import NervError, usage
+from nerv.store import admin, migrate, paths
+from nerv.store.audit import verify_chain
+from nerv.store.backup import inspect_copy, restore_into, snapshot_backup
+from nerv.store.clock import now_iso
+from nerv.store.db import Store
+
+DEFAULT_NAME = re.compile(r"^state-(\d{8}-\d{6})(?:-(\d+))?\.db$")
+
+
+def _stamp() -> str:
+    return time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+
+
+def _default_destination() -> Path:
+    folder = paths.ensure_private_dir(paths.backups_dir())
+    base = f"state-{_stamp()}"
+    dest, n = folder / f"{base}.db", 1
+    while dest.exists():  # two backups in one second keep both
+        dest, n = folder / f"{base}-{n}.db", n + 1
+    return dest
+
+
+def _check_destination(dest: Path) -> Path:
+    if dest.is_dir():
+        raise NervError("io", f"{dest} is a directory", "give a file name for the backup, e.g. DIR/state.db")
+    if dest.exists() or dest.is_symlink():
+        raise NervError("conflict", f"{dest} already exists; nerv never overwrites a backup",
+                        "choose another name, or omit DEST for a time-stamped one")
+    parent = dest.parent
+    if not parent.is_dir():
+        raise NervError("io", f"folder {parent} does not exist", "create it first")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise NervError("io", f"folder {parent} is not writable", "choose a destination you can write to")
+    return dest
+
+
+def backup(store: Store, dest: str | Path | None = None, keep: int | None = None) -> dict:
+    """Copy the live database (one snapshot, online) and verify the copy before reporting it good.
+
+    Verification: integrity_check, the same schema version, the same row counts as the snapshot, and a
+    valid audit chain. A copy that fails is deleted and NervError('integrity') raised. `keep` removes the
+    oldest time-stamped backups (state-*.db) in the destination folder beyond that number.
+    """
+    if keep is not None and keep < 1:
+        raise usage("--keep must be at least 1")
+    dest = _check_destination(Path(dest).expanduser()) if dest else _default_destination()
+    started = time.monotonic()
+    try:
+        snapshot = snapshot_backup(store.conn, dest)
+    except OSError as exc:
+        raise NervError("io", f"cannot write {dest}: {exc.strerror}") from exc
+    report = inspect_copy(dest)
+    problems = _compare(snapshot, report)
+    if problems:
+        dest.unlink(missing_ok=True)
+        raise NervError("integrity", f"the backup failed verification: {'; '.join(problems)}",
+                        "the copy was deleted; run `nerv db integrity` on the live database")
+    removed = _rotate(dest.parent, keep) if keep else []
+    return {"path": str(dest), "verified": True, "size_bytes": dest.stat().st_size,
+            "schema_version": report["schema_version"], "rows": sum(report["counts"].values()),
+            "counts": report["counts"], "audit_rows": report["audit_chain"]["rows"],
+            "seconds": round(time.monotonic() - started, 3), "removed": removed}
+
+
+def _compare(snapshot: dict, report: dict) -> list[str]:
+    problems = []
+    if not report["integrity_ok"]:
+        problems.append(f"integrity_check: {report['integrity_check'][:3]}")
+    if report["schema_version"] != snapshot["schema_version"]:
+        problems.append(f"schema version {report['schema_version']} instead of {snapshot['schema_version']}")
+    if report["counts"] != snapshot["counts"]:
+        differing = sorted(n for n in set(report["counts"]) | set(snapshot["counts"])
+                           if report["counts"].get(n) != snapshot["counts"].get(n))
+        problems.append(f"row counts differ in {', '.join(differing)}")
+    if not report["audit_chain"]["ok"]:
+        problems.append(f"audit chain broken at row {report['audit_chain']['first_broken']['id']}")
+    return problems
+
+
+def _rotate(folder: Path, keep: int) -> list[str]:
+    def age(path: Path) -> tuple[str, int]:
+        match = DEFAULT_NAME.match(path.name)
+        return match.group(1), int(match.group(2) or 0)
+
+    candidates = sorted((p for p in folder.iterdir() if DEFAULT_NAME.match(p.name) and p.is_file()), key=age)
+    doomed = candidates[:-keep] if len(candidates) > keep else []
+    for path in doomed:
+        path.unlink(missing_ok=True)
+    return [str(p) for p in doomed]
+
+
+def safety_backup(store: Store, prefix: str) -> tuple[Path, dict]:
+    """A copy of the current database taken before a destructive operation: NERV_HOME/backups/PREFIX-<time>.db."""
+    stamp = now_iso().replace(":", "").replace("-", "").replace(".", "")
+    path = paths.backups_dir() / f"{prefix}-{stamp}.db"
+    return path, snapshot_backup(store.conn, path)
+
+
+def restore(store: Store, source: str | Path, *, yes: bool = False) -> dict:
+    """Replace the live database with `source` after verifying it; a safety backup of the current state first.
+
+    Refuses (database untouched) a file that is not SQLite, fails integrity_check, has a broken audit
+    chain, or was migrated by a newer nerv. An older schema is migrated after the restore. Audited.
+    """
+    if not yes:
+        raise usage("restore replaces the whole database; add --yes to confirm",
+                    "a safety backup of the current database is taken first")
+    source = Path(source).expanduser()
+    if not source.exists():
+        raise NervError("not_found", f"{source} does not exist")
+    if source.is_dir():
+        raise NervError("io", f"{source} is a directory, not a database backup")
+    if source.resolve() == store.path.resolve():
+        raise usage("the source is the live database itself")
+    report = inspect_copy(source)
+    if not report["integrity_ok"]:
+        raise NervError("integrity", f"{source} fails integrity_check: {report['integrity_check'][:3]}",
+                        "the database was left unchanged; try an older backup")
+    if not report["applied"]:
+        raise NervError("database", f"{source} is an SQLite file but not a nerv database (no migration history)")
+    pending = migrate.check_plan(migrate.load_plan(), report["applied"])
+    if not report["audit_chain"]["ok"]:
+        broken = report["audit_chain"]["first_broken"]
+        raise NervError("integrity", f"{source} has a broken audit chain at row {broken['id']}: {broken['problem']}",
+                        "the backup was altered after it was taken; the database was left unchanged")
+    safety_path, safety = safety_backup(store, "pre-restore")
+    restore_into(store.conn, source)
+    migrated = migrate.apply_pending(store.conn, pending) if pending else []
+    after = {"source": str(source), "safety_backup": str(safety_path),
+             "source_schema_version": report["schema_version"], "migrated": [m.version for m in migrated],
+             "rows": sum(report["counts"].values()), "replaced_rows": sum(safety["counts"].values())}
+    store.write(lambda tx: tx.audit("db.restore", "database", None, after=after))
+    return {**after, "schema_version": admin.schema_version(store.conn),
+            "audit_chain_ok": verify_chain(store.conn)["ok"]}
+
+
+def vacuum(store: Store) -> dict:
+    """Rebuild the file to drop free pages; report the size before and after."""
+    before = _size(store.path)
+    admin.vacuum(store.conn)
+    return {"path": str(store.path), "size_before": before, "size_after": _size(store.path)}
+
+
+def _size(path: Path) -> int:
+    return sum(p.stat().st_size for p in (path, path.with_name(path.name + "-wal")) if p.exists())
+
+
+def integrity(store: Store) -> dict:
+    """Full integrity_check, foreign_key_check and the audit chain; `ok` is False when any finds a problem."""
+    result = admin.integrity(store.conn)
+    chain = verify_chain(store.conn)
+    return {**result, "audit_chain": chain, "ok": result["ok"] and chain["ok"]}

@@ -1,0 +1,213 @@
+"""Claims with leases: many agents take work from one queue, each task exactly once.
+
+A claim is one IMMEDIATE transaction (store.write) that first releases expired leases of the project
+(recording each expiry in the audit log), then selects the first ready task with the ready query and
+marks it in progress for the agent with a lease. SQLite admits one writer at a time, so two agents can
+never select the same row: the second one's transaction starts after the first committed.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from peewee import fn
+
+from nerv.errors import NervError, conflict, invalid
+from nerv.services.tasks import (agent_name, find_task, label, open_blockers, resolve_project, task_row,
+                                 transition_fields)
+from nerv.store import queries_tasks
+from nerv.store.clock import now_iso, parse_iso, to_iso
+from nerv.store.db import Store
+from nerv.store.models import Agent, ClaudeSession, Task
+
+DEFAULT_LEASE_KEY = "tasks.default_lease"
+STALE_AFTER_KEY = "agents.stale_after"
+_DURATION = re.compile(r"^\s*(\d{1,7})\s*([smhd])\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+LEASE_MIN_S, LEASE_MAX_S = 10, 7 * 86400
+
+
+def parse_duration(text: str, field: str = "lease") -> int:
+    """'90s', '30m', '2h', '1d' -> seconds (10 s to 7 days)."""
+    match = _DURATION.match(str(text or ""))
+    if not match:
+        raise invalid(f"{field} {str(text)[:40]!r} is not a duration", "write it like 90s, 30m, 2h or 1d")
+    seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    if not LEASE_MIN_S <= seconds <= LEASE_MAX_S:
+        raise invalid(f"{field} {text.strip()} is out of range", "use between 10s and 7d")
+    return seconds
+
+
+def _lease_seconds(store: Store, lease: str | None, project_id: str | None) -> int:
+    if lease is not None:
+        return parse_duration(lease)
+    from nerv.services.settings import effective
+
+    return parse_duration(effective(store, DEFAULT_LEASE_KEY, project_id), DEFAULT_LEASE_KEY)
+
+
+def _plus(now: str, seconds: int) -> str:
+    return to_iso(parse_iso(now) + timedelta(seconds=seconds))
+
+
+def _touch_agent(name: str, now: str, action: str, *, heartbeat: bool) -> None:
+    update = {Agent.last_seen_at: now, Agent.last_action: action}
+    if heartbeat:
+        update[Agent.last_heartbeat_at] = now
+    Agent.insert(name=name, first_seen_at=now, last_seen_at=now, last_action=action,
+                 last_heartbeat_at=now if heartbeat else None) \
+        .on_conflict(conflict_target=[Agent.name], update=update).execute()
+
+
+def expire_leases(tx, project_id: str) -> list[dict]:
+    """Return expired in-progress tasks of a project to todo, one audit row (`task.lease_expired`) each."""
+    expired = queries_tasks.expired_leases(tx.conn, project_id, tx.now)
+    for row in expired:
+        task = Task.get_by_id(row["id"])
+        before = task_row(task)
+        Task.update(status="todo", assignee=None, lease_expires_at=None, updated_at=tx.now,
+                    status_reason=f"lease of {row['assignee']} expired at {row['lease_expires_at']}") \
+            .where(Task.id == task.id).execute()
+        tx.audit("task.lease_expired", "task", task.id, project_id=project_id, before=before,
+                 after=task_row(Task.get_by_id(task.id)))
+    return expired
+
+
+def _why_not_claimable(task: Task, now: str) -> str:
+    if task.status == "in_progress" and task.assignee:
+        until = f" until {task.lease_expires_at}" if task.lease_expires_at else " (no lease: held until released)"
+        return f"it is held by {task.assignee}{until}"
+    if task.status != "todo":
+        return f"it is {task.status}; only todo tasks can be claimed"
+    if task.assignee and (task.lease_expires_at is None or task.lease_expires_at > now):
+        return f"it is held by {task.assignee}"
+    blockers = open_blockers(task.id)
+    if blockers:
+        return "it waits on " + ", ".join(f"{label(b)} ({b.status})" for b in blockers)
+    return "it is not ready"
+
+
+def claim(store: Store, ref: str | None = None, *, agent: str, lease: str | None = None, project=None) -> dict:
+    """Atomically take task `ref` (or the first ready one) for `agent` with a lease.
+
+    Returns the task row plus `expired` (leases released on the way). Raises nothing_ready when the
+    queue is empty, conflict when the named task cannot be claimed (the message says why).
+    """
+    agent = agent_name(agent)
+    target = find_task(store, ref, project) if ref is not None else None
+    proj_id = target.project_id if target else resolve_project(store, project).id
+    seconds = _lease_seconds(store, lease, proj_id)
+
+    def body(tx):
+        expired = expire_leases(tx, proj_id)
+        if target is not None:
+            if not queries_tasks.is_claimable(tx.conn, target.id, tx.now):
+                current = Task.get_by_id(target.id)
+                raise conflict(f"cannot claim {label(current)}: {_why_not_claimable(current, tx.now)}",
+                               "see `nerv task ready` for claimable tasks")
+            task_id = target.id
+        else:
+            first = queries_tasks.ready_tasks(tx.conn, proj_id, tx.now, 1)
+            if not first:
+                return None, expired
+            task_id = first[0]["id"]
+        task = Task.get_by_id(task_id)
+        before = task_row(task)
+        fields = transition_fields(task, "in_progress", tx.now, agent=agent)
+        Task.update(**fields, lease_expires_at=_plus(tx.now, seconds)).where(Task.id == task_id).execute()
+        after = task_row(Task.get_by_id(task_id))
+        _touch_agent(agent, tx.now, "claim", heartbeat=True)
+        tx.audit("task.claim", "task", task_id, project_id=proj_id, before=before, after=after)
+        return after, expired
+
+    claimed, expired = store.write(body, actor=agent)
+    if claimed is None:
+        raise NervError("nothing_ready", "no task is ready to claim",
+                        "see `nerv task list` for blocked or held work", details={"expired": expired})
+    return {**claimed, "expired": expired}
+
+
+def heartbeat(store: Store, ref: str, *, agent: str, lease: str | None = None, project=None) -> dict:
+    """Extend the holder's lease (from now). A lapsed lease nobody took yet can still be renewed."""
+    agent = agent_name(agent)
+    task = find_task(store, ref, project)
+    seconds = _lease_seconds(store, lease, task.project_id)
+
+    def body(tx):
+        current = Task.get_by_id(task.id)
+        if current.status != "in_progress" or current.assignee != agent:
+            holder = f"held by {current.assignee}" if current.assignee else "held by nobody"
+            raise conflict(f"{agent} does not hold {label(current)} (it is {current.status}, {holder})",
+                           "your lease may have expired and been released; claim it again or take another")
+        before = task_row(current)
+        Task.update(lease_expires_at=_plus(tx.now, seconds), updated_at=tx.now).where(Task.id == task.id).execute()
+        after = task_row(Task.get_by_id(task.id))
+        _touch_agent(agent, tx.now, "heartbeat", heartbeat=True)
+        tx.audit("task.heartbeat", "task", task.id, project_id=task.project_id, before=before, after=after)
+        return after
+
+    return store.write(body, actor=agent)
+
+
+def release(store: Store, ref: str, *, agent: str | None = None, project=None) -> dict:
+    """Give a claimed task back to the queue (todo, no holder). With `agent`, only if that agent holds it."""
+    agent = agent_name(agent) if agent is not None else None
+    task = find_task(store, ref, project)
+
+    def body(tx):
+        current = Task.get_by_id(task.id)
+        if current.status != "in_progress":
+            raise conflict(f"cannot release {label(current)}: it is {current.status}, not in_progress")
+        if agent is not None and current.assignee != agent:
+            raise conflict(f"{agent} does not hold {label(current)} (held by {current.assignee or 'nobody'})",
+                           "omit --agent to release it whoever holds it")
+        before = task_row(current)
+        Task.update(**transition_fields(current, "todo", tx.now, reason="released")).where(Task.id == task.id).execute()
+        after = task_row(Task.get_by_id(task.id))
+        if agent:
+            _touch_agent(agent, tx.now, "release", heartbeat=False)
+        tx.audit("task.release", "task", task.id, project_id=task.project_id, before=before, after=after)
+        return after
+
+    return store.write(body, actor=agent)
+
+
+def list_agents(store: Store) -> list[dict]:
+    """Every agent seen in claims, task holders or Claude sessions: what it holds, last heartbeat, staleness.
+
+    Stale: it holds an in-progress task whose lease has expired, or it holds work and has not been seen
+    for longer than the `agents.stale_after` setting.
+    """
+    from nerv.services.settings import effective
+
+    now = now_iso()
+    stale_after = parse_duration(effective(store, STALE_AFTER_KEY, None), STALE_AFTER_KEY)
+    agents: dict[str, dict] = {}
+
+    def entry(name: str) -> dict:
+        return agents.setdefault(name, {"name": name, "holds": [], "last_heartbeat_at": None,
+                                        "last_seen_at": None, "sessions": 0, "stale": False})
+
+    for row in Agent.select():
+        item = entry(row.name)
+        item.update(last_heartbeat_at=row.last_heartbeat_at, last_seen_at=row.last_seen_at)
+    for task in Task.select().where(Task.assignee.is_null(False) & Task.status.in_(("in_progress", "review")))\
+            .order_by(Task.number):
+        item = entry(task.assignee)
+        item["holds"].append({"id": task.id, "ref": f"#{task.number}", "title": task.title, "status": task.status,
+                              "lease_expires_at": task.lease_expires_at})
+        if task.status == "in_progress" and task.lease_expires_at and task.lease_expires_at <= now:
+            item["stale"] = True
+    for name, count, last in (ClaudeSession.select(ClaudeSession.agent, fn.COUNT(ClaudeSession.id),
+                                                   fn.MAX(ClaudeSession.last_activity_at))
+                              .where(ClaudeSession.agent.is_null(False)).group_by(ClaudeSession.agent).tuples()):
+        item = entry(name)
+        item["sessions"] = count
+        if last and (item["last_seen_at"] is None or last > item["last_seen_at"]):
+            item["last_seen_at"] = last
+    cutoff = to_iso(parse_iso(now) - timedelta(seconds=stale_after))
+    for item in agents.values():
+        if item["holds"] and item["last_seen_at"] and item["last_seen_at"] < cutoff:
+            item["stale"] = True
+    return sorted(agents.values(), key=lambda a: a["name"])

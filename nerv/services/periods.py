@@ -1,0 +1,31 @@
+"""Dates on the command line (`--since 2026-11-01`, `--since 7d`) -> ISO bounds comparable with stored time stamps."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+
+from nerv.errors import invalid
+from nerv.store.clock import to_iso
+
+_RELATIVE = re.compile(r"^(\d{1,5})([hdw])$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def parse_when(text: str | None, field: str = "--since") -> str | None:
+    """YYYY-MM-DD (midnight UTC), a full ISO time stamp, or Nh / Nd / Nw ago. None stays None."""
+    if text is None:
+        return None
+    value = text.strip()
+    match = _RELATIVE.match(value)
+    if match:
+        amount, unit = int(match.group(1)), match.group(2)
+        delta = {"h": timedelta(hours=amount), "d": timedelta(days=amount), "w": timedelta(weeks=amount)}[unit]
+        return to_iso(datetime.now(timezone.utc) - delta)
+    try:
+        if _DATE.match(value):
+            return to_iso(datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=timezone.utc))
+        return to_iso(datetime.fromisoformat(value.replace("Z", "+00:00")))
+    except ValueError:
+        raise invalid(f"{field} {text[:40]!r} is not a date",
+                      "use YYYY-MM-DD, an ISO time stamp, or a span like 12h, 7d, 2w") from None

@@ -1,0 +1,23 @@
+"""Transcript import for the CLI. Kept free of peewee: `nerv session import` runs from cron and hooks often,
+and with nothing new to read its cost is mostly start-up."""
+
+from __future__ import annotations
+
+from contextlib import nullcontext
+
+from nerv.store.db import Store
+
+
+def import_transcripts(store: Store, paths: list[str] | None = None, progress=None) -> dict:
+    """Import Claude Code transcripts (default folders when `paths` is empty); see nerv.store.ingest.import_files.
+
+    `progress(total, description)` is a context manager yielding advance(n) (the CLI's progress bar).
+    Raises not_found for an explicit path that does not exist.
+    """
+    from nerv.store import ingest
+
+    files, roots = ingest.discover(list(paths or []))
+    with (progress(len(files), "importing transcripts") if progress else nullcontext(None)) as advance:
+        result = ingest.import_files(store.conn, files, progress=advance)
+    result["roots"] = roots
+    return result

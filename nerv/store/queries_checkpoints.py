@@ -1,0 +1,71 @@
+"""The SQL behind checkpoints: read a project's rows of each snapshotted kind, and write them back. Stdlib only.
+
+Rows are read with every column the table has today (`SELECT *`), so columns added by later migrations
+are captured without touching this module; writing back uses the columns both the snapshot and today's
+table have.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+from nerv.store.schema_info import quote
+
+
+@dataclass(frozen=True)
+class Kind:
+    table: str
+    scope: str  # SQL condition on :project
+    identity: tuple[str, ...]  # what makes a row "the same row" across snapshots
+    generated: tuple[str, ...] = ()  # columns the database assigns (left out when inserting by identity)
+
+
+# Parents before children: restore deletes in reverse order and upserts in this order.
+KINDS = {
+    "cycles": Kind("cycles", "project_id = :project", ("id",)),
+    "tasks": Kind("tasks", "project_id = :project", ("id",)),
+    "task_deps": Kind("task_deps", "task_id IN (SELECT id FROM tasks WHERE project_id = :project)",
+                      ("task_id", "depends_on_id")),
+    "decisions": Kind("decisions", "project_id = :project", ("id",)),
+    "settings": Kind("settings", "project_id = :project", ("key",), generated=("id",)),
+}
+
+
+def table_exists(conn: sqlite3.Connection, table: str) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (table,)).fetchone() is not None
+
+
+def project_rows(conn: sqlite3.Connection, kind: Kind, project_id: str) -> list[dict]:
+    order = ", ".join(quote(c) for c in kind.identity)
+    cursor = conn.execute(f"SELECT * FROM {quote(kind.table)} WHERE {kind.scope} ORDER BY {order}",
+                          {"project": project_id})
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor]
+
+
+def table_columns(conn: sqlite3.Connection, table: str) -> list[str]:
+    return [r[1] for r in conn.execute(f"PRAGMA table_info({quote(table)})")]
+
+
+def delete_row(conn: sqlite3.Connection, kind: Kind, project_id: str, key: dict) -> None:
+    where = " AND ".join(f"{quote(c)} IS :{c}" for c in kind.identity)
+    conn.execute(f"DELETE FROM {quote(kind.table)} WHERE ({where}) AND {kind.scope}", {**key, "project": project_id})
+
+
+def insert_row(conn: sqlite3.Connection, kind: Kind, row: dict, columns: list[str]) -> None:
+    cols = [c for c in columns if c in row and c not in kind.generated]
+    conn.execute(f"INSERT INTO {quote(kind.table)} ({', '.join(quote(c) for c in cols)}) "
+                 f"VALUES ({', '.join(':' + c for c in cols)})", {c: row[c] for c in cols})
+
+
+def update_row(conn: sqlite3.Connection, kind: Kind, project_id: str, key: dict, changes: dict) -> None:
+    sets = ", ".join(f"{quote(c)} = :new_{c}" for c in changes)
+    where = " AND ".join(f"{quote(c)} IS :{c}" for c in kind.identity)
+    params = {**key, **{f"new_{c}": v for c, v in changes.items()}, "project": project_id}
+    conn.execute(f"UPDATE {quote(kind.table)} SET {sets} WHERE ({where}) AND {kind.scope}", params)
+
+
+def defer_foreign_keys(conn: sqlite3.Connection) -> None:
+    # A task may be written back before the parent task or cycle it points to; checked at COMMIT.
+    conn.execute("PRAGMA defer_foreign_keys = ON")

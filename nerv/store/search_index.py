@@ -1,0 +1,133 @@
+"""The search index's SQL: FTS5 queries, stale-embedding detection, bulk vector writes, reindex. Stdlib only.
+
+Triggers (migrations/0006_knowledge.sql) keep search_items and search_fts in step with decisions,
+learnings, handoffs and tasks; this module only reads them, writes embeddings, and reconciles
+everything in `reindex_items` (for databases restored from elsewhere, or an FTS index damaged by hand).
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from typing import Iterable
+
+KINDS = ("decision", "learning", "handoff", "task")
+_WORD = re.compile(r"[^\W_]+")
+MAX_TERMS = 64
+
+
+def fts_query(text: str) -> str | None:
+    """A MATCH expression that ORs the query's words, each a quoted string: FTS5 syntax in user input
+    (`"`, `*`, `-`, `:`, NEAR, AND/OR/NOT, parentheses) is never interpreted. None when there are no words."""
+    terms = []
+    for word in _WORD.findall(text.lower()):
+        if word not in terms:
+            terms.append(word)
+        if len(terms) >= MAX_TERMS:
+            break
+    return " OR ".join(f'"{term}"' for term in terms) or None
+
+
+def _filters(project_id: str | None, kinds: Iterable[str] | None) -> tuple[str, list]:
+    clauses, params = [], []
+    if project_id is not None:
+        clauses.append("s.project_id = ?")
+        params.append(project_id)
+    kinds = list(kinds or [])
+    if kinds:
+        clauses.append(f"s.kind IN ({', '.join('?' for _ in kinds)})")
+        params.extend(kinds)
+    return "".join(f" AND {c}" for c in clauses), params
+
+
+def text_search(conn: sqlite3.Connection, match: str, *, project_id: str | None, kinds, limit: int) -> list[tuple]:
+    """(search_items.id, bm25 score) best first; bm25 weighs a title hit twice a body hit (lower is better)."""
+    where, params = _filters(project_id, kinds)
+    sql = ("SELECT s.id, bm25(search_fts, 2.0, 1.0) AS score"
+           " FROM search_fts JOIN search_items s ON s.id = search_fts.rowid"
+           f" WHERE search_fts MATCH ?{where} ORDER BY score LIMIT ?")
+    return conn.execute(sql, (match, *params, limit)).fetchall()
+
+
+def state(conn: sqlite3.Connection) -> tuple[int, str]:
+    """(generation, instance): the generation changes whenever any indexed item changes."""
+    row = conn.execute("SELECT generation, instance FROM search_meta WHERE id = 1").fetchone()
+    return (row[0], row[1]) if row else (0, "unknown")
+
+
+def item_count(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT count(*) FROM search_items").fetchone()[0]
+
+
+def stale_items(conn: sqlite3.Connection, embedder: str, since: int = -1) -> list[tuple]:
+    """Items changed after generation `since` whose vector for `embedder` is missing or older than the item:
+    (kind, item_id, title, body, seq, stored content_hash or None)."""
+    return conn.execute(
+        "SELECT s.kind, s.item_id, s.title, s.body, s.seq, e.content_hash FROM search_items s"
+        " LEFT JOIN embeddings e ON e.kind = s.kind AND e.item_id = s.item_id AND e.embedder = ?"
+        " WHERE s.seq > ? AND (e.seq IS NULL OR e.seq < s.seq) ORDER BY s.id", (embedder, since)).fetchall()
+
+
+def save_vectors(conn: sqlite3.Connection, rows: list[tuple]) -> None:
+    """rows: (kind, item_id, embedder, content_hash, dim, vector bytes, seq, created_at). Inside a write tx."""
+    conn.executemany(
+        "INSERT INTO embeddings (kind, item_id, embedder, content_hash, dim, vector, seq, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kind, item_id, embedder) DO UPDATE SET"
+        " content_hash = excluded.content_hash, dim = excluded.dim, vector = excluded.vector, seq = excluded.seq,"
+        " created_at = excluded.created_at", rows)
+
+
+def mark_vectors_current(conn: sqlite3.Connection, rows: list[tuple]) -> None:
+    """rows: (seq, kind, item_id, embedder): the text did not change, only the item's seq did."""
+    conn.executemany("UPDATE embeddings SET seq = ? WHERE kind = ? AND item_id = ? AND embedder = ?", rows)
+
+
+def vector_rows(conn: sqlite3.Connection, embedder: str, dim: int, since: int = -1):
+    """Cursor of (search_items.id, kind, project_id, vector) for items changed after generation `since`
+    that have a `dim`-sized vector."""
+    return conn.execute(
+        "SELECT s.id, s.kind, s.project_id, e.vector FROM search_items s JOIN embeddings e"
+        " ON e.kind = s.kind AND e.item_id = s.item_id AND e.embedder = ? WHERE s.seq > ? AND e.dim = ?"
+        " ORDER BY s.id", (embedder, since, dim))
+
+
+def item_ids(conn: sqlite3.Connection) -> list[int]:
+    return [row[0] for row in conn.execute("SELECT id FROM search_items")]
+
+
+def describe(conn: sqlite3.Connection, ids: list[int]) -> dict[int, dict]:
+    """What a result line shows: kind, item id, number (decision/learning/task), title, summary, project."""
+    if not ids:
+        return {}
+    marks = ", ".join("?" for _ in ids)
+    rows = conn.execute(
+        "SELECT s.id, s.kind, s.item_id, s.project_id, s.title, p.name, coalesce(d.number, l.number, t.number),"
+        " coalesce(d.decision, d.context, l.text, h.text, t.description, '') FROM search_items s"
+        " LEFT JOIN projects p ON p.id = s.project_id"
+        " LEFT JOIN decisions d ON s.kind = 'decision' AND d.id = s.item_id"
+        " LEFT JOIN learnings l ON s.kind = 'learning' AND l.id = s.item_id"
+        " LEFT JOIN handoffs h ON s.kind = 'handoff' AND h.id = s.item_id"
+        " LEFT JOIN tasks t ON s.kind = 'task' AND t.id = s.item_id"
+        f" WHERE s.id IN ({marks})", ids).fetchall()
+    keys = ("rowid", "kind", "item_id", "project_id", "title", "project", "number", "summary")
+    return {row[0]: dict(zip(keys, row)) for row in rows}
+
+
+def reindex_items(conn: sqlite3.Connection) -> dict:
+    """Reconcile search_items with search_sources and rebuild the FTS index. Inside a write tx."""
+    conn.execute("UPDATE search_meta SET generation = generation + 1 WHERE id = 1")
+    generation = conn.execute("SELECT generation FROM search_meta WHERE id = 1").fetchone()[0]
+    removed = conn.execute(
+        "DELETE FROM search_items WHERE NOT EXISTS (SELECT 1 FROM search_sources v"
+        " WHERE v.kind = search_items.kind AND v.item_id = search_items.item_id)").rowcount
+    changed = conn.execute(
+        "UPDATE search_items SET project_id = v.project_id, title = v.title, body = v.body, seq = ?"
+        " FROM search_sources v WHERE v.kind = search_items.kind AND v.item_id = search_items.item_id"
+        " AND (v.title IS NOT search_items.title OR v.body IS NOT search_items.body"
+        " OR v.project_id IS NOT search_items.project_id)", (generation,)).rowcount
+    added = conn.execute(
+        "INSERT INTO search_items (kind, item_id, project_id, title, body, seq)"
+        " SELECT v.kind, v.item_id, v.project_id, v.title, v.body, ? FROM search_sources v WHERE NOT EXISTS"
+        " (SELECT 1 FROM search_items s WHERE s.kind = v.kind AND s.item_id = v.item_id)", (generation,)).rowcount
+    conn.execute("INSERT INTO search_fts (search_fts) VALUES ('rebuild')")
+    return {"items": item_count(conn), "added": added, "changed": changed, "removed": removed}

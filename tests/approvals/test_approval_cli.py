@@ -1,0 +1,81 @@
+"""`nerv approval ...`: requests recorded by the hook, decisions, remembered rules, suggestions."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from nerv.hook.pretool import handle
+
+
+def pre_tool_use(capsys, command, tool="Bash", cwd=None, tool_use_id="tu1"):
+    """Run the PreToolUse handler in-process (the subprocess path is covered in tests/hooks)."""
+    payload = {"session_id": "s1", "cwd": cwd or "/tmp", "hook_event_name": "PreToolUse", "tool_name": tool,
+               "tool_input": {"command": command} if tool == "Bash" else {"file_path": command},
+               "tool_use_id": tool_use_id}
+    assert handle(json.dumps(payload).encode()) == 0
+    out = capsys.readouterr().out
+    return json.loads(out)["hookSpecificOutput"] if out.strip() else None
+
+
+def test_no_rule_records_a_request_and_asks(cli, capsys):
+    answer = pre_tool_use(capsys, "npm run build")
+    assert answer["permissionDecision"] == "ask" and "approval request #1" in answer["permissionDecisionReason"]
+    rows = cli("approval", "list", "--json").data
+    assert [(r["id"], r["tool"], r["status"], r["summary"]) for r in rows] == [(1, "Bash", "pending", "npm run build")]
+    shown = cli("approval", "show", "1", "--json").data
+    assert shown["tool_input"] == {"command": "npm run build"} and shown["suggested_rule"] == "Bash(npm run build *)"
+
+
+def test_approve_with_remember_stores_a_rule_that_then_allows(cli, capsys):
+    pre_tool_use(capsys, "npm run build")
+    data = cli("approval", "approve", "1", "--remember", "--json").data
+    assert (data["status"], data["remembered_rule"]) == ("approved", "Bash(npm run build *)")
+    assert pre_tool_use(capsys, "npm run build --prod")["permissionDecision"] == "allow"
+    assert cli("approval", "approve", "1").code == 1  # already decided
+
+
+def test_deny_with_reason_and_remember(cli, capsys):
+    pre_tool_use(capsys, "curl https://x")
+    data = cli("approval", "deny", "1", "--reason", "no network", "--remember", "--json").data
+    assert (data["status"], data["reason"], data["remembered_rule"]) == ("denied", "no network", "Bash(curl *)")
+    answer = pre_tool_use(capsys, "curl https://y")
+    assert answer["permissionDecision"] == "deny"
+    assert cli("approval", "list", "--status", "denied", "--json").data[0]["id"] == 1
+
+
+def test_remember_refuses_a_compound_command(cli, capsys, db_hash):
+    pre_tool_use(capsys, "make && make install")
+    before = db_hash()
+    result = cli("approval", "approve", "1", "--remember", "--json")
+    assert result.code == 1 and result.error["code"] == "conflict"
+    assert db_hash() == before
+
+
+def test_suggest_ranks_by_approvals_and_skips_refused_patterns(cli, capsys):
+    for index, command in enumerate(["make test", "make test -v", "npm run lint", "make test --k=x", "rm -rf x"]):
+        pre_tool_use(capsys, command, tool_use_id=f"t{index}")
+    for request_id in (1, 2, 3, 4):
+        cli("approval", "approve", str(request_id))
+    cli("approval", "deny", "5")
+    rows = cli("approval", "suggest", "--json").data
+    assert [(r["rule"], r["approved"]) for r in rows] == [("Bash(make test *)", 3), ("Bash(npm run lint *)", 1)]
+    assert rows[0]["command"] == "nerv rule add 'Bash(make test *)' --action allow"
+    assert [r["rule"] for r in cli("approval", "suggest", "--min-count", "2", "--json").data] == ["Bash(make test *)"]
+
+
+@pytest.mark.parametrize("args,code", [
+    (("approval", "show", "42"), 1),
+    (("approval", "approve", "42"), 1),
+    (("approval", "deny", "x"), 2),
+    (("approval", "list", "--status", "weird"), 1),
+    (("approval", "list", "--limit", "0"), 1),
+    (("approval", "suggest", "--limit", "-1"), 1),
+])
+def test_bad_input(cli, db_hash, args, code):
+    cli("approval", "list")
+    before = db_hash()
+    result = cli(*args)
+    assert result.code == code and "Traceback" not in result.stderr
+    assert db_hash() == before

@@ -1,0 +1,176 @@
+"""Search quality on the labelled set, and search speed at 100,000 items. Prints figures; asserts nothing.
+
+    /work/venv/bin/python tests/bench/search.py [--items 100000] [--repeat 50]
+
+Quality: recall@5 and MRR of text, semantic and hybrid on tests/knowledge/labelled_set.py.
+Speed: seeds N learnings (one transaction; triggers fill the FTS index), embeds them (`nerv search
+reindex` path), then times in-process top-10 queries per mode beside the matrix load, and whole-process
+`nerv search` runs beside `nerv --version` (the process floor). "Cold" means a new process; the OS page
+cache is warm (dropping it needs root), so a first search after a reboot reads the matrix from disk.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+QUERIES = ["sqlite lock timeout", "retry webhook deliveries", "config loader secrets", "slow search page",
+           "deploy rollback plan", "memory growth in worker", "auth token expiry", "flaky browser tests"]
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:,.1f} ms"
+
+
+def quality() -> None:
+    from nerv.services import projects
+    from nerv.store.db import open_store
+    from nerv.store.orm import bind
+    from tests.knowledge import labelled_set
+
+    store = bind(open_store())
+    projects.add_project(store, "labelled")
+    keys = labelled_set.load(store, "labelled")
+    print(f"## quality: {len(labelled_set.ITEMS)} items, {len(labelled_set.QUERIES)} queries")
+    print("| mode | recall@5 | MRR |\n|---|---|---|")
+    for mode in ("text", "semantic", "hybrid"):
+        scores = labelled_set.evaluate(store, keys, mode, project="labelled")
+        print(f"| {mode} | {scores['recall@5']:.3f} | {scores['mrr']:.3f} |")
+    store.close()
+
+
+def _vocabulary(rng: random.Random) -> list[str]:
+    from tests.knowledge import labelled_set
+
+    words = sorted({w.lower().strip(".,;:()'") for _, _, text in labelled_set.ITEMS.values() for w in text.split()})
+    syllables = ["ka", "ro", "mi", "te", "su", "lon", "dar", "vek", "pi", "zu", "gor", "nel", "tas", "qui", "ber"]
+    words += ["".join(rng.choice(syllables) for _ in range(rng.randint(2, 4))) for _ in range(8000)]
+    return [w for w in words if w]
+
+
+def seed(store, count: int, rng: random.Random) -> float:
+    from nerv.store.clock import new_id, now_iso
+    from nerv.services import projects
+
+    project = projects.add_project(store, "bench")
+    vocab = _vocabulary(rng)
+    now = now_iso()
+    rows = [(new_id(), project["id"], number, " ".join(rng.choice(vocab) for _ in range(rng.randint(8, 30))),
+             "[]", now) for number in range(1, count + 1)]
+
+    def body(tx):
+        tx.conn.executemany("INSERT INTO learnings (id, project_id, number, text, tags, created_at)"
+                            " VALUES (?, ?, ?, ?, ?, ?)", rows)
+        tx.audit("bench.seed", "learning", None, project_id=project["id"], after={"rows": count})
+
+    start = time.perf_counter()
+    store.write(body)
+    return time.perf_counter() - start
+
+
+def in_process(store, repeat: int) -> None:
+    import numpy as np
+
+    from nerv.services import search
+    from nerv.store import search_index, vector_cache
+
+    embedder = search.embedder_for(store)
+    generation, instance = search_index.state(store.conn)
+    start = time.perf_counter()
+    loaded, _ = vector_cache.load(instance, embedder.name, embedder.dim)
+    load_s = time.perf_counter() - start
+    start = time.perf_counter()
+    matrix = np.asarray(loaded.segments[0].matrix)  # reindex leaves one segment
+    matrix.sum()  # touches every page
+    touch_s = time.perf_counter() - start
+    print(f"\nmatrix: {matrix.shape[0]:,} x {matrix.shape[1]} float32 ({matrix.nbytes / 1e6:,.0f} MB); "
+          f"np.load(mmap) {_ms(load_s)}, first full read {_ms(touch_s)}")
+    times = {"matmul + top-10 only": [], "semantic (service)": [], "text (service)": [], "hybrid (service)": []}
+    for index in range(repeat):
+        query = QUERIES[index % len(QUERIES)]
+        q = embedder.embed([query])[0]
+        start = time.perf_counter()
+        scores = matrix @ q
+        top = np.argpartition(-scores, 9)[:10]
+        top[np.argsort(-scores[top])]
+        times["matmul + top-10 only"].append(time.perf_counter() - start)
+        for mode in ("semantic", "text", "hybrid"):
+            start = time.perf_counter()
+            search.search(store, query, mode=mode, limit=10, project="bench")
+            times[f"{mode} (service)"].append(time.perf_counter() - start)
+    print(f"\n## in-process top-10 query ({repeat} queries, median / p95)")
+    print("| step | median | p95 |\n|---|---|---|")
+    for name, values in times.items():
+        values.sort()
+        print(f"| {name} | {_ms(statistics.median(values))} | {_ms(values[int(len(values) * 0.95) - 1])} |")
+
+
+def whole_process(home: str, runs: int = 5) -> None:
+    nerv = [str(Path(sys.executable).parent / "nerv")]
+    env = {**os.environ, "NERV_HOME": home}
+
+    def timed(args: list[str], runs: int = runs) -> float:
+        best = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            done = subprocess.run(nerv + args, env=env, capture_output=True, text=True)
+            best.append(time.perf_counter() - start)
+            if done.returncode != 0:
+                raise SystemExit(f"{args} failed: {done.stderr}")
+        return statistics.median(best)
+
+    print(f"\n## whole process (new process each run, median of {runs})")
+    print("| command | time |\n|---|---|")
+    print(f"| `nerv --version` (floor: no CLI framework) | {_ms(timed(['--version']))} |")
+    print(f"| `nerv learnings --limit 1` (a typical command) | "
+          f"{_ms(timed(['learnings', '--limit', '1', '--project', 'bench']))} |")
+    for mode in ("text", "semantic", "hybrid"):
+        print(f"| `nerv search \"retry webhook deliveries\" --mode {mode}` | "
+              f"{_ms(timed(['search', 'retry webhook deliveries', '--mode', mode, '--project', 'bench']))} |")
+    subprocess.run(nerv + ["learn", "one more learning", "--project", "bench"], env=env, check=True,
+                   capture_output=True)
+    print(f"| first hybrid search after one new item (embed it, append a segment) | "
+          f"{_ms(timed(['search', 'retry webhook deliveries', '--project', 'bench'], runs=1))} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--items", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=50)
+    args = parser.parse_args()
+    print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (other work inflates "
+          "every figure; compare with the baselines of the same run)\n")
+    with tempfile.TemporaryDirectory() as home:
+        os.environ["NERV_HOME"] = str(Path(home) / "quality")
+        quality()
+        os.environ["NERV_HOME"] = str(Path(home) / "speed")
+        from nerv.services import search
+        from nerv.store.db import open_store
+        from nerv.store.orm import bind
+
+        store = bind(open_store())
+        rng = random.Random(7)
+        seed_s = seed(store, args.items, rng)
+        print(f"\n## {args.items:,} items\nseed (one transaction, triggers fill FTS5): {seed_s:.1f} s")
+        start = time.perf_counter()
+        result = search.reindex(store)
+        print(f"reindex (FTS rebuild + embed {result['embedded']:,} with {result['embedder']} + matrix): "
+              f"{time.perf_counter() - start:.1f} s")
+        in_process(store, args.repeat)
+        store.close()
+        whole_process(os.environ["NERV_HOME"])
+    print(f"\nload average at end: {os.getloadavg()[0]:.1f}")
+
+
+if __name__ == "__main__":
+    main()

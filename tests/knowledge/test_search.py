@@ -1,0 +1,239 @@
+"""nerv search: text, semantic and hybrid modes, index sync, embedding reuse, the disk cache, bad input."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+
+from nerv.store import vector_cache
+
+
+def _refs(result):
+    return [r["ref"] for r in result.data["results"]]
+
+
+@pytest.fixture
+def knowledge(cli, project):
+    cli("decision", "add", "Use SQLite in WAL mode", "--context", "Many agents write at once")
+    cli("learn", "Configuration files are read once at startup", "--tag", "boot")
+    cli("task", "add", "Speed up search", "--description", "Latency of the product search page is 2 seconds")
+    cli("handoff", "save", "Stopped while backfilling the orders column", "--next", "finish the backfill")
+    return cli
+
+
+def _embed_audits(nerv_home):
+    conn = sqlite3.connect(nerv_home / "state.db")
+    try:
+        return conn.execute("SELECT after FROM audit_log WHERE action = 'search.embed' ORDER BY id").fetchall()
+    finally:
+        conn.close()
+
+
+def test_each_kind_is_found_by_text(knowledge):
+    cli = knowledge
+    assert _refs(cli("--json", "search", "sqlite", "--mode", "text"))[0] == "decision 1"
+    assert _refs(cli("--json", "search", "configuration", "--mode", "text")) == ["learning 1"]
+    assert _refs(cli("--json", "search", "latency", "--mode", "text")) == ["task #1"]
+    assert _refs(cli("--json", "search", "backfill", "--mode", "text"))[0].startswith("handoff ")
+    assert _refs(cli("--json", "search", "sqlite", "--kind", "task", "--mode", "text")) == []
+
+
+def test_semantic_matches_word_forms_text_misses(knowledge):
+    cli = knowledge
+    assert _refs(cli("--json", "search", "config", "--mode", "text")) == []  # porter: config vs configur
+    semantic = cli("--json", "search", "config", "--mode", "semantic")
+    assert semantic.code == 0 and _refs(semantic)[0] == "learning 1"
+    hybrid = cli("--json", "search", "config startup")
+    assert hybrid.data["mode"] == "hybrid" and _refs(hybrid)[0] == "learning 1"
+
+
+FTS_SYNTAX = ['"unbalanced', "sqlite*", "NEAR(a b)", "-sqlite", "a AND OR NOT b", "col:sqlite", "(sqlite",
+              "sqlite^2", "'; DROP TABLE tasks; --", 'sqlite" OR "x']
+
+
+def test_fts_syntax_in_queries_never_errors(knowledge):
+    for query in FTS_SYNTAX:
+        for mode in ("text", "hybrid"):
+            result = knowledge("--json", "search", query, "--mode", mode)
+            assert result.code == 0, (query, result.stderr)
+    assert _refs(knowledge("--json", "search", "-sqlite", "--mode", "text")) == ["decision 1"]
+
+
+BAD_QUERIES = [
+    (["search", ""], "empty"),
+    (["search", "   "], "empty"),
+    (["search", "x" * 1_048_576], "limit"),
+    (["search", '"*-'], "no words"),
+    (["search", "sqlite", "--kind", "ticket"], "unknown kind"),
+    (["search", "sqlite", "--mode", "fuzzy"], "mode"),
+    (["search", "sqlite", "--limit", "0"], "limit"),
+    (["search", "sqlite", "--project", "nope"], "not found"),
+]
+
+
+def test_bad_queries_get_clear_errors(knowledge, db_hash):
+    before = db_hash()
+    for args, message in BAD_QUERIES:
+        result = knowledge("--json", *args)
+        assert result.code == 1 and message in result.error["message"], (args[:3], result.stderr)
+        plain = knowledge(*args)
+        assert plain.stderr.startswith("error: ") and "Traceback" not in plain.stderr
+        assert db_hash() == before
+
+
+def test_index_follows_inserts_updates_and_deletes(knowledge, nerv_home):
+    cli = knowledge
+    assert _refs(cli("--json", "search", "latency"))[0] == "task #1"
+    conn = sqlite3.connect(nerv_home / "state.db")
+    conn.execute("PRAGMA foreign_keys = ON")
+    with conn:
+        conn.execute("UPDATE tasks SET description = 'throughput of the product page' WHERE number = 1")
+    assert _refs(cli("--json", "search", "latency", "--mode", "text")) == []
+    assert _refs(cli("--json", "search", "throughput", "--mode", "text")) == ["task #1"]
+    with conn:
+        conn.execute("DELETE FROM tasks")
+    conn.close()
+    assert _refs(cli("--json", "search", "throughput")) == []
+    cli("project", "rm", "demo", "--yes")
+    check = sqlite3.connect(nerv_home / "state.db")
+    assert check.execute("SELECT count(*) FROM search_items").fetchone()[0] == 0
+    assert check.execute("SELECT count(*) FROM embeddings").fetchone()[0] == 0
+    check.close()
+
+
+def test_unchanged_text_is_never_reembedded(knowledge, nerv_home):
+    cli = knowledge
+    first = cli("--json", "search", "sqlite").data["index"]
+    assert first["embedded"] == 4
+    assert cli("--json", "search", "sqlite").data["index"] == {"cache": "current", "embedded": 0}
+    conn = sqlite3.connect(nerv_home / "state.db")
+    with conn:  # the index row changes (seq), the text does not
+        conn.execute("UPDATE tasks SET title = title || ' ' WHERE number = 1")
+        conn.execute("UPDATE tasks SET title = rtrim(title) WHERE number = 1")
+    conn.close()
+    again = cli("--json", "search", "sqlite").data["index"]
+    assert again["embedded"] == 0 and again["unchanged_text"] == 1
+    cli("learn", "A brand new learning about queues")
+    assert cli("--json", "search", "queues").data["index"]["embedded"] == 1
+    assert len(_embed_audits(nerv_home)) == 3
+
+
+def _cache_files(nerv_home):
+    return sorted((nerv_home / "search").glob("*"))
+
+
+def test_missing_or_corrupt_cache_is_rebuilt_not_crashed(knowledge, nerv_home):
+    cli = knowledge
+    assert cli("--json", "search", "sqlite").code == 0
+    files = _cache_files(nerv_home)
+    assert len([f for f in files if f.suffix == ".npy"]) == 2 and len([f for f in files if f.suffix == ".json"]) == 1
+    matrix = next(f for f in files if f.name.endswith(".matrix.npy"))
+    matrix.write_bytes(b"garbage")
+    result = cli("search", "sqlite")
+    assert result.code == 0 and "rebuilt" in result.stderr and "decision 1" in result.stdout
+    assert cli("--json", "search", "sqlite").data["index"]["cache"] == "current"
+    meta = next(f for f in _cache_files(nerv_home) if f.suffix == ".json")
+    meta.write_text("{not json")
+    assert "rebuilt" in cli("--json", "search", "sqlite").data["index"]["cache"]
+    for f in _cache_files(nerv_home):
+        f.unlink()
+    rebuilt = cli("--json", "search", "sqlite")
+    assert rebuilt.code == 0 and rebuilt.data["index"]["cache"] == "built"
+    assert _refs(rebuilt)[0] == "decision 1"
+
+
+def test_cache_shape_mismatch_is_detected(knowledge, nerv_home):
+    import numpy as np
+
+    knowledge("search", "sqlite")
+    matrix = next(f for f in _cache_files(nerv_home) if f.name.endswith(".matrix.npy"))
+    np.save(matrix, np.zeros((3, 7), dtype=np.float32))
+    result = knowledge("--json", "search", "sqlite")
+    assert "corrupt" in result.data["index"]["cache"] and _refs(result)[0] == "decision 1"
+
+
+def test_new_items_invalidate_the_cache(knowledge):
+    cli = knowledge
+    cli("search", "sqlite")
+    cli("decision", "add", "Adopt message queues for email")
+    result = cli("--json", "search", "queues email", "--mode", "semantic")
+    assert result.data["index"]["cache"] in ("updated", "compacted") and _refs(result)[0] == "decision 2"
+
+
+def test_incremental_segments_track_edits_and_deletes_then_compact(cli, project, nerv_home):
+    from nerv.store import vector_cache
+
+    conn = sqlite3.connect(nerv_home / "state.db")
+    project_id = conn.execute("SELECT id FROM projects").fetchone()[0]
+    with conn:  # 30 tasks at once; the triggers index them like any insert
+        conn.executemany("INSERT INTO tasks (id, project_id, number, title, created_at, updated_at)"
+                         " VALUES (?, ?, ?, ?, 'now', 'now')",
+                         [(f"{n:032x}", project_id, n, f"Task about topic{n} zebra") for n in range(1, 31)])
+    assert cli("--json", "search", "zebra").data["index"]["cache"] == "built"
+    with conn:
+        conn.execute("UPDATE tasks SET title = 'Renamed giraffe' WHERE number = 1")
+        conn.execute("DELETE FROM tasks WHERE number = 2")
+    updated = cli("--json", "search", "giraffe", "--mode", "semantic").data
+    assert updated["index"]["cache"] == "updated" and [r["ref"] for r in updated["results"]][0] == "task #1"
+    zebra = cli("--json", "search", "topic2 zebra", "--mode", "semantic", "--limit", "50").data["results"]
+    refs = [r["ref"] for r in zebra]
+    assert "task #2" not in refs and "task #1" not in refs and len(refs) == len(set(refs)) == 28
+    meta = json.loads(next((nerv_home / "search").glob("*.json")).read_text())
+    assert len(meta["segments"]) == 2 and sorted(meta["segments"][0]["dead"]) == [0, 1]
+    with conn:
+        conn.execute("UPDATE tasks SET description = 'more' WHERE number <= 10")
+    conn.close()
+    assert cli("--json", "search", "zebra").data["index"]["cache"] == "compacted"
+    meta = json.loads(next((nerv_home / "search").glob("*.json")).read_text())
+    assert len(meta["segments"]) == 1 and meta["segments"][0]["count"] == 29 and meta["segments"][0]["dead"] == []
+    assert len(list((nerv_home / "search").glob("*.npy"))) == 2
+    assert vector_cache.COMPACT_SHARE < 10 / 29
+
+
+def test_reindex_repairs_a_damaged_index(knowledge, nerv_home):
+    cli = knowledge
+    conn = sqlite3.connect(nerv_home / "state.db")
+    with conn:
+        conn.execute("DELETE FROM search_items WHERE kind = 'task'")
+        conn.execute("INSERT INTO search_items (kind, item_id, project_id, title, body, seq)"
+                     " VALUES ('task', 'ghost', 'p', 'ghost', 'ghost', 1)")
+    conn.close()
+    assert _refs(cli("--json", "search", "latency", "--mode", "text")) == []
+    result = cli("--json", "search", "reindex")
+    assert result.code == 0, result.stderr
+    assert (result.data["added"], result.data["removed"]) == (1, 1) and result.data["items"] == 4
+    assert _refs(cli("--json", "search", "latency", "--mode", "text")) == ["task #1"]
+    assert _refs(cli("--json", "search", "reindex", "--mode", "text")) == []  # with an option: a plain search
+
+
+def test_embedder_setting(knowledge):
+    cli = knowledge
+    assert cli("settings", "set", "search.embedder", "word2vec").code == 0
+    bad = cli("--json", "search", "sqlite")
+    assert bad.code == 1 and "unknown search.embedder" in bad.error["message"]
+    assert cli("--json", "search", "sqlite", "--mode", "text").code == 0  # text search needs no embedder
+    cli("settings", "set", "search.embedder", "model2vec:/nowhere/model")
+    missing = cli("--json", "search", "sqlite")
+    assert missing.code == 1 and "model2vec" in missing.error["message"] and missing.error["hint"]
+    cli("settings", "set", "search.embedder", "hashing")
+    assert cli("--json", "search", "sqlite").code == 0
+
+
+def test_search_scopes_to_the_current_project(knowledge):
+    cli = knowledge
+    cli("project", "add", "other")
+    cli("decision", "add", "Use SQLite everywhere", "--project", "other")
+    assert [r["project"] for r in cli("--json", "search", "sqlite").data["results"]] == ["demo"]
+    other = cli("--json", "search", "sqlite", "--project", "other").data["results"]
+    assert [r["project"] for r in other] == ["other"]
+
+
+def test_whole_process_search(proc, knowledge):
+    result = proc("--json", "search", "wal mode agents")
+    assert result.code == 0 and result.stderr == ""
+
+
+def test_cache_dir_is_under_nerv_home(nerv_home):
+    assert vector_cache.cache_dir() == nerv_home / "search"

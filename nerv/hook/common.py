@@ -19,6 +19,15 @@ class HookStore:
         self.conn.close()
 
 
+def close_quietly(store: "HookStore | None") -> None:
+    """Closing must not turn a decided answer into an error."""
+    if store is not None:
+        try:
+            store.close()
+        except Exception:
+            pass
+
+
 def open_hook_store() -> HookStore:
     """An up-to-date database, cheaply: a plain open when the schema matches this nerv's migrations.
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 from nerv.hook import MalformedInput, extensions, read_payload
-from nerv.hook.common import emit, open_hook_store, project_for_cwd, text_field, warn, write
+from nerv.hook.common import close_quietly, emit, open_hook_store, project_for_cwd, text_field, warn, write
 from nerv.hook.loader import call_each
 from nerv.store import queries_approvals as q
 
@@ -27,11 +27,7 @@ def handle(event: str, raw: bytes) -> int:
     except BaseException as exc:  # never crash the agent's flow
         warn(f"{event}: {type(exc).__name__}: {exc}")
     finally:
-        if store is not None:
-            try:
-                store.close()
-            except Exception:
-                pass
+        close_quietly(store)
     return 0
 
 

@@ -10,7 +10,8 @@ import os
 import time
 
 from nerv.hook import MalformedInput, extensions, read_payload
-from nerv.hook.common import emit, open_hook_store, project_for_cwd, setting, text_field, warn, write
+from nerv.hook.common import (close_quietly, emit, open_hook_store, project_for_cwd, setting, text_field, warn,
+                              write)
 from nerv.hook.loader import call_each
 from nerv.rules import Match, evaluate, make_context
 from nerv.store import queries_approvals as q
@@ -45,11 +46,7 @@ def handle(raw: bytes) -> int:
         fail_safe(store.conn if store else None, reason)
         return 0
     finally:
-        if store is not None:
-            try:
-                store.close()
-            except Exception:
-                pass
+        close_quietly(store)
 
 
 def fail_safe(conn, reason: str) -> None:

@@ -145,7 +145,9 @@ def save(instance: str, embedder: str, built: VectorMatrix) -> None:
             continue
         segment.token = uuid.uuid4().hex[:12]
         for suffix, array in (("matrix", segment.matrix), ("rows", segment.rows)):
-            with open(folder / f"{stem}-{segment.token}.{suffix}.npy", "wb") as fh:
+            # 0600 like every file nerv writes: the vectors are derived from the user's notes.
+            fd = os.open(folder / f"{stem}-{segment.token}.{suffix}.npy", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as fh:
                 np.save(fh, np.ascontiguousarray(array), allow_pickle=False)
     dim = int(built.segments[0].matrix.shape[1]) if built.segments else 0
     meta = {"embedder": embedder, "dim": dim, "generation": built.generation, "projects": built.projects,

@@ -1,0 +1,143 @@
+"""Bad-input fuzzing of files and streams: mutated export files, hook JSON and transcript lines.
+
+For each input: exit 0, 1 or 2, no traceback, and when the exit is non-zero the database is unchanged.
+PreToolUse answers are checked harder: with no allow rule stored, a mutated call is never allowed.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from tests.conftest import db_content_hash, run_cli
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "transcripts"
+TRIED = {"export": itertools.count(), "hook": itertools.count(), "transcript": itertools.count()}
+FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+
+json_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=20)),
+    lambda children: st.one_of(st.lists(children, max_size=3), st.dictionaries(st.text(max_size=8), children, max_size=3)),
+    max_leaves=6,
+)
+
+
+# A mutation is drawn without looking at the bytes (positions are fractions), so hypothesis sees the same
+# draws whatever the file holds - exports carry time stamps and grow as imports succeed.
+mutations = st.tuples(
+    st.sampled_from(["truncate", "flip", "drop_line", "dup_line", "swap_value", "garbage"]),
+    st.floats(0, 0.999), st.floats(0, 0.999), st.integers(1, 255), json_values, st.binary(max_size=200),
+)
+
+
+def mutate_bytes(data: bytes, mutation) -> bytes:
+    kind, where, which, xor, value, garbage = mutation
+    lines = data.split(b"\n")
+    line_at = int(where * len(lines))
+    if kind == "truncate":
+        return data[: int(where * len(data))]
+    if kind == "flip" and data:
+        at = int(where * len(data))
+        return data[:at] + bytes([data[at] ^ xor]) + data[at + 1:]
+    if kind == "drop_line":
+        return b"\n".join(lines[:line_at] + lines[line_at + 1:])
+    if kind == "dup_line":
+        return b"\n".join(lines[: line_at + 1] + [lines[line_at]] + lines[line_at + 1:])
+    if kind == "swap_value":
+        try:
+            row = json.loads(lines[line_at])
+        except ValueError:
+            return data
+        target = row.get("row", row) if isinstance(row, dict) else row
+        if isinstance(target, dict) and target:
+            keys = sorted(target)
+            target[keys[int(which * len(keys))]] = value
+            lines[line_at] = json.dumps(row).encode()
+        return b"\n".join(lines)
+    return garbage
+
+
+def seeded_home(nerv_home) -> Path:
+    db = nerv_home / "state.db"
+    if not db.exists():
+        assert run_cli("project", "add", "fuzz").code == 0
+        assert run_cli("task", "add", "one", "--project", "fuzz").code == 0
+        assert run_cli("task", "add", "two", "--project", "fuzz", "--depends-on", "1").code == 0
+        assert run_cli("rule", "add", "Bash(rm *)", "--action", "deny").code == 0
+        assert run_cli("metrics", "record", "m", "1.5", "--project", "fuzz").code == 0
+    return db
+
+
+def assert_clean(result, db: Path, before: str, what) -> None:
+    assert result.code in (0, 1, 2), (what, result)
+    assert "Traceback" not in result.stderr, (what, result.stderr[-2000:])
+    if result.code != 0:
+        assert db_content_hash(db) == before, what
+
+
+@FUZZ
+@given(data=st.data())
+def test_mutated_export_files(nerv_home, tmp_path_factory, data):
+    next(TRIED["export"])
+    db = seeded_home(nerv_home)
+    folder = tmp_path_factory.mktemp("export")
+    fmt = data.draw(st.sampled_from(["jsonl", "json"]))
+    original = folder / f"state.{fmt}"
+    assert run_cli("export", "--format", fmt, "--output", str(original)).code == 0
+    mutated = folder / f"mutated.{fmt}"
+    mutated.write_bytes(mutate_bytes(original.read_bytes(), data.draw(mutations)))
+    before = db_content_hash(db)
+    mode = data.draw(st.sampled_from([["--mode", "merge"], ["--mode", "replace", "--yes"], ["--dry-run"]]))
+    result = run_cli("--json", "import", str(mutated), *mode)
+    assert_clean(result, db, before, (fmt, mode))
+
+
+def hook_payloads():
+    base = {"session_id": "s-1", "transcript_path": "/tmp/none.jsonl", "cwd": "/tmp", "hook_event_name": "PreToolUse",
+            "tool_name": "Bash", "tool_input": {"command": "npm test"}, "tool_use_id": "t1"}
+    mutations = st.one_of(
+        st.builds(lambda k: {x: v for x, v in base.items() if x != k}, st.sampled_from(sorted(base))),
+        st.builds(lambda k, v: {**base, k: v}, st.sampled_from(sorted(base)), json_values),
+        st.builds(lambda v: {**base, "tool_input": {"command": v}}, st.text(max_size=60)),
+        st.builds(lambda t: {**base, "tool_name": t}, st.sampled_from(["Edit", "Write", "WebFetch", "Read", "", "mcp__x__y"])),
+    )
+    encoded = mutations.map(json.dumps)
+    return st.one_of(encoded, encoded.map(lambda s: s[: len(s) // 2]), st.text(max_size=50),
+                     st.sampled_from(["", "null", "[]", "42", '"x"', "{", "\x00"]))
+
+
+@FUZZ
+@given(stdin=hook_payloads(), event=st.sampled_from(["pre-tool-use", "post-tool-use", "session-start", "session-end",
+                                                     "stop", "user-prompt-submit"]))
+def test_mutated_hook_json(nerv_home, stdin, event):
+    next(TRIED["hook"])
+    seeded_home(nerv_home)
+    result = run_cli("hook", event, stdin=stdin)
+    assert result.code == 0, (event, stdin, result)  # a hook never breaks the agent's flow
+    assert "Traceback" not in result.stderr
+    if event == "pre-tool-use":
+        answer = json.loads(result.stdout)["hookSpecificOutput"] if result.stdout.strip() else None
+        assert answer is None or answer["permissionDecision"] in ("ask", "deny"), (stdin, answer)
+
+
+@FUZZ
+@given(data=st.data())
+def test_mutated_transcript_lines(nerv_home, tmp_path_factory, data):
+    next(TRIED["transcript"])
+    db = seeded_home(nerv_home)
+    source = data.draw(st.sampled_from(sorted(FIXTURES.rglob("*.jsonl"))))
+    folder = tmp_path_factory.mktemp("transcripts")
+    target = folder / source.name
+    target.write_bytes(mutate_bytes(source.read_bytes().replace(b"__REPO__", b"/tmp"), data.draw(mutations)))
+    before = db_content_hash(db)
+    result = run_cli("--json", "session", "import", str(folder))
+    assert_clean(result, db, before, source.name)
+
+
+def test_report_how_many_inputs_were_tried():
+    counts = {name: next(counter) for name, counter in TRIED.items()}
+    print(f"fuzz inputs tried: {counts}, total {sum(counts.values())}")
+    assert all(n >= 100 for n in counts.values())

@@ -12,15 +12,19 @@ from __future__ import annotations
 import os
 import sqlite3
 
-from nerv.settings_keys import KNOWN
 from nerv.store import lookups
-from nerv.store.queries_costs import budget_states, describe_budget, has_budgets, session_links
+from nerv.store.lookups import has_budgets
+
+# The guard runs before every tool call: with no budget defined it must cost one indexed query, so the
+# cost queries (datetime, the price table) and the settings registry (typing) are imported only past it.
 
 
 def _scope(conn: sqlite3.Connection, event: dict) -> tuple[str | None, str | None]:
     """(project id, task id) of the event: the session's record first, else the project of its cwd."""
     session_id = event.get("session_id")
     if isinstance(session_id, str) and session_id:
+        from nerv.store.queries_costs import session_links
+
         row = session_links(conn, session_id)
         if row and row[0]:
             return row[0], row[1]
@@ -30,6 +34,8 @@ def _scope(conn: sqlite3.Connection, event: dict) -> tuple[str | None, str | Non
 
 
 def _states_for(conn: sqlite3.Connection, project_id: str | None, task_id: str | None) -> list[dict]:
+    from nerv.store.queries_costs import budget_states
+
     states = budget_states(conn, project_id=project_id, all_projects=False, task_id=task_id)
     # A per-task budget says nothing about a session with no task.
     return [s for s in states if s["period"] != "per_task" or task_id is not None]
@@ -43,6 +49,8 @@ def budget_context(conn: sqlite3.Connection, event_name: str, event: dict) -> st
     near = [s for s in states if s["state"] != "ok"]
     if not near:
         return None
+    from nerv.store.queries_costs import describe_budget
+
     lines = [("EXCEEDED " if s["state"] == "exceeded" else "") + describe_budget(s) for s in near]
     return "nerv budget warning: " + "; ".join(lines) + ". Keep the remaining work small and focused."
 
@@ -53,6 +61,8 @@ def budget_guard(conn: sqlite3.Connection, event: dict) -> tuple[str, str] | Non
         return None
     project_id, task_id = _scope(conn, event)
     # Checked first: this runs before every tool call, and without enforcement no spend needs summing.
+    from nerv.settings_keys import KNOWN
+
     enforce = lookups.effective_setting(conn, "budget.enforce", project_id, KNOWN["budget.enforce"].default)
     if enforce is not True:
         return None
@@ -60,6 +70,8 @@ def budget_guard(conn: sqlite3.Connection, event: dict) -> tuple[str, str] | Non
     over = [s for s in states if s["hard"] and s["state"] == "exceeded"]
     if not over:
         return None
+    from nerv.store.queries_costs import describe_budget
+
     return ("deny", "nerv: budget exceeded (" + "; ".join(describe_budget(s) for s in over) + "). Tool calls are "
                     "blocked while budget.enforce is true: ask a person to raise the budget (`nerv budget set`).")
 

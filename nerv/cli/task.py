@@ -172,9 +172,9 @@ def board(cycle: Optional[int] = typer.Option(None, "--cycle", help="Only tasks 
 def ready(limit: int = typer.Option(-1, "--limit", help="At most this many (default: all)."),
           project: Optional[str] = ProjectOpt) -> None:
     """Ready tasks: todo, all `blocks` dependencies done, held by nobody; by priority, then age."""
-    from nerv.services import tasks
+    from nerv.services import queue
 
-    rows = tasks.ready_tasks(_ctx.store(), project, limit)
+    rows = queue.ready_tasks(_ctx.store(orm=False), project, limit)
     out.emit(rows, lambda rs: out.table([{**r, "ref": f"#{r['number']}"} for r in rs],
                                         ["ref", "title", "priority", "type", "created_at"],
                                         empty="nothing is ready"))
@@ -183,9 +183,9 @@ def ready(limit: int = typer.Option(-1, "--limit", help="At most this many (defa
 @app.command("next")
 def next_cmd(project: Optional[str] = ProjectOpt) -> None:
     """The first ready task (exit 1 when nothing is ready)."""
-    from nerv.services import tasks
+    from nerv.services import queue
 
-    data = tasks.next_task(_ctx.store(), project)
+    data = queue.next_task(_ctx.store(orm=False), project)
     out.emit(data, lambda d: out.message(f"#{d['number']} {d['title']} (priority {d['priority']})"))
 
 

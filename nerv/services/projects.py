@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from peewee import fn
@@ -14,49 +13,19 @@ from nerv.store.clock import new_id
 from nerv.store.db import Store
 from nerv.store.models import Cycle, Project, ProjectRepo, Setting, Task
 
-CURRENT_PROJECT_KEY = "core.current_project"
+CURRENT_PROJECT_KEY = lookups.CURRENT_PROJECT_KEY
 
 
 def find_project(ref: str) -> Project:
     """A project by name, id, or unambiguous id prefix. Raises not_found / ambiguous."""
-    ref = (ref or "").strip()
-    if not ref:
-        raise invalid("project reference must not be empty")
-    project = Project.get_or_none((Project.name == ref) | (Project.id == ref))
-    if project:
-        return project
-    matches = list(Project.select().where(Project.id.startswith(ref.lower())).limit(5)) if len(ref) >= 4 else []
-    if len(matches) == 1:
-        return matches[0]
-    if len(matches) > 1:
-        raise NervError("ambiguous", f"project prefix {ref!r} matches several projects",
-                        "type more characters of the id, or use the name")
-    raise not_found("project", repr(ref), "list projects with `nerv project list`")
+    from nerv.store.orm import database
+
+    return Project.get_by_id(lookups.find_project(database.connection(), ref)["id"])
 
 
 def current_project(store: Store, explicit: str | None = None, cwd: str | None = None) -> Project:
-    """Resolve the project a command is about.
-
-    Order: `--project` > NERV_PROJECT > the registered repo containing the working directory (deepest
-    wins) > the project chosen with `nerv project use` > an error saying how to pick one.
-    """
-    if explicit:
-        return find_project(explicit)
-    env = os.environ.get("NERV_PROJECT")
-    if env:
-        return find_project(env)
-    here = str(Path(cwd or os.getcwd()).resolve())
-    found = lookups.project_for_path(store.conn, here)
-    if found:
-        return Project.get_by_id(found["id"])
-    chosen = lookups.effective_setting(store.conn, CURRENT_PROJECT_KEY, None)
-    if chosen:
-        project = Project.get_or_none(Project.id == chosen)
-        if project:
-            return project
-    raise NervError("not_found", "no current project",
-                    "pass --project NAME, set NERV_PROJECT, run inside a registered repo (`nerv repo add`), "
-                    "or choose one with `nerv project use NAME`")
+    """The project a command is about; the order is defined in nerv.store.lookups.current_project."""
+    return Project.get_by_id(lookups.current_project(store.conn, explicit, cwd)["id"])
 
 
 def optional_current_project(store: Store, explicit: str | None = None) -> Project | None:

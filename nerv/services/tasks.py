@@ -202,18 +202,10 @@ def list_tasks(store: Store, *, status: str | None = None, cycle: int | None = N
 
 
 def ready_tasks(store: Store, project=None, limit: int = -1) -> list[dict]:
-    """Ready tasks in claim order: priority (0 first), then age (oldest first), then number."""
-    proj = resolve_project(store, project)
-    return queries_tasks.ready_tasks(store.conn, proj.id, now_iso(), limit)
+    """Ready tasks in claim order (see nerv.services.queue, the peewee-free path the CLI uses)."""
+    from nerv.services import queue
 
-
-def next_task(store: Store, project=None) -> dict:
-    """The first ready task; NervError nothing_ready when the queue is empty."""
-    rows = ready_tasks(store, project, limit=1)
-    if not rows:
-        raise NervError("nothing_ready", "no task is ready",
-                        "see `nerv task list` for what is blocked or held, or add one with `nerv task add`")
-    return rows[0]
+    return queue.ready_tasks(store, project.name if isinstance(project, Project) else project, limit)
 
 
 def open_blockers(task_id: str) -> list[Task]:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+
+from nerv.errors import NervError, invalid, not_found
 
 _MISSING = object()
 
@@ -36,3 +39,56 @@ def effective_setting(conn: sqlite3.Connection, key: str, project_id: str | None
             return value
     value = stored_setting(conn, key, None)
     return default if value is _MISSING else value
+
+
+def has_budgets(conn: sqlite3.Connection) -> bool:
+    """Whether any budget exists: the one question the PreToolUse budget guard asks on every tool call."""
+    return conn.execute("SELECT 1 FROM budgets LIMIT 1").fetchone() is not None
+
+
+CURRENT_PROJECT_KEY = "core.current_project"
+
+
+def find_project(conn: sqlite3.Connection, ref: str) -> dict:
+    """A project row by name, id, or unambiguous id prefix (4+ characters). Raises not_found / ambiguous."""
+    ref = (ref or "").strip()
+    if not ref:
+        raise invalid("project reference must not be empty")
+    columns = "id, name, goal, created_at, updated_at"
+    row = conn.execute(f"SELECT {columns} FROM projects WHERE name = ?1 OR id = ?1", (ref,)).fetchone()
+    if row is None and len(ref) >= 4:
+        rows = conn.execute(f"SELECT {columns} FROM projects WHERE substr(id, 1, length(?1)) = ?1 LIMIT 2",
+                            (ref.lower(),)).fetchall()
+        if len(rows) > 1:
+            raise NervError("ambiguous", f"project prefix {ref!r} matches several projects",
+                            "type more characters of the id, or use the name")
+        row = rows[0] if rows else None
+    if row is None:
+        raise not_found("project", repr(ref), "list projects with `nerv project list`")
+    return dict(zip(("id", "name", "goal", "created_at", "updated_at"), row))
+
+
+def current_project(conn: sqlite3.Connection, explicit: str | None = None, cwd: str | None = None) -> dict:
+    """Resolve the project a command is about (the one definition of the order).
+
+    `--project` > NERV_PROJECT > the registered repo containing the working directory (deepest wins) >
+    the project chosen with `nerv project use` > an error saying how to pick one.
+    """
+    if explicit:
+        return find_project(conn, explicit)
+    env = os.environ.get("NERV_PROJECT")
+    if env:
+        return find_project(conn, env)
+    here = os.path.realpath(cwd or os.getcwd())
+    found = project_for_path(conn, here)
+    if found:
+        return find_project(conn, found["id"])
+    chosen = effective_setting(conn, CURRENT_PROJECT_KEY, None)
+    if chosen:
+        try:
+            return find_project(conn, chosen)
+        except NervError:
+            pass  # the chosen project was removed: fall through to the explanation
+    raise NervError("not_found", "no current project",
+                    "pass --project NAME, set NERV_PROJECT, run inside a registered repo (`nerv repo add`), "
+                    "or choose one with `nerv project use NAME`")

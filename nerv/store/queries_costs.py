@@ -109,10 +109,6 @@ def recompute_costs(conn: sqlite3.Connection, now: str) -> dict:
 
 # ---- budgets (read by `nerv budget` and by the hooks) -----------------------------------------------
 
-def has_budgets(conn: sqlite3.Connection) -> bool:
-    return conn.execute("SELECT 1 FROM budgets LIMIT 1").fetchone() is not None
-
-
 def session_links(conn: sqlite3.Connection, session_id: str) -> tuple[str | None, str | None] | None:
     """(project id, task id) recorded for a session, or None when nerv does not know it."""
     return conn.execute("SELECT project_id, task_id FROM claude_sessions WHERE id = ?", (session_id,)).fetchone()

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
-import subprocess
-import sys
-
 import pytest
 
 from nerv.errors import NervError
 from nerv.store import migrate
 from nerv.store.db import open_store
 from nerv.store.sqlite import open_connection
-from tests.conftest import nerv_executable
 
 
 def write_plan(folder, files: dict[str, str]):
@@ -112,21 +107,6 @@ def test_database_with_data_is_backed_up_before_migrating(nerv_home, tmp_path):
     copy.close()
     assert oct(store.pre_migration_backup.stat().st_mode & 0o777) == "0o600"
     store.close()
-
-
-def test_eight_processes_starting_at_once_migrate_once_without_errors(nerv_home):
-    cmd = nerv_executable() + ["--json", "db", "migrate"]
-    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(8)]
-    results = [(p.wait(timeout=60), p.stdout.read(), p.stderr.read()) for p in procs]
-    assert all(code == 0 for code, _, _ in results), results
-    assert all(err == "" for _, _, err in results), results
-    ran = [m for _, out, _ in results for m in json.loads(out)["data"]["applied"]]
-    plan = migrate.load_plan()
-    assert sorted(m["version"] for m in ran) == [m.version for m in plan]  # each migration ran exactly once
-    conn = sqlite3.connect(nerv_home / "state.db")
-    assert conn.execute("SELECT count(*) FROM schema_migrations").fetchone()[0] == len(plan)
-    assert conn.execute("SELECT count(*) FROM audit_log WHERE action='migrate'").fetchone()[0] == len(plan)
-    conn.close()
 
 
 def test_db_status_is_read_only_and_gates_on_pending(nerv_home, cli):

@@ -1,8 +1,8 @@
 """numpy for nerv, with BLAS limited to one thread unless the user chose otherwise.
 
-nerv's vector work is one matrix-vector product per query: memory-bound, so extra threads add nothing on
-an idle machine, and on a busy one (agents running tests beside it) OpenBLAS's thread hand-off cost
-measured 8 ms for a 10,000-row product that takes 0.2 ms on one thread. The variables must be set before
+nerv's vector work is one matrix-vector product per query. On a busy machine (agents running tests beside
+it) OpenBLAS's spinning thread hand-off cost 8 ms for a 10,000-row product that takes 0.2 ms on one
+thread; large products are instead split over nerv's own threads (nerv.store.vector_cache._matvec). The variables must be set before
 numpy is first imported, so every nerv module takes numpy from here.
 """
 

@@ -49,7 +49,7 @@ class VectorMatrix:
         """Cosine of `query` with every row (dead rows: -inf), one matrix product per segment."""
         parts = []
         for segment in self.segments:
-            part = np.asarray(segment.matrix) @ query
+            part = _matvec(np.asarray(segment.matrix), query)
             if segment.dead:
                 part[segment.dead] = -np.inf
             parts.append(part)
@@ -59,6 +59,34 @@ class VectorMatrix:
 
     def live_count(self) -> int:
         return sum(len(s.rows) - len(s.dead) for s in self.segments)
+
+
+# Below this many rows one thread is fastest; above it the product is memory-bound and two halves on two
+# cores finish in ~0.55x the time (100,000 x 256: 10.0 -> 5.7 ms). numpy releases the GIL in the product,
+# so plain threads do it, without OpenBLAS's own spinning threads (which cost 40x on a busy machine).
+PARALLEL_MIN_ROWS = 40_000
+
+
+_pool = None
+
+
+def _matvec(matrix: np.ndarray, query: np.ndarray) -> np.ndarray:
+    global _pool
+    workers = min(os.cpu_count() or 1, 4)
+    if workers < 2 or len(matrix) < PARALLEL_MIN_ROWS:
+        return matrix @ query
+    if _pool is None:  # kept for the process: starting threads per query costs ~2 ms
+        from concurrent.futures import ThreadPoolExecutor
+
+        _pool = ThreadPoolExecutor(workers, thread_name_prefix="nerv-matvec")
+    bounds = np.linspace(0, len(matrix), workers + 1, dtype=int)
+    out = np.empty(len(matrix), dtype=np.result_type(matrix, query))
+
+    def product(i: int) -> None:
+        np.matmul(matrix[bounds[i]:bounds[i + 1]], query, out=out[bounds[i]:bounds[i + 1]])
+
+    list(_pool.map(product, range(workers)))
+    return out
 
 
 def cache_dir() -> Path:

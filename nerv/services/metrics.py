@@ -40,7 +40,8 @@ def record_metric(store: Store, name: str, value: float, *, unit: str | None = N
                   session: str | None = None, meta: str | None = None, project: str | None = None) -> dict:
     """Store one measurement. The project comes from --task, else --project / the current project (if any)."""
     from nerv.services.projects import find_project, optional_current_project
-    from nerv.services.sessions import find_session, find_task
+    from nerv.services.sessions import find_session
+    from nerv.services.tasks import find_task
 
     name = validate.one_line(name, "metric name", max_len=validate.NAME_MAX)
     unit = validate.one_line(unit, "unit", max_len=50, required=False)

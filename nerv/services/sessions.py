@@ -7,6 +7,7 @@ from pathlib import Path
 from nerv.errors import NervError, conflict, invalid, not_found
 from nerv.services import validate
 from nerv.services.periods import parse_when
+from nerv.services.tasks import find_task
 from nerv.store import lookups
 from nerv.store.clock import new_id, parse_iso
 from nerv.store.db import Store
@@ -30,13 +31,6 @@ def find_session(ref: str) -> ClaudeSession:
     if matches:
         raise NervError("ambiguous", f"session prefix {text!r} matches several sessions", "type more of the id")
     raise not_found("session", repr(text), "see `nerv session list`")
-
-
-def find_task(store: Store, ref: str, project: str | None = None) -> Task:
-    """A task by number (in the current or given project), id or id prefix."""
-    from nerv.services.tasks import find_task as tasks_find_task
-
-    return tasks_find_task(store, ref, project)
 
 
 def held_task(agent: str | None) -> Task | None:

@@ -45,8 +45,6 @@ COMMANDS = {
     "checkpoint": "nerv.cli.checkpoint",
 }
 
-GLOBAL_FLAGS = {"--json", "--debug"}
-
 
 def _version_callback(value: bool) -> None:
     if value:

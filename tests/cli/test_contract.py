@@ -128,3 +128,13 @@ def test_debug_flag_shows_traceback_for_internal_errors(cli, nerv_home, monkeypa
     assert "Traceback" not in plain.stderr
     with pytest.raises(RuntimeError):
         cli("--debug", "status")
+
+
+def test_install_completion_writes_the_script_and_sources_it(proc, tmp_path):
+    home = tmp_path / "shell-home"
+    home.mkdir()
+    result = proc("--install-completion", "bash", env={"HOME": str(home), "SHELL": "/bin/bash"})
+    assert result.code == 0, result.stderr
+    script = home / ".bash_completions" / "nerv.sh"
+    assert "_NERV_COMPLETE" in script.read_text()
+    assert str(script) in (home / ".bashrc").read_text()

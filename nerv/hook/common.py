@@ -70,7 +70,6 @@ def write(conn, body, payload: dict):
     """
     from nerv.store import tx
 
-    conn.execute("PRAGMA synchronous = NORMAL")  # WAL is persistent in the file; this is per connection
     return tx.write(conn, body, actor=actor(payload))
 
 

@@ -23,6 +23,11 @@ def find_project(ref: str) -> Project:
     return Project.get_by_id(lookups.find_project(database.connection(), ref)["id"])
 
 
+def scope_id(project_ref: str | None) -> str | None:
+    """The project id a `--project` option names, or None (global scope) when it names none."""
+    return find_project(project_ref).id if project_ref else None
+
+
 def current_project(store: Store, explicit: str | None = None, cwd: str | None = None) -> Project:
     """The project a command is about; the order is defined in nerv.store.lookups.current_project."""
     return Project.get_by_id(lookups.current_project(store.conn, explicit, cwd)["id"])

@@ -9,6 +9,7 @@ from pathlib import Path
 from nerv.errors import NervError, invalid, not_found
 from nerv.rules import ACTIONS, RuleError, evaluate, make_context, parse_rule
 from nerv.services import validate
+from nerv.services.projects import scope_id
 from nerv.store import lookups
 from nerv.store import queries_approvals as q
 from nerv.store.db import Store
@@ -31,14 +32,6 @@ def parse_or_refuse(text: str):
                         details={"rule": err.text, "position": err.position + 1, "problem": err.message}) from None
 
 
-def _project_id(project_ref: str | None) -> str | None:
-    if not project_ref:
-        return None
-    from nerv.services.projects import find_project
-
-    return find_project(project_ref).id
-
-
 def _rule_row(rule, action: str, project_id: str | None, reason: str | None, source: str, now: str) -> dict:
     return {"project_id": project_id, "tool": rule.tool, "pattern": rule.specifier, "rule": rule.text,
             "action": action, "reason": reason, "source": source, "literal_prefix": rule.literal_prefix,
@@ -56,7 +49,7 @@ def add_rule(store: Store, text: str, action: str, project_ref: str | None = Non
     validate.choice(action, "action", ACTIONS)
     rule = parse_or_refuse(text)
     reason = validate.one_line(reason, "reason", required=False)
-    project_id = _project_id(project_ref)
+    project_id = scope_id(project_ref)
 
     def body(tx):
         if _existing(project_id, rule.text, action):
@@ -84,7 +77,7 @@ def list_rules(store: Store, project_ref: str | None = None, action: str | None 
         validate.choice(action, "action", ACTIONS)
     query = ApprovalRule.select()
     if project_ref:
-        project_id = _project_id(project_ref)
+        project_id = scope_id(project_ref)
         query = query.where(ApprovalRule.project.is_null() | (ApprovalRule.project == project_id))
     if action:
         query = query.where(ApprovalRule.action == action)
@@ -187,7 +180,7 @@ def import_claude_settings(store: Store, path: str, project_ref: str | None = No
     """Add the permissions.allow/ask/deny rules of a settings file; every rule must parse, or none is added."""
     file = Path(path).expanduser()
     lists = _permission_lists(read_settings_file(file, missing_ok=False), file)
-    project_id = _project_id(project_ref)
+    project_id = scope_id(project_ref)
     parsed, problems = [], []
     for action in SETTINGS_LISTS:
         for text in lists[action]:

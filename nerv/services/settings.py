@@ -6,6 +6,7 @@ import json
 
 from nerv import settings_keys
 from nerv.errors import invalid, not_found
+from nerv.services.projects import scope_id
 from nerv.store import lookups
 from nerv.store.db import Store
 from nerv.store.models import Setting
@@ -31,18 +32,10 @@ def _check_key(key: str, value):
         raise invalid(str(err)) from None
 
 
-def _project_id(store: Store, project_ref: str | None) -> str | None:
-    if not project_ref:
-        return None
-    from nerv.services.projects import find_project
-
-    return find_project(project_ref).id
-
-
 def get_setting(store: Store, key: str, project_ref: str | None = None) -> dict:
     if key not in settings_keys.KNOWN and not key.startswith("x."):
         _check_key(key, None)
-    project_id = _project_id(store, project_ref)
+    project_id = scope_id(project_ref)
     if project_id is None and project_ref is None:
         from nerv.services.projects import optional_current_project
 
@@ -68,7 +61,7 @@ def effective(store: Store, key: str, project_id: str | None):
 
 def set_setting(store: Store, key: str, value, project_ref: str | None = None) -> dict:
     value = _check_key(key, value)
-    project_id = _project_id(store, project_ref)
+    project_id = scope_id(project_ref)
     encoded = json.dumps(value, ensure_ascii=False)
 
     def body(tx):
@@ -87,7 +80,7 @@ def set_setting(store: Store, key: str, value, project_ref: str | None = None) -
 
 
 def unset_setting(store: Store, key: str, project_ref: str | None = None) -> dict:
-    project_id = _project_id(store, project_ref)
+    project_id = scope_id(project_ref)
 
     def body(tx):
         scope = (Setting.project == project_id) if project_id else Setting.project.is_null()
@@ -103,7 +96,7 @@ def unset_setting(store: Store, key: str, project_ref: str | None = None) -> dic
 
 def list_settings(store: Store, project_ref: str | None = None) -> list[dict]:
     """Every known key with its value in force, plus stored `x.*` keys."""
-    project_id = _project_id(store, project_ref)
+    project_id = scope_id(project_ref)
     stored = {}
     for row in Setting.select().where(Setting.project.is_null() | (Setting.project == project_id)):
         scope = "project" if row.project_id else "global"

@@ -23,7 +23,7 @@ from peewee import fn
 
 from nerv.errors import NervError, conflict, invalid, not_found
 from nerv.services import validate
-from nerv.services.projects import current_project, find_project
+from nerv.services.projects import current_project
 from nerv.store import queries_tasks
 from nerv.store.clock import new_id, now_iso
 from nerv.store.db import Store

@@ -77,6 +77,7 @@ def generate(root: Path, files: int, total_lines: int, seed: int = 7) -> Path:
     per_file = max(5, total_lines // files)
     written = 0
     previous: list[str] = []
+    previous_session = ""  # set by the first main session; index 0 is never a subagent file
     for index in range(files):
         cwd = f"/home/dev/project{index % 40}"
         folder = projects / cwd.replace("/", "-")

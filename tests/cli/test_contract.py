@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
 import typer
@@ -92,7 +91,7 @@ def test_the_command_table_lists_exactly_what_the_modules_register():
     assert set(full.commands) == set(COMMANDS)
 
 
-def test_a_run_builds_only_its_own_command_group(proc):
+def test_a_run_builds_only_its_own_command_group():
     import subprocess
     import sys
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 import time
@@ -105,4 +104,6 @@ def test_actor_comes_from_nerv_actor_then_agent_then_os_user(monkeypatch):
     assert audit.current_actor("agent-7") == "tester"
     monkeypatch.delenv("NERV_ACTOR")
     assert audit.current_actor("agent-7") == "agent-7"
-    assert audit.current_actor() == (os.environ.get("USER") or audit.current_actor())
+    import getpass
+
+    assert audit.current_actor() == getpass.getuser()

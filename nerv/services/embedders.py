@@ -24,6 +24,7 @@ import unicodedata
 from nerv.numeric import np
 
 from nerv.errors import invalid
+from nerv.stopwords import STOPWORDS
 
 DIM = 256
 HASHING = "hashing"
@@ -33,13 +34,6 @@ BIGRAM_WEIGHT = 0.4
 CHAR_WEIGHT = 2.0  # the whole word's character n-grams together, relative to its unigram
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _WORD = re.compile(r"[^\W_]+")
-STOPWORDS = frozenset(
-    "a an the and or but if then else of to in on at by for with from into onto about as is are was were be been "
-    "being it its this that these those there here we you they he she i me my our your their them us do does did "
-    "done have has had having can could should would will shall may might must not no so than too very just also "
-    "what which who whom whose when where why how all any both each few more most other some such only own same "
-    "out up down over under again further once".split())
-
 
 def words(text: str) -> list[str]:
     """Lower-cased word tokens; camelCase is split before lower-casing."""
@@ -156,9 +150,20 @@ class _ModelEmbedder:
         return normalise(np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1).copy())
 
 
+# One instance per setting value for the life of the process: a long-lived caller (a server, the bench)
+# keeps the hashing embedder's word cache (a 30-word query: 2.3 -> 0.2 ms) and loads a model once.
+_loaded: dict[str, object] = {}
+
+
 def get_embedder(setting: str | None):
     """The embedder a `search.embedder` value names. Raises invalid for an unknown or unusable one."""
     value = (setting or HASHING).strip()
+    if value not in _loaded:
+        _loaded[value] = _make_embedder(value)
+    return _loaded[value]
+
+
+def _make_embedder(value: str):
     if value == HASHING:
         return HashingEmbedder()
     backend, _, model = value.partition(":")

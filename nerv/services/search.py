@@ -89,9 +89,9 @@ def _segment(store: Store, embedder, since: int, projects: list[str]):
         kinds.append(kind_code[kind])
         codes.append(project_code[project_id])
         blobs.append(blob)
-    matrix = np.frombuffer(b"".join(blobs), dtype="<f4").astype(np.float32).reshape(len(ids), embedder.dim)
+    vectors = np.frombuffer(b"".join(blobs), dtype="<f4").reshape(len(ids), embedder.dim)
     rows = np.ascontiguousarray(np.array([ids, kinds, codes], dtype=np.int64).T.reshape(len(ids), 3))
-    return Segment(matrix, rows)
+    return Segment(np.ascontiguousarray(vectors.T, dtype=np.float32), rows)
 
 
 def _from_scratch(store: Store, embedder, generation: int):
@@ -115,7 +115,7 @@ def _extend(store: Store, embedder, cached, generation: int):
         dead = set(segment.dead)
         ids = np.asarray(segment.rows[:, 0])
         dead.update(np.flatnonzero(np.isin(ids, changed_ids)).tolist())
-        segments.append(Segment(segment.matrix, segment.rows, sorted(dead), segment.token))
+        segments.append(Segment(segment.columns, segment.rows, sorted(dead), segment.token))
     built = VectorMatrix(generation, segments + ([added] if len(added.rows) else []), projects)
     if built.live_count() != search_index.item_count(store.conn):  # something was deleted
         alive = np.array(search_index.item_ids(store.conn), dtype=np.int64)
@@ -147,32 +147,60 @@ def vectors(store: Store, embedder, progress=None) -> tuple:
     return built, {"cache": status, **refreshed}
 
 
-def _semantic(store: Store, embedder, query: str, *, project_id, kinds, pool: int) -> tuple[list, dict]:
+def _semantic_ranker(store: Store, embedder, query: str, *, project_id, kinds, pool: int):
+    """Bring the matrix up to date (database and disk work), then return (rank, info): `rank()` is the
+    numpy-only part, which the caller may run on another thread while it queries FTS5."""
     from nerv.numeric import np
 
     built, info = vectors(store, embedder)
-    rows = built.rows()
-    if len(rows) == 0:
-        return [], info
     q = embedder.embed([query])[0]
-    if not q.any():
-        return [], info
-    scores = built.scores(q)
-    keep = None
-    if project_id is not None:
-        if project_id not in built.projects:
-            return [], info
-        if len(built.projects) > 1:  # with one project every row is in scope: skip a 100,000-row mask
-            keep = rows[:, 2] == built.projects.index(project_id)
-    if kinds:
-        wanted = np.isin(rows[:, 1], [KINDS.index(k) for k in kinds])
-        keep = wanted if keep is None else keep & wanted
-    if keep is not None:
-        scores = np.where(keep, scores, -np.inf)
-    k = min(pool, len(scores))
-    top = np.argpartition(-scores, k - 1)[:k]
-    top = top[np.argsort(-scores[top], kind="stable")]
-    return [(int(rows[i, 0]), float(scores[i])) for i in top if scores[i] >= SEMANTIC_MIN], info
+
+    def rank() -> list[tuple[int, float]]:
+        rows = built.rows()
+        if len(rows) == 0 or not q.any():
+            return []
+        scores = built.scores(q)
+        keep = None
+        if project_id is not None:
+            if project_id not in built.projects:
+                return []
+            if len(built.projects) > 1:  # with one project every row is in scope: skip a 100,000-row mask
+                keep = rows[:, 2] == built.projects.index(project_id)
+        if kinds:
+            wanted = np.isin(rows[:, 1], [KINDS.index(k) for k in kinds])
+            keep = wanted if keep is None else keep & wanted
+        if keep is not None:
+            scores = np.where(keep, scores, -np.inf)
+        k = min(pool, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.lexsort((rows[top, 0], -scores[top]))]  # ties by id: the same order on every run
+        return [(int(rows[i, 0]), float(scores[i])) for i in top if scores[i] >= SEMANTIC_MIN]
+
+    return rank, info
+
+
+def _in_background(work):
+    """Start `work()` on a thread (numpy and SQLite both release the GIL); calling the result joins it."""
+    import threading
+
+    outcome: dict = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = work()
+        except BaseException as exc:  # re-raised on the caller's thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run, name="nerv-search-rank", daemon=True)
+    thread.start()
+
+    def result():
+        thread.join()
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["value"]
+
+    return result
 
 
 def _fuse(*ranked_lists: list) -> list[tuple[int, float]]:
@@ -224,14 +252,18 @@ def search(store: Store, query: str, *, kinds=None, mode: str = "hybrid", limit:
     scope = _project_scope(store, project)
     project_id = scope["id"] if scope else None
     pool = max(50, limit * 5)
-    lists, info = {}, {"cache": None, "embedded": 0}
+    lists, info, embedder, semantic = {}, {"cache": None, "embedded": 0}, None, None
+    if mode in ("semantic", "hybrid"):
+        embedder = embedder_for(store)
+        rank, info = _semantic_ranker(store, embedder, query, project_id=project_id, kinds=kinds, pool=pool)
+        # Hybrid: score the vectors on a second core while FTS5 ranks on this one (100,000 items, a
+        # 30-word query: 16.5 -> ~11 ms). Only numpy runs there; the connection stays on this thread.
+        semantic = _in_background(rank) if mode == "hybrid" else rank
     if mode in ("text", "hybrid"):
         lists["text"] = search_index.text_search(store.conn, search_index.fts_query(query), project_id=project_id,
                                                  kinds=kinds, limit=pool)
-    embedder = None
-    if mode in ("semantic", "hybrid"):
-        embedder = embedder_for(store)
-        lists["semantic"], info = _semantic(store, embedder, query, project_id=project_id, kinds=kinds, pool=pool)
+    if semantic is not None:
+        lists["semantic"] = semantic()
     if mode == "hybrid":
         ranked = _fuse(lists["text"], lists["semantic"])
     else:

@@ -11,6 +11,8 @@ import re
 import sqlite3
 from typing import Iterable
 
+from nerv.stopwords import STOPWORDS
+
 KINDS = ("decision", "learning", "handoff", "task")
 _WORD = re.compile(r"[^\W_]+")
 MAX_TERMS = 64
@@ -18,14 +20,11 @@ MAX_TERMS = 64
 
 def fts_query(text: str) -> str | None:
     """A MATCH expression that ORs the query's words, each a quoted string: FTS5 syntax in user input
-    (`"`, `*`, `-`, `:`, NEAR, AND/OR/NOT, parentheses) is never interpreted. None when there are no words."""
-    terms = []
-    for word in _WORD.findall(text.lower()):
-        if word not in terms:
-            terms.append(word)
-        if len(terms) >= MAX_TERMS:
-            break
-    return " OR ".join(f'"{term}"' for term in terms) or None
+    (`"`, `*`, `-`, `:`, NEAR, AND/OR/NOT, parentheses) is never interpreted. Stop words are left out
+    unless the query has nothing else (`the who`). None when there are no words."""
+    words = list(dict.fromkeys(_WORD.findall(text.lower())))
+    terms = [word for word in words if word not in STOPWORDS] or words
+    return " OR ".join(f'"{term}"' for term in terms[:MAX_TERMS]) or None
 
 
 def _filters(project_id: str | None, kinds: Iterable[str] | None) -> tuple[str, list]:
@@ -40,12 +39,30 @@ def _filters(project_id: str | None, kinds: Iterable[str] | None) -> tuple[str, 
     return "".join(f" AND {c}" for c in clauses), params
 
 
+# Ranking inside FTS5 alone and filtering afterwards skips one search_items lookup per matching row,
+# which was half the time of a query with many matches (a pasted sentence: 5,000 of 100,000 items, 17.6
+# -> 9.5 ms). Filtering preserves the order, so when a window of WINDOW x limit best matches still holds
+# `limit` rows in scope (project, kinds, and an item row at all) they are exactly the filtered top; a
+# thinner window (a small project beside a big one) falls back to filtering every match first.
+WINDOW = 4
+
+
 def text_search(conn: sqlite3.Connection, match: str, *, project_id: str | None, kinds, limit: int) -> list[tuple]:
-    """(search_items.id, bm25 score) best first; bm25 weighs a title hit twice a body hit (lower is better)."""
+    """(search_items.id, bm25 score) best first; bm25 weighs a title hit twice a body hit (lower is better).
+    Ties are broken by id, so the order is the same whichever way the rows were found."""
     where, params = _filters(project_id, kinds)
+    window = limit * WINDOW
+    rows = conn.execute("WITH top AS (SELECT rowid AS id, bm25(search_fts, 2.0, 1.0) AS score FROM search_fts"
+                        " WHERE search_fts MATCH ? ORDER BY score, id LIMIT ?)"
+                        " SELECT top.id, top.score, s.id IS NOT NULL FROM top"
+                        f" LEFT JOIN search_items s ON s.id = top.id{where} ORDER BY top.score, top.id",
+                        (match, window, *params)).fetchall()
+    in_scope = [(rowid, score) for rowid, score, keep in rows if keep]
+    if len(in_scope) >= limit or len(rows) < window:
+        return in_scope[:limit]
     sql = ("SELECT s.id, bm25(search_fts, 2.0, 1.0) AS score"
            " FROM search_fts JOIN search_items s ON s.id = search_fts.rowid"
-           f" WHERE search_fts MATCH ?{where} ORDER BY score LIMIT ?")
+           f" WHERE search_fts MATCH ?{where} ORDER BY score, s.id LIMIT ?")
     return conn.execute(sql, (match, *params, limit)).fetchall()
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 
 import pytest
 import typer
@@ -92,7 +94,6 @@ def test_the_command_table_lists_exactly_what_the_modules_register():
 
 
 def test_a_run_builds_only_its_own_command_group():
-    import subprocess
     import sys
 
     code = ("import sys; from nerv.cli import app; app.main(['db', 'path']);"
@@ -106,10 +107,19 @@ def test_split_global_flags_stops_at_double_dash():
     assert split_global_flags(["a", "--json", "b", "--", "--json"]) == (["a", "b", "--", "--json"], True, False)
 
 
-@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
-def test_shell_completion_scripts(proc, shell):
-    result = proc("--show-completion", shell, env={"SHELL": f"/bin/{shell}"})
-    assert result.code == 0 and "nerv" in result.stdout and "_NERV_COMPLETE" in result.stdout
+def _under_bash(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run nerv as a child of bash: completion detects the shell from the process's ancestors, which
+    must not depend on what started pytest. `; exit` keeps bash from exec-ing nerv in its place."""
+    from tests.conftest import nerv_executable
+
+    return subprocess.run(["bash", "-c", '"$@"; exit $?', "bash", *nerv_executable(), *args],
+                          capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=60)
+
+
+def test_show_completion_prints_the_script_for_the_calling_shell():
+    result = _under_bash("--show-completion")
+    assert result.returncode == 0, result.stderr
+    assert "complete -o default -F _nerv_completion nerv" in result.stdout and "_NERV_COMPLETE" in result.stdout
 
 
 def test_completion_completes_command_names(proc):
@@ -129,11 +139,11 @@ def test_debug_flag_shows_traceback_for_internal_errors(cli, nerv_home, monkeypa
         cli("--debug", "status")
 
 
-def test_install_completion_writes_the_script_and_sources_it(proc, tmp_path):
+def test_install_completion_writes_the_script_and_sources_it(tmp_path):
     home = tmp_path / "shell-home"
     home.mkdir()
-    result = proc("--install-completion", "bash", env={"HOME": str(home), "SHELL": "/bin/bash"})
-    assert result.code == 0, result.stderr
+    result = _under_bash("--install-completion", env={"HOME": str(home), "SHELL": "/bin/bash"})
+    assert result.returncode == 0, result.stderr
     script = home / ".bash_completions" / "nerv.sh"
     assert "_NERV_COMPLETE" in script.read_text()
     assert str(script) in (home / ".bashrc").read_text()

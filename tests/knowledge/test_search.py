@@ -129,7 +129,7 @@ def test_missing_or_corrupt_cache_is_rebuilt_not_crashed(knowledge, nerv_home):
     assert cli("--json", "search", "sqlite").code == 0
     files = _cache_files(nerv_home)
     assert len([f for f in files if f.suffix == ".npy"]) == 2 and len([f for f in files if f.suffix == ".json"]) == 1
-    matrix = next(f for f in files if f.name.endswith(".matrix.npy"))
+    matrix = next(f for f in files if f.name.endswith(".columns.npy"))
     matrix.write_bytes(b"garbage")
     result = cli("search", "sqlite")
     assert result.code == 0 and "rebuilt" in result.stderr and "decision 1" in result.stdout
@@ -148,7 +148,7 @@ def test_cache_shape_mismatch_is_detected(knowledge, nerv_home):
     import numpy as np
 
     knowledge("search", "sqlite")
-    matrix = next(f for f in _cache_files(nerv_home) if f.name.endswith(".matrix.npy"))
+    matrix = next(f for f in _cache_files(nerv_home) if f.name.endswith(".columns.npy"))
     np.save(matrix, np.zeros((3, 7), dtype=np.float32))
     result = knowledge("--json", "search", "sqlite")
     assert "corrupt" in result.data["index"]["cache"] and _refs(result)[0] == "decision 1"
@@ -237,3 +237,58 @@ def test_whole_process_search(proc, knowledge):
 
 def test_cache_dir_is_under_nerv_home(nerv_home):
     assert vector_cache.cache_dir() == nerv_home / "search"
+
+
+@pytest.mark.parametrize("nonzero", [1, 30, 96, 97, 256])
+def test_scoring_by_the_query_dimensions_equals_the_full_product(nonzero):
+    # Enough items for several chunks plus a ragged end, so the gathered path runs (96 of 256 is the
+    # last sparse count, 97 the first dense one).
+    import numpy as np
+
+    rng = np.random.default_rng(nonzero)
+    count = 3 * vector_cache.CHUNK + 123
+    columns = rng.standard_normal((256, count), dtype=np.float32)
+    query = np.zeros(256, dtype=np.float32)
+    query[rng.choice(256, nonzero, replace=False)] = rng.standard_normal(nonzero)
+    expected = columns.T.astype(np.float64) @ query.astype(np.float64)
+    assert np.allclose(vector_cache._scores(columns, query), expected, atol=1e-4)
+
+
+def test_scores_span_segments_and_mask_dead_items():
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    first = rng.standard_normal((8, vector_cache.CHUNK + 5), dtype=np.float32)
+    second = rng.standard_normal((8, 4), dtype=np.float32)
+    rows = [np.zeros((block.shape[1], 3), np.int64) for block in (first, second)]
+    built = vector_cache.VectorMatrix(1, [vector_cache.Segment(first, rows[0], [2, 7]),
+                                          vector_cache.Segment(second, rows[1], [0])], [])
+    query = np.array([0, 0, 1.5, 0, 0, 0, -2, 0], dtype=np.float32)
+    scores = built.scores(query)
+    expected = np.concatenate([first.T @ query, second.T @ query])
+    dead = [2, 7, first.shape[1]]
+    assert np.isneginf(scores[dead]).all()
+    alive = np.setdiff1d(np.arange(len(expected)), dead)
+    assert np.allclose(scores[alive], expected[alive], atol=1e-5)
+
+
+def test_a_cache_of_another_layout_is_rebuilt(knowledge, nerv_home):
+    knowledge("search", "sqlite")
+    meta_file = next(f for f in _cache_files(nerv_home) if f.suffix == ".json")
+    meta = json.loads(meta_file.read_text())
+    meta.pop("layout")
+    meta_file.write_text(json.dumps(meta))
+    result = knowledge("--json", "search", "sqlite")
+    assert result.data["index"]["cache"] == "rebuilt (written by another version of nerv)"
+    assert _refs(result)[0] == "decision 1"
+
+
+def test_work_on_the_background_thread_returns_or_raises_on_the_caller():
+    from nerv.services.search import _in_background
+
+    def fails():
+        raise ValueError("scoring failed")
+
+    assert _in_background(lambda: 42)() == 42
+    with pytest.raises(ValueError, match="scoring failed"):
+        _in_background(fails)()

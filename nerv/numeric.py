@@ -1,9 +1,10 @@
 """numpy for nerv, with BLAS limited to one thread unless the user chose otherwise.
 
-nerv's vector work is one matrix-vector product per query. On a busy machine (agents running tests beside
-it) OpenBLAS's spinning thread hand-off cost 8 ms for a 10,000-row product that takes 0.2 ms on one
-thread; large products are instead split over nerv's own threads (nerv.store.vector_cache._matvec). The variables must be set before
-numpy is first imported, so every nerv module takes numpy from here.
+nerv's vector work is one small product per query. On a busy machine (agents running tests beside it)
+OpenBLAS's spinning thread hand-off cost 8 ms for a 10,000-row product that takes 0.2 ms on one thread;
+a hybrid search instead overlaps its vector scoring with the FTS5 query on a thread of its own
+(nerv.services.search). The variables must be set before numpy is first imported, so every nerv module
+takes numpy from here.
 """
 
 from __future__ import annotations

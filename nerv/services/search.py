@@ -260,8 +260,8 @@ def search(store: Store, query: str, *, kinds=None, mode: str = "hybrid", limit:
         # 30-word query: 16.5 -> ~11 ms). Only numpy runs there; the connection stays on this thread.
         semantic = _in_background(rank) if mode == "hybrid" else rank
     if mode in ("text", "hybrid"):
-        lists["text"] = search_index.text_search(store.conn, search_index.fts_query(query), project_id=project_id,
-                                                 kinds=kinds, limit=pool)
+        match = search_index.match_for(store.conn, query)
+        lists["text"] = search_index.text_search(store.conn, match, project_id=project_id, kinds=kinds, limit=pool)
     if semantic is not None:
         lists["semantic"] = semantic()
     if mode == "hybrid":

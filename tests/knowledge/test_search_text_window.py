@@ -68,3 +68,18 @@ def test_stop_words_are_left_out_of_the_text_query_unless_nothing_else_is_left()
     assert search_index.fts_query("why is the build slow") == '"build" OR "slow"'
     assert search_index.fts_query("the who") == '"the" OR "who"'
     assert search_index.fts_query("To be or not to be") == '"to" OR "be" OR "or" OR "not"'
+
+
+def test_common_words_leave_the_text_query_only_beside_rarer_ones_on_a_large_index(corpus, monkeypatch):
+    with corpus:
+        corpus.executemany("INSERT INTO learnings (id, project_id, number, text, tags, created_at)"
+                           " VALUES (?, 'small', ?, 'tau marks a rare word', '[]', 'now')",
+                           [(f"tau{n}", 100 + n) for n in range(5)])
+    items = corpus.execute("SELECT max(id) FROM search_items").fetchone()[0]
+    alpha = corpus.execute("SELECT count(*) FROM search_fts WHERE search_fts MATCH 'alpha'").fetchone()[0]
+    assert alpha > 0.2 * items  # in every `big` item
+    assert search_index.match_for(corpus, "alpha tau") == '"alpha" OR "tau"'  # index below COMMON_MIN_ITEMS
+    monkeypatch.setattr(search_index, "COMMON_MIN_ITEMS", 100)
+    assert search_index.match_for(corpus, "alpha tau") == '"tau"'
+    assert search_index.match_for(corpus, "the alpha") == '"alpha"'  # nothing rarer beside it: kept
+    assert search_index.match_for(corpus, "alpha beta") == '"alpha" OR "beta"'  # both common: both kept

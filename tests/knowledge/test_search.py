@@ -292,3 +292,34 @@ def test_work_on_the_background_thread_returns_or_raises_on_the_caller():
     assert _in_background(lambda: 42)() == 42
     with pytest.raises(ValueError, match="scoring failed"):
         _in_background(fails)()
+
+
+def test_a_large_index_ranks_exactly_like_brute_force_cosine(cli, project, nerv_home):
+    # Past CHUNK items the gathered-dimensions path runs; its top 10 must be the brute-force top 10.
+    import random
+
+    import numpy as np
+
+    from nerv.services.embedders import HashingEmbedder
+
+    rng = random.Random(4)
+    vocab = ["lock", "retry", "sqlite", "webhook", "deploy", "cache", "queue", "worker", "token", "backup",
+             "timeout", "index", "page", "memory", "config", "schema", "agent", "budget", "review", "hook"]
+    texts = [" ".join(rng.choice(vocab) + rng.choice(["", "s", "ing", "ed"]) for _ in range(rng.randint(3, 9)))
+             + f" item{n}" for n in range(1, vector_cache.CHUNK + 1500)]
+    conn = sqlite3.connect(nerv_home / "state.db")
+    project_id = conn.execute("SELECT id FROM projects").fetchone()[0]
+    with conn:
+        conn.executemany("INSERT INTO learnings (id, project_id, number, text, tags, created_at)"
+                         " VALUES (?, ?, ?, ?, '[]', 'now')",
+                         [(f"{n:032x}", project_id, n, text) for n, text in enumerate(texts, start=1)])
+    conn.close()
+    embedder = HashingEmbedder()
+    query = "retrying sqlite locks"
+    q = embedder.embed([query])[0]
+    assert 0 < np.count_nonzero(q) <= len(q) * vector_cache.SPARSE_SHARE
+    scores = embedder.embed(texts) @ q
+    expected = [f"learning {i + 1}" for i in np.argsort(-scores, kind="stable")[:10]]
+    result = cli("--json", "search", query, "--mode", "semantic", "--limit", "10")
+    assert result.code == 0, result.stderr
+    assert _refs(result) == expected

@@ -224,7 +224,7 @@ def _check(query: str, kinds, mode: str, limit: int) -> tuple[str, list[str], st
             chosen.append(kind)
     mode = validate.choice((mode or "hybrid").lower(), "mode", MODES)
     validate.int_in_range(limit, "limit", 1, LIMIT_MAX)
-    if search_index.fts_query(query) is None:
+    if not search_index.fts_terms(query):
         raise invalid("the search query has no words in it", "search operators are not supported; type words")
     return query, chosen, mode
 
@@ -256,8 +256,8 @@ def search(store: Store, query: str, *, kinds=None, mode: str = "hybrid", limit:
     if mode in ("semantic", "hybrid"):
         embedder = embedder_for(store)
         rank, info = _semantic_ranker(store, embedder, query, project_id=project_id, kinds=kinds, pool=pool)
-        # Hybrid: score the vectors on a second core while FTS5 ranks on this one (100,000 items, a
-        # 30-word query: 16.5 -> ~11 ms). Only numpy runs there; the connection stays on this thread.
+        # Hybrid: score the vectors on a second core while FTS5 ranks on this one, so the query costs the
+        # longer of the two, not their sum. Only numpy runs there; the connection stays on this thread.
         semantic = _in_background(rank) if mode == "hybrid" else rank
     if mode in ("text", "hybrid"):
         match = search_index.match_for(store.conn, query)

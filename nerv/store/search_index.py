@@ -19,15 +19,11 @@ MAX_TERMS = 64
 
 
 def fts_terms(text: str) -> list[str]:
-    """The query's distinct words, lower-cased, without stop words unless it has nothing else (`the who`)."""
+    """The query's distinct words, lower-cased, without stop words unless it has nothing else (`the who`).
+    Each becomes a quoted string in the MATCH expression, so FTS5 syntax in user input (`"`, `*`, `-`, `:`,
+    NEAR, AND/OR/NOT, parentheses) is never interpreted; an empty list means the query has no words."""
     words = list(dict.fromkeys(_WORD.findall(text.lower())))
     return ([word for word in words if word not in STOPWORDS] or words)[:MAX_TERMS]
-
-
-def fts_query(text: str) -> str | None:
-    """A MATCH expression that ORs the query's words, each a quoted string: FTS5 syntax in user input
-    (`"`, `*`, `-`, `:`, NEAR, AND/OR/NOT, parentheses) is never interpreted. None when there are no words."""
-    return _match(fts_terms(text))
 
 
 def _match(terms: list[str]) -> str | None:
@@ -35,17 +31,18 @@ def _match(terms: list[str]) -> str | None:
 
 
 # FTS5 scores every item holding any query word and has no top-k pruning, so one word found in a quarter
-# of 100,000 items turned a 30-word query from 6 into 40 ms. Beside rarer words, such a word barely moves
-# the ranking (BM25 weight log((N - n) / n): 1.1 at 25 % against 6 for a word in 250 items), so on a large
-# index it is left out of the text query, as Lucene's common-terms query does; semantic search still sees
-# it. Counting is capped, so telling a common word costs at most the cap.
+# of a large index makes every query holding it slow (tests/bench/search.py: "text ranking without the
+# common-word rule", 30 words). Beside rarer words, such a word barely moves the ranking (BM25 weight
+# log((N - n) / n): 1.1 at 25 % against 6 for a word in 250 of 100,000 items), so on a large index it is
+# left out of the text query, as Lucene's common-terms query does; semantic search still sees it.
+# Counting is capped, so telling a common word costs at most the cap.
 COMMON_SHARE = 0.2
 COMMON_MIN_ITEMS = 20_000
 
 
 def match_for(conn: sqlite3.Connection, text: str) -> str | None:
-    """fts_query(text) without the words held by more than COMMON_SHARE of the items, on an index of at
-    least COMMON_MIN_ITEMS items, unless that would leave no word."""
+    """The MATCH expression for `text`: its fts_terms, ORed, less the words held by more than COMMON_SHARE
+    of the items on an index of at least COMMON_MIN_ITEMS items, unless that would leave no word."""
     terms = fts_terms(text)
     items = conn.execute("SELECT coalesce(max(id), 0) FROM search_items").fetchone()[0]  # ~count, O(1)
     if len(terms) < 2 or items < COMMON_MIN_ITEMS:
@@ -70,10 +67,10 @@ def _filters(project_id: str | None, kinds: Iterable[str] | None) -> tuple[str, 
 
 
 # Ranking inside FTS5 alone and filtering afterwards skips one search_items lookup per matching row,
-# which was half the time of a query with many matches (a pasted sentence: 5,000 of 100,000 items, 17.6
-# -> 9.5 ms). Filtering preserves the order, so when a window of WINDOW x limit best matches still holds
-# `limit` rows in scope (project, kinds, and an item row at all) they are exactly the filtered top; a
-# thinner window (a small project beside a big one) falls back to filtering every match first.
+# which costs as much as the ranking itself on a query with thousands of matches. Filtering preserves
+# the order, so when a window of WINDOW x limit best matches still holds `limit` rows in scope (project,
+# kinds, and an item row at all) they are exactly the filtered top; a thinner window (a small project
+# beside a big one) falls back to filtering every match first.
 WINDOW = 4
 
 

@@ -3,11 +3,11 @@
 `<instance>-<embedder key>.json` names the generation the cache reflects and its segments; each segment
 is two arrays written once under fresh names: `…-<token>.columns.npy` (dim×n float32: one contiguous
 row per embedding dimension, see `_scores`) and `…-<token>.rows.npy` (n×3 int64: search_items.id, kind
-code, project code), plus the positions of its items that later segments replaced or whose items were
-deleted ("dead"). A change appends a small segment
-instead of rewriting the whole matrix; `compact` folds them back into one when they grow. The JSON is
-replaced last, so a reader always sees a consistent set while another process writes. Anything
-unreadable or inconsistent is reported as a reason string and the caller rebuilds; `load` never raises.
+code, project code), plus the positions of its items that later segments replaced or that were deleted
+("dead"). A change appends a small segment instead of rewriting the whole matrix; `compact` folds them
+back into one when they grow. The JSON is replaced last, so a reader always sees a consistent set while
+another process writes. Anything unreadable or inconsistent is reported as a reason string and the
+caller rebuilds; `load` never raises.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ LAYOUT = "columns-v1"  # written into the metadata; a cache of another layout is
 class Segment:
     columns: np.ndarray  # (dim, n) float32: column i is item i's L2-normalised vector
     rows: np.ndarray  # (n, 3) int64: search_items.id, kind code, project code
-    dead: list[int] = field(default_factory=list)  # row positions no longer valid
+    dead: list[int] = field(default_factory=list)  # item positions no longer valid
     token: str | None = None  # file token once written
 
 
@@ -68,8 +68,8 @@ class VectorMatrix:
 
 # A query is a few words, so most of its dimensions are zero (the hashing embedder puts a 3-word query in
 # ~30 of 256). With one contiguous row per dimension, scoring reads only the rows of the query's non-zero
-# dimensions: the same exact cosines from ~1/8 of the memory (100,000 items: 0.8 ms instead of 3.5-6 ms
-# for the full product). Past ~3/8 non-zero the gather costs more than the plain product, which a dense
+# dimensions: the same cosines from ~1/8 of the memory (tests/bench/search.py prints both, and their
+# largest difference). Past ~3/8 non-zero the gather costs more than the plain product, which a dense
 # query (a long text, or a real model's embedding) gets. Chunks keep the gathered block in cache.
 SPARSE_SHARE = 3 / 8
 CHUNK = 8192
@@ -179,9 +179,9 @@ def save(instance: str, embedder: str, built: VectorMatrix) -> None:
             with os.fdopen(fd, "wb") as fh:
                 np.save(fh, np.ascontiguousarray(array), allow_pickle=False)
     dim = int(built.segments[0].columns.shape[0]) if built.segments else 0
-    meta = {"layout": LAYOUT, "embedder": embedder, "dim": dim, "generation": built.generation, "projects": built.projects,
-            "segments": [{"token": s.token, "count": int(len(s.rows)), "dead": sorted(s.dead)}
-                         for s in built.segments]}
+    meta = {"layout": LAYOUT, "embedder": embedder, "dim": dim, "generation": built.generation,
+            "projects": built.projects,
+            "segments": [{"token": s.token, "count": int(len(s.rows)), "dead": sorted(s.dead)} for s in built.segments]}
     paths.write_private_file(meta_path(instance, embedder), json.dumps(meta).encode("utf-8"))
     referenced = {f"{stem}-{s.token}.{suffix}.npy" for s in built.segments for suffix in ("columns", "rows")}
     for old in folder.glob(f"{stem}-*.npy"):

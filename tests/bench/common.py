@@ -16,13 +16,15 @@ def nerv_cmd() -> list[str]:
 
 
 def median_wall(cmd: list[str], runs: int = 21, env: dict | None = None, stdin: str | None = None,
-                warmup: int = 2) -> float:
-    """Median whole-process wall time in milliseconds."""
+                warmup: int = 2, check: bool = False) -> float:
+    """Median whole-process wall time in milliseconds; with `check`, a failing run stops the benchmark."""
     full_env = {**os.environ, **(env or {})}
     times = []
     for index in range(warmup + runs):
         start = time.perf_counter()
-        subprocess.run(cmd, env=full_env, input=stdin, capture_output=True, text=True, check=False)
+        done = subprocess.run(cmd, env=full_env, input=stdin, capture_output=True, text=True, check=False)
+        if check and done.returncode != 0:
+            raise SystemExit(f"{cmd[1:]} failed: {done.stderr}")
         if index >= warmup:
             times.append((time.perf_counter() - start) * 1000)
     return statistics.median(times)

@@ -16,7 +16,6 @@ import os
 import random
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,6 +23,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+
+from tests.bench.common import median_wall, nerv_cmd  # noqa: E402
 
 QUERIES = ["sqlite lock timeout", "retry webhook deliveries", "config loader secrets", "slow search page",
            "deploy rollback plan", "memory growth in worker", "auth token expiry", "flaky browser tests"]
@@ -141,6 +142,12 @@ def in_process(store, repeat: int) -> None:
             worst = max(worst, float(np.abs(loaded.scores(q) - matrix @ q).max()))
             timed(f"baseline: FTS5 every word, filter each match, top 50{label}",
                   lambda: store.conn.execute(naive_fts, (every_word, project_id)).fetchall())
+            without_rule = " OR ".join(f'"{w}"' for w in search_index.fts_terms(query))
+            timed(f"text ranking without the common-word rule, top 50{label}",
+                  lambda: search_index.text_search(store.conn, without_rule, project_id=project_id, kinds=[], limit=50))
+            timed(f"text ranking as nerv does it, top 50{label}",
+                  lambda: search_index.text_search(store.conn, search_index.match_for(store.conn, query),
+                                                   project_id=project_id, kinds=[], limit=50))
             for mode in ("semantic", "text", "hybrid"):
                 timed(f"{mode} (service){label}",
                       lambda: search.search(store, query, mode=mode, limit=10, project="bench"))
@@ -153,18 +160,10 @@ def in_process(store, repeat: int) -> None:
 
 
 def whole_process(home: str, runs: int = 5) -> None:
-    nerv = [str(Path(sys.executable).parent / "nerv")]
-    env = {**os.environ, "NERV_HOME": home}
+    env = {"NERV_HOME": home}
 
     def timed(args: list[str], runs: int = runs) -> float:
-        best = []
-        for _ in range(runs):
-            start = time.perf_counter()
-            done = subprocess.run(nerv + args, env=env, capture_output=True, text=True)
-            best.append(time.perf_counter() - start)
-            if done.returncode != 0:
-                raise SystemExit(f"{args} failed: {done.stderr}")
-        return statistics.median(best)
+        return median_wall(nerv_cmd() + args, runs, env, warmup=0, check=True) / 1000
 
     print(f"\n## whole process (new process each run, median of {runs})")
     print("| command | time |\n|---|---|")
@@ -174,8 +173,7 @@ def whole_process(home: str, runs: int = 5) -> None:
     for mode in ("text", "semantic", "hybrid"):
         print(f"| `nerv search \"retry webhook deliveries\" --mode {mode}` | "
               f"{_ms(timed(['search', 'retry webhook deliveries', '--mode', mode, '--project', 'bench']))} |")
-    subprocess.run(nerv + ["learn", "one more learning", "--project", "bench"], env=env, check=True,
-                   capture_output=True)
+    timed(["learn", "one more learning", "--project", "bench"], runs=1)
     print(f"| first hybrid search after one new item (embed it, append a segment) | "
           f"{_ms(timed(['search', 'retry webhook deliveries', '--project', 'bench'], runs=1))} |")
 

@@ -29,7 +29,8 @@ def corpus(nerv_home):
     with conn:
         # A big project whose items outrank a small one's, so the small one's window runs thin.
         for name, count in (("big", 300), ("small", 12)):
-            conn.execute("INSERT INTO projects (id, name, created_at, updated_at) VALUES (?, ?, 'now', 'now')", (name, name))
+            conn.execute("INSERT INTO projects (id, name, created_at, updated_at) VALUES (?, ?, 'now', 'now')",
+                         (name, name))
             for number in range(1, count + 1):
                 title = " ".join(rng.choice(WORDS) for _ in range(rng.randint(1, 3)))
                 body = " ".join(rng.choice(WORDS) for _ in range(rng.randint(0, 12)))
@@ -48,14 +49,14 @@ def corpus(nerv_home):
 @pytest.mark.parametrize("limit", [1, 5, 50])
 def test_window_gives_what_filtering_every_match_gives(corpus, project_id, kinds, limit):
     for query in ("alpha", "alpha beta", "omega zeta kappa", "gamma"):
-        match = search_index.fts_query(query)
+        match = search_index.match_for(corpus, query)  # below COMMON_MIN_ITEMS: every word
         assert (search_index.text_search(corpus, match, project_id=project_id, kinds=kinds, limit=limit)
                 == _reference(corpus, match, project_id, kinds, limit))
 
 
 def test_the_thin_window_case_is_exercised(corpus):
     # `small` holds few of the best `alpha` matches: the window of 4 x limit rows runs thin.
-    match = search_index.fts_query("alpha")
+    match = search_index.match_for(corpus, "alpha")
     window = corpus.execute("SELECT rowid FROM search_fts WHERE search_fts MATCH ? ORDER BY bm25(search_fts, 2.0,"
                             " 1.0), rowid LIMIT ?", (match, 4 * 5)).fetchall()
     in_small = corpus.execute(f"SELECT count(*) FROM search_items WHERE project_id = 'small' AND id IN"
@@ -65,9 +66,11 @@ def test_the_thin_window_case_is_exercised(corpus):
 
 
 def test_stop_words_are_left_out_of_the_text_query_unless_nothing_else_is_left():
-    assert search_index.fts_query("why is the build slow") == '"build" OR "slow"'
-    assert search_index.fts_query("the who") == '"the" OR "who"'
-    assert search_index.fts_query("To be or not to be") == '"to" OR "be" OR "or" OR "not"'
+    assert search_index.fts_terms("why is the build slow") == ["build", "slow"]
+    assert search_index.fts_terms("the who") == ["the", "who"]
+    assert search_index.fts_terms("To be or not to be") == ["to", "be", "or", "not"]
+    assert search_index.fts_terms('"*- NEAR(') == ["near"]
+    assert search_index.fts_terms('"*-') == []
 
 
 def test_common_words_leave_the_text_query_only_beside_rarer_ones_on_a_large_index(corpus, monkeypatch):

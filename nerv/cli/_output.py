@@ -90,8 +90,9 @@ def warn(text: str) -> None:
 
 # ---- renderers for people -------------------------------------------------------------------------
 
-def message(text: str, style: str | None = None) -> None:
-    console().print(text, style=style, markup=False)
+def message(text: str, style: str | None = None, *, wrap: bool = True) -> None:
+    """One line for people; `wrap=False` keeps it on one line whatever the width (a line per item, greppable)."""
+    console().print(text, style=style, markup=False, soft_wrap=not wrap)
 
 
 def _cell(value: Any) -> str:

@@ -42,6 +42,8 @@ def _decided(d: dict) -> None:
     if d.get("remembered_rule"):
         text += f"; rule {d['remembered_rule']} stored"
     out.message(text)
+    for warning in d.get("warnings", []):
+        out.warn(warning)
 
 
 @app.command("approve")

@@ -108,11 +108,16 @@ def restore_cmd(
     yes: bool = typer.Option(False, "--yes", help="Confirm: the current database is replaced (after a safety backup)."),
 ) -> None:
     """Verify SOURCE, back up the current database, then restore SOURCE into it (audited)."""
+    from nerv.cli.rule import warn_recomputed
     from nerv.services import backups
 
     data = backups.restore(_ctx.store(orm=False), source, yes=yes)
-    out.emit(data, lambda d: out.message(f"restored {d['source']} (schema {d['schema_version']}); "
-                                         f"previous state saved to {d['safety_backup']}"))
+
+    def human(d: dict) -> None:
+        out.message(f"restored {d['source']} (schema {d['schema_version']}); previous state saved to {d['safety_backup']}")
+        warn_recomputed(d["rules_recomputed"])
+
+    out.emit(data, human)
 
 
 @app.command("vacuum")

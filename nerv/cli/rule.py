@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from typing import Optional
 
 import typer
 
 from nerv.cli import _ctx, _output as out
+
+LIST_COLUMNS = ("id", "action", "rule", "project", "reason", "source")
+OPTIONAL_COLUMNS = ("project", "reason")
 
 app = typer.Typer(help="Permission rules (Claude Code syntax): add, list, remove, test, import/export.",
                   no_args_is_help=True)
@@ -27,7 +31,13 @@ def add(
     from nerv.services import rules
 
     data = rules.add_rule(_ctx.store(), rule, action, project, reason)
-    out.emit(data, lambda d: out.message(f"rule #{d['id']} {d['action']} {d['rule']}"))
+
+    def human(d: dict) -> None:
+        out.message(f"rule #{d['id']} {d['action']} {d['rule']}")
+        for warning in d["warnings"]:
+            out.warn(warning)
+
+    out.emit(data, human)
 
 
 @app.command("list")
@@ -39,8 +49,23 @@ def list_cmd(
     from nerv.services import rules
 
     rows = rules.list_rules(_ctx.store(), project, action)
-    out.emit(rows, lambda rs: out.table(rs, ["id", "action", "rule", "project", "reason", "source"],
-                                        empty="no rules yet: `nerv rule add 'Bash(npm test *)' --action allow`"))
+
+    def human(rs: list[dict]) -> None:
+        # At 80 columns every column counts: leave out the optional ones no row uses.
+        columns = [c for c in LIST_COLUMNS if c not in OPTIONAL_COLUMNS or any(r[c] for r in rs)]
+        out.table([{**r, "source": _source_cell(r["source"])} for r in rs], columns,
+                  empty="no rules yet: `nerv rule add 'Bash(npm test *)' --action allow`")
+
+    out.emit(rows, human)
+
+
+def _source_cell(source: str | None) -> str | None:
+    """`claude-settings:/home/me/x/settings.json` as `claude-settings:~/x/settings.json` (JSON keeps it whole)."""
+    home = os.path.expanduser("~").rstrip(os.sep)
+    kind, sep, where = (source or "").partition(":")
+    if sep and home and where.startswith(home + os.sep):
+        return f"{kind}:~{where[len(home):]}"
+    return source
 
 
 @app.command("rm")
@@ -60,19 +85,23 @@ def match(
     cwd: Optional[str] = typer.Option(None, "--cwd", help="Working directory of the call (default: here)."),
     project: Optional[str] = typer.Option(None, "--project", help="Project whose rules apply (default: from --cwd)."),
     input_json: Optional[str] = typer.Option(None, "--input-json", help="A whole tool_input JSON object instead of INPUT."),
+    exit_code: bool = typer.Option(False, "--exit-code",
+                                   help="Exit 0 when the call would be allowed, 1 for deny, ask or none (for scripts)."),
 ) -> None:
-    """Show what the hook would decide: allow, ask, deny or none, the rule, and the part that decided."""
+    """Show what the hook would decide: allow, ask, deny or none, the rule and its source, and the part that decided."""
     from nerv.services import rules
 
     data = rules.match(_ctx.store(), tool, value, cwd=cwd, project_ref=project, input_json=input_json)
 
     def human(d: dict) -> None:
-        out.kv({"decision": d["decision"], "rule": d["rule"], "part": d["part"], "reason": d["reason"],
-                "project": d["project"]})
+        out.kv({"decision": d["decision"], "rule": d["rule"], "source": d["source"], "part": d["part"],
+                "reason": d["reason"], "project": d["project"]})
         if len(d["parts"]) > 1:
-            out.table(d["parts"], ["part", "rule"])
+            out.table(d["parts"], ["part", "rule", "source"])
 
     out.emit(data, human)
+    if exit_code and data["decision"] != "allow":
+        raise typer.Exit(1)
 
 
 @app.command("import")
@@ -80,11 +109,20 @@ def import_cmd(
     claude_settings: str = typer.Option(..., "--claude-settings", help="Path of a Claude Code settings.json."),
     project: Optional[str] = typer.Option(None, "--project", help="Store the rules for this project (default: global)."),
 ) -> None:
-    """Import permissions.allow/ask/deny from a Claude Code settings file (all or nothing)."""
+    """Import permissions.allow/ask/deny from a Claude Code settings file; rules that do not parse are listed."""
     from nerv.services import rules
 
     data = rules.import_claude_settings(_ctx.store(), claude_settings, project)
-    out.emit(data, lambda d: out.message(f"{d['added']} rule(s) imported, {d['skipped']} already present"))
+
+    def human(d: dict) -> None:
+        out.message(f"{d['added']} rule(s) imported, {d['skipped']} already present, {len(d['refused'])} refused")
+        for bad in d["refused"]:
+            out.message(f"refused {bad['entry']} {bad['rule']!r}: {bad['problem']} at position {bad['position']}",
+                        wrap=False)
+        for note in d["warnings"]:
+            out.warn(f"{note['action']} {note['rule']}: {note['warning']}")
+
+    out.emit(data, human)
 
 
 @app.command("export")
@@ -105,3 +143,10 @@ def export_cmd(
         out.message(f"{d['file']} updated ({counts})" + (f"; backup {d['backup']}" if d["backup"] else ""))
 
     out.emit(data, human)
+
+
+def warn_recomputed(rows: list[dict]) -> None:
+    """One warning per rule whose stored tool/pattern/literal_prefix disagreed with its text (import, restore)."""
+    for row in rows:
+        changes = ", ".join(f"{name} {c['stored']!r} -> {c['derived']!r}" for name, c in row["columns"].items())
+        out.warn(f"rule #{row['id']} {row['rule']}: recomputed from the rule text ({changes})")

@@ -40,6 +40,7 @@ def import_cmd(
     yes: bool = typer.Option(False, "--yes", help="Confirm --mode replace (the current state is replaced)."),
 ) -> None:
     """Validate the whole file, then apply it in one transaction; one bad row imports nothing."""
+    from nerv.cli.rule import warn_recomputed
     from nerv.services import transfer
 
     data = transfer.import_state(_ctx.store(orm=False), file, mode=mode, dry_run=dry_run, yes=yes)
@@ -57,5 +58,6 @@ def import_cmd(
             out.message(f"tables this schema does not have (skipped): {', '.join(d['skipped_tables'])}", style="yellow")
         if d["safety_backup"]:
             out.message(f"safety backup: {d['safety_backup']}")
+        warn_recomputed(d["rules_recomputed"])
 
     out.emit(data, human)

@@ -6,11 +6,18 @@ import re
 
 ACTIONS = ("deny", "ask", "allow")  # evaluation order
 # Tools whose specifier is a gitignore-style path; Edit rules cover every tool that edits files.
-READ_TOOLS = ("Read", "Grep", "Glob", "LS")
+READ_TOOLS = ("Read", "Grep", "Glob", "LS", "LSP")
 EDIT_TOOLS = ("Edit", "Write", "MultiEdit", "NotebookEdit")
 PATH_RULE_TOOLS = ("Read",) + EDIT_TOOLS
-_TOOL_CHAR = re.compile(r"[A-Za-z0-9_\-]")
-_HOST = re.compile(r"(\*\.)?[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)*\.?")
+# Path rules Claude Code accepts but never consults (2.1.210+): only Read(...) and Edit(...) decide files.
+UNCONSULTED_PATH_TOOLS = ("Write", "MultiEdit", "NotebookEdit", "Glob")
+# `Task` is the old name of `Agent`; its rules still apply to Agent calls.
+TOOL_ALIASES = {"Task": "Agent"}
+# Tools whose specifier has Bash's shape: a command pattern.
+SHELL_TOOLS = ("Bash", "PowerShell")
+_TOOL_CHAR = re.compile(r"[A-Za-z0-9_\-*]")
+_LABEL = re.compile(r"\*|[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?")
+_PARAMETER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*:")
 MAX_RULE_LEN = 4000
 
 
@@ -37,7 +44,7 @@ class Rule:
         self.text = text  # as written (stripped): what export writes back, so the round trip is lossless
         self.tool = tool
         self.specifier = specifier  # None: the whole tool (also for `Tool(*)`)
-        self.kind = kind  # tool | bash | path | domain | mcp | generic
+        self.kind = kind  # tool | bash | powershell | path | domain | mcp | glob | generic
 
     def __repr__(self) -> str:
         return f"Rule({self.text!r})"
@@ -45,7 +52,7 @@ class Rule:
     @property
     def literal_prefix(self) -> str | None:
         """For Bash rules, the literal text before the first wildcard (the SQL candidate filter)."""
-        if self.kind != "bash":
+        if self.kind not in ("bash", "powershell"):
             return None
         pattern = bash_pattern(self.specifier)
         # Trailing spaces go: `Bash(ls *)` also matches plain `ls`, which has no space after it.
@@ -76,14 +83,18 @@ def parse_rule(text: str) -> Rule:
     tool = text if open_at < 0 else text[:open_at]
     if not tool:
         raise RuleError("the rule must start with a tool name", 0, text)
-    if not tool[0].isalpha():
+    if not (tool[0].isalpha() or tool[0] == "*"):
         raise RuleError("a tool name starts with a letter", 0, text)
-    checked = tool[:-3] if tool.startswith("mcp__") and tool.endswith("__*") else tool
-    for index, char in enumerate(checked):
+    for index, char in enumerate(tool):
         if not _TOOL_CHAR.fullmatch(char):
             raise RuleError(f"unexpected character {char!r} in the tool name", index, text)
     if tool.startswith("mcp__"):
         return _parse_mcp(text, tool, open_at)
+    if "*" in tool:
+        if open_at >= 0:
+            raise RuleError("a tool-name glob takes no specifier in parentheses", open_at, text)
+        return Rule(text, tool, None, "glob")
+    tool = TOOL_ALIASES.get(tool, tool)
     if open_at < 0:
         return Rule(text, tool, None, "tool")
     if not text.endswith(")"):
@@ -94,25 +105,44 @@ def parse_rule(text: str) -> Rule:
     if specifier == "*":
         return Rule(text, tool, None, "tool")
     start = open_at + 1
-    if tool == "Bash":
-        return Rule(text, tool, specifier, "bash")
+    if tool in SHELL_TOOLS:
+        return Rule(text, tool, specifier, tool.lower())
     if tool in PATH_RULE_TOOLS:
         _check_path(specifier, start, text)
         return Rule(text, tool, specifier, "path")
-    if tool == "WebFetch":
+    if tool == "WebFetch" and not (_PARAMETER.match(specifier) and not specifier.startswith("domain:")):
         _check_domain(specifier, start, text)
         return Rule(text, tool, specifier, "domain")
     return Rule(text, tool, specifier, "generic")
+
+
+def parameter_condition(rule: Rule) -> tuple[str, str] | None:
+    """(parameter, value pattern) when the specifier reads as `param:value` (deny/ask input-parameter rules).
+
+    Whether it is one depends on the call: only a top-level input field of that name that is not the tool's
+    primary field makes it one, so the evaluator decides; this only splits the text.
+    """
+    spec = rule.specifier
+    if spec is None or rule.kind in ("mcp", "glob", "tool"):
+        return None
+    match = _PARAMETER.match(spec)
+    if not match:
+        return None
+    return spec[:match.end() - 1], spec[match.end():]
 
 
 def _parse_mcp(text: str, tool: str, open_at: int) -> Rule:
     if open_at >= 0:
         raise RuleError("MCP rules take no specifier in parentheses", open_at, text)
     rest = tool[len("mcp__"):]
-    if not rest:
+    if not rest or rest == "*":
+        if rest == "*":
+            return Rule(text, tool, None, "glob")
         raise RuleError("missing server name after mcp__", len(tool), text)
     if rest.startswith("_"):
         raise RuleError("missing server name after mcp__", len("mcp__"), text)
+    if "*" in tool:
+        return Rule(text, tool, None, "glob")
     return Rule(text, tool, None, "mcp")
 
 
@@ -134,6 +164,14 @@ def _check_path(specifier: str, start: int, text: str) -> None:
     stars = re.search(r"\*{3,}", specifier)
     if stars:
         raise RuleError("use * (one folder) or ** (any depth), not more stars", start + stars.start(), text)
+    from nerv.rules.paths import glob_regex
+
+    try:
+        glob_regex(specifier)
+    except re.error as exc:
+        # e.g. a reversed range `[z-a]`: a pattern that cannot compile would break every decision it is tried in.
+        where = specifier.find("[")
+        raise RuleError(f"the pattern does not compile ({exc.msg})", start + max(where, 0), text) from None
 
 
 def _check_domain(specifier: str, start: int, text: str) -> None:
@@ -142,9 +180,17 @@ def _check_domain(specifier: str, start: int, text: str) -> None:
     host = specifier[len("domain:"):]
     if not host:
         raise RuleError("missing host after domain:", start + len("domain:"), text)
-    if host == "*":
-        return
-    match = _HOST.match(host)
-    end = match.end() if match else 0
-    if end != len(host):
-        raise RuleError(f"unexpected character {host[end]!r} in the host", start + len("domain:") + end, text)
+    offset = start + len("domain:")
+    labels = host[:-1].split(".") if host.endswith(".") and host != "." else host.split(".")
+    for label in labels:
+        match = _LABEL.fullmatch(label)
+        if not match:
+            bad = next((i for i, c in enumerate(label) if not (c.isascii() and (c.isalnum() or c == "-"))), 0)
+            if not label:
+                problem = "empty label in the host"
+            elif label[bad] == "*":
+                problem = "* stands for one whole label (domain:*.example.com, domain:example.*)"
+            else:
+                problem = f"unexpected character {label[bad]!r} in the host"
+            raise RuleError(problem, offset + bad, text)
+        offset += len(label) + 1

@@ -7,13 +7,20 @@ import re
 from functools import lru_cache
 
 
-def anchor(pattern: str, *, cwd: str, root: str, home: str) -> str:
+_SINGLE_SEGMENT_DIR = re.compile(r"[^/*?\[\]]+/(\*\*?)?")
+
+
+def anchor(pattern: str, *, cwd: str, root: str, home: str, any_depth_dirs: bool = False) -> str:
     """The pattern as an absolute glob.
 
-    `//abs` is absolute, `~/p` is under home, `/p` is under the settings root (the project's repo), and
-    `p` or `./p` is under the working directory. A pattern without a slash (other than a trailing
+    `//abs` is absolute, `~/p` is under home, `/p` is under the rule's root (where its settings file puts
+    it), and `p` or `./p` is under the working directory. A pattern without a slash (other than a trailing
     one) matches at any depth below its base, as in .gitignore (`Read(.env)` = `Read(**/.env)`).
+    `any_depth_dirs` (deny and ask rules): a single-segment directory pattern such as `secrets/**` also
+    matches that directory at any depth, as Claude Code documents; allow rules stay anchored to the cwd.
     """
+    if any_depth_dirs and _SINGLE_SEGMENT_DIR.fullmatch(pattern):
+        return _join(cwd, "**/" + pattern)
     if pattern.startswith("//"):
         return "/" + pattern[2:].lstrip("/")
     if pattern == "~" or pattern.startswith("~/"):
@@ -74,24 +81,55 @@ def glob_regex(glob: str, contents: bool = False) -> re.Pattern:
     return re.compile("".join(out) + ("(?:/.*)?" if contents else ""), re.DOTALL)
 
 
-def normalise(path: str, cwd: str, home: str) -> str:
-    """Absolute, with `.`/`..` folded lexically (so `src/../.env` is `.env`)."""
+def absolute(path: str, cwd: str, home: str) -> str:
+    """Absolute, `~` expanded, nothing folded."""
     if path == "~" or path.startswith("~/"):
         path = home + path[1:]
     if not os.path.isabs(path):
         path = os.path.join(cwd, path)
-    return os.path.normpath(path).replace("//", "/")
+    return path
+
+
+def normalise(path: str, cwd: str, home: str) -> str:
+    """Absolute, with `.`/`..` folded lexically (so `src/../.env` is `.env`)."""
+    return os.path.normpath(absolute(path, cwd, home)).replace("//", "/")
 
 
 def candidates(path: str, cwd: str, home: str) -> list[str]:
-    """The lexical path and, if symlinks change it, the resolved one: deny checks both, allow needs both."""
+    """The lexical path and, if symlinks change it, the one the system opens: deny checks both, allow needs both.
+
+    The resolved path comes from the unfolded text, because the kernel follows a symlink before it applies a
+    `..` after it: `link/../.env` is the `.env` beside the link's target, not beside the link.
+    """
     lexical = normalise(path, cwd, home)
     try:
-        resolved = os.path.realpath(lexical)
+        resolved = os.path.realpath(absolute(path, cwd, home))
     except (OSError, ValueError):
         resolved = lexical
     return [lexical] if resolved == lexical else [lexical, resolved]
 
 
 def path_matches(pattern: str, path: str, *, cwd: str, root: str, home: str, contents: bool) -> bool:
-    return bool(glob_regex(anchor(pattern, cwd=cwd, root=root, home=home), contents).fullmatch(path))
+    """`contents` (deny and ask) also makes single-segment directory patterns match at any depth."""
+    glob = anchor(pattern, cwd=cwd, root=root, home=home, any_depth_dirs=contents)
+    return bool(glob_regex(glob, contents).fullmatch(path))
+
+
+def settings_root(source: str | None, home: str) -> str | None:
+    """Where `/p` in a rule imported from a Claude Code settings file is anchored; None for nerv's own rules.
+
+    Project settings (`<root>/.claude/settings.json`) and local settings (`<root>/.claude/settings.local.json`,
+    read from the repository root, where Claude Code starts) anchor at the project root; user settings
+    (`~/.claude/settings.json`, or under CLAUDE_CONFIG_DIR) at that `.claude` folder; any other file
+    (`--settings F`) at its own folder.
+    """
+    if not source or not source.startswith("claude-settings:"):
+        return None
+    file = source[len("claude-settings:"):]
+    folder = os.path.dirname(file)
+    user_dir = os.environ.get("CLAUDE_CONFIG_DIR") or os.path.join(home, ".claude")
+    if os.path.normpath(folder) == os.path.normpath(user_dir):
+        return folder
+    if os.path.basename(folder) == ".claude":
+        return os.path.dirname(folder)
+    return folder

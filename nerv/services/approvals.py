@@ -6,10 +6,10 @@ import json
 
 from peewee import fn
 
-from nerv.errors import conflict, not_found
-from nerv.rules import parse_rule
+from nerv.errors import NervError, conflict, not_found
 from nerv.rules.suggest import suggest_rule
 from nerv.services import validate
+from nerv.services.rules import parse_or_refuse, rule_row, warnings_for
 from nerv.store.db import Store
 from nerv.store.models import ApprovalRequest, ApprovalRule, Project
 
@@ -86,7 +86,7 @@ def decide(store: Store, request_id: int, approve: bool, *, reason: str | None =
         if not rule_text:
             raise conflict("no safe rule generalises this call (compound or uncertain command)",
                            "decide without --remember, then add a rule with `nerv rule add`")
-    rule = parse_rule(rule_text) if rule_text else None
+    rule = _remembered_rule(request_id, rule_text) if rule_text else None
     status = "approved" if approve else "denied"
     action = "allow" if approve else "deny"
     before = request.to_dict()
@@ -95,26 +95,38 @@ def decide(store: Store, request_id: int, approve: bool, *, reason: str | None =
         current = ApprovalRequest.get_by_id(request_id)
         if current.status != "pending":
             raise conflict(f"approval request #{request_id} was decided meanwhile ({current.status})")
-        rule_id = None
+        rule_id, warnings = None, []
         if rule is not None:
             scope = (ApprovalRule.project == request.project_id) if request.project_id else ApprovalRule.project.is_null()
             existing = ApprovalRule.get_or_none(scope & (ApprovalRule.rule == rule.text) & (ApprovalRule.action == action))
             if existing:
                 rule_id = existing.id
             else:
-                row = {"project_id": request.project_id, "tool": rule.tool, "pattern": rule.specifier,
-                       "rule": rule.text, "action": action, "reason": reason or f"remembered from request #{request_id}",
-                       "source": "approval", "literal_prefix": rule.literal_prefix, "created_at": tx.now}
+                row = rule_row(rule, action, request.project_id, reason or f"remembered from request #{request_id}",
+                               f"approval:#{request_id}", tx.now)
                 rule_id = ApprovalRule.insert(row).execute()
                 tx.audit("rule.add", "rule", rule_id, project_id=request.project_id, after={**row, "id": rule_id})
+                warnings = warnings_for(rule, action, request.project_id)
         changes = {"status": status, "decided_by": tx.actor, "decided_at": tx.now, "reason": reason, "rule": rule_id}
         ApprovalRequest.update(changes).where(ApprovalRequest.id == request_id).execute()
         after = ApprovalRequest.get_by_id(request_id).to_dict()
         tx.audit(f"approval.{status}", "approval_request", request_id, project_id=request.project_id,
                  before=before, after=after)
-        return {**_row(ApprovalRequest.get_by_id(request_id)), "remembered_rule": rule.text if rule else None}
+        return {**_row(ApprovalRequest.get_by_id(request_id)), "remembered_rule": rule.text if rule else None,
+                "warnings": warnings}
 
     return store.write(body)
+
+
+def _remembered_rule(request_id: int, text: str):
+    """The parsed rule to remember; a stored suggestion that does not parse (an older nerv wrote it) is refused."""
+    try:
+        return parse_or_refuse(text)
+    except NervError as err:
+        raise NervError("invalid", f"the rule suggested for approval request #{request_id} does not parse: "
+                                   f"{err.details['problem']} at position {err.details['position']} of {text!r}",
+                        "decide without --remember, then add a rule with `nerv rule add`",
+                        details=err.details) from None
 
 
 def suggest_rules(store: Store, limit: int = 20, min_count: int = 1) -> list[dict]:

@@ -8,9 +8,9 @@ import time
 from pathlib import Path
 
 from nerv.errors import NervError, usage
-from nerv.store import admin, migrate, paths
+from nerv.store import admin, migrate, paths, rule_rows
 from nerv.store.audit import verify_chain
-from nerv.store.backup import inspect_copy, restore_into, snapshot_backup
+from nerv.store.backup import backup_to, inspect_copy, restore_into, scratch_folder, snapshot_backup
 from nerv.store.clock import now_iso
 from nerv.store.db import Store
 
@@ -110,7 +110,9 @@ def restore(store: Store, source: str | Path, *, yes: bool = False) -> dict:
     """Replace the live database with `source` after verifying it; a safety backup of the current state first.
 
     Refuses (database untouched) a file that is not SQLite, fails integrity_check, has a broken audit
-    chain, or was migrated by a newer nerv. An older schema is migrated after the restore. Audited.
+    chain, holds approval rules that do not parse, or was migrated by a newer nerv. What is restored is a
+    private copy of `source`, migrated to this schema and with the rules' derived columns recomputed
+    (`rules_recomputed`), so the live database never holds the unchecked file. Audited.
     """
     if not yes:
         raise usage("restore replaces the whole database; add --yes to confirm",
@@ -133,15 +135,39 @@ def restore(store: Store, source: str | Path, *, yes: bool = False) -> dict:
         broken = report["audit_chain"]["first_broken"]
         raise NervError("integrity", f"{source} has a broken audit chain at row {broken['id']}: {broken['problem']}",
                         "the backup was altered after it was taken; the database was left unchanged")
-    safety_path, safety = safety_backup(store, "pre-restore")
-    restore_into(store.conn, source)
-    migrated = migrate.apply_pending(store.conn, pending) if pending else []
+    with scratch_folder(store.path, ".restore-") as scratch:
+        prepared = scratch / "restore.db"
+        migrated, recomputed = _prepare_copy(source, prepared, pending)
+        safety_path, safety = safety_backup(store, "pre-restore")
+        restore_into(store.conn, prepared)
     after = {"source": str(source), "safety_backup": str(safety_path),
              "source_schema_version": report["schema_version"], "migrated": [m.version for m in migrated],
-             "rows": sum(report["counts"].values()), "replaced_rows": sum(safety["counts"].values())}
+             "rows": sum(report["counts"].values()), "replaced_rows": sum(safety["counts"].values()),
+             "rules_recomputed": [r["id"] for r in recomputed]}
     store.write(lambda tx: tx.audit("db.restore", "database", None, after=after))
-    return {**after, "schema_version": admin.schema_version(store.conn),
+    return {**after, "rules_recomputed": recomputed, "schema_version": admin.schema_version(store.conn),
             "audit_chain_ok": verify_chain(store.conn)["ok"]}
+
+
+def _prepare_copy(source: Path, dest: Path, pending: list) -> tuple[list, list[dict]]:
+    """Copy `source` to `dest`, migrate the copy and check its rules: (migrations applied, rules recomputed).
+
+    Done on a copy because the live database must never hold rows the hook would trust unchecked, not
+    even between the copy and the check. Raises NervError('invalid') for rules that do not parse.
+    """
+    from nerv.store.sqlite import open_connection
+
+    original = open_connection(source, readonly=True)
+    try:
+        backup_to(original, dest)
+    finally:
+        original.close()
+    copy = open_connection(dest)
+    try:
+        migrated = migrate.apply_pending(copy, pending) if pending else []
+        return migrated, rule_rows.reconcile(copy, str(source), "restored")
+    finally:
+        copy.close()
 
 
 def vacuum(store: Store) -> dict:

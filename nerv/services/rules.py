@@ -8,12 +8,15 @@ from pathlib import Path
 
 from nerv.errors import NervError, invalid, not_found
 from nerv.rules import ACTIONS, RuleError, evaluate, make_context, parse_rule
+from nerv.rules.grammar import bash_pattern
+from nerv.rules.tools import rule_warnings
 from nerv.services import validate
 from nerv.services.projects import scope_id
 from nerv.store import lookups
 from nerv.store import queries_approvals as q
 from nerv.store.db import Store
 from nerv.store.models import ApprovalRule, Project
+from nerv.store.rule_rows import derived_columns, rule_problem
 
 # What INPUT means for `rule match TOOL INPUT`, per tool.
 INPUT_KEY = {"Bash": "command", "Read": "file_path", "Edit": "file_path", "Write": "file_path",
@@ -29,13 +32,13 @@ def parse_or_refuse(text: str):
         return parse_rule(text)
     except RuleError as err:
         raise NervError("invalid", f"rule {err.text!r} does not parse: {err}", err.pointer(),
-                        details={"rule": err.text, "position": err.position + 1, "problem": err.message}) from None
+                        details=rule_problem(err)) from None
 
 
-def _rule_row(rule, action: str, project_id: str | None, reason: str | None, source: str, now: str) -> dict:
-    return {"project_id": project_id, "tool": rule.tool, "pattern": rule.specifier, "rule": rule.text,
-            "action": action, "reason": reason, "source": source, "literal_prefix": rule.literal_prefix,
-            "created_at": now}
+def rule_row(rule, action: str, project_id: str | None, reason: str | None, source: str, now: str) -> dict:
+    """The approval_rules row of a parsed rule: every way a rule is stored builds it here."""
+    return {"project_id": project_id, **derived_columns(rule), "rule": rule.text, "action": action,
+            "reason": reason, "source": source, "created_at": now}
 
 
 def _existing(project_id: str | None, text: str, action: str):
@@ -43,9 +46,39 @@ def _existing(project_id: str | None, text: str, action: str):
     return ApprovalRule.get_or_none(scope & (ApprovalRule.rule == text) & (ApprovalRule.action == action))
 
 
+def _pattern_key(rule) -> tuple:
+    # `Bash(x:*)` is the legacy spelling of `Bash(x *)`: the same calls, so the same pattern.
+    return rule.tool, bash_pattern(rule.specifier) if rule.kind == "bash" else rule.specifier
+
+
+def _coexisting(rule, action: str, project_id: str | None) -> list[str]:
+    """Warnings for stored rules of the same pattern with another action that are evaluated together with it."""
+    query = ApprovalRule.select().where((ApprovalRule.tool == rule.tool) & (ApprovalRule.action != action))
+    if project_id:
+        query = query.where(ApprovalRule.project.is_null() | (ApprovalRule.project == project_id))
+    warnings = []
+    for other in query.order_by(ApprovalRule.id):
+        try:
+            same = _pattern_key(parse_rule(other.rule)) == _pattern_key(rule)
+        except RuleError:
+            continue
+        if not same:
+            continue
+        first, then = sorted((action, other.action), key=ACTIONS.index)
+        warnings.append(f"{other.action} rule #{other.id} {other.rule} has the same pattern: {first} rules are "
+                        f"evaluated before {then} rules, so the {then} rule never decides")
+    return warnings
+
+
+def warnings_for(rule, action: str, project_id: str | None) -> list[str]:
+    """Why this rule, once stored, may not do what it says (never a reason to refuse it)."""
+    return rule_warnings(rule, action) + _coexisting(rule, action, project_id)
+
+
 def add_rule(store: Store, text: str, action: str, project_ref: str | None = None, reason: str | None = None,
              source: str = "cli") -> dict:
-    """Store a rule (global, or for one project). Raises invalid (with the position), conflict."""
+    """Store a rule (global, or for one project); the row carries `warnings`. Raises invalid (with the position),
+    conflict."""
     validate.choice(action, "action", ACTIONS)
     rule = parse_or_refuse(text)
     reason = validate.one_line(reason, "reason", required=False)
@@ -55,10 +88,10 @@ def add_rule(store: Store, text: str, action: str, project_ref: str | None = Non
         if _existing(project_id, rule.text, action):
             raise NervError("conflict", f"{action} rule {rule.text} already exists"
                             + (" for this project" if project_id else " (global)"), "see `nerv rule list`")
-        row = _rule_row(rule, action, project_id, reason, source, tx.now)
+        row = rule_row(rule, action, project_id, reason, source, tx.now)
         row["id"] = ApprovalRule.insert(row).execute()
         tx.audit("rule.add", "rule", row["id"], project_id=project_id, after=row)
-        return row
+        return {**row, "warnings": warnings_for(rule, action, project_id)}
 
     return store.write(body)
 
@@ -119,7 +152,7 @@ def build_tool_input(tool: str, value: str | None, input_json: str | None) -> di
 
 def match(store: Store, tool: str, value: str | None, *, cwd: str | None = None, project_ref: str | None = None,
           input_json: str | None = None) -> dict:
-    """What the hook would decide for this call from the stored rules: decision, rule, part, reason."""
+    """What the hook would decide for this call from the stored rules: decision, rule, its source, part, reason."""
     tool = validate.one_line(tool, "tool", max_len=200)
     tool_input = build_tool_input(tool, value, input_json)
     cwd = os.path.abspath(os.path.expanduser(cwd)) if cwd else os.getcwd()
@@ -137,7 +170,18 @@ def match(store: Store, tool: str, value: str | None, *, cwd: str | None = None,
     ctx = make_context(cwd, root=(project or {}).get("repo_path") or cwd)
     result = evaluate(rules, tool, tool_input, ctx).to_dict()
     result.update({"tool": tool, "tool_input": tool_input, "cwd": cwd, "project": project["name"] if project else None})
+    _add_sources(result)
     return result
+
+
+def _add_sources(result: dict) -> None:
+    """Where the deciding rule (and each part's) came from: `cli`, `claude-settings:PATH`, `approval:#12`."""
+    ids = {result["rule_id"], *(p.get("rule_id") for p in result["parts"])} - {None}
+    sources = {r.id: r.source for r in ApprovalRule.select(ApprovalRule.id, ApprovalRule.source)
+               .where(ApprovalRule.id.in_(list(ids)))} if ids else {}
+    result["source"] = sources.get(result["rule_id"])
+    for part in result["parts"]:
+        part["source"] = sources.get(part.get("rule_id"))
 
 
 # ---- Claude Code settings files -------------------------------------------------------------------
@@ -176,35 +220,43 @@ def _permission_lists(data: dict, path: Path) -> dict[str, list[str]]:
     return lists
 
 
-def import_claude_settings(store: Store, path: str, project_ref: str | None = None) -> dict:
-    """Add the permissions.allow/ask/deny rules of a settings file; every rule must parse, or none is added."""
-    file = Path(path).expanduser()
-    lists = _permission_lists(read_settings_file(file, missing_ok=False), file)
-    project_id = scope_id(project_ref)
-    parsed, problems = [], []
+def _parse_entries(lists: dict[str, list[str]]) -> tuple[list, list[dict]]:
+    parsed, refused = [], []
     for action in SETTINGS_LISTS:
-        for text in lists[action]:
+        for index, text in enumerate(lists[action]):
             try:
                 parsed.append((action, parse_rule(text)))
             except RuleError as err:
-                problems.append({"action": action, "rule": text, "position": err.position + 1, "problem": err.message})
-    if problems:
-        raise NervError("invalid", f"{len(problems)} rule(s) in {file} do not parse; nothing was imported",
-                        "fix or remove them, then import again", details={"problems": problems})
+                refused.append(rule_problem(err, action=action, entry=f"permissions.{action}[{index}]"))
+    return parsed, refused
+
+
+def import_claude_settings(store: Store, path: str, project_ref: str | None = None) -> dict:
+    """Add the permissions.allow/ask/deny rules of a settings file that parse; list in `refused` those that do not.
+
+    Returns file, added, skipped (already stored), rules (added), refused, warnings. Raises io / invalid when
+    the file itself cannot be read or is not a settings object, not_found for an unknown project.
+    """
+    file = Path(path).expanduser()
+    lists = _permission_lists(read_settings_file(file, missing_ok=False), file)
+    project_id = scope_id(project_ref)
+    parsed, refused = _parse_entries(lists)
     source = f"claude-settings:{file.resolve()}"[:500]
 
     def body(tx):
-        added, skipped = [], 0
+        added, skipped, warnings = [], 0, []
         for action, rule in parsed:
-            if _existing(project_id, rule.text, action) or any(a == action and r == rule.text for a, r, _ in added):
+            if _existing(project_id, rule.text, action):
                 skipped += 1
                 continue
-            row = _rule_row(rule, action, project_id, None, source, tx.now)
+            row = rule_row(rule, action, project_id, None, source, tx.now)
             row["id"] = ApprovalRule.insert(row).execute()
             tx.audit("rule.import", "rule", row["id"], project_id=project_id, after=row)
-            added.append((action, rule.text, row["id"]))
-        return {"file": str(file), "added": len(added), "skipped": skipped,
-                "rules": [{"action": a, "rule": r, "id": i} for a, r, i in added]}
+            added.append({"action": action, "rule": rule.text, "id": row["id"]})
+            warnings += [{"action": action, "rule": rule.text, "warning": w}
+                         for w in warnings_for(rule, action, project_id)]
+        return {"file": str(file), "added": len(added), "skipped": skipped, "rules": added, "refused": refused,
+                "warnings": warnings}
 
     return store.write(body)
 

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import os
-import shutil
 import sys
-import tempfile
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import IO
@@ -13,7 +11,8 @@ from typing import IO
 from nerv import __version__
 from nerv.errors import NervError, invalid, usage
 from nerv.services import export_format as fmt
-from nerv.store import admin, migrate, paths, transfer
+from nerv.store import admin, migrate, paths, rule_rows, transfer
+from nerv.store.backup import scratch_folder
 from nerv.store.clock import now_iso
 from nerv.store.db import Store
 
@@ -116,7 +115,8 @@ def import_state(store: Store, path: Path, *, mode: str = "merge", dry_run: bool
 
     merge: upsert by primary key, the file wins, differing rows reported as conflicts. replace: the
     database's state becomes the file's (needs `yes`; a safety backup is taken first). A single bad row
-    raises NervError('invalid') naming it, and nothing is imported.
+    raises NervError('invalid') naming it, and nothing is imported; so do approval rules that do not parse
+    (all listed). Rules' derived columns come from their text, not the file (`rules_recomputed` lists fixes).
     """
     if mode not in IMPORT_MODES:
         raise usage(f"unknown import mode {mode!r}", "use --mode merge or --mode replace")
@@ -128,23 +128,14 @@ def import_state(store: Store, path: Path, *, mode: str = "merge", dry_run: bool
         raise NervError("not_found", f"{path} does not exist")
     if path.is_dir():
         raise NervError("io", f"{path} is a directory, not an export file")
-    scratch = Path(tempfile.mkdtemp(prefix=".import-", dir=_scratch_parent(store)))
-    try:
+    with scratch_folder(store.path, ".import-") as scratch:
         staging = transfer.Staging(store.conn, scratch / "staging.db")
         try:
             header, skipped_tables = _load_into_staging(staging, path)
-            _validate_staged(staging, path, header, mode)
+            recomputed = _validate_staged(staging, path, header, mode)
         finally:
             staging.close()
-        return _apply(store, path, staging, header, skipped_tables, mode, dry_run)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-
-
-def _scratch_parent(store: Store) -> Path:
-    # Beside the database: same file system (ATTACH is cheap) and private like the database itself.
-    parent = store.path.resolve().parent
-    return parent if os.access(parent, os.W_OK) else Path(tempfile.gettempdir())
+        return _apply(store, path, staging, header, skipped_tables, mode, dry_run, recomputed)
 
 
 def _check_header(header, path: Path) -> dict:
@@ -214,7 +205,8 @@ def _check_totals(path: Path, header: dict, end, sections: dict[str, int]) -> No
                       "the file was edited; nothing was imported")
 
 
-def _validate_staged(staging: transfer.Staging, path: Path, header: dict, mode: str) -> None:
+def _validate_staged(staging: transfer.Staging, path: Path, header: dict, mode: str) -> list[dict]:
+    """Refuse what must not land; returns the approval rules whose derived columns were recomputed."""
     staging.check_types()
     full_export = header.get("project") is None
     audit_rows = staging.loaded.get(transfer.AUDIT_TABLE)
@@ -228,10 +220,11 @@ def _validate_staged(staging: transfer.Staging, path: Path, header: dict, mode: 
     if mode == "replace" and not full_export:
         raise usage("--mode replace needs a full export; this file holds one project",
                     "import a project export with --mode merge")
+    return rule_rows.reconcile(staging.conn, str(path), "imported")
 
 
 def _apply(store: Store, path: Path, staging: transfer.Staging, header: dict, skipped_tables: list[str],
-           mode: str, dry_run: bool) -> dict:
+           mode: str, dry_run: bool, rules_recomputed: list[dict]) -> dict:
     full_export = header.get("project") is None
     result = {
         "file": str(path), "mode": mode, "dry_run": dry_run,
@@ -239,6 +232,7 @@ def _apply(store: Store, path: Path, staging: transfer.Staging, header: dict, sk
         "skipped_tables": skipped_tables,
         "dropped_columns": {n: l.dropped_columns for n, l in staging.loaded.items() if l.dropped_columns},
         "safety_backup": None,
+        "rules_recomputed": rules_recomputed,
     }
     if mode == "replace" and not dry_run:
         from nerv.services.backups import safety_backup

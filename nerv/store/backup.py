@@ -8,7 +8,10 @@ sees a half-written backup.
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
+import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 from nerv.store.paths import ensure_private_dir, fsync_dir
@@ -108,3 +111,20 @@ def restore_into(conn: sqlite3.Connection, source: Path) -> None:
         raise NervError("database", f"restore failed: {exc}", "the database was left unchanged") from exc
     finally:
         src.close()
+
+
+@contextmanager
+def scratch_folder(db_file: Path, prefix: str):
+    """A private temporary folder (mode 0700), removed afterwards, for copies of the database at `db_file`.
+
+    Beside the database when possible: the same file system (ATTACH and copies are cheap) and the same
+    privacy as the database itself.
+    """
+    parent = Path(db_file).resolve().parent
+    if not os.access(parent, os.W_OK):
+        parent = Path(tempfile.gettempdir())
+    folder = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -1,8 +1,9 @@
 """Hand-tuned SQL for the hook path: candidate rules, approval requests, sessions, tool metrics. Stdlib only.
 
-The PreToolUse lookup is the hottest query nerv runs (every tool call of every agent). It filters Bash
-rules in SQL by their precomputed literal prefix against every spelling of the command, so Python only
-compiles and tries the few rules that can match.
+The PreToolUse lookup is the hottest query nerv runs (every tool call of every agent). Deny and ask rules are
+all read and parsed, never filtered by derived columns, so no row the hook fails to understand can hide a
+deny. Allow rules are narrowed in SQL (Bash ones by their literal prefix against every spelling of the
+command): a wrong derived column can only make an allow rule miss.
 """
 
 from __future__ import annotations
@@ -10,76 +11,109 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from nerv.rules import StoredRule, bash_forms, parse_rule
+from nerv.rules import StoredRule, parse_rule
 from nerv.rules.grammar import EDIT_TOOLS, READ_TOOLS, RuleError
-from nerv.rules.shell import split_command
+from nerv.rules.shell_eval import MAX_COMMAND_CHARS, MAX_PARTS, bash_forms, split_bash
 
-_RULE_COLUMNS = "id, rule, action, project_id"
+_RULE_COLUMNS = "id, rule, action, project_id, source"
 _SCOPE = "(project_id IS NULL OR project_id = :project)"
 MAX_PREFIX_PROBES = 5000
 _ORDER = " ORDER BY CASE action WHEN 'deny' THEN 0 WHEN 'ask' THEN 1 ELSE 2 END, id"
 
 
-def rule_tools_for(tool: str) -> list[str]:
-    """Rule tool names that can decide a call of `tool` (redirections make Bash consult file rules)."""
-    if tool == "Bash":
-        return ["Bash", "Read", *EDIT_TOOLS]
+class BrokenRule(Exception):
+    """A stored deny or ask rule that does not parse: the hook cannot know what it forbids."""
+
+    def __init__(self, rule_id: int, text: str, action: str, problem: str):
+        super().__init__(f"{action} rule #{rule_id} {text!r} does not parse ({problem}); "
+                         f"fix it: `nerv rule rm {rule_id}` and add it again")
+        self.rule_id = rule_id
+
+
+def allow_tools_for(tool: str) -> list[str]:
+    """Rule tool names whose allow rules can approve a call of `tool`."""
+    if tool in ("Bash", "Monitor"):
+        return ["Bash", "Monitor", "Read", "Edit"]
     if tool in EDIT_TOOLS:
-        return ["Read", *EDIT_TOOLS]
+        return sorted({"Edit", tool})
     if tool in READ_TOOLS:
-        return sorted({"Read", tool})
+        return sorted({"Read", "Edit", tool})
+    if tool in ("Task", "Agent"):
+        return ["Agent"]
     if tool.startswith("mcp__"):
         pieces = tool.split("__")
-        names = {tool}
-        if len(pieces) >= 2:
-            names.update({f"mcp__{pieces[1]}", f"mcp__{pieces[1]}__*"})
-        return sorted(names)
+        return sorted({tool, f"mcp__{pieces[1]}"} if len(pieces) >= 2 else {tool})
     return [tool]
 
 
 def candidate_rules(conn: sqlite3.Connection, tool: str, tool_input, project_id: str | None) -> list[StoredRule]:
-    """The rules (global and the project's) that could decide this call, deny first, then ask, then allow."""
-    command = tool_input.get("command") if tool == "Bash" and isinstance(tool_input, dict) else None
-    parts = split_command(command) if isinstance(command, str) else []
-    params: dict = {"project": project_id}
-    selects = []
-    other_tools = [t for t in rule_tools_for(tool) if t != "Bash"]
-    if tool == "Bash" and not any(p.redirects for p in parts):
-        other_tools = []  # file rules matter to a Bash call only through its redirections
-    if other_tools:
-        params.update({f"t{i}": name for i, name in enumerate(other_tools)})
-        marks = ", ".join(f":t{i}" for i in range(len(other_tools)))
-        selects.append(f"SELECT {_RULE_COLUMNS} FROM approval_rules WHERE tool IN ({marks}) AND {_SCOPE}")
-    if tool == "Bash":
-        selects.append(_bash_candidates(bash_forms(parts), params))
-    rows = conn.execute(f"SELECT * FROM ({' UNION ALL '.join(selects)}){_ORDER}", params).fetchall()
-    return [stored for stored in (_stored(row) for row in rows) if stored is not None]
+    """The rules (global and the project's) that could decide this call, deny first, then ask, then allow.
 
-
-def _bash_candidates(forms: list[str], params: dict) -> str:
-    """Bash rules whose literal prefix starts some spelling of the command (and bare `Bash` rules).
-
-    Every prefix of every spelling is looked up in ix_rules_tool_prefix: a few index probes instead of
-    a scan of 1,000 rules. Very long commands fall back to comparing each rule's prefix.
+    Raises BrokenRule when a stored deny or ask rule does not parse: the caller fails safe.
     """
-    bare = f"SELECT {_RULE_COLUMNS} FROM approval_rules WHERE tool = 'Bash' AND literal_prefix IS NULL AND {_SCOPE}"
-    prefixes = {form[:end] for form in forms for end in range(len(form) + 1)} if forms else {""}
-    if len(prefixes) <= MAX_PREFIX_PROBES:
-        params["prefixes"] = json.dumps(sorted(prefixes))
-        return (f"{bare} UNION ALL SELECT {_RULE_COLUMNS} FROM approval_rules WHERE tool = 'Bash'"
-                f" AND literal_prefix IN (SELECT value FROM json_each(:prefixes)) AND {_SCOPE}")
-    params["forms"] = json.dumps(forms)
-    return (f"{bare} UNION ALL SELECT {_RULE_COLUMNS} FROM approval_rules WHERE tool = 'Bash' AND {_SCOPE}"
-            " AND EXISTS (SELECT 1 FROM json_each(:forms) f"
-            "             WHERE substr(f.value, 1, length(literal_prefix)) = literal_prefix)")
+    params: dict = {"project": project_id}
+    names = allow_tools_for(tool)
+    params.update({f"t{i}": name for i, name in enumerate(names)})
+    marks = ", ".join(f":t{i}" for i in range(len(names)))
+    selects = [f"SELECT {_RULE_COLUMNS} FROM approval_rules WHERE action IN ('deny', 'ask') AND {_SCOPE}",
+               f"SELECT {_RULE_COLUMNS} FROM approval_rules WHERE action = 'allow' AND {_SCOPE}"
+               f" AND (tool IN ({marks}) OR tool GLOB '*[*]*')"]
+    if tool in ("Bash", "Monitor"):
+        selects[1] += " AND tool <> 'Bash'"
+        selects.append(_bash_allow_candidates(conn, tool_input, params))
+    rows = conn.execute(f"SELECT * FROM ({' UNION ALL '.join(selects)}){_ORDER}", params).fetchall()
+    return [stored for stored in (_stored(row, tool) for row in rows) if stored is not None]
 
 
-def _stored(row) -> StoredRule | None:
+def _bash_allow_candidates(conn: sqlite3.Connection, tool_input, params: dict) -> str:
+    """Bash allow rules whose literal prefix starts some spelling of the command (and bare `Bash` rules).
+
+    Every prefix of every spelling, up to the longest literal prefix stored, is looked up in
+    ix_rules_tool_prefix: a few index probes instead of a scan of 1,000 rules. Past MAX_PREFIX_PROBES all Bash
+    allow rules are read, which is bounded by the table, never by the command.
+    """
+    base = f"SELECT {_RULE_COLUMNS} FROM approval_rules WHERE action = 'allow' AND tool = 'Bash' AND {_SCOPE}"
+    command = tool_input.get("command") if isinstance(tool_input, dict) else None
+    if not isinstance(command, str) or len(command) > MAX_COMMAND_CHARS:
+        return base + " AND literal_prefix IS NULL"
+    parts = split_bash(command)
+    if len(parts) > MAX_PARTS:
+        return base + " AND literal_prefix IS NULL"
+    longest = conn.execute("SELECT max(length(literal_prefix)) FROM approval_rules WHERE tool = 'Bash'"
+                           " AND action = 'allow'").fetchone()[0] or 0
+    prefixes: set[str] = {""}
+    for form in bash_forms(parts):
+        for end in range(1, min(len(form), longest) + 1):
+            prefixes.add(form[:end])
+        if len(prefixes) > MAX_PREFIX_PROBES:
+            return base
+    params["prefixes"] = json.dumps(sorted(prefixes))
+    return (base + " AND (literal_prefix IS NULL"
+                   " OR literal_prefix IN (SELECT value FROM json_each(:prefixes)))")
+
+
+def _stored(row, tool: str) -> StoredRule | None:
     try:
         rule = parse_rule(row[1])
-    except RuleError:
-        return None  # refused on the way in; a hand-edited row must not take the hook down
-    return StoredRule(rule, row[2], row[0], row[3])
+    except RuleError as err:
+        if row[2] in ("deny", "ask") and _could_apply(row[1], tool):
+            raise BrokenRule(row[0], row[1], row[2], err.message) from None
+        return None  # an allow rule that cannot be read can only fail to approve
+    return StoredRule(rule, row[2], row[0], row[3], row[4])
+
+
+def _could_apply(text, tool: str) -> bool:
+    """Whether an unreadable rule's text names a tool that could decide this call (when in doubt: yes)."""
+    if not isinstance(text, str):
+        return True
+    name = text.strip().split("(", 1)[0].strip()
+    if not name or "*" in name or name == tool or tool.startswith(name + "__"):
+        return True
+    related = {"Bash": {"Read", "Edit", "Monitor"}, "Monitor": {"Bash", "Read", "Edit"},
+               "PowerShell": {"Read", "Edit"}, "Agent": {"Task"}, "Task": {"Agent"}}
+    if tool in EDIT_TOOLS or tool in READ_TOOLS:
+        return name in ("Read", "Edit") or name in EDIT_TOOLS or name in READ_TOOLS
+    return name in related.get(tool, ()) or not name.isidentifier()
 
 
 def insert_request(conn: sqlite3.Connection, row: dict) -> int:

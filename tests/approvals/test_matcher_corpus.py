@@ -212,7 +212,7 @@ CASES = [
     (bash("env rm -rf /"), DENY),
     (bash("env FOO=1 rm -rf /"), DENY),
     (bash("sudo -u root rm -rf /"), DENY),
-    (bash("/bin/rm -rf /"), NOT_ALLOW),
+    (bash("/bin/rm -rf /"), DENY),  # deny rules also see the command's bare name
     (bash("ls | xargs rm"), DENY),
     (bash("ls | xargs evil"), NOT_ALLOW),
     (bash("ls | xargs cat"), ALLOW),  # bare xargs is stripped: cat is allowed
@@ -278,9 +278,9 @@ CASES = [
     (edit("/work/repo/secrets/key.pem"), DENY),
     (edit("/work/repo/package.json"), ASK),
     (edit("/work/repo/.git/config"), DENY),
-    (edit("/work/repo/sub/.git/config"), NOT_ALLOW),
+    (edit("/work/repo/sub/.git/config"), DENY),  # a single-segment folder in a deny rule: any depth
     (write("/work/repo/src/new.py"), ALLOW),  # Edit rules cover Write
-    (write("/work/repo/build/out.js"), ALLOW),
+    (write("/work/repo/build/out.js"), NONE),  # Write(...) path rules are never consulted (2.1.210+)
     (write("/work/repo/build/deep/out.js"), NOT_ALLOW),
     (edit("/work/repo/build/out.js"), NOT_ALLOW),  # a Write rule is not an Edit rule
     (write("/etc/cron.d/evil"), DENY),
@@ -354,7 +354,9 @@ def test_deciding_part_is_reported():
 
 def test_bare_tool_allow_allows_everything_but_deny_still_wins():
     rules = [StoredRule(parse_rule("Bash"), "allow"), StoredRule(parse_rule("Bash(rm *)"), "deny")]
-    assert evaluate(rules, "Bash", {"command": "echo $(evil)"}, CTX).decision == ALLOW
+    # A substitution could hide what the deny rule names: the bare allow cannot vouch for it.
+    assert evaluate(rules, "Bash", {"command": "echo $(evil)"}, CTX).decision == ASK
+    assert evaluate(rules[:1], "Bash", {"command": "echo $(evil)"}, CTX).decision == ALLOW
     assert evaluate(rules, "Bash", {"command": "evil; rm x"}, CTX).decision == DENY
     assert evaluate([StoredRule(parse_rule("Bash(*)"), "allow")], "Bash", {"command": "x"}, CTX).decision == ALLOW
 

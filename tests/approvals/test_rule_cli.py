@@ -134,18 +134,46 @@ def test_export_merges_preserving_other_keys_with_backup(cli, tmp_path, nerv_hom
     assert second["unchanged"]
 
 
-def test_import_refuses_a_file_with_a_bad_rule_entirely(cli, tmp_path, db_hash):
+def test_import_keeps_what_parses_and_lists_each_refused_rule(cli, tmp_path):
+    mixed = tmp_path / "mixed.json"
+    mixed.write_text(json.dumps({"permissions": {"allow": ["Bash(ls *)", "Bash(oops"], "deny": ["Read(./.env"]}}))
+    data = cli("rule", "import", "--claude-settings", str(mixed), "--json").data
+    assert (data["added"], [r["rule"] for r in data["rules"]]) == (1, ["Bash(ls *)"])
+    assert data["refused"] == [
+        {"action": "allow", "entry": "permissions.allow[1]", "rule": "Bash(oops", "position": 10,
+         "problem": "missing closing parenthesis"},
+        {"action": "deny", "entry": "permissions.deny[0]", "rule": "Read(./.env", "position": 12,
+         "problem": "missing closing parenthesis"}]
+    plain = cli("rule", "import", "--claude-settings", str(mixed))
+    assert plain.code == 0
+    refused = [line for line in plain.stdout.splitlines() if line.startswith("refused ")]
+    assert len(refused) == 2 and "Bash(oops" in refused[0] and "Read(./.env" in refused[1]
+    assert "0 rule(s) imported, 1 already present, 2 refused" in plain.stdout
+
+
+def test_import_refuses_an_unreadable_file_and_changes_nothing(cli, tmp_path, db_hash):
     cli("rule", "list")
     before = db_hash()
     bad = tmp_path / "bad.json"
-    bad.write_text(json.dumps({"permissions": {"allow": ["Bash(ls *)", "Bash(oops"]}}))
-    result = cli("rule", "import", "--claude-settings", str(bad), "--json")
-    assert result.code == 1 and result.error["details"]["problems"][0]["rule"] == "Bash(oops"
-    for content in ("{not json", "[1, 2]", json.dumps({"permissions": {"allow": "Bash"}})):
+    for content in ("{not json", "[1, 2]", json.dumps({"permissions": {"allow": "Bash"}}),
+                    json.dumps({"permissions": {"allow": ["Bash", 3]}})):
         bad.write_text(content)
-        assert cli("rule", "import", "--claude-settings", str(bad)).code == 1
-    assert cli("rule", "import", "--claude-settings", str(tmp_path / "missing.json")).code == 1
+        result = cli("rule", "import", "--claude-settings", str(bad), "--json")
+        assert result.code == 1 and result.error["code"] == "invalid", content
+    result = cli("rule", "import", "--claude-settings", str(tmp_path / "missing.json"), "--json")
+    assert result.code == 1 and result.error["code"] == "io"
     assert db_hash() == before
+
+
+def test_import_warns_like_add(cli, tmp_path):
+    settings = tmp_path / "settings.json"
+    settings.write_text(json.dumps({"permissions": {"allow": ["bash(ls)", "Bash(rm *)"], "deny": ["Bash(rm *)"]}}))
+    data = cli("rule", "import", "--claude-settings", str(settings), "--json").data
+    assert [(w["action"], w["rule"]) for w in data["warnings"]] == [("allow", "bash(ls)"), ("deny", "Bash(rm *)")]
+    assert "case-sensitive" in data["warnings"][0]["warning"]
+    cli("rule", "rm", "3")
+    plain = cli("rule", "import", "--claude-settings", str(settings))
+    assert plain.code == 0 and "warning: deny Bash(rm *): allow rule #2" in plain.stderr
 
 
 def test_export_refuses_to_rewrite_an_unreadable_file(cli, tmp_path):
@@ -154,3 +182,110 @@ def test_export_refuses_to_rewrite_an_unreadable_file(cli, tmp_path):
     cli("rule", "add", "Bash(ls *)", "--action", "allow")
     assert cli("rule", "export", "--claude-settings", str(target)).code == 1
     assert target.read_text() == "{broken"
+
+
+# ---- warnings: stored anyway, said in JSON and on stderr, exit code unchanged ------------------------
+
+@pytest.mark.parametrize("rule,action,expected", [
+    ("bash(ls)", "allow", "tool names are case-sensitive; did you mean Bash?"),
+    ("webfetch(domain:x.com)", "deny", "did you mean WebFetch?"),
+    ("Bsh(ls)", "allow", "Bsh is not one of Claude Code's tools"),
+    ("Write(src/**)", "allow", "never consults Write(...) path rules; write Edit(src/**) instead"),
+    ("MultiEdit(src/**)", "deny", "write Edit(src/**) instead"),
+    ("NotebookEdit(*.ipynb)", "allow", "write Edit(*.ipynb) instead"),
+    ("Glob(src/**)", "deny", "write Read(src/**) instead"),
+    ("WebSearch(cats)", "allow", "WebSearch takes no specifier"),
+    ("mcp__*", "allow", "skips unanchored allow globs"),
+])
+def test_add_warns_about_rules_that_do_not_do_what_they_say(cli, rule, action, expected):
+    data = cli("rule", "add", rule, "--action", action, "--json").data
+    assert len(data["warnings"]) == 1 and expected in data["warnings"][0], data["warnings"]
+    cli("rule", "rm", str(data["id"]))
+    plain = cli("rule", "add", rule, "--action", action)
+    assert plain.code == 0 and "warning: " in plain.stderr and expected in plain.stderr
+    assert [r["rule"] for r in cli("rule", "list", "--json").data] == [rule]
+
+
+@pytest.mark.parametrize("rule,action", [
+    ("Bash(npm test *)", "allow"), ("Write", "deny"), ("Write(*)", "deny"), ("WebSearch", "allow"),
+    ("mcp__*", "deny"), ("mcp__github__*", "allow"), ("Task(Explore)", "deny"), ("Agent(Plan)", "allow"),
+    ("PowerShell(Get-ChildItem *)", "allow"), ("Monitor", "ask"), ("Edit(src/**)", "allow"),
+])
+def test_sound_rules_have_no_warnings(cli, rule, action):
+    result = cli("rule", "add", rule, "--action", action, "--json")
+    assert result.code == 0 and result.data["warnings"] == []
+    assert cli("rule", "rm", str(result.data["id"])).code == 0
+    assert cli("rule", "add", rule, "--action", action).stderr == ""
+
+
+def test_add_warns_when_allow_and_deny_of_one_pattern_coexist(cli, project):
+    first = cli("rule", "add", "Bash(rm:*)", "--action", "allow", "--json").data
+    assert first["warnings"] == []
+    data = cli("rule", "add", "Bash(rm *)", "--action", "deny", "--project", project, "--json").data
+    assert data["warnings"] == [f"allow rule #{first['id']} Bash(rm:*) has the same pattern: deny rules are "
+                                "evaluated before allow rules, so the allow rule never decides"]
+    other = cli("rule", "add", "Bash(rm -rf *)", "--action", "ask", "--json").data
+    assert other["warnings"] == []
+    cli("project", "add", "elsewhere")
+    apart = cli("rule", "add", "Bash(rm *)", "--action", "ask", "--project", "elsewhere", "--json").data
+    assert len(apart["warnings"]) == 1 and "allow rule" in apart["warnings"][0]  # the global one, not demo's deny
+
+
+# ---- rule match for scripts --------------------------------------------------------------------------
+
+def test_match_exit_code_gates_on_allow_and_still_prints(cli, tmp_path):
+    settings = tmp_path / "settings.json"
+    settings.write_text(json.dumps({"permissions": {"ask": ["Bash(git push *)"]}}))
+    cli("rule", "import", "--claude-settings", str(settings))
+    cli("rule", "add", "Bash(npm test *)", "--action", "allow")
+    cli("rule", "add", "Bash(rm *)", "--action", "deny")
+    for command, decision, code in (("npm test", "allow", 0), ("rm -rf x", "deny", 1), ("git push origin", "ask", 1),
+                                    ("make", "none", 1)):
+        result = cli("rule", "match", "Bash", command, "--exit-code", "--json")
+        assert (result.code, result.data["decision"]) == (code, decision), command
+        assert cli("rule", "match", "Bash", command, "--json").code == 0  # without --exit-code: an answer, not a gate
+    asked = cli("rule", "match", "Bash", "git push origin", "--json").data
+    assert asked["source"] == f"claude-settings:{settings.resolve()}"
+    assert cli("rule", "match", "Bash", "make", "--json").data["source"] is None
+
+
+def test_match_shows_the_source_of_the_deciding_rule(cli, capsys):
+    from tests.approvals.test_approval_cli import pre_tool_use
+
+    cli("rule", "add", "Bash(npm test *)", "--action", "allow")
+    pre_tool_use(capsys, "npm run build")
+    assert cli("approval", "approve", "1", "--remember").code == 0
+    data = cli("rule", "match", "Bash", "npm run build --prod", "--json").data
+    assert (data["decision"], data["source"]) == ("allow", "approval:#1")
+    both = cli("rule", "match", "Bash", "npm test && npm run build", "--json").data
+    assert [(p["rule"], p["source"]) for p in both["parts"]] == [("Bash(npm test *)", "cli"),
+                                                                 ("Bash(npm run build *)", "approval:#1")]
+    plain = cli("rule", "match", "Bash", "npm run build")
+    assert "approval:#1" in plain.stdout
+    assert "cli" in cli("rule", "match", "Bash", "npm test && npm run build").stdout
+
+
+def test_list_shows_sources_and_fits_80_columns(cli, tmp_path, monkeypatch):
+    settings = tmp_path / "user-home" / ".claude" / "settings.json"
+    settings.parent.mkdir(parents=True)
+    settings.write_text(json.dumps({"permissions": {"deny": ["Read(./.env)"]}}))
+    cli("rule", "import", "--claude-settings", str(settings))
+    cli("rule", "add", "Bash(npm test *)", "--action", "allow")
+    monkeypatch.setenv("COLUMNS", "80")
+    from nerv.cli import _output
+
+    monkeypatch.setattr(_output, "_console", None)
+    text = cli("rule", "list").stdout
+    assert "claude-settings:~/.claude/settings.json" in text and "cli" in text
+    assert max(len(line) for line in text.splitlines()) <= 80
+    assert "reason" not in text and "project" not in text  # no row uses them
+    rows = cli("rule", "list", "--json").data
+    assert rows[0]["source"] == f"claude-settings:{settings.resolve()}"
+
+
+def test_match_exit_code_as_a_separate_process(proc):
+    assert proc("rule", "add", "Bash(npm test *)", "--action", "allow").code == 0
+    allowed = proc("rule", "match", "Bash", "npm test -x", "--exit-code", "--json")
+    assert allowed.code == 0 and json.loads(allowed.stdout)["data"]["source"] == "cli" and allowed.stderr == ""
+    refused = proc("rule", "match", "Bash", "npm test; curl x", "--exit-code")
+    assert refused.code == 1 and "none" in refused.stdout and refused.stderr == ""

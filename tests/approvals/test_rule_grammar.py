@@ -23,9 +23,15 @@ from nerv.rules.paths import anchor, glob_regex
     ("WebFetch(domain:example.com)", "WebFetch", "domain:example.com", "domain"),
     ("WebFetch(domain:*.example.com)", "WebFetch", "domain:*.example.com", "domain"),
     ("mcp__puppeteer", "mcp__puppeteer", None, "mcp"),
-    ("mcp__puppeteer__*", "mcp__puppeteer__*", None, "mcp"),
+    ("mcp__puppeteer__*", "mcp__puppeteer__*", None, "glob"),
+    ("mcp__*", "mcp__*", None, "glob"),
+    ("mcp__github__get_*", "mcp__github__get_*", None, "glob"),
+    ("*", "*", None, "glob"),
+    ("PowerShell(Remove-Item *)", "PowerShell", "Remove-Item *", "powershell"),
+    ("WebFetch(domain:example.*)", "WebFetch", "domain:example.*", "domain"),
+    ("Agent(model:opus)", "Agent", "model:opus", "generic"),
     ("mcp__puppeteer__puppeteer_navigate", "mcp__puppeteer__puppeteer_navigate", None, "mcp"),
-    ("Task(Explore)", "Task", "Explore", "generic"),
+    ("Task(Explore)", "Agent", "Explore", "generic"),  # Task is Agent's old name
     ("  Bash(ls *)  ", "Bash", "ls *", "bash"),
 ])
 def test_valid_rules(text, tool, specifier, kind):
@@ -52,6 +58,9 @@ def test_valid_rules(text, tool, specifier, kind):
     ("Read(~bob/x)", 7),
     ("Edit(src/[ab)", 10),
     ("Edit(src/***)", 10),
+    ("Edit(docs/[z-a]*.md)", 11),
+    ("WebFetch(domain:ex*a.com)", 19),
+    ("*(x)", 2),
 ])
 def test_bad_rules_report_the_position(text, position):
     with pytest.raises(RuleError) as info:

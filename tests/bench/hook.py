@@ -61,6 +61,19 @@ def build_database(path: Path, count: int) -> None:
     store.close()
 
 
+MB = 1_000_000
+
+
+def heredoc_command(size: int) -> str:
+    line = "it's a line with \"quotes\" and $(no) substitution\n"
+    return "npm test -q <<'EOF'\n" + line * (size // len(line)) + "EOF\n"
+
+
+def many_parts_command(size: int, parts: int) -> str:
+    word = "x" * max(1, size // parts - len("npm test  && "))
+    return " && ".join(f"npm test {word}" for _ in range(parts))
+
+
 def call(command: str) -> str:
     return json.dumps({"session_id": "bench", "cwd": "/tmp", "hook_event_name": "PreToolUse", "tool_name": "Bash",
                        "tool_input": {"command": command}, "tool_use_id": "t"})
@@ -102,6 +115,11 @@ def main() -> None:
             ("  core only (no guards), allow rule hits", core, call("npm test -q"), "<= 2.0x"),
             ("  core only, compound command, deny hits", core, call("npm test && rm -rf ~"), "<= 2.0x"),
             ("  core only, no rule (records a request)", core, call("ls -la"), ""),
+            # The hook reads a command in linear time and answers `ask` past its documented sizes.
+            ("  core only, 1 MB command: one long quoted argument", core, call(f"echo '{'x' * MB}'"), "< 1 s"),
+            ("  core only, 1 MB command: a here-document body", core, call(heredoc_command(MB)), "< 1 s"),
+            ("  core only, 1 MB command: 9,000 simple commands", core, call(many_parts_command(MB, 9000)), "< 1 s"),
+            ("  core only, 1 MB command: 80,000 simple commands", core, call("npm test -q; " * (MB // 12)), "< 1 s"),
         ]
         medians = interleaved_medians([(argv, stdin) for _, argv, stdin, _ in cases], args.runs, env)
         floor = medians[0]

@@ -45,7 +45,8 @@ def seed_state(path: Path | None = None, *, projects: int = 2, tasks: int = 4, t
                 insert(tx, "settings", {"project_id": pid, "key": "x.flag", "value": json.dumps(p),
                                         "updated_at": ts})
                 insert(tx, "approval_rules", {"project_id": pid, "tool": "Bash", "pattern": "npm test *",
-                                              "rule": "Bash(npm test *)", "action": "allow", "created_at": ts})
+                                              "literal_prefix": "npm test", "rule": "Bash(npm test *)",
+                                              "action": "allow", "created_at": ts})
                 insert(tx, "metrics", {"project_id": pid, "name": "coverage", "value": 0.5 + p, "task_id": previous,
                                        "recorded_at": ts})
                 insert(tx, "claude_sessions", {"id": new_id(), "project_id": pid, "task_id": previous,

@@ -9,8 +9,10 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from nerv.rules import parse_rule
 from nerv.services import transfer
 from nerv.store.db import open_store
+from nerv.store.rule_rows import derived_columns
 from tests.safety.seed import insert
 from tests.safety.test_export_import import strip_import_row, without_time
 
@@ -69,7 +71,8 @@ def _build(home: Path, state: list[dict]) -> None:
                 insert(tx, "metrics", {"project_id": pid, "name": "m", "value": value, "recorded_at": TS,
                                        "task_id": ids[0] if ids else None})
             for rule in project["rules"]:
-                insert(tx, "approval_rules", {"project_id": pid, "tool": rule.split("(")[0], "rule": rule,
+                # Consistent derived columns: import recomputes them, which would break the identity.
+                insert(tx, "approval_rules", {"project_id": pid, **derived_columns(parse_rule(rule)), "rule": rule,
                                               "action": "allow", "created_at": TS})
         tx.audit("seed", "test", None)
 

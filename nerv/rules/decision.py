@@ -64,7 +64,11 @@ def make_context(cwd: str | None = None, root: str | None = None, home: str | No
 
 
 def rule_root(stored: StoredRule, ctx: Context) -> str:
-    return paths.settings_root(stored.source, ctx.home) or ctx.root
+    """Where `/p` of this rule is anchored; local settings anchor where Claude Code was started (its cwd)."""
+    source = stored.source or ""
+    if source.startswith("claude-settings:") and source.endswith("/settings.local.json"):
+        return ctx.cwd
+    return paths.settings_root(source, ctx.home) or ctx.root
 
 
 def first(rules: list[StoredRule], action: str, predicate) -> StoredRule | None:

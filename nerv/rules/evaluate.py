@@ -22,7 +22,9 @@ __all__ = ["DECISIONS", "Context", "Match", "StoredRule", "bash_forms", "evaluat
 PRIMARY_INPUT = {"Bash": "command", "PowerShell": "command", "Monitor": "command", "Read": "file_path",
                  "Edit": "file_path", "Write": "file_path", "MultiEdit": "file_path", "NotebookEdit": "notebook_path",
                  "WebFetch": "url", "WebSearch": "query", "Agent": "subagent_type", "Skill": "skill",
-                 "Grep": "pattern", "Glob": "pattern", "LS": "path", "LSP": "file_path", "SlashCommand": "command"}
+                 "Grep": "path", "Glob": "path", "LS": "path", "LSP": "filePath", "SlashCommand": "command"}
+# Agent calls without a subagent_type run the general-purpose agent.
+DEFAULT_SUBAGENT = "general-purpose"
 SHELL_CALLS = ("Bash", "Monitor", "PowerShell")  # Monitor's command is judged by Bash's rules
 
 
@@ -75,7 +77,8 @@ def _domain_regex(wanted: str) -> re.Pattern:
     lead = ""
     if len(labels) > 1 and labels[0] == "*":
         lead, labels = r"(?:[^.]+\.)+", labels[1:]
-    return re.compile(lead + r"\.".join("[^.]+" if label == "*" else re.escape(label) for label in labels))
+    return re.compile(lead + r"\.".join("[^.]+" if label == "*" else "[^.]*".join(map(re.escape, label.split("*")))
+                                         for label in labels))
 
 
 def _domain_hits(stored: StoredRule, host: str | None, certain: bool, action: str) -> bool:
@@ -120,8 +123,20 @@ def _plain_hits(stored: StoredRule, tool: str, tool_input: dict, action: str) ->
         return True
     if tool == "WebSearch" or rule.kind != "generic":
         return False  # WebSearch takes no specifier: such a rule never matches
-    value = tool_input.get(PRIMARY_INPUT.get(tool, ""))
+    value = _specified_value(tool, tool_input)
     return isinstance(value, str) and command_regex(rule.specifier).fullmatch(value) is not None
+
+
+def _specified_value(tool: str, tool_input: dict):
+    """What `Tool(x)` is matched against: the primary field, with a skill's arguments (`Skill(name *)`)."""
+    value = tool_input.get(PRIMARY_INPUT.get(tool, ""))
+    if tool == "Agent" and value is None:
+        return DEFAULT_SUBAGENT
+    if tool == "Skill" and isinstance(value, str):
+        args = tool_input.get("args")
+        if isinstance(args, str) and args.strip():
+            return f"{value} {args.strip()}"
+    return value
 
 
 def _evaluate_plain(rules: list[StoredRule], tool: str, tool_input: dict) -> Match:

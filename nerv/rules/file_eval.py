@@ -12,6 +12,8 @@ from nerv.rules.decision import Context, Match, StoredRule, decided, first, rule
 from nerv.rules.grammar import EDIT_TOOLS, READ_TOOLS, UNCONSULTED_PATH_TOOLS
 from nerv.rules.protected import is_protected
 
+SEARCHERS = ("Grep", "Glob", "LS")
+
 
 def _applies(stored: StoredRule, tool: str, action: str) -> bool:
     """Whether this rule speaks about calls of `tool` at all (before looking at the path)."""
@@ -48,8 +50,9 @@ def first_path_rule(rules: list[StoredRule], action: str, tool: str, targets: li
 
 
 def evaluate_path_tool(rules: list[StoredRule], tool: str, tool_input: dict, ctx: Context) -> Match:
-    raw_path = tool_input.get("file_path") or tool_input.get("notebook_path") or tool_input.get("path")
-    if raw_path is None and tool in ("Grep", "Glob", "LS"):
+    raw_path = (tool_input.get("file_path") or tool_input.get("notebook_path") or tool_input.get("path")
+                or tool_input.get("filePath"))
+    if raw_path is None and tool in SEARCHERS:
         raw_path = ctx.cwd
     if not isinstance(raw_path, str) or not raw_path or "\x00" in raw_path:
         bare = first(rules, "deny", lambda s: _applies(s, tool, "deny") and s.rule.kind != "path")
@@ -57,8 +60,10 @@ def evaluate_path_tool(rules: list[StoredRule], tool: str, tool_input: dict, ctx
             return decided(bare, "deny", None, f"{tool} is denied")
         return Match("none", reason="no file path to match")
     targets = paths.candidates(raw_path, ctx.cwd, ctx.home)
+    # Searching a folder reads what is inside it, so a denied folder is hit by a search rooted at it.
+    refusable = targets + [t.rstrip("/") + "/" for t in targets] if tool in SEARCHERS else targets
     for action in ("deny", "ask"):
-        hit = first_path_rule(rules, action, tool, targets, ctx)
+        hit = first_path_rule(rules, action, tool, refusable, ctx)
         if hit:
             return decided(hit, action, targets[0], f"{action} rule {hit.rule.text} matches {targets[-1]}")
     hit = first_path_rule(rules, "allow", tool, targets, ctx)

@@ -33,8 +33,7 @@ def file_operands(words: list) -> list[tuple[object, bool]]:
     if name in READERS:
         return [(w, False) for w in operands]
     if name in PATTERN_FIRST:
-        in_place = name in ("sed", "perl") and any(w.value.startswith(IN_PLACE_FLAGS) or w.value == "-pi"
-                                                    for w in args)
+        in_place = name in ("sed", "perl") and any(_is_in_place_flag(w.value) for w in args)
         if not any(w.value in PATTERN_FLAGS or w.value.startswith(("--regexp=", "--file=", "--expression="))
                    for w in args):
             operands = operands[1:]
@@ -47,9 +46,114 @@ def file_operands(words: list) -> list[tuple[object, bool]]:
         return [(w, False) for w in operands[:-1]] + [(w, True) for w in operands[-1:]]
     if name in MOVERS:
         return [(w, True) for w in operands]
+    if name == "git" and "--no-index" in {w.value for w in args}:
+        return [(w, False) for w in operands if w.value != "diff"]  # `git diff --no-index a b` reads both
     if name == "dd":
         return [(w, w.value.startswith("of=")) for w in args if w.value.startswith(("if=", "of="))]
     return []
+
+
+def _is_in_place_flag(value: str) -> bool:
+    """`-i`, `-i.bak`, `--in-place`, or a cluster holding i (`-ni`, `-pi`)."""
+    if value.startswith("--"):
+        return value.startswith("--in-place")
+    return value.startswith("-") and "i" in value[1:].split(".", 1)[0]
+
+
+def sed_script_escapes(args: list) -> bool:
+    """Whether a sed script writes files or runs programs (`w`, `W`, `e`, `s///w`, `s///e`), or cannot be read.
+
+    GNU sed's own commands can do what no file rule sees (a GHSA of Claude Code before 2.0.31), so a sed call
+    is only vouched for when every command of its scripts is known to do neither.
+    """
+    scripts = []
+    explicit = False
+    index = 0
+    while index < len(args):
+        value = args[index].value
+        if value in ("-e", "--expression") and index + 1 < len(args):
+            scripts.append(args[index + 1])
+            explicit = True
+            index += 2
+            continue
+        if value.startswith("--expression="):
+            scripts.append(_Word(value[len("--expression="):], args[index].expands))
+            explicit = True
+        elif value in ("-f", "--file") or value.startswith("--file="):
+            return True  # the script is in a file: unknown
+        index += 1
+    if not explicit:
+        first = next(iter(_operands(args)), None)
+        scripts = [first] if first is not None else []
+    return any(word.expands or _sed_escapes(word.value) for word in scripts)
+
+
+class _Word:
+    __slots__ = ("value", "expands")
+
+    def __init__(self, value: str, expands: bool):
+        self.value = value
+        self.expands = expands
+
+
+_SED_ADDRESS = set("0123456789$,~+! \t")
+
+
+def _sed_escapes(script: str) -> bool:
+    index, n = 0, len(script)
+    while index < n:
+        char = script[index]
+        if char in ";\n{} \t":
+            index += 1
+            continue
+        while index < n and script[index] in _SED_ADDRESS:
+            index += 1
+        if index < n and script[index] in "/\\":
+            index = _skip_delimited(script, index + (script[index] == "\\"), 1)
+            if index < 0:
+                return True
+            continue
+        if index >= n:
+            return False
+        command = script[index]
+        if command in "wWeE":
+            return True
+        if command in "sy":
+            end = _skip_delimited(script, index + 1, 2)
+            if end < 0:
+                return True
+            flags_end = end
+            while flags_end < n and script[flags_end] not in ";\n}":
+                flags_end += 1
+            if command == "s" and set(script[end:flags_end]) & set("we"):
+                return True
+            index = flags_end
+            continue
+        if command in "aic":
+            newline = script.find("\n", index)
+            index = n if newline < 0 else newline + 1
+            continue
+        if command in "rRbtTv:#qQlLpPnNdDgGhHxz=F":
+            while index < n and script[index] not in ";\n}":
+                index += 1
+            continue
+        return True  # a command this reader does not know
+    return False
+
+
+def _skip_delimited(script: str, start: int, fields: int) -> int:
+    """Index after `fields` fields delimited by script[start] (escapes honoured), or -1 if unterminated."""
+    if start >= len(script):
+        return -1
+    delimiter = script[start]
+    index = start + 1
+    for _ in range(fields):
+        while index < len(script) and script[index] != delimiter:
+            index += 2 if script[index] == "\\" else 1
+        if index >= len(script):
+            return -1
+        index += 1
+    return index
 
 
 def _operands(args: list):

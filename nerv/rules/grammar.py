@@ -16,8 +16,10 @@ TOOL_ALIASES = {"Task": "Agent"}
 # Tools whose specifier has Bash's shape: a command pattern.
 SHELL_TOOLS = ("Bash", "PowerShell")
 _TOOL_CHAR = re.compile(r"[A-Za-z0-9_\-*]")
-_LABEL = re.compile(r"\*|[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?")
-_PARAMETER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*:")
+# A host label; `*` stands for any text inside one label (`api-*.example.com`, `example.*`).
+_LABEL = re.compile(r"[A-Za-z0-9*](?:[A-Za-z0-9\-*]*[A-Za-z0-9*])?")
+# `param:value`; whitespace around the colon is ignored (permissions#match-by-input-parameter).
+_PARAMETER = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*:\s*")
 MAX_RULE_LEN = 4000
 
 
@@ -128,12 +130,16 @@ def parameter_condition(rule: Rule) -> tuple[str, str] | None:
     match = _PARAMETER.match(spec)
     if not match:
         return None
-    return spec[:match.end() - 1], spec[match.end():]
+    return match.group(1), spec[match.end():].rstrip()
 
 
 def _parse_mcp(text: str, tool: str, open_at: int) -> Rule:
     if open_at >= 0:
-        raise RuleError("MCP rules take no specifier in parentheses", open_at, text)
+        specifier = text[open_at + 1:-1] if text.endswith(")") else ""
+        if "*" in tool or not _PARAMETER.match(specifier) or not tool[len("mcp__"):].count("__"):
+            raise RuleError("MCP rules take no specifier in parentheses, except an input parameter "
+                            "(mcp__server__tool(param:value))", open_at, text)
+        return Rule(text, tool, specifier, "generic")
     rest = tool[len("mcp__"):]
     if not rest or rest == "*":
         if rest == "*":
@@ -188,8 +194,6 @@ def _check_domain(specifier: str, start: int, text: str) -> None:
             bad = next((i for i, c in enumerate(label) if not (c.isascii() and (c.isalnum() or c == "-"))), 0)
             if not label:
                 problem = "empty label in the host"
-            elif label[bad] == "*":
-                problem = "* stands for one whole label (domain:*.example.com, domain:example.*)"
             else:
                 problem = f"unexpected character {label[bad]!r} in the host"
             raise RuleError(problem, offset + bad, text)

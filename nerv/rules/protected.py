@@ -18,17 +18,23 @@ PROTECTED_DIR_PAIRS = frozenset({(".config", "git"), (".config", "fish")})
 UNPROTECTED_SUBDIRS = frozenset({(".claude", "worktrees")})
 # Git, shell, package-manager and build configuration files, and Claude Code's own files.
 PROTECTED_FILES = frozenset({
-    ".gitconfig", ".gitmodules", ".gitattributes",
-    ".bashrc", ".bash_profile", ".bash_login", ".bash_logout", ".profile", ".zshrc", ".zshenv", ".zprofile",
-    ".zlogin", ".zlogout", ".cshrc", ".tcshrc", ".kshrc", ".inputrc", ".envrc",
-    ".npmrc", ".yarnrc", ".yarnrc.yml", ".pnpmrc", ".pypirc", "pip.conf", ".condarc", ".gemrc", "bunfig.toml",
+    ".gitconfig", ".gitmodules",
+    ".bashrc", ".bash_profile", ".bash_login", ".bash_aliases", ".bash_logout", ".profile", ".zshrc", ".zshenv",
+    ".zprofile", ".zlogin", ".zlogout", ".envrc",
+    ".npmrc", ".yarnrc", ".yarnrc.yml", ".pnp.cjs", ".pnp.loader.mjs", ".pnpmfile.cjs", "bunfig.toml", ".bunfig.toml",
+    ".bazelrc", ".bazelversion", ".bazeliskrc", ".pre-commit-config.yaml", "lefthook.yml", "lefthook.yaml",
+    ".lefthook.yml", ".lefthook.yaml", "gradle-wrapper.properties", "maven-wrapper.properties", ".devcontainer.json",
+    ".ripgreprc", "pyrightconfig.json",
     ".mcp.json", ".claude.json",
 })
 
 
 def is_protected(path: str) -> bool:
-    """True when writing `path` (absolute, normalised) touches a protected folder or file."""
-    parts = [p for p in path.split("/") if p]
+    """True when writing `path` (absolute, normalised) touches a protected folder or file.
+
+    Names compare case-insensitively: on macOS and Windows `.GIT/config` is `.git/config`.
+    """
+    parts = [p.lower() for p in path.split("/") if p]
     if not parts:
         return False
     if parts[-1] in PROTECTED_FILES:

@@ -1,54 +1,37 @@
-"""Splitting a shell command into the simple commands a permission rule is matched against. Stdlib only.
+"""Splitting a Bash command into the simple commands a permission rule is matched against. Stdlib only.
 
-This is not a shell. It reads just enough of the POSIX/bash grammar to split on `&& || ; | |& &`,
-newlines and subshell parentheses, to honour quotes and escapes, and to notice every construct whose
-effect it cannot know from the text (command and process substitution, backticks, here-docs, ANSI-C
-quoting, unbalanced quotes). Such a part is marked `uncertain` and can never be allowed by a prefix rule;
-the text inside a substitution is still split and checked against deny and ask rules.
+A real reading of bash's grammar on top of `shell_lex`: lists, pipelines, subshells, groups, `if`, loops,
+`case`, `[[ ]]`, `(( ))`, function definitions and coproc. Certainty first: a part whose effect the text
+cannot tell (a substitution, an alias, a function, a name only known at run time, a syntax bash would
+read differently) is `uncertain` and is never allowed by a prefix rule. Commands inside substitutions,
+`sh -c`, `eval`, `trap`, `watch`, `env -S` and `find -exec` come back as nested parts for deny and ask
+rules; the command a wrapper runs (`timeout`, `env`, `xargs`...) is seen through `strip_for_deny`.
 """
 
 from __future__ import annotations
 
-import re
+import gc
 
-SEPARATORS = ("&&", "||", ";;", ";&", "|&", ";", "|", "&", "\n", "(", ")")
-REDIRECT_OPS = ("&>>", "&>", ">>", ">|", ">&", "<&", "<>", ">", "<")
-# Structural words that only introduce or close a compound command.
-LEADING_KEYWORDS = {"!", "{", "}", "if", "then", "elif", "else", "do", "while", "until"}
-CLOSING_KEYWORDS = {"fi", "done", "esac", "}", "{"}
-UNCERTAIN_KEYWORDS = {"for", "case", "select", "function", "coproc", "[[", "((", "in"}
-# Commands that run another command in a way a prefix rule cannot vouch for (Claude Code's list).
-NEVER_BY_PREFIX = {"watch", "setsid", "ionice", "flock"}
-FIND_EXEC_FLAGS = {"-exec", "-execdir", "-ok", "-okdir"}
-FIND_WRITE_FLAGS = {"-delete", "-fprint", "-fprint0", "-fprintf", "-fls"}
-SHELLS = {"sh", "bash", "zsh", "dash", "ksh", "fish"}
-_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\[[^\]]*\])?\+?=")
-_GLOB_CHARS = set("*?[")
-MAX_NESTING = 8
+from nerv.rules import wrappers
+from nerv.rules.shell_lex import MAX_NESTING, RESERVED_WORDS, Lexer, Redirect, Word
+from nerv.rules.wrappers import (DENY_ONLY_WRAPPERS, FIND_EXEC_FLAGS, FIND_WRITE_FLAGS, NEVER_BY_PREFIX, SHELLS,
+                                 WRAPPERS, is_assignment, strip_for_deny, strip_wrappers)
 
+__all__ = ["MAX_COMMAND_CHARS", "MAX_PARTS", "MAX_NESTING", "NEVER_BY_PREFIX", "FIND_EXEC_FLAGS",
+           "FIND_WRITE_FLAGS", "SHELLS", "WRAPPERS", "DENY_ONLY_WRAPPERS", "Part", "Word", "Redirect",
+           "split_command", "strip_wrappers", "strip_for_deny", "is_assignment"]
 
-# Plain slotted classes, not dataclasses: importing dataclasses costs the hook several milliseconds.
-class Word:
-    __slots__ = ("value", "raw", "expands", "globbed")
-
-    def __init__(self, value: str, raw: str):
-        self.value = value  # after quote removal
-        self.raw = raw  # as written
-        self.expands = False  # contains $var, ${...} or a substitution: value unknown until run time
-        self.globbed = False  # unquoted glob characters
-
-
-class Redirect:
-    __slots__ = ("op", "target", "written")
-
-    def __init__(self, op: str, target: Word | None, written: str = ""):
-        self.op = op
-        self.target = target  # None for fd duplication (2>&1, >&-) and here-documents
-        self.written = written  # the target as written, for display
-
-    @property
-    def writes(self) -> bool:
-        return self.target is not None and ">" in self.op
+MAX_COMMAND_CHARS = 1_000_000
+MAX_PARTS = 100_000  # past this many commands the rest is not read and the whole command is uncertain
+_GC_PAUSE_CHARS = 10_000
+_COMPOUND_OPENERS = {"{", "if", "while", "until", "for", "select", "case", "[[", "coproc"}
+_CLOSERS_AFTER_COMPOUND = {"}", "fi", "done", "esac", "then", "do", "else", "elif"}
+_ARITHMETIC_TESTS = {"-eq", "-ne", "-lt", "-le", "-gt", "-ge"}
+_DIRECTORY_CHANGES = {"cd", "pushd", "popd"}
+_DESCRIPTOR_PATHS = ("/dev/fd/", "/dev/stdin", "/proc/")  # `exec 3<f; /dev/fd/3` runs f
+_START, _ARGUMENTS, _AFTER_COMPOUND = 0, 1, 2
+_SPECIAL_COMMANDS = (set(wrappers.OPTIONS) | set(wrappers.BUILTIN_CHECKS) | SHELLS | _DIRECTORY_CHANGES
+                     | {"find", "xargs", "eval", "trap", "watch", "flock", "su", "runuser"})
 
 
 class Part:
@@ -77,469 +60,718 @@ class Part:
         return text.strip()
 
 
-class _Scan:
-    """Mutable scanner state for one command string."""
-
-    __slots__ = ("text", "pos", "uncertain", "inner")
-
-    def __init__(self, text: str):
-        self.text = text
-        self.pos = 0
-        self.uncertain: str | None = None
-        self.inner: list[str] = []  # text inside substitutions
-
-    def mark(self, reason: str) -> None:
-        if self.uncertain is None:
-            self.uncertain = reason
-
-
 def split_command(command: str, *, depth: int = 0) -> list[Part]:
-    """Split `command` into parts; parts inside substitutions come after, marked nested."""
-    scan = _Scan(command.replace("\\\r\n", "").replace("\\\n", ""))
-    tokens = _tokenize(scan)
-    parts = _group(tokens, scan)
-    extra: list[Part] = []
-    if depth < MAX_NESTING:
-        for inner in scan.inner:
-            for part in split_command(inner, depth=depth + 1):
-                part.nested = True
-                extra.append(part)
-        for part in parts:
-            extra.extend(_nested_commands(part, depth))
-    elif scan.inner:
-        scan.mark("substitutions nested too deeply")
-    if scan.uncertain:
-        # A scan-level problem (unbalanced quote, substitution) taints every part: their edges are not
-        # certain either.
-        for part in parts:
-            part.uncertain = part.uncertain or scan.uncertain
-        if not parts:
-            parts.append(Part([], uncertain=scan.uncertain))
-    return parts + extra
+    """Split `command` into parts; parts inside substitutions and code strings come after, marked nested."""
+    if len(command) > MAX_COMMAND_CHARS:
+        return [Part([], uncertain=f"command longer than {MAX_COMMAND_CHARS:,} characters")]
+    if depth or len(command) < _GC_PAUSE_CHARS or not gc.isenabled():
+        return _split(command, depth)
+    # Parts and words hold no reference cycles; the cyclic collector rescanning hundreds of thousands of
+    # them made a long command several times slower.
+    gc.disable()
+    try:
+        return _split(command, depth)
+    finally:
+        gc.enable()
 
 
-def _nested_commands(part: Part, depth: int) -> list[Part]:
-    """Commands a part runs indirectly (`sh -c '...'`, `find -exec ...`): checked for deny and ask."""
-    words = [w.value for w in part.words]
-    found: list[Part] = []
-    stripped = strip_for_deny(part.words)
-    head = stripped[0].value if stripped else ""
-    base = head.rsplit("/", 1)[-1]
-    if base in SHELLS:
-        values = [w.value for w in stripped]
-        for index, value in enumerate(values[1:-1], start=1):
-            if value.startswith("-") and "c" in value[1:] and not value.startswith("--"):
-                for inner in split_command(values[index + 1], depth=depth + 1):
-                    inner.nested = True
-                    found.append(inner)
-                break
-    if base == "eval" and len(stripped) > 1:
-        for inner in split_command(" ".join(w.value for w in stripped[1:]), depth=depth + 1):
-            inner.nested = True
-            found.append(inner)
-    if base == "find":
-        for index, value in enumerate(words):
-            if value in FIND_EXEC_FLAGS:
-                tail = []
-                for word in part.words[index + 1:]:
-                    if word.value in (";", "+"):
-                        break
-                    tail.append(word)
-                if tail:
-                    found.append(Part(tail, nested=True))
-    return found
-
-
-# ---- tokens ---------------------------------------------------------------------------------------
-
-class _Op:
-    __slots__ = ("op",)
-
-    def __init__(self, op: str):
-        self.op = op
-
-
-def _tokenize(scan: _Scan) -> list:
-    text = scan.text
-    tokens: list = []
-    n = len(text)
-    while scan.pos < n:
-        char = text[scan.pos]
-        if char in " \t":
-            scan.pos += 1
-            continue
-        op = _match_separator(text, scan.pos)
-        if op:
-            scan.pos += len(op)
-            tokens.append(_Op(op))
-            continue
-        redirect = _match_redirect(text, scan.pos)
-        if redirect:
-            scan.pos += len(redirect)
-            if redirect.lstrip("0123456789").startswith("<<"):
-                scan.mark("here-document or here-string")
-            tokens.append(_Op("redir:" + redirect))
-            continue
-        tokens.append(_read_word(scan))
-    return tokens
-
-
-def _match_separator(text: str, pos: int) -> str | None:
-    for op in SEPARATORS:
-        if text.startswith(op, pos):
-            if op == "&" and text.startswith("&>", pos):
-                return None
-            return op
-    return None
-
-
-def _match_redirect(text: str, pos: int) -> str | None:
-    end = pos
-    while end < len(text) and text[end].isdigit():
-        end += 1
-    if end > pos and (end == len(text) or text[end] not in "<>"):
-        return None  # a number, not an fd before a redirection
-    if text.startswith("<<", end):
-        stop = end + (3 if text.startswith("<<<", end) else 2)
-        if text.startswith("-", stop):
-            stop += 1
-        return text[pos:stop]
-    for op in REDIRECT_OPS:
-        if text.startswith(op, end):
-            if text.startswith(op + "(", end) and op in ("<", ">"):
-                return None  # process substitution, read as a word
-            return text[pos:end + len(op)]
-    return None
-
-
-def _read_word(scan: _Scan) -> Word:
-    text = scan.text
-    n = len(text)
-    start = scan.pos
-    value: list[str] = []
-    word = Word("", "")
-    while scan.pos < n:
-        char = text[scan.pos]
-        # A digit inside a word is not an fd number (`a2>x` is the word a2, then >x).
-        if char in " \t" or _match_separator(text, scan.pos) or (
-                not char.isdigit() and _match_redirect(text, scan.pos) and not _starts_process_subst(text, scan.pos)):
-            break
-        if char == "\\":
-            if scan.pos + 1 < n:
-                value.append(text[scan.pos + 1])
-            scan.pos += 2
-        elif char == "'":
-            close = text.find("'", scan.pos + 1)
-            if close < 0:
-                scan.mark("unbalanced single quote")
-                value.append(text[scan.pos + 1:])
-                scan.pos = n
-            else:
-                value.append(text[scan.pos + 1:close])
-                scan.pos = close + 1
-        elif char == '"':
-            _read_double_quoted(scan, value, word)
-        elif char == "`":
-            _read_backticks(scan, value, word)
-        elif char == "$":
-            _read_dollar(scan, value, word)
-        elif char in "<>" and scan.pos + 1 < n and text[scan.pos + 1] == "(":
-            scan.mark("process substitution")
-            inner, end = _balanced(text, scan.pos + 1, scan)
-            scan.inner.append(inner)
-            value.append(text[scan.pos:end])
-            word.expands = True
-            scan.pos = end
-        else:
-            if char in _GLOB_CHARS:
-                word.globbed = True
-            value.append(char)
-            scan.pos += 1
-    word.value = "".join(value)
-    word.raw = text[start:scan.pos]
-    return word
-
-
-def _starts_process_subst(text: str, pos: int) -> bool:
-    return text[pos] in "<>" and pos + 1 < len(text) and text[pos + 1] == "("
-
-
-def _read_double_quoted(scan: _Scan, value: list[str], word: Word) -> None:
-    text = scan.text
-    n = len(text)
-    scan.pos += 1
-    while scan.pos < n:
-        char = text[scan.pos]
-        if char == '"':
-            scan.pos += 1
-            return
-        if char == "\\" and scan.pos + 1 < n and text[scan.pos + 1] in '\\"$`\n':
-            value.append(text[scan.pos + 1])
-            scan.pos += 2
-        elif char == "`":
-            _read_backticks(scan, value, word)
-        elif char == "$":
-            _read_dollar(scan, value, word, quoted=True)
-        else:
-            value.append(char)
-            scan.pos += 1
-    scan.mark("unbalanced double quote")
-
-
-def _read_backticks(scan: _Scan, value: list[str], word: Word) -> None:
-    text = scan.text
-    scan.mark("command substitution (backticks)")
-    end = scan.pos + 1
-    while end < len(text) and text[end] != "`":
-        end += 2 if text[end] == "\\" else 1
-    if end >= len(text):
-        scan.mark("unbalanced backtick")
-        end = len(text) - 1
-    scan.inner.append(text[scan.pos + 1:end])
-    value.append(text[scan.pos:end + 1])
-    word.expands = True
-    scan.pos = end + 1
-
-
-def _read_dollar(scan: _Scan, value: list[str], word: Word, *, quoted: bool = False) -> None:
-    text = scan.text
-    nxt = text[scan.pos + 1] if scan.pos + 1 < len(text) else ""
-    if nxt == "(":
-        scan.mark("command substitution $(...)")
-        inner, end = _balanced(text, scan.pos + 1, scan)
-        if not inner.startswith("("):  # $((arithmetic)) runs no command, but is still not certain
-            scan.inner.append(inner)
-        value.append(text[scan.pos:end])
-        word.expands = True
-        scan.pos = end
-    elif nxt == "{":
-        close = _find_brace_end(text, scan.pos + 1)
-        body = text[scan.pos + 2:close]
-        if close >= len(text) or text[close] != "}":
-            scan.mark("unbalanced ${")
-        elif not _PARAMETER.match(body) or "$(" in body or "`" in body:
-            # bash 5.3 runs `${ cmd; }` and `${| cmd; }` as command substitutions.
-            scan.mark("command substitution inside ${...}")
-        value.append(text[scan.pos:close + 1])
-        word.expands = True
-        scan.pos = close + 1
-    elif nxt in ("'", '"') and not quoted:
-        scan.mark("ANSI-C or locale quoting $'...'")
-        word.expands = True
-        scan.pos += 1
-    elif nxt and (nxt.isalnum() or nxt in "_@*#?$!-"):
-        end = scan.pos + 2
-        if nxt.isalpha() or nxt == "_":
-            while end < len(text) and (text[end].isalnum() or text[end] == "_"):
-                end += 1
-        value.append(text[scan.pos:end])
-        word.expands = True
-        scan.pos = end
-    else:
-        value.append("$")
-        scan.pos += 1
-
-
-_PARAMETER = re.compile(r"[#!]?([A-Za-z_][A-Za-z0-9_]*|[0-9]+|[@*#?$!-])(\[[^\]]*\])?")
-
-
-def _find_brace_end(text: str, open_at: int) -> int:
-    depth = 0
-    for index in range(open_at, len(text)):
-        if text[index] == "{":
-            depth += 1
-        elif text[index] == "}":
-            depth -= 1
-            if depth == 0:
-                return index
-    return len(text)
-
-
-def _balanced(text: str, open_at: int, scan: _Scan) -> tuple[str, int]:
-    """The text inside the parenthesis at `open_at` and the index after its match (quotes respected)."""
-    depth = 0
-    index = open_at
-    quote = ""
-    while index < len(text):
-        char = text[index]
-        if quote:
-            if char == "\\" and quote == '"':
-                index += 2
-                continue
-            if char == quote:
-                quote = ""
-        elif char in "'\"":
-            quote = char
-        elif char == "\\":
-            index += 2
-            continue
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-            if depth == 0:
-                return text[open_at + 1:index], index + 1
-        index += 1
-    scan.mark("unbalanced parenthesis")
-    return text[open_at + 1:], len(text)
-
-
-# ---- parts ----------------------------------------------------------------------------------------
-
-def _group(tokens: list, scan: _Scan) -> list[Part]:
+def _split(command: str, depth: int) -> list[Part]:
+    context = _Context(depth)
+    lexer = Lexer(command, context, depth)
     parts: list[Part] = []
-    current = Part([])
-    index = 0
-    while index < len(tokens):
-        token = tokens[index]
-        if isinstance(token, _Op) and token.op.startswith("redir:"):
-            op = token.op[len("redir:"):]
-            target = tokens[index + 1] if index + 1 < len(tokens) and isinstance(tokens[index + 1], Word) else None
-            if target is None:
-                current.uncertain = current.uncertain or f"redirection {op} without a target"
+    _Parser(lexer, context, parts, nested=False).parse(None)
+    if lexer.doubt:
+        context.taint_(lexer.doubt)
+    _review_all(parts, context)
+    result = parts + context.nested + context.reviewed
+    if context.taint:
+        # Whatever makes the text uncertain (a syntax bash reads differently, an alias, a function) may
+        # change every part, and their edges.
+        for part in result:
+            part.uncertain = part.uncertain or context.taint
+        if not parts:
+            result.insert(0, Part([], uncertain=context.taint))
+    return result
+
+
+class _Context:
+    """What one `split_command` call collects: nested parts and reasons that reach the whole command."""
+
+    __slots__ = ("depth", "nested", "reviewed", "taint", "moved")
+
+    def __init__(self, depth: int):
+        self.depth = depth
+        self.nested: list[Part] = []  # parts of substitutions, reviewed with the rest
+        self.reviewed: list[Part] = []  # parts of code strings, already reviewed by their own split
+        self.taint: str | None = None
+        self.moved = False  # a cd/pushd/popd ran: relative redirections no longer mean what they say
+
+    def taint_(self, reason: str) -> None:
+        if self.taint is None:
+            self.taint = reason
+
+    # The lexer calls these three for substitutions and `${name:=value}`.
+    def parse_in_place(self, lexer: Lexer, closer: str) -> None:
+        _Parser(lexer, self, self.nested, nested=True).parse(closer)
+
+    def parse_text(self, text: str, depth: int) -> str | None:
+        lexer = Lexer(text, self, depth)
+        _Parser(lexer, self, self.nested, nested=True).parse(None)
+        return lexer.doubt
+
+    def note_assignment(self, name: str) -> None:
+        if wrappers.is_dangerous_variable(name):
+            self.taint_(f"assignment to {name}")
+
+
+# ---- grammar --------------------------------------------------------------------------------------
+
+class _Parser:
+    """Tokens to parts for one command list (the whole text, or one substitution)."""
+
+    __slots__ = ("lexer", "context", "parts", "nested", "stack", "current", "state", "pushed", "need_command",
+                 "compound", "done", "closer")
+
+    def __init__(self, lexer: Lexer, context: _Context, parts: list[Part], nested: bool):
+        self.lexer = lexer
+        self.context = context
+        self.parts = parts
+        self.nested = nested
+        self.stack: list[list] = []  # open compound commands: [keyword, first part index, phase, extra]
+        self.current: Part | None = None
+        self.state = _START
+        self.pushed: list = []
+        self.need_command = False  # after && || | |&: a command must follow
+        self.compound = (0, 0)  # the parts of the compound command that just closed
+        self.done = False
+        self.closer: str | None = None
+
+    def parse(self, closer: str | None) -> None:
+        self.closer = closer
+        pushed = self.pushed
+        next_token = self.lexer.next_token
+        add_part = self.parts.append
+        nested = self.nested
+        while not self.done:
+            token = pushed.pop() if pushed else next_token()
+            kind = token.__class__
+            # The first two branches of each kind are the common cases of a long command, inlined.
+            if kind is Word:
+                if self.state == _ARGUMENTS:
+                    self.current.words.append(token)
+                elif (self.state == _START and self.current is None and token.value not in RESERVED_WORDS
+                      and "=" not in token.raw):
+                    self.current = Part([token])
+                    self.need_command = False
+                    self.state = _ARGUMENTS
+                else:
+                    self._word(token)
+            elif kind is str:
+                if (token == "\n" or token == ";") and self.current is not None and self.state != _AFTER_COMPOUND \
+                        and not self.need_command:
+                    part = self.current
+                    self.current = None
+                    part.nested = nested
+                    add_part(part)
+                    self.state = _START
+                    if len(self.parts) > MAX_PARTS:
+                        self._stop_reading()
+                else:
+                    self._operator(token)
+            elif token is None:
+                self._end_of_input()
+                return
             else:
-                index += 1
-            bare = op.lstrip("0123456789")
-            written = target.raw if target is not None else ""
-            if target is not None and bare in (">&", "<&") and (target.value.isdigit() or target.value == "-"):
-                target = None  # fd duplication or close: no file involved
-            elif target is not None and bare.startswith("<<"):
-                target = None
-            current.redirects.append(Redirect(bare, target, written))
-        elif isinstance(token, _Op):
-            _close_part(current, parts)
-            current = Part([])
+                self._redirect(token)
+
+    def _next(self):
+        return self.pushed.pop() if self.pushed else self.lexer.next_token()
+
+    def _next_skipping_newlines(self):
+        token = self._next()
+        while token == "\n":
+            token = self._next()
+        return token
+
+    def _error(self, near: str) -> None:
+        self.lexer.mark(f"syntax error near {near!r}")
+
+    def _end_of_input(self) -> None:
+        self._finish_part()
+        if self.closer is not None:
+            self.lexer.mark(f"unterminated {'$(' if self.closer == ')' else '${'}")
+        elif self.stack:
+            self.lexer.mark(f"unterminated {self.stack[-1][0]}")
+        elif self.need_command:
+            self.lexer.mark("a command must follow the last operator")
+
+    def _finish_part(self) -> None:
+        if self.state == _ARGUMENTS:
+            self.state = _START
+        part = self.current
+        if part is not None:
+            self.current = None
+            if part.words or part.redirects:
+                part.nested = self.nested
+                self.parts.append(part)
+                if len(self.parts) > MAX_PARTS:
+                    self._stop_reading()
+
+    def _stop_reading(self) -> None:
+        lexer = self.lexer
+        lexer.mark(f"more than {MAX_PARTS:,} commands: not read to the end")
+        lexer.pos = lexer.end
+
+    def _add_part(self, part: Part) -> None:
+        part.nested = self.nested
+        self.parts.append(part)
+
+    # ---- words and keywords -----------------------------------------------------------------------
+
+    def _word(self, word: Word) -> None:
+        if self.state == _ARGUMENTS:
+            self.current.words.append(word)
+            return
+        keyword = _keyword(word) if word.value in RESERVED_WORDS else None
+        if self.state == _AFTER_COMPOUND:
+            if keyword in _CLOSERS_AFTER_COMPOUND:
+                self._keyword(keyword, word)
+                return
+            self._error(word.raw)
+            self.state = _START
+        if keyword is not None and self.current is None:
+            self._keyword(keyword, word)
+            return
+        if self.current is None:
+            self.current = Part([word])
         else:
-            current.words.append(token)
-        index += 1
-    _close_part(current, parts)
-    return parts
+            self.current.words.append(word)
+        self.need_command = False
+        if "=" not in word.raw or not is_assignment(word):
+            self.state = _ARGUMENTS
 
+    def _keyword(self, keyword: str, word: Word) -> None:
+        if keyword in _COMPOUND_OPENERS or keyword in ("!", "time", "function"):
+            self.need_command = False
+        elif self.need_command:
+            self._error(keyword)
+        handler = _KEYWORD_HANDLERS.get(keyword)
+        if handler is None:
+            self._error(keyword)
+            return
+        handler(self, word)
 
-def _close_part(part: Part, parts: list[Part]) -> None:
-    while part.words and part.words[0].raw in LEADING_KEYWORDS:
-        part.words.pop(0)
-    if len(part.words) == 1 and part.words[0].raw in CLOSING_KEYWORDS:
-        part.words.pop(0)
-    if not part.words and not part.redirects:
-        return
-    if part.words and part.words[0].raw in UNCERTAIN_KEYWORDS:
-        part.uncertain = part.uncertain or f"shell construct {part.words[0].raw!r}"
-    parts.append(part)
+    def _open(self, keyword: str, phase: str = "", extra=None) -> None:
+        self.stack.append([keyword, len(self.parts), phase, extra])
+        self.state = _START
 
-
-# ---- wrappers -------------------------------------------------------------------------------------
-
-def is_assignment(word: Word) -> bool:
-    return bool(_ASSIGNMENT.match(word.raw))
-
-
-_DURATION = re.compile(r"\d+(\.\d+)?[smhd]?")
-
-
-def _strip_timeout(args: list[Word]) -> int | None:
-    index = 0
-    while index < len(args) and args[index].value.startswith("-"):
-        flag = args[index].value
-        if flag in ("-s", "-k", "--signal", "--kill-after"):
-            index += 2
-        elif flag.startswith(("--signal=", "--kill-after=")) or flag in ("--preserve-status", "--foreground",
-                                                                          "-v", "--verbose"):
-            index += 1
-        elif re.fullmatch(r"-[sk].+", flag):
-            index += 1
-        else:
+    def _top(self, *keywords: str, phases: tuple = ()) -> list | None:
+        top = self.stack[-1] if self.stack else None
+        if top is None or top[0] not in keywords or (phases and top[2] not in phases):
             return None
-    if index < len(args) and _DURATION.fullmatch(args[index].value):
-        return index + 1
+        return top
+
+    def _close(self) -> None:
+        entry = self.stack.pop()
+        self.compound = (entry[1], len(self.parts))
+        self.state = _AFTER_COMPOUND
+
+    def _advance(self, keywords: tuple, phases: tuple, new_phase: str, near: str) -> None:
+        top = self._top(*keywords, phases=phases)
+        if top is None:
+            self._error(near)
+            return
+        top[2] = new_phase
+        self.state = _START
+
+    def _brace(self, word: Word) -> None:
+        self._open("{")
+
+    def _close_brace(self, word: Word) -> None:
+        self._finish_part()
+        if self._top("{"):
+            self._close()
+        elif self.closer == "}" and not self.stack:
+            self.done = True
+        else:
+            self._error("}")
+
+    def _bang(self, word: Word) -> None:
+        self.state = _START
+
+    def _time(self, word: Word) -> None:
+        token = self._next()
+        while token.__class__ is Word and _keyword(token) is None and token.raw in ("-p", "--"):
+            token = self._next()
+        self.pushed.append(token)
+        self.state = _START
+
+    def _if(self, word: Word) -> None:
+        self._open("if", "condition")
+
+    def _then(self, word: Word) -> None:
+        self._advance(("if",), ("condition",), "body", "then")
+
+    def _elif(self, word: Word) -> None:
+        self._advance(("if",), ("body",), "condition", "elif")
+
+    def _else(self, word: Word) -> None:
+        self._advance(("if",), ("body",), "else", "else")
+
+    def _fi(self, word: Word) -> None:
+        if self._top("if", phases=("body", "else")):
+            self._close()
+        else:
+            self._error("fi")
+
+    def _while(self, word: Word) -> None:
+        self._open("while", "condition")
+
+    def _do(self, word: Word) -> None:
+        self._advance(("while",), ("condition",), "body", "do")
+
+    def _done(self, word: Word) -> None:
+        if self._top("while", "for", phases=("body",)):
+            self._close()
+        else:
+            self._error("done")
+
+    def _for(self, word: Word) -> None:
+        """`for name [in words]; do` and `for (( ; ; )); do`; the header is a part of its own."""
+        header = Part([word])
+        start = len(self.parts)
+        self._add_part(header)
+        token = self._next()
+        if token == "(" and self.lexer.next_char_is("("):
+            arithmetic = Word("", "")
+            self.lexer.read_arithmetic_command(arithmetic)
+            header.words.append(arithmetic)
+            token = self._next_skipping_newlines()
+            if token == ";":
+                token = self._next_skipping_newlines()
+        elif token.__class__ is Word and _is_name(token):
+            header.words.append(token)
+            self._note_name(header, token)
+            token = self._next_skipping_newlines()
+            if token.__class__ is Word and _keyword(token) == "in":
+                header.words.append(token)
+                token = self._next()
+                while token.__class__ is Word:
+                    header.words.append(token)
+                    token = self._next()
+                if token not in (";", "\n"):
+                    self._error(str(token))
+                token = self._next_skipping_newlines()
+            elif token == ";":
+                token = self._next_skipping_newlines()
+        else:
+            self._error(word.raw)
+            self.pushed.append(token)
+            return
+        if token.__class__ is Word and _keyword(token) == "do":
+            self.stack.append(["for", start, "body", None])
+            self.state = _START
+        else:
+            self._error(word.raw)
+            self.pushed.append(token)
+
+    def _note_name(self, part: Part, word: Word) -> None:
+        part_reason, whole_reason = wrappers.name_doubt(word)
+        part.uncertain = part.uncertain or part_reason
+        if whole_reason:
+            self.context.taint_(whole_reason)
+
+    def _case(self, word: Word) -> None:
+        header = Part([word])
+        start = len(self.parts)
+        self._add_part(header)
+        subject = self._next()
+        if subject.__class__ is not Word:
+            self._error("case")
+            self.pushed.append(subject)
+            return
+        header.words.append(subject)
+        keyword = self._next_skipping_newlines()
+        if keyword.__class__ is not Word or _keyword(keyword) != "in":
+            self._error("case")
+            self.pushed.append(keyword)
+            return
+        header.words.append(keyword)
+        self.stack.append(["case", start, "pattern", header])
+        self._case_patterns()
+
+    def _case_patterns(self) -> None:
+        """`pattern | pattern )` before each case item; `)` here closes a pattern, not a subshell."""
+        entry = self.stack[-1]
+        header = entry[3]
+        token = self._next_skipping_newlines()
+        if token.__class__ is Word and _keyword(token) == "esac":
+            self._close()
+            return
+        if token == "(":
+            token = self._next()
+        while True:
+            if token.__class__ is not Word:
+                self._error(str(token))
+                self.pushed.append(token)
+                return
+            if token.uncertain:
+                header.uncertain = header.uncertain or token.uncertain
+            token = self._next()
+            if token == "|":
+                token = self._next()
+                continue
+            if token == ")":
+                break
+            self._error(str(token))
+            self.pushed.append(token)
+            return
+        entry[2] = "body"
+        self.state = _START
+
+    def _esac(self, word: Word) -> None:
+        self._finish_part()
+        if self._top("case"):
+            self._close()
+        else:
+            self._error("esac")
+
+    def _function(self, word: Word) -> None:
+        name = self._next()
+        if name.__class__ is not Word:
+            self._error("function")
+            self.pushed.append(name)
+            return
+        self.context.taint_(f"function definition {name.value!r} (can replace a command)")
+        token = self._next()
+        if token == "(":
+            if self._next() != ")":
+                self._error("(")
+        else:
+            self.pushed.append(token)
+        self.state = _START
+
+    def _coproc(self, word: Word) -> None:
+        self.context.taint_("coproc runs a command with pipes the text does not show")
+        first = self._next()
+        if first.__class__ is Word and _keyword(first) is None:
+            second = self._next()
+            if second == "(" or (second.__class__ is Word and _keyword(second) in _COMPOUND_OPENERS):
+                self._note_name(Part([]), first)  # `coproc NAME compound`: NAME becomes an array
+                self.pushed.append(second)
+            else:
+                self.pushed.extend((second, first))
+        else:
+            self.pushed.append(first)
+        self.state = _START
+
+    def _conditional(self, word: Word) -> None:
+        """`[[ ... ]]`: && || ( ) < > belong to the expression, not to the command list."""
+        part = Part([word])
+        previous = "[["
+        while True:
+            token = self.pushed.pop() if self.pushed else self.lexer.next_token(conditional=True)
+            if token is None:
+                self._error("[[")
+                break
+            if token.__class__ is Word:
+                part.words.append(token)
+                if token.raw == "]]":
+                    break
+                if token.raw in _ARITHMETIC_TESTS or token.raw in ("-v", "-R"):
+                    part.uncertain = part.uncertain or f"[[ {token.raw} ]] evaluates its operands as arithmetic"
+                if token.raw == "=~":
+                    self._skip_blanks()
+                    part.words.append(self.lexer.read_word(conditional=True, regex=True))
+                previous = token.raw
+            elif token == "\n" and previous in ("&&", "||", "(", "!", "[["):
+                continue
+            elif token.__class__ is str and token in ("&&", "||", "(", ")", "<", ">"):
+                part.words.append(Word(token, token))
+                previous = token
+            else:
+                self._error(str(token))
+                break
+        self._add_part(part)
+        self.compound = (len(self.parts) - 1, len(self.parts))
+        self.state = _AFTER_COMPOUND
+
+    def _skip_blanks(self) -> None:
+        lexer = self.lexer
+        while lexer.pos < lexer.end and lexer.text[lexer.pos] in " \t":
+            lexer.pos += 1
+
+    def _reserved_out_of_place(self, word: Word) -> None:
+        self._error(word.raw)
+
+    # ---- redirections and operators ---------------------------------------------------------------
+
+    def _redirect(self, redirect: Redirect) -> None:
+        if self.state == _AFTER_COMPOUND:
+            # `{ a; b; } > f`: every command of the compound writes to f.
+            start, stop = self.compound
+            targets = self.parts[start:stop]
+            if not targets:
+                targets = [Part([])]
+                self._add_part(targets[0])
+            for part in targets:
+                part.redirects.append(redirect)
+            return
+        if self.current is None:
+            self.current = Part([])
+        self.current.redirects.append(redirect)
+        self.need_command = False
+
+    def _operator(self, op: str) -> None:
+        if op in (";", "&", "\n"):
+            if op != "\n" and (self.need_command or (self.current is None and self.state == _START)):
+                self._error(op)
+            self._finish_part()
+            self.state = _START
+        elif op in ("&&", "||", "|", "|&"):
+            if self.need_command or (self.current is None and self.state != _AFTER_COMPOUND):
+                self._error(op)
+            self._finish_part()
+            self.state = _START
+            self.need_command = True
+        elif op == "(":
+            self._open_parenthesis()
+        elif op == ")":
+            self._close_parenthesis()
+        elif op in (";;", ";&", ";;&"):
+            self._finish_part()
+            self.state = _START
+            if self._top("case", phases=("body",)):
+                self._case_patterns()
+            else:
+                self._error(op)
+        else:
+            self._error(op)
+
+    def _open_parenthesis(self) -> None:
+        if self.state == _START and self.current is None:
+            self.need_command = False
+            if self.lexer.next_char_is("("):
+                self._arithmetic_command()
+            else:
+                self._open("(")
+        elif self.state == _ARGUMENTS and len(self.current.words) == 1 and not self.current.redirects:
+            name = self.current.words[0]
+            if self._next() != ")":
+                self._error("(")
+            self.context.taint_(f"function definition {name.value!r} (can replace a command)")
+            self.current = None
+            self.state = _START
+        else:
+            self._error("(")
+
+    def _close_parenthesis(self) -> None:
+        if self.need_command:
+            self._error(")")
+        self._finish_part()
+        if self._top("("):
+            if self.stack[-1][1] == len(self.parts):
+                self._error("()")
+            self._close()
+        elif self.closer == ")" and not self.stack:
+            self.done = True
+        else:
+            self._error(")")
+
+    def _arithmetic_command(self) -> None:
+        word = Word("", "")
+        self.lexer.read_arithmetic_command(word)
+        self._add_part(Part([word]))
+        self.compound = (len(self.parts) - 1, len(self.parts))
+        self.state = _AFTER_COMPOUND
+
+
+_KEYWORD_HANDLERS = {
+    "{": _Parser._brace, "}": _Parser._close_brace, "!": _Parser._bang, "time": _Parser._time,
+    "if": _Parser._if, "then": _Parser._then, "elif": _Parser._elif, "else": _Parser._else, "fi": _Parser._fi,
+    "while": _Parser._while, "until": _Parser._while, "do": _Parser._do, "done": _Parser._done,
+    "for": _Parser._for, "select": _Parser._for, "case": _Parser._case, "esac": _Parser._esac,
+    "function": _Parser._function, "coproc": _Parser._coproc, "[[": _Parser._conditional,
+    "in": _Parser._reserved_out_of_place, "]]": _Parser._reserved_out_of_place,
+}
+
+
+def _keyword(word: Word) -> str | None:
+    """The reserved word `word` is, if it can be one (unquoted, nothing expanded)."""
+    if word.quoted or word.expands or word.value not in RESERVED_WORDS:
+        return None
+    return word.value
+
+
+def _is_name(word: Word) -> bool:
+    return word.literal and not word.quoted and word.value.isidentifier() and word.value.isascii()
+
+
+# ---- what each part runs --------------------------------------------------------------------------
+
+def _review_all(parts: list[Part], context: _Context) -> None:
+    for part in parts:
+        _review(part, context, context.depth, top_level=True)
+    index = 0
+    while index < len(context.nested):
+        _review(context.nested[index], context, context.depth, top_level=False)
+        index += 1
+
+
+def _review(part: Part, context: _Context, depth: int, top_level: bool) -> None:
+    reason = part.uncertain or _first_doubt(part)
+    words = part.words
+    if words and _is_ordinary(words[0]):
+        # The common case, and the hot path of a long command: nothing special runs here.
+        if context.moved and reason is None and any(_relative_target(r) for r in part.redirects):
+            reason = "the working directory changed earlier in the command"
+        part.uncertain = reason
+        return
+    index = 0
+    while index < len(words) and is_assignment(words[index]):
+        # Every check runs even once a reason is known: they also taint and collect nested parts.
+        doubt = _assignment_doubt(words[index], index + 1 < len(words), context)
+        reason = reason or doubt
+        index += 1
+    command = words[index:]
+    if command:
+        reason = reason or wrappers.wrapper_doubt(command)
+        layer = command
+        for _ in range(32):  # each wrapper in `nice timeout 5 exec x`, then the command it runs
+            doubt = _command_doubt(part, layer, context, depth)
+            reason = reason or doubt
+            layer = wrappers.unwrap(layer)
+            if not layer:
+                break
+    if context.moved and any(_relative_target(r) for r in part.redirects):
+        reason = reason or "the working directory changed earlier in the command"
+    if top_level and command and command[0].value in _DIRECTORY_CHANGES:
+        context.moved = True
+    part.uncertain = reason
+
+
+def _is_ordinary(head: Word) -> bool:
+    """A literal command name that is no assignment, wrapper, shell, builtin with effects, or path."""
+    value = head.value
+    return (not (head.expands or head.globbed or head.braced or head.tilde or head.uncertain)
+            and value not in _SPECIAL_COMMANDS and "/" not in value and "=" not in value)
+
+
+def _first_doubt(part: Part) -> str | None:
+    for word in part.words:
+        if word.uncertain:
+            return word.uncertain
+    for redirect in part.redirects:
+        if redirect.uncertain:
+            return redirect.uncertain
+        if redirect.fd.startswith("{"):
+            part_reason, whole_reason = wrappers.name_doubt(Word(redirect.fd[1:-1], redirect.fd[1:-1]))
+            if whole_reason:
+                return whole_reason
     return None
 
 
-def _strip_nice(args: list[Word]) -> int | None:
-    if not args:
-        return None
-    first = args[0].value
-    if first == "-n":
-        return 2 if len(args) > 1 and re.fullmatch(r"-?\d+", args[1].value) else None
-    if re.fullmatch(r"-n?-?\d+", first) or re.fullmatch(r"--adjustment=-?\d+", first):
-        return 1
-    return None if first.startswith("-") else 0
+def _assignment_doubt(word: Word, prefix: bool, context: _Context) -> str | None:
+    name = wrappers.assignment_name(word)
+    part_reason, whole_reason = wrappers.name_doubt(Word(name, name))
+    if whole_reason:
+        if not prefix:
+            context.taint_(whole_reason + " changes what later commands run")
+        elif name.split("[", 1)[0] != "IFS":
+            # `IFS= read line` is harmless: bash expands the command's words before the assignment.
+            return whole_reason + " changes what the command runs"
+    return part_reason
 
 
-def _strip_stdbuf(args: list[Word]) -> int | None:
+def _relative_target(redirect: Redirect) -> bool:
+    return redirect.target is not None and not redirect.target.value.startswith("/")
+
+
+def _command_doubt(part: Part, core: list[Word], context: _Context, depth: int) -> str | None:
+    head = core[0]
+    if not head.literal or head.tilde:
+        return "the command name is only known at run time"
+    name = head.value
+    if name.startswith(_DESCRIPTOR_PATHS):
+        return f"{name} runs whatever file it refers to"
+    part_reason, whole_reason = wrappers.builtin_doubt(name, core[1:])
+    if whole_reason:
+        context.taint_(whole_reason)
+    return _nested_commands(part, core, context, depth) or part_reason
+
+
+def _nested_commands(part: Part, core: list[Word], context: _Context, depth: int) -> str | None:
+    """Split the code a command runs (sh -c, eval, trap, watch, find -exec) into nested parts."""
+    name = core[0].value
+    base = name.rsplit("/", 1)[-1]
+    args = core[1:]
+    if base in SHELLS:
+        return _shell_command(part, base, args, context, depth)
+    if base == "find":
+        return _find_commands(args, context, depth)
+    code = wrappers.code_arguments(base, args)
+    if code:
+        if not all(w.literal for w in code):
+            return f"{base} runs code only known at run time"
+        return _split_code(base, " ".join(w.value for w in code), context, depth)
+    return None
+
+
+def _shell_command(part: Part, shell: str, args: list[Word], context: _Context, depth: int) -> str | None:
+    kind, index, doubt = wrappers.shell_invocation(args)
+    if kind == "command":
+        string = args[index]
+        if not string.literal:
+            return f"{shell} -c runs a command string only known at run time"
+        return _split_code(f"{shell} -c", string.value, context, depth)
+    if kind == "stdin":
+        for redirect in part.redirects:
+            if redirect.body:
+                _split_code(shell, redirect.body, context, depth)
+        return f"{shell} reads its commands from its input"
+    if kind == "script":
+        # `sh name` looks `name` up in PATH when no such file is here: the script is a command.
+        inner = _nested_part(args[index:], context, depth)
+        return f"{shell} runs: {inner}" if inner else None
+    return doubt
+
+
+def _split_code(runner: str, code: str, context: _Context, depth: int) -> str | None:
+    if depth + 1 >= MAX_NESTING:
+        return f"{runner}: code nested too deeply"
+    inner = split_command(code, depth=depth + 1)
+    for part in inner:
+        part.nested = True
+    context.reviewed.extend(inner)
+    doubt = next((p.uncertain for p in inner if p.uncertain), None)
+    return f"{runner} runs: {doubt}" if doubt else None
+
+
+def _find_commands(args: list[Word], context: _Context, depth: int) -> str | None:
+    doubt = None
     index = 0
-    while index < len(args) and args[index].value.startswith("-"):
-        flag = args[index].value
-        if flag in ("-i", "-o", "-e"):
-            index += 2
-        elif re.fullmatch(r"-[ioe].+|--(input|output|error)=.+", flag):
+    while index < len(args):
+        if args[index].value in FIND_EXEC_FLAGS:
+            tail: list[Word] = []
             index += 1
-        else:
-            return None
-    return index if index else None
-
-
-def _strip_plain(args: list[Word], allowed_flags=()) -> int | None:
-    index = 0
-    while index < len(args) and args[index].value.startswith("-"):
-        if args[index].value not in allowed_flags:
-            return None
+            while index < len(args) and args[index].value not in (";", "+"):
+                tail.append(args[index])
+                index += 1
+            if tail:
+                if "{}" in tail[0].value:
+                    doubt = doubt or "find -exec runs the file names it finds"
+                inner = _nested_part(tail, context, depth)
+                doubt = doubt or (f"find -exec runs: {inner}" if inner else None)
         index += 1
-    return index
+    return doubt
 
 
-# wrapper -> function(args) returning how many argument words belong to the wrapper (None: not certain)
-WRAPPERS = {
-    "timeout": _strip_timeout,
-    "time": lambda a: _strip_plain(a, ("-p",)),
-    "nice": _strip_nice,
-    "nohup": lambda a: _strip_plain(a, ("--",)),
-    "stdbuf": _strip_stdbuf,
-    "command": lambda a: _strip_plain(a, ("-p",)),
-    "builtin": lambda a: 0,
-    "noglob": lambda a: 0,
-    "xargs": lambda a: 0 if a and not a[0].value.startswith("-") else None,  # only bare xargs
-}
-# Extra wrappers deny and ask look past (never allow: each can change what runs or where).
-DENY_ONLY_WRAPPERS = {"env", "sudo", "doas", "exec", "eval", "nohup", "watch", "setsid", "ionice", "flock",
-                      "chronic", "caffeinate", "unbuffer", "xargs", "time", "timeout", "nice", "stdbuf",
-                      "command", "builtin", "noglob", "strace", "ltrace", "torsocks", "proxychains"}
-_OPTIONS_WITH_VALUE = {"-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-U", "-n", "-s", "-k", "-c", "-w",
-                       "-i", "-o", "-e", "-E", "-I", "-L", "-P", "-d", "-a", "-S", "--user", "--group"}
-
-
-def strip_wrappers(words: list[Word]) -> list[Word]:
-    """Remove the documented wrappers (only where their options parse with certainty)."""
-    while words and not words[0].expands:
-        spec = WRAPPERS.get(words[0].value)
-        if spec is None:
-            break
-        consumed = spec(words[1:])
-        if consumed is None or consumed + 1 >= len(words):
-            break
-        words = words[1 + consumed:]
-    return words
-
-
-def strip_for_deny(words: list[Word]) -> list[Word]:
-    """Look past assignments and any wrapper-like word, loosely: deny and ask should rather hit than miss."""
-    for _ in range(32):
-        if not words:
-            break
-        head = words[0]
-        if is_assignment(head):
-            words = words[1:]
-            continue
-        name = head.value.rsplit("/", 1)[-1]
-        if name not in DENY_ONLY_WRAPPERS:
-            break
-        rest = words[1:]
-        while rest and (rest[0].value.startswith("-") or is_assignment(rest[0]) or _DURATION.fullmatch(rest[0].value)):
-            takes_value = rest[0].value in _OPTIONS_WITH_VALUE
-            rest = rest[2:] if takes_value else rest[1:]
-        if name == "flock" and len(rest) > 1:
-            rest = rest[1:]  # the lock file
-        if name == "eval":
-            break  # eval's words are re-read as a command: left to the caller's nested split
-        words = rest
-    return words
+def _nested_part(words: list[Word], context: _Context, depth: int) -> str | None:
+    """A command another command runs with these words (find -exec, sh script): reviewed like any part."""
+    part = Part(words, nested=True)
+    if depth + 1 >= MAX_NESTING:
+        part.uncertain = "commands nested too deeply"
+    else:
+        _review(part, context, depth + 1, top_level=False)
+    context.reviewed.append(part)
+    return part.uncertain

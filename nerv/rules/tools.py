@@ -25,6 +25,13 @@ UNANCHORED_GLOBS = ("*", "mcp__*")
 def rule_warnings(rule, action: str) -> list[str]:
     """Why a parsed rule may never do what it says; empty when nothing looks wrong."""
     tool = rule.tool
+    if rule.kind == "glob":
+        from nerv.rules.decision import is_anchored_glob
+
+        if action == "allow" and not is_anchored_glob(tool):
+            return [f"Claude Code skips unanchored allow globs such as {tool}; "
+                    "allow one server with mcp__SERVER or mcp__SERVER__*"]
+        return []
     if tool.startswith("mcp__"):
         if action == "allow" and tool in UNANCHORED_GLOBS:
             return [f"Claude Code skips unanchored allow globs such as {tool}; "

@@ -145,9 +145,9 @@ CASES = [
     (bash("cat <(rm -rf /)"), DENY),
     (bash("echo x > >(evil)"), NOT_ALLOW),
     (bash("npm test >(evil)"), NOT_ALLOW),
-    (bash("cat <<EOF\nhello\nEOF"), NOT_ALLOW),
-    (bash("cat <<'EOF'\nhello\nEOF"), NOT_ALLOW),
-    (bash("cat <<< hello"), NOT_ALLOW),
+    (bash("cat <<EOF\nhello\nEOF"), ALLOW),  # a here-doc body without expansion is cat's input: one cat
+    (bash("cat <<'EOF'\nhello\nEOF"), ALLOW),
+    (bash("cat <<< hello"), ALLOW),  # a here-string is cat's input
     (bash("echo $(echo $(evil))"), ASK),
     (bash("echo $(echo $(rm -rf /))"), DENY),
     (bash("echo ${HOME}"), ALLOW),
@@ -155,7 +155,7 @@ CASES = [
     (bash("echo ${ evil; }"), NOT_ALLOW),
     (bash("echo ${| evil; }"), NOT_ALLOW),
     (bash("echo ${unclosed"), NOT_ALLOW),
-    (bash("echo $'\\x72m -rf /'"), NOT_ALLOW),
+    (bash("echo $'\\x72m -rf /'"), ALLOW),  # decoded exactly: echo prints "rm -rf /", nothing else runs
     (bash("echo $(evil"), NOT_ALLOW),
     (bash("echo `evil"), NOT_ALLOW),
     # --- quoting tricks -------------------------------------------------------------------------------
@@ -174,7 +174,7 @@ CASES = [
     (bash("echo a2>notes.txt"), NOT_ALLOW),
     (bash("git commit -m 'line one\nline two'"), NOT_ALLOW),  # no rule for git commit, newline is quoted
     (bash("echo 'line one\nrm -rf /'"), ALLOW),  # the newline is inside quotes: one echo
-    (bash("cat <<EOF\nrm -rf /\nEOF"), DENY),  # a here-doc body is read as commands: deny rather than miss
+    (bash("cat <<EOF\nrm -rf /\nEOF"), ALLOW),  # the body is cat's input, not commands (bash runs only cat)
     (bash("'rm' -rf /"), DENY),
     (bash('"rm" -rf /'), DENY),
     (bash("r''m -rf /"), DENY),
@@ -372,6 +372,8 @@ INJECTIONS = ["; evil", "&& evil", "|| evil", "| evil", "& evil", "\nevil", "$(e
 @settings(max_examples=400, deadline=None)
 @given(noise=NOISE, injection=st.sampled_from(INJECTIONS))
 def test_no_noise_hides_an_injected_command(noise, injection):
+    if "#" in noise:
+        injection = "\nevil"  # noise may open a comment, which really hides `; evil`: a newline ends it
     command = f"npm test {noise} {injection}"
     match = evaluate(ONLY_NPM_TEST, "Bash", {"command": command}, CTX)
     assert match.decision != ALLOW, (command, match.to_dict())

@@ -54,12 +54,13 @@ def test_valid_rules(text, tool, specifier, kind):
     ("WebFetch(domain:exa mple.com)", 20),
     ("mcp__", 6),
     ("mcp__server(x)", 12),
+    ("mcp__server__tool(x)", 18),
+    ("mcp__server(readonly:false)", 12),
     ("Read(///etc)", 8),
     ("Read(~bob/x)", 7),
     ("Edit(src/[ab)", 10),
     ("Edit(src/***)", 10),
     ("Edit(docs/[z-a]*.md)", 11),
-    ("WebFetch(domain:ex*a.com)", 19),
     ("*(x)", 2),
 ])
 def test_bad_rules_report_the_position(text, position):

@@ -11,6 +11,7 @@ import sqlite3
 from pathlib import Path
 
 from nerv.store import lookups, queries_knowledge
+from nerv.store.queries_tasks import held_task_id
 
 EXCERPT_CHARS = 300
 
@@ -75,8 +76,9 @@ def context_for_session(conn: sqlite3.Connection, event_name: str, payload: dict
             return None
         session_id = payload.get("session_id")
         links = queries_knowledge.session_links(conn, session_id) if isinstance(session_id, str) else {}
-        task_id = links.get("task_id") or queries_knowledge.held_task_id(conn, project["id"],
-                                                                         _agent_names(links, payload))
+        task_id = links.get("task_id") or next(
+            (held for held in (held_task_id(conn, name, project["id"]) for name in _agent_names(links, payload))
+             if held), None)
         if task_id is None:
             return None
         data = queries_knowledge.resume_data(conn, project["id"], task_id)

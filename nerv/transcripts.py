@@ -62,6 +62,7 @@ class ApiCall(NamedTuple):
     cache_read_tokens: int
     line_cost_usd: float | None  # the `costUSD` some old builds wrote; used only when the model has no price
     line_offset: int
+    agent_id: str | None = None  # `agentId`: the subagent that made the call (lines of subagents/agent-<id>.jsonl)
 
     @property
     def total_tokens(self) -> int:
@@ -158,7 +159,8 @@ def parse_api_call(line: dict, offset: int, fallback_session: str) -> ApiCall | 
     line_cost = float(cost) if cost.__class__ in (int, float) and 0 <= cost < 1e9 else None
     return ApiCall(_optional_text(line, "sessionId") or fallback_session, message_id, request_id, model, ts,
                    _optional_text(line, "cwd"), 1 if line.get("isSidechain") is True else 0,
-                   input_tokens, output_tokens, cache_write - write_1h, write_1h, cache_read, line_cost, offset)
+                   input_tokens, output_tokens, cache_write - write_1h, write_1h, cache_read, line_cost, offset,
+                   _optional_text(line, "agentId"))
 
 
 def parse_bytes(data: bytes, *, start_offset: int, start_line: int, fallback_session: str) -> ParsedChunk:

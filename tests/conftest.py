@@ -21,7 +21,8 @@ hypothesis_settings.register_profile("nerv", database=None)
 hypothesis_settings.load_profile("nerv")
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-NERV_ENV = ("NERV_HOME", "NERV_DB", "NERV_PROJECT", "NERV_JSON", "NERV_DEBUG", "NERV_ACTOR", "CLAUDE_CONFIG_DIR")
+NERV_ENV = ("NERV_HOME", "NERV_DB", "NERV_PROJECT", "NERV_JSON", "NERV_DEBUG", "NERV_ACTOR", "CLAUDE_CONFIG_DIR",
+            "NERV_CLAUDE_MANAGED_DIR", "NERV_HOOK_EXECUTABLE")
 
 
 @dataclass
@@ -51,6 +52,8 @@ def nerv_home(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("NERV_HOME", str(home))
     monkeypatch.setenv("NERV_ACTOR", "tester")
     monkeypatch.setenv("HOME", str(tmp_path / "user-home"))
+    # Claude Code's managed settings (/etc/claude-code on Linux) belong to the machine, not to a test.
+    monkeypatch.setenv("NERV_CLAUDE_MANAGED_DIR", str(tmp_path / "claude-managed"))
     work = tmp_path / "cwd"
     work.mkdir()
     monkeypatch.chdir(work)

@@ -88,6 +88,11 @@ def warn(text: str) -> None:
     sys.stderr.write(f"warning: {text}\n")
 
 
+def note(text: str) -> None:
+    """A line for people on stderr, when stdout carries a document that must stay parseable."""
+    sys.stderr.write(f"{text}\n")
+
+
 # ---- renderers for people -------------------------------------------------------------------------
 
 def message(text: str, style: str | None = None, *, wrap: bool = True) -> None:
@@ -203,6 +208,12 @@ def bars(rows: Sequence[tuple[str, float]], *, unit: str = "$", title: str | Non
         view.add_row(Text(str(label)), Text("█" * max(0, round(value / peak * width)), style="cyan"),
                      f"{unit}{value:,.4f}")
     console().print(view)
+
+
+def document(data: Any) -> None:
+    """A JSON document for people to read or pipe (indented): written as is, never through rich, which
+    would hard-wrap long lines at the terminal width and break the JSON."""
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
 def document_stream():

@@ -27,6 +27,7 @@ COMMANDS = {
     "rule": "nerv.cli.rule",
     "approval": "nerv.cli.approval",
     "hook": "nerv.cli.hook",
+    "doctor": "nerv.cli.doctor",
     "cost": "nerv.cli.cost",
     "pricing": "nerv.cli.pricing",
     "budget": "nerv.cli.budget",

@@ -18,15 +18,33 @@ def register(root: typer.Typer) -> None:
 
 @app.command("list")
 def list_cmd(
-    status: str = typer.Option("pending", "--status", help="pending, approved, denied, expired or all."),
+    status: str = typer.Option("pending", "--status", help="pending, approved, denied, expired, abandoned or all."),
     limit: int = typer.Option(50, "--limit", help="At most this many, newest first."),
 ) -> None:
-    """List approval requests."""
+    """List approval requests (with their session, agent and age) and the sessions waiting for input."""
     from nerv.services import approvals
 
-    rows = approvals.list_requests(_ctx.store(), status, limit)
-    out.emit(rows, lambda rs: out.table(rs, ["id", "status", "tool", "summary", "project", "mode", "created_at"],
-                                        empty=f"no {status} approval requests"))
+    store = _ctx.store()
+    rows = approvals.list_requests(store, status, limit)
+    out.emit(rows, lambda rs: _human_list(rs, status, approvals.waiting_sessions(store)))
+
+
+def _age(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)}{unit}"
+    return f"{int(max(seconds, 0))}s"
+
+
+def _human_list(rows: list[dict], status: str, waiting: list[dict]) -> None:
+    shown = [{**r, "session": (r["session_id"] or "")[:8], "age": _age(r["age_s"]),
+              "waiting": "waiting for input" if r["waiting_for"] else ""} for r in rows]
+    out.table(shown, ["id", "status", "tool", "summary", "project", "session", "agent", "age", "mode", "waiting"],
+              empty=f"no {status} approval requests")
+    for session in waiting:
+        who = f" ({session['agent']})" if session["agent"] else ""
+        out.message(f"session {session['id'][:8]}{who} waiting for input since "
+                    f"{(session['waiting_since'] or '')[:19].replace('T', ' ')} UTC: {session['waiting_for']}")
 
 
 @app.command("show")

@@ -24,7 +24,7 @@ def set_cmd(
     project: Optional[str] = ProjectOpt,
     daily: Optional[float] = typer.Option(None, "--daily", help="US$ per UTC day."),
     monthly: Optional[float] = typer.Option(None, "--monthly", help="US$ per UTC calendar month."),
-    per_task: Optional[float] = typer.Option(None, "--per-task", help="US$ per task (sessions linked to it)."),
+    per_task: Optional[float] = typer.Option(None, "--per-task", help="US$ per task (the API calls attributed to it)."),
     soft: bool = typer.Option(False, "--soft", help="Only warn; never block tool calls even with budget.enforce."),
 ) -> None:
     """Create or change budgets."""

@@ -1,4 +1,4 @@
-"""`nerv cost`: tokens and US$ by day, week, month, project, model, session, task or cycle."""
+"""`nerv cost`: tokens and US$ by day, week, month, project, model, session, task, cycle, agent or subagent."""
 
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ def register(root: typer.Typer) -> None:
 
 
 def cost(
-    by: Optional[str] = typer.Option(None, "--by", help="Group by day, week, month, project, model, session, task "
-                                                        "or cycle."),
+    by: Optional[str] = typer.Option(None, "--by", help="Group by day, week, month, project, model, session, task, "
+                                                        "cycle, agent or subagent."),
     since: Optional[str] = typer.Option(None, "--since", help="From (inclusive): YYYY-MM-DD, ISO time, or 7d."),
     until: Optional[str] = typer.Option(None, "--until", help="Up to (exclusive): YYYY-MM-DD, ISO time, or 7d."),
     project: Optional[str] = typer.Option(None, "--project", help="Only this project's usage."),

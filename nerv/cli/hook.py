@@ -6,6 +6,8 @@ imported; they are registered here so `nerv hook --help` lists them (and still w
 
 from __future__ import annotations
 
+from typing import Optional
+
 import typer
 
 from nerv.cli import _output as out
@@ -13,41 +15,65 @@ from nerv.cli import _output as out
 app = typer.Typer(help="Claude Code hooks: install/uninstall nerv's entries; the events Claude Code calls.",
                   no_args_is_help=True)
 
-ScopeOpt = typer.Option("project", "--scope", help="project (.claude/settings.json), local "
-                                                    "(.claude/settings.local.json) or user (~/.claude/settings.json).")
-DryRunOpt = typer.Option(False, "--dry-run", help="Show the resulting settings without writing anything.")
+ScopeOpt = typer.Option("local", "--scope", help="local (.claude/settings.local.json, not committed; default), "
+                                                  "project (.claude/settings.json, committed: teammates need "
+                                                  "nerv at the same path) or user (~/.claude/settings.json).")
+DryRunOpt = typer.Option(False, "--dry-run", help="Print the resulting settings (JSON) without writing anything.")
+OutsideGitOpt = typer.Option(False, "--outside-git", help="Allow --scope local/project outside a git repository "
+                                                          "(writes <working directory>/.claude/).")
+FollowOpt = typer.Option(False, "--follow-symlinks", help="Allow writing through a symlinked .claude folder or "
+                                                          "settings file (into the file it points to).")
 
 
 def register(root: typer.Typer) -> None:
     root.add_typer(app, name="hook")
 
 
+def _summary(d: dict, verb: str) -> str:
+    done = [f"{key} {', '.join(d[key])}" for key in verb.split("|") if d.get(key)]
+    text = f"{d['file']}: " + ("; ".join(done) if done else "nothing to do")
+    return text + (" (dry run)" if d["dry_run"] else "") + (f"; backup {d['backup']}" if d["backup"] else "")
+
+
 def _report(verb: str):
     def human(d: dict) -> None:
         if d["dry_run"]:
-            out.message(out._dumps(d["settings"]))
-        if d["unchanged"]:
-            out.message(f"{d['file']}: nothing to do")
+            out.document(d["settings"])  # stdout stays one valid JSON document; the summary goes to stderr
+            out.note(_summary(d, verb))
         else:
-            out.message(f"{d['file']}: {verb} " + ", ".join(d[verb]) + (" (dry run)" if d["dry_run"] else "")
-                        + (f"; backup {d['backup']}" if d["backup"] else ""))
+            out.message(_summary(d, verb))
+        checks = d.get("checks") or []
+        if checks:
+            slowest = max(c["duration_ms"] for c in checks)
+            out.message(f"verified {len(checks)} events: each answered when run as Claude Code runs it "
+                        f"(sh -c, PATH=/usr/bin:/bin; slowest {slowest} ms)")
+        for warning in d.get("warnings", []):
+            out.warn(warning)
     return human
 
 
 @app.command("install")
-def install(scope: str = ScopeOpt, dry_run: bool = DryRunOpt) -> None:
-    """Merge nerv's hook entries into a Claude Code settings file (idempotent, backup first)."""
+def install(scope: str = ScopeOpt, dry_run: bool = DryRunOpt, outside_git: bool = OutsideGitOpt,
+            follow_symlinks: bool = FollowOpt,
+            queue_timeout: Optional[float] = typer.Option(
+                None, "--queue-timeout", help="Size the PreToolUse/PermissionRequest timeout for this queue wait "
+                                              "(seconds) even before hook.queue_timeout_s is raised to it.")) -> None:
+    """Write nerv's hook entries (absolute command, idempotent, backup first) and prove each answers."""
     from nerv.services import hook_install
 
-    out.emit(hook_install.install(scope, dry_run=dry_run), _report("added"))
+    data = hook_install.install(scope, dry_run=dry_run, outside_git=outside_git, follow_symlinks=follow_symlinks,
+                                queue_timeout=queue_timeout)
+    out.emit(data, _report("added|updated"))
 
 
 @app.command("uninstall")
-def uninstall(scope: str = ScopeOpt, dry_run: bool = DryRunOpt) -> None:
-    """Remove exactly the entries `nerv hook install` adds."""
+def uninstall(scope: str = ScopeOpt, dry_run: bool = DryRunOpt, outside_git: bool = OutsideGitOpt,
+              follow_symlinks: bool = FollowOpt) -> None:
+    """Remove the entries `nerv hook install` writes (also older ones, such as a bare `nerv hook ...`)."""
     from nerv.services import hook_install
 
-    out.emit(hook_install.uninstall(scope, dry_run=dry_run), _report("removed"))
+    data = hook_install.uninstall(scope, dry_run=dry_run, outside_git=outside_git, follow_symlinks=follow_symlinks)
+    out.emit(data, _report("removed"))
 
 
 def _event_command(event: str, help_text: str) -> None:
@@ -60,12 +86,14 @@ def _event_command(event: str, help_text: str) -> None:
     app.command(event)(command)
 
 
-for _event, _help in (
-    ("pre-tool-use", "PreToolUse: decide a tool call from nerv's rules (JSON on stdin)."),
-    ("post-tool-use", "PostToolUse: record tool use counts and durations."),
-    ("session-start", "SessionStart: record the Claude session; add context."),
-    ("session-end", "SessionEnd: record the end of the session."),
-    ("stop", "Stop: record the session's last activity."),
-    ("user-prompt-submit", "UserPromptSubmit: add context to the prompt."),
-):
-    _event_command(_event, _help)
+def _register_events() -> None:
+    """One command per event nerv.hook handles (the source of truth), with the install table's summary."""
+    from nerv.hook import EVENTS
+    from nerv.services.hook_install import BY_COMMAND
+
+    for event, claude_name in EVENTS.items():
+        row = BY_COMMAND.get(event)
+        _event_command(event, row.summary if row else f"{claude_name}: Claude Code hook event (JSON on stdin).")
+
+
+_register_events()

@@ -79,10 +79,18 @@ def show(session_id: str = typer.Argument(..., help=SESSION_HELP)) -> None:
     from nerv.services import sessions
 
     data = sessions.show_session(_ctx.store(), session_id)
-    keys = ["id", "project", "task", "cycle", "status", "agent", "models", "started_at", "ended_at",
-            "last_activity_at", "duration_s", "api_calls", "input_tokens", "output_tokens", "cache_write_5m_tokens",
-            "cache_write_1h_tokens", "cache_read_tokens", "cost_usd", "unpriced_calls", "cwd", "transcript_path"]
-    out.emit(data, lambda d: out.kv(d, title=f"session {d['id']}", keys=keys))
+    keys = ["id", "project", "task", "cycle", "status", "agent", "agent_type", "waiting_for", "models", "started_at",
+            "ended_at", "last_activity_at", "duration_s", "api_calls", "input_tokens", "output_tokens",
+            "cache_write_5m_tokens", "cache_write_1h_tokens", "cache_read_tokens", "cost_usd", "unpriced_calls", "cwd",
+            "transcript_path"]
+    out.emit(data, lambda d: _show(d, keys))
+
+
+def _show(data: dict, keys: list[str]) -> None:
+    out.kv(data, title=f"session {data['id']}", keys=keys)
+    if data["subagents"]:
+        out.table([{**s, "cost_usd": round(s["cost_usd"], 4)} for s in data["subagents"]],
+                  ["agent_id", "agent_type", "status", "api_calls", "cost_usd"], title="subagents")
 
 
 def _import_summary(d: dict) -> None:

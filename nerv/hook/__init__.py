@@ -1,8 +1,9 @@
 """Claude Code hook events (`nerv hook <event>`). Stdlib only: runs on every agent tool call.
 
 Contract: never crash the agent's flow and never allow by accident. Malformed input, an unusable
-database or a bug answer `ask` (or `deny`, setting hook.on_error) on PreToolUse; every other event
-reports on stderr and exits 0. Exit 2 is never used: a deny is a JSON permissionDecision.
+database or a bug answer `ask` (or `deny`, setting hook.on_error) on PreToolUse and nothing (Claude Code's
+own prompt) on PermissionRequest; every other event reports on stderr and exits 0, and so does an event
+this nerv does not know. Exit 2 is never used: a deny is a JSON decision.
 """
 
 from __future__ import annotations
@@ -10,13 +11,24 @@ from __future__ import annotations
 import json
 import sys
 
+# The single list of events nerv handles: `nerv hook <name>` -> Claude Code's event name. `nerv hook install`
+# registers exactly these (nerv.services.hook_install reads this dict).
 EVENTS = {
     "pre-tool-use": "PreToolUse",
+    "permission-request": "PermissionRequest",
+    "permission-denied": "PermissionDenied",
     "post-tool-use": "PostToolUse",
+    "post-tool-use-failure": "PostToolUseFailure",
+    "post-tool-batch": "PostToolBatch",
     "session-start": "SessionStart",
     "session-end": "SessionEnd",
     "stop": "Stop",
     "user-prompt-submit": "UserPromptSubmit",
+    "subagent-start": "SubagentStart",
+    "subagent-stop": "SubagentStop",
+    "pre-compact": "PreCompact",
+    "post-compact": "PostCompact",
+    "notification": "Notification",
 }
 
 
@@ -34,12 +46,32 @@ def read_payload(raw: bytes) -> dict:
     return payload
 
 
+def tool_name(payload: dict) -> str:
+    """The `tool_name` of a tool event (PreToolUse, PermissionRequest, PostToolUse...); MalformedInput without one."""
+    tool = payload.get("tool_name")
+    if not isinstance(tool, str) or not tool:
+        raise MalformedInput("tool_name is missing or not text")
+    return tool
+
+
+def _drain_stdin() -> None:
+    """Read what Claude Code sends, so its write never meets a closed pipe (not from a terminal: no wait)."""
+    try:
+        if not sys.stdin.isatty():
+            getattr(sys.stdin, "buffer", sys.stdin).read()
+    except Exception:
+        pass
+
+
 def run(args: list[str]) -> int:
     """Entry from nerv/__main__.py: `args` is [event, ...]. Returns the exit code."""
     event = args[0] if args else ""
     if event not in EVENTS:
-        sys.stderr.write(f"nerv hook: unknown event {event!r}; expected one of: {', '.join(EVENTS)}\n")
-        return 1
+        # A newer Claude Code (or a hand-written settings entry) may call an event this nerv does not know:
+        # no opinion and exit 0, so the agent's flow never shows an error for it.
+        sys.stderr.write(f"nerv hook: event {event[:60]!r} is not one nerv handles; ignored\n")
+        _drain_stdin()
+        return 0
     if "--help" in args[1:] or "-h" in args[1:]:
         sys.stdout.write(f"Usage: nerv hook {event}\n\n  Claude Code {EVENTS[event]} hook: reads the hook JSON on "
                          "stdin (docs/hooks.md).\n  Installed by `nerv hook install`.\n")
@@ -52,6 +84,10 @@ def run(args: list[str]) -> int:
         sys.stderr.write(f"nerv hook: cannot read stdin: {exc}\n")
     if event == "pre-tool-use":
         from nerv.hook.pretool import handle
+
+        return handle(raw)
+    if event == "permission-request":
+        from nerv.hook.permission import handle
 
         return handle(raw)
     from nerv.hook.events import handle

@@ -28,6 +28,33 @@ def close_quietly(store: "HookStore | None") -> None:
             pass
 
 
+def decide_tool_event(raw: bytes, decide, fail) -> int:
+    """PreToolUse and PermissionRequest: read the event, open the store, `decide(conn, payload, tool)`.
+
+    Any failure, even an interrupt, goes to `fail(conn or None, reason)`, which answers as the event's
+    failure mode says (never an allow). Always returns 0: a hook never breaks the agent's flow.
+    """
+    from nerv.hook import MalformedInput, read_payload, tool_name
+
+    store = None
+    try:
+        payload = read_payload(raw)
+        tool = tool_name(payload)
+        store = open_hook_store()
+        decide(store.conn, payload, tool)
+    except BaseException as exc:
+        if isinstance(exc, KeyboardInterrupt):
+            reason = "interrupted"
+        elif isinstance(exc, MalformedInput):
+            reason = f"malformed hook input: {exc}"
+        else:
+            reason = f"could not decide ({type(exc).__name__}: {exc})"
+        fail(store.conn if store else None, reason)
+    finally:
+        close_quietly(store)
+    return 0
+
+
 def open_hook_store() -> HookStore:
     """An up-to-date database, cheaply: a plain open when the schema matches this nerv's migrations.
 
@@ -50,6 +77,47 @@ def setting(conn, key: str, project_id: str | None):
     return lookups.effective_setting(conn, key, project_id, settings_keys.KNOWN[key].default)
 
 
+# Before 0007 `ask` meant "answer `ask` for every unruled call", which is `strict` now; an older export
+# imported as it is may still hold it.
+LEGACY_MODES = {"ask": "strict"}
+
+
+def hook_mode(conn, project_id: str | None) -> str:
+    """hook.mode in force (nerv/settings_keys.py lists the modes): an unknown value is reported and the default
+    applies."""
+    from nerv import settings_keys
+
+    spec = settings_keys.KNOWN["hook.mode"]
+    value = setting(conn, "hook.mode", project_id)
+    value = LEGACY_MODES.get(value, value)
+    if value in spec.choices:
+        return value
+    warn(f"hook.mode {str(value)[:40]!r} is not one of {', '.join(spec.choices)}; {spec.default} applies")
+    return spec.default
+
+
+def agent_name() -> str | None:
+    """The nerv agent running this Claude Code session: NERV_AGENT (`NERV_AGENT=agent-1 claude ...`)."""
+    name = " ".join(os.environ.get("NERV_AGENT", "").split())
+    return name[:200] or None
+
+
+def on_error(conn) -> str:
+    """hook.on_error, read even when the hook's own connection is unusable; its default when unreadable."""
+    try:
+        if conn is not None:
+            return setting(conn, "hook.on_error", None)
+        from nerv.store.db import open_readonly
+
+        reader = open_readonly()
+        try:
+            return setting(reader, "hook.on_error", None)
+        finally:
+            reader.close()
+    except Exception:
+        return "ask"  # the database is part of the problem: the default applies
+
+
 def project_for_cwd(conn, cwd: str | None) -> dict | None:
     if not cwd:
         return None
@@ -59,7 +127,7 @@ def project_for_cwd(conn, cwd: str | None) -> dict | None:
 def actor(payload: dict) -> str:
     from nerv.store.audit import current_actor
 
-    agent = payload.get("agent_type") or payload.get("agent_id")
+    agent = agent_name() or payload.get("agent_type") or payload.get("agent_id")
     return current_actor(f"claude:{agent}" if isinstance(agent, str) and agent else "claude-code")
 
 

@@ -11,9 +11,10 @@ from nerv.rules.suggest import suggest_rule
 from nerv.services import validate
 from nerv.services.rules import parse_or_refuse, rule_row, warnings_for
 from nerv.store.db import Store
-from nerv.store.models import ApprovalRequest, ApprovalRule, Project
+from nerv.store.clock import now_iso, parse_iso
+from nerv.store.models import ApprovalRequest, ApprovalRule, ClaudeSession, Project
 
-STATUSES = ("pending", "approved", "denied", "expired", "all")
+STATUSES = ("pending", "approved", "denied", "expired", "abandoned", "all")
 MAX_LIST = 10_000
 
 
@@ -41,7 +42,8 @@ def summary(tool_input) -> str:
 
 
 def list_requests(store: Store, status: str = "pending", limit: int = 50) -> list[dict]:
-    """Requests, newest first, filtered by status (`all` for every one)."""
+    """Requests, newest first, filtered by status (`all` for every one), each with its `summary`, `age_s`
+    and `waiting_for` (what the request's session waits for, from its last Notification, or None)."""
     validate.choice(status, "status", STATUSES)
     limit = validate.int_in_range(limit, "limit", 1, MAX_LIST)
     query = ApprovalRequest.select()
@@ -49,9 +51,23 @@ def list_requests(store: Store, status: str = "pending", limit: int = 50) -> lis
         query = query.where(ApprovalRequest.status == status)
     names = {p.id: p.name for p in Project.select(Project.id, Project.name)}
     rows = [_row(r, names) for r in query.order_by(ApprovalRequest.id.desc()).limit(limit)]
+    waiting = {w["id"]: w["waiting_for"] for w in waiting_sessions(store)}
+    now = parse_iso(now_iso())
     for row in rows:
         row["summary"] = summary(row["tool_input"])
+        row["age_s"] = round((now - parse_iso(row["created_at"])).total_seconds(), 3)
+        row["waiting_for"] = waiting.get(row["session_id"])
     return rows
+
+
+def waiting_sessions(store: Store) -> list[dict]:
+    """Active sessions waiting for a person (their last Notification, cleared by their next activity)."""
+    query = (ClaudeSession.select(ClaudeSession.id, ClaudeSession.agent, ClaudeSession.waiting_for,
+                                  ClaudeSession.waiting_since)
+             .where(ClaudeSession.waiting_for.is_null(False) & (ClaudeSession.status == "active"))
+             .order_by(ClaudeSession.waiting_since))
+    return [{"id": s.id, "agent": s.agent, "waiting_for": s.waiting_for, "waiting_since": s.waiting_since}
+            for s in query]
 
 
 def _get(request_id: int) -> ApprovalRequest:

@@ -218,6 +218,7 @@ def _apply(tx, project_id: str, current: dict, wanted: dict) -> dict:
                 insert_row(tx.conn, kind, row, columns)
                 tx.audit("checkpoint.restore.add", name, key, project_id=project_id, after=row)
                 counts[name]["added"] += 1
+                _holder_restored(tx, name, {}, row)
                 continue
             changes = {c: v for c, v in row.items()
                        if c not in kind.generated and c not in kind.identity and have[key].get(c) != v}
@@ -226,5 +227,14 @@ def _apply(tx, project_id: str, current: dict, wanted: dict) -> dict:
                 tx.audit("checkpoint.restore.change", name, key, project_id=project_id,
                          before={c: have[key].get(c) for c in changes}, after=changes)
                 counts[name]["changed"] += 1
+                _holder_restored(tx, name, have[key], row)
     return counts
+
+
+def _holder_restored(tx, kind: str, before: dict, after: dict) -> None:
+    """A restored task may change hands like a claim does: keep the holding history and session links true."""
+    if kind == "tasks" and "status" in after and "assignee" in after:
+        from nerv.services.tasks import note_holder_change
+
+        note_holder_change(tx, {"status": before.get("status"), "assignee": before.get("assignee")}, after)
 

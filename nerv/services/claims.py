@@ -14,8 +14,8 @@ from datetime import timedelta
 from peewee import fn
 
 from nerv.errors import NervError, conflict, invalid
-from nerv.services.tasks import (agent_name, find_task, label, open_blockers, resolve_project, task_row,
-                                 transition_fields)
+from nerv.services.tasks import (agent_name, find_task, label, note_holder_change, open_blockers, resolve_project,
+                                 task_row, transition_fields)
 from nerv.store import queries_tasks
 from nerv.store.clock import now_iso, parse_iso, to_iso
 from nerv.store.db import Store
@@ -69,8 +69,9 @@ def expire_leases(tx, project_id: str) -> list[dict]:
         Task.update(status="todo", assignee=None, lease_expires_at=None, updated_at=tx.now,
                     status_reason=f"lease of {row['assignee']} expired at {row['lease_expires_at']}") \
             .where(Task.id == task.id).execute()
-        tx.audit("task.lease_expired", "task", task.id, project_id=project_id, before=before,
-                 after=task_row(Task.get_by_id(task.id)))
+        after = task_row(Task.get_by_id(task.id))
+        tx.audit("task.lease_expired", "task", task.id, project_id=project_id, before=before, after=after)
+        note_holder_change(tx, before, after)
     return expired
 
 
@@ -119,6 +120,7 @@ def claim(store: Store, ref: str | None = None, *, agent: str, lease: str | None
         after = task_row(Task.get_by_id(task_id))
         _touch_agent(agent, tx.now, "claim", heartbeat=True)
         tx.audit("task.claim", "task", task_id, project_id=proj_id, before=before, after=after)
+        note_holder_change(tx, before, after)
         return after, expired
 
     claimed, expired = store.write(body, actor=agent)
@@ -168,6 +170,7 @@ def release(store: Store, ref: str, *, agent: str | None = None, project=None) -
         if agent:
             _touch_agent(agent, tx.now, "release", heartbeat=False)
         tx.audit("task.release", "task", task.id, project_id=task.project_id, before=before, after=after)
+        note_holder_change(tx, before, after)
         return after
 
     return store.write(body, actor=agent)

@@ -11,7 +11,7 @@ from nerv.services.periods import parse_when
 from nerv.store.db import Store
 from nerv.store.models import ModelPrice, Usage
 
-GROUPINGS = ("day", "week", "month", "project", "model", "session", "task", "cycle")
+GROUPINGS = ("day", "week", "month", "project", "model", "session", "task", "cycle", "agent", "subagent")
 PRICE_FIELDS = ("input", "output", "cache_write_5m", "cache_write_1h", "cache_read")
 PRICE_MAX = 100_000.0
 

@@ -8,7 +8,7 @@ import re
 from nerv.errors import invalid
 from nerv.services import validate
 from nerv.services.knowledge_links import acting_agent, optional_task, project_for, task_brief
-from nerv.store import queries_knowledge
+from nerv.store import queries_knowledge, queries_tasks
 from nerv.store.clock import new_id
 from nerv.store.db import Store
 from nerv.store.models import Handoff, Project, Task
@@ -31,12 +31,9 @@ def parse_file_ref(value: str) -> dict:
     return {"path": text, "line": None}
 
 
-def _held_task(project: Project, agent: str | None) -> Task | None:
-    if not agent:
-        return None
-    return (Task.select().where((Task.project == project.id) & (Task.assignee == agent)
-                                & Task.status.in_(["in_progress", "review"]))
-            .order_by(Task.updated_at.desc()).first())
+def _held_task(store: Store, project: Project, agent: str | None) -> Task | None:
+    task_id = queries_tasks.held_task_id(store.conn, agent, project.id)
+    return Task.get_by_id(task_id) if task_id else None
 
 
 def handoff_row(item: Handoff) -> dict:
@@ -57,7 +54,7 @@ def save_handoff(store: Store, text: str, *, task=None, next_steps=None, files=N
         raise invalid(f"at most {STEPS_MAX} next steps and {FILES_MAX} files")
     who = acting_agent(agent)
     proj = project_for(store, project)
-    linked = optional_task(store, task, proj) if task is not None else _held_task(proj, who)
+    linked = optional_task(store, task, proj) if task is not None else _held_task(store, proj, who)
 
     def body(tx):
         row = {"id": new_id(), "project_id": proj.id, "task_id": linked.id if linked else None,
@@ -79,6 +76,6 @@ def show_handoff(store: Store, *, task=None, agent: str | None = None, project: 
     from nerv.hook_handoff import format_brief
 
     proj = project_for(store, project)
-    linked = optional_task(store, task, proj) if task is not None else _held_task(proj, acting_agent(agent))
+    linked = optional_task(store, task, proj) if task is not None else _held_task(store, proj, acting_agent(agent))
     data = queries_knowledge.resume_data(store.conn, proj.id, linked.id if linked else None)
     return {"project": proj.name, **data, "brief": format_brief(data, proj.name)}

@@ -11,6 +11,7 @@ from nerv.rules import ACTIONS, RuleError, evaluate, make_context, parse_rule
 from nerv.rules.grammar import bash_pattern
 from nerv.rules.tools import rule_warnings
 from nerv.services import validate
+from nerv.services.claude_files import read_settings_file
 from nerv.services.projects import scope_id
 from nerv.store import lookups
 from nerv.store import queries_approvals as q
@@ -185,27 +186,6 @@ def _add_sources(result: dict) -> None:
 
 
 # ---- Claude Code settings files -------------------------------------------------------------------
-
-def read_settings_file(path: Path, *, missing_ok: bool) -> dict:
-    """A Claude Code settings file as a dict ({} when missing and allowed). Raises io / invalid."""
-    if not path.exists():
-        if missing_ok:
-            return {}
-        raise NervError("io", f"{path} does not exist")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise NervError("io", f"cannot read {path}: {exc}") from None
-    if not text.strip():
-        return {}
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise invalid(f"{path} is not valid JSON ({exc})", "fix the file; nerv never rewrites a file it cannot read") from None
-    if not isinstance(data, dict):
-        raise invalid(f"{path} holds a JSON {type(data).__name__}, not an object")
-    return data
-
 
 def _permission_lists(data: dict, path: Path) -> dict[str, list[str]]:
     permissions = data.get("permissions", {})

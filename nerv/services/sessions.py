@@ -33,12 +33,12 @@ def find_session(ref: str) -> ClaudeSession:
     raise not_found("session", repr(text), "see `nerv session list`")
 
 
-def held_task(agent: str | None) -> Task | None:
-    """The task `agent` holds (in progress, assigned to it), the most recently started one."""
-    if not agent:
-        return None
-    return (Task.select().where((Task.assignee == agent) & (Task.status == "in_progress"))
-            .order_by(Task.started_at.desc(nulls="last")).first())
+def held_task(store: Store, agent: str | None) -> Task | None:
+    """The task `agent` holds (nerv.store.queries_tasks.held_task_id, the one definition), or None."""
+    from nerv.store.queries_tasks import held_task_id
+
+    task_id = held_task_id(store.conn, agent)
+    return Task.get_by_id(task_id) if task_id else None
 
 
 def start_session(store: Store, session_id: str | None = None, *, task: str | None = None, model: str | None = None,
@@ -49,7 +49,7 @@ def start_session(store: Store, session_id: str | None = None, *, task: str | No
     session_id = validate.one_line(session_id, "session id", max_len=SESSION_ID_MAX) if session_id else new_id()
     model = validate.one_line(model, "model", max_len=200, required=False)
     agent = validate.one_line(agent, "agent", max_len=200, required=False)
-    linked = find_task(store, task, project) if task else held_task(agent)
+    linked = find_task(store, task, project) if task else held_task(store, agent)
     here = str(Path(cwd).resolve()) if cwd else str(Path.cwd())
     if project:
         project_id = find_project(project).id
@@ -129,7 +129,7 @@ def _duration_s(start: str | None, end: str | None) -> float | None:
 
 def show_session(store: Store, ref: str) -> dict:
     """One session: tokens by kind (5-minute/1-hour cache writes apart), cost, API calls, models, duration, links."""
-    from nerv.store.queries_costs import session_usage
+    from nerv.store.queries_costs import session_usage, subagent_usage
 
     session = find_session(ref)
     data = session.to_dict()
@@ -137,6 +137,7 @@ def show_session(store: Store, ref: str) -> dict:
     data.update({k: usage[k] for k in ("cache_write_5m_tokens", "cache_write_1h_tokens", "unpriced_calls",
                                        "models")})
     data["api_calls"] = usage["api_calls"]
+    data["subagents"] = subagent_usage(store.conn, session.id)
     data["duration_s"] = _duration_s(session.started_at, session.ended_at or session.last_activity_at)
     project = Project.get_or_none(Project.id == session.project_id) if session.project_id else None
     data["project"] = project.name if project else None
@@ -148,7 +149,7 @@ def show_session(store: Store, ref: str) -> dict:
 
 
 def assign_session(store: Store, ref: str, *, project: str | None = None, task: str | None = None) -> dict:
-    """Set a session's project (and all its usage rows') and/or its task. A task implies its project."""
+    """Set a session's project and/or its task, and the same on all its usage rows. A task implies its project."""
     from nerv.services.projects import find_project
 
     if not project and not task:
@@ -165,7 +166,9 @@ def assign_session(store: Store, ref: str, *, project: str | None = None, task: 
         if linked:
             changes["task"] = linked.id
         ClaudeSession.update(changes).where(ClaudeSession.id == session.id).execute()
-        moved = Usage.update(project=project_id).where(Usage.session == session.id).execute()
+        # By hand, for the whole session: every call of it counts for the task (docs/costs.md, attribution).
+        usage_changes = {"project": project_id, **({"task": linked.id} if linked else {})}
+        moved = Usage.update(usage_changes).where(Usage.session == session.id).execute()
         after = ClaudeSession.get_by_id(session.id).to_dict()
         tx.audit("session.assign", "session", session.id, project_id=project_id, before=before, after=after)
         return {**after, "usage_rows_moved": moved}

@@ -6,6 +6,7 @@ import json
 
 from nerv import settings_keys
 from nerv.errors import invalid, not_found
+from nerv.services import hook_install
 from nerv.services.projects import scope_id
 from nerv.store import lookups
 from nerv.store.db import Store
@@ -60,7 +61,11 @@ def effective(store: Store, key: str, project_id: str | None):
 
 
 def set_setting(store: Store, key: str, value, project_ref: str | None = None) -> dict:
+    """Store a typed value. Raises invalid (unknown key, wrong type, NaN/Infinity, out of bounds), not_found
+    (project), conflict (a queue wait the installed PreToolUse hook would cut short)."""
     value = _check_key(key, value)
+    if key == hook_install.QUEUE_KEY and value is not None:
+        hook_install.check_queue_timeout(float(value))
     project_id = scope_id(project_ref)
     encoded = json.dumps(value, ensure_ascii=False)
 

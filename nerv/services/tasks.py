@@ -118,6 +118,17 @@ def label(task: Task) -> str:
     return f"#{task.number} {task.title}"
 
 
+def note_holder_change(tx, before: dict, after: dict) -> None:
+    """Record who holds the task now (agent_task_spans) and move the agents' active session links, one
+    `session.task_link` audit row per moved link. `before`/`after` are task_row()s; call in the change's tx."""
+    holder = queries_tasks.holder
+    moved = queries_tasks.record_holding(tx.conn, after["id"], holder(before["status"], before["assignee"]),
+                                         holder(after["status"], after["assignee"]), tx.now)
+    for link in moved:
+        tx.audit("session.task_link", "session", link["session_id"], project_id=after["project_id"],
+                 before={"task_id": link["before"]}, after={"task_id": link["after"], "agent": link["agent"]})
+
+
 # ---- create / read ------------------------------------------------------------------------------------
 
 def _cycle_by_number(project: Project, number: int, *, open_only: bool = True) -> Cycle:
@@ -347,6 +358,7 @@ def change_status(store: Store, ref: str, verb: str, *, reason: str | None = Non
             .where(Task.id == current.id).execute()
         after = task_row(Task.get_by_id(current.id))
         tx.audit(f"task.{verb}", "task", current.id, project_id=current.project_id, before=before, after=after)
+        note_holder_change(tx, before, after)
         return after
 
     return store.write(body, actor=agent)

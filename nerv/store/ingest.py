@@ -21,13 +21,15 @@ from typing import Callable
 from nerv import pricing
 from nerv.errors import NervError
 from nerv.store import lookups, tx
+from nerv.store.clock import parse_iso, to_iso
 from nerv.transcripts import (MAX_REPORTED_SKIPS, ApiCall, ParsedChunk, default_roots, find_transcripts,
                               first_line_hash, parse_bytes)
 
 BULK_REBUILD_MIN_ROWS = 20_000
 _USAGE_COLUMNS = ("session_id", "project_id", "message_id", "request_id", "model", "ts", "cwd", "is_sidechain",
                   "input_tokens", "output_tokens", "cache_write_5m_tokens", "cache_write_1h_tokens",
-                  "cache_read_tokens", "cost_usd", "cost_known", "source_file_id", "line_offset")
+                  "cache_read_tokens", "cost_usd", "cost_known", "source_file_id", "line_offset", "task_id",
+                  "subagent_id")
 
 
 class FilePlan:
@@ -182,6 +184,7 @@ def _stage_rows(conn: sqlite3.Connection, plans: list[FilePlan], result: dict) -
     [project_id, cwd, model, first ts, last ts].
     """
     overrides = load_price_overrides(conn)
+    task_of = _task_attribution(conn, {call.session_id for plan in plans for call in plan.chunk.calls})
     prices: dict[str | None, pricing.Price | None] = {}
     projects: dict[str | None, str | None] = {None: None}
     best: dict[tuple[str, str], tuple[tuple, int, int]] = {}  # (message, request) -> (row, total, main chain)
@@ -189,6 +192,7 @@ def _stage_rows(conn: sqlite3.Connection, plans: list[FilePlan], result: dict) -
     sessions: dict[str, list] = {}
     for key, plan in enumerate(plans):
         chunk = plan.chunk
+        file_subagent = subagent_of_file(plan.path)
         result["files_read"] += 1
         result["files_reset"] += plan.reset
         result["lines_read"] += chunk.lines
@@ -212,7 +216,8 @@ def _stage_rows(conn: sqlite3.Connection, plans: list[FilePlan], result: dict) -
                 result["unknown_models"][name] = result["unknown_models"].get(name, 0) + 1
             row = (call.session_id, project_id, call.message_id, call.request_id, model, call.ts, cwd,
                    call.is_sidechain, call.input_tokens, call.output_tokens, call.cache_write_5m_tokens,
-                   call.cache_write_1h_tokens, call.cache_read_tokens, cost, known, key, call.line_offset)
+                   call.cache_write_1h_tokens, call.cache_read_tokens, cost, known, key, call.line_offset,
+                   task_of(call.session_id, call.ts), call.agent_id or file_subagent)
             if call.message_id is None:
                 unkeyed.append(row)
             else:
@@ -236,6 +241,65 @@ def _stage_rows(conn: sqlite3.Connection, plans: list[FilePlan], result: dict) -
                 if call.ts > session[4]:
                     session[4] = call.ts
     return [held[0] for held in best.values()] + unkeyed, sessions
+
+
+def subagent_of_file(path: str) -> str | None:
+    """`<id>` of `.../subagents/agent-<id>.jsonl`: a subagent's own transcript, for lines without `agentId`."""
+    folder, name = os.path.split(path)
+    if os.path.basename(folder) == "subagents" and name.startswith("agent-") and name.endswith(".jsonl"):
+        return name[len("agent-"):-len(".jsonl")] or None
+    return None
+
+
+def _task_attribution(conn: sqlite3.Connection, session_ids: set[str]) -> Callable[[str, str], str | None]:
+    """task_of(session, ts): the task an API call counts for (docs/costs.md, "Attribution").
+
+    A session with an agent (NERV_AGENT, recorded by the SessionStart hook): the task that agent held at the
+    call's time stamp (agent_task_spans), else none. A session without one: its own task link.
+    """
+    from bisect import bisect_right
+
+    from nerv.store.queries_tasks import holding_spans
+
+    links: dict[str, tuple[str | None, str | None]] = {}
+    ordered = sorted(session_ids)
+    for start in range(0, len(ordered), 500):
+        part = ordered[start:start + 500]
+        for session_id, agent, task_id in conn.execute(
+                f"SELECT id, agent, task_id FROM claude_sessions WHERE id IN ({', '.join('?' * len(part))})", part):
+            links[session_id] = (agent, task_id)
+    spans = holding_spans(conn, [agent for agent, _ in links.values() if agent])
+    starts = {agent: [_comparable(s[0]) for s in rows] for agent, rows in spans.items()}
+
+    def task_of(session_id: str, ts: str) -> str | None:
+        agent, linked = links.get(session_id, (None, None))
+        if not agent:
+            return linked
+        rows = spans.get(agent)
+        if not rows:
+            return None
+        when = _comparable(ts)
+        # The latest holding that began at or before the call and had not ended by then.
+        for index in range(bisect_right(starts[agent], when) - 1, -1, -1):
+            started, ended, task_id = rows[index]
+            if ended is None or when < _comparable(ended):
+                return task_id
+        return None
+
+    return task_of
+
+
+def _comparable(ts: str) -> str:
+    """An ISO-8601 time stamp in nerv's sortable form (UTC, microseconds, `Z`, nerv.store.clock): transcripts
+    write milliseconds (`...:56.142Z`), and only time stamps of one form compare right as text."""
+    if len(ts) == 24 and ts[19] == "." and ts[-1] == "Z":
+        return ts[:23] + "000Z"
+    if len(ts) == 27 and ts[19] == "." and ts[-1] == "Z":
+        return ts
+    try:
+        return to_iso(parse_iso(ts))
+    except ValueError:
+        return ts
 
 
 def _cost(call: ApiCall, price: pricing.Price | None) -> tuple[float, int]:
@@ -341,11 +405,29 @@ def _write(write_tx: tx.WriteTx, plans: list[FilePlan], rows: list[tuple], sessi
                                          " JOIN claude_sessions c ON c.id = s.id"))
     keyed, unkeyed = [], []
     for row in rows:
-        row = (row[0], row[1] or session_projects.get(row[0]), *row[2:15], file_ids[row[15]], row[16])
+        row = (row[0], row[1] or session_projects.get(row[0]), *row[2:15], file_ids[row[15]], *row[16:])
         (unkeyed if row[2] is None else keyed).append(row)
     _upsert_keyed(conn, keyed)
     conn.executemany(_INSERT_UNKEYED, unkeyed)
+    conn.executemany(_UPSERT_SUBAGENT, [(session, agent, path, now, now)
+                                        for (session, agent), path in _subagent_files(plans, rows).items()])
     refresh_session_totals(conn, now, "SELECT id FROM temp.ingest_sessions")
+
+
+# A subagent first seen in a transcript (no SubagentStart hook ran) is recorded as ended, like its session.
+_UPSERT_SUBAGENT = (
+    "INSERT INTO subagents (session_id, agent_id, transcript_path, status, created_at, updated_at)"
+    " VALUES (?, ?, ?, 'ended', ?, ?) ON CONFLICT (session_id, agent_id) DO UPDATE SET"
+    " transcript_path = COALESCE(subagents.transcript_path, excluded.transcript_path)")
+
+
+def _subagent_files(plans: list[FilePlan], rows: list[tuple]) -> dict[tuple[str, str], str]:
+    """(session, subagent id) -> the file its calls were read from, for every subagent call staged."""
+    found: dict[tuple[str, str], str] = {}
+    for row in rows:
+        if row[18] is not None:
+            found.setdefault((row[0], row[18]), plans[row[15]].path)
+    return found
 
 
 def _session_transcripts(plans: list[FilePlan]) -> dict[str, str]:

@@ -31,6 +31,17 @@ def stored_setting(conn: sqlite3.Connection, key: str, project_id: str | None):
     return json.loads(row[0]) if row else _MISSING
 
 
+def stored_values(conn: sqlite3.Connection, key: str) -> list:
+    """Every stored value of `key`, global and per project (a hook timeout must cover the largest)."""
+    values = []
+    for (raw,) in conn.execute("SELECT value FROM settings WHERE key = ?", (key,)):
+        try:
+            values.append(json.loads(raw))
+        except (TypeError, ValueError):
+            continue  # an unreadable value is the hook's problem (it falls back to the default), not ours
+    return values
+
+
 def effective_setting(conn: sqlite3.Connection, key: str, project_id: str | None, default=None):
     """Project value, else global value, else `default`."""
     if project_id is not None:

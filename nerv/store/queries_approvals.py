@@ -128,8 +128,45 @@ def request_state(conn: sqlite3.Connection, request_id: int) -> tuple[str, str |
 
 
 def expire_request(conn: sqlite3.Connection, request_id: int, when: str, reason: str) -> int:
-    return conn.execute("UPDATE approval_requests SET status = 'expired', decided_at = ?, decided_by = 'timeout',"
-                        " reason = ? WHERE id = ? AND status = 'pending'", (when, reason, request_id)).rowcount
+    return close_request(conn, request_id, "expired", "timeout", reason, when)
+
+
+def close_request(conn: sqlite3.Connection, request_id: int, status: str, decided_by: str, reason: str | None,
+                  when: str, tool_use_id: str | None = None) -> int:
+    """End a pending request (1) or leave a decided one alone (0); a tool_use_id learnt on the way is kept."""
+    return conn.execute("UPDATE approval_requests SET status = ?, decided_by = ?, decided_at = ?, reason = ?,"
+                        " tool_use_id = COALESCE(tool_use_id, ?) WHERE id = ? AND status = 'pending'",
+                        (status, decided_by, when, reason, tool_use_id, request_id)).rowcount
+
+
+def has_pending(conn: sqlite3.Connection, session_id: str) -> bool:
+    """Whether the session has a pending request: asked before any input is hashed (ix_approvals_session_status)."""
+    return conn.execute("SELECT 1 FROM approval_requests WHERE session_id = ? AND status = 'pending' LIMIT 1",
+                        (session_id,)).fetchone() is not None
+
+
+def pending_by_tool_use_id(conn: sqlite3.Connection, tool_use_id: str) -> int | None:
+    row = conn.execute("SELECT id FROM approval_requests WHERE status = 'pending' AND tool_use_id = ?"
+                       " ORDER BY id DESC LIMIT 1", (tool_use_id,)).fetchone()
+    return row[0] if row else None
+
+
+def pending_by_input(conn: sqlite3.Connection, session_id: str, tool: str, input_hash: str, since: str, *,
+                     unlinked_only: bool) -> int | None:
+    """The newest pending request of this session for the same tool and input, recorded at or after `since`.
+
+    unlinked_only: only requests that have no tool_use_id yet (one that has one belongs to that call).
+    The newest wins: an older identical one is a call whose end nerv did not see.
+    """
+    row = conn.execute("SELECT id FROM approval_requests WHERE session_id = ? AND status = 'pending' AND tool = ?"
+                       " AND input_hash = ? AND created_at >= ?" + (" AND tool_use_id IS NULL" if unlinked_only else "")
+                       + " ORDER BY id DESC LIMIT 1", (session_id, tool, input_hash, since)).fetchone()
+    return row[0] if row else None
+
+
+def pending_of_session(conn: sqlite3.Connection, session_id: str) -> list[int]:
+    return [r[0] for r in conn.execute("SELECT id FROM approval_requests WHERE session_id = ? AND status = 'pending'"
+                                       " ORDER BY id", (session_id,))]
 
 
 def session_task(conn: sqlite3.Connection, session_id: str | None) -> str | None:
@@ -167,16 +204,38 @@ def insert_metrics(conn: sqlite3.Connection, rows: list[dict]) -> None:
 
 
 def touch_session(conn: sqlite3.Connection, session_id: str, now: str) -> int:
-    return conn.execute("UPDATE claude_sessions SET last_activity_at = ?, updated_at = ? WHERE id = ?",
-                        (now, now, session_id)).rowcount
+    """The session moved on: its last activity is now, and it is no longer waiting for a person."""
+    return conn.execute("UPDATE claude_sessions SET last_activity_at = ?, updated_at = ?, waiting_for = NULL,"
+                        " waiting_since = NULL WHERE id = ?", (now, now, session_id)).rowcount
 
 
-def approve_asked_request(conn: sqlite3.Connection, tool_use_id: str, when: str) -> int | None:
-    """Mark the pending `ask`-mode request of this tool call approved (it ran); its id, or None."""
-    row = conn.execute("SELECT id FROM approval_requests WHERE tool_use_id = ? AND status = 'pending'"
-                       " AND mode = 'ask' ORDER BY id DESC LIMIT 1", (tool_use_id,)).fetchone()
-    if not row:
-        return None
-    conn.execute("UPDATE approval_requests SET status = 'approved', decided_by = 'prompt', decided_at = ?"
-                 " WHERE id = ?", (when, row[0]))
-    return row[0]
+def calls_seen(conn: sqlite3.Connection, session_id: str, tool_use_ids: list[str]) -> set[str]:
+    """Which of these calls already have a `tool.calls` (they ran) or `tool.denied` metric in the session."""
+    rows = conn.execute("SELECT json_extract(meta, '$.tool_use_id') FROM metrics WHERE session_id = ?"
+                        " AND name IN ('tool.calls', 'tool.denied')"
+                        " AND json_extract(meta, '$.tool_use_id') IN (SELECT value FROM json_each(?))",
+                        (session_id, json.dumps(tool_use_ids)))
+    return {r[0] for r in rows}
+
+
+def subagent_row(conn: sqlite3.Connection, session_id: str, agent_id: str) -> dict | None:
+    cursor = conn.execute("SELECT * FROM subagents WHERE session_id = ? AND agent_id = ?", (session_id, agent_id))
+    row = cursor.fetchone()
+    return dict(zip([c[0] for c in cursor.description], row)) if row else None
+
+
+def upsert_subagent(conn: sqlite3.Connection, session_id: str, agent_id: str, values: dict,
+                    now: str) -> tuple[dict | None, dict]:
+    """Insert the subagent or update the given (non-null) columns; returns (before, after) for the audit row."""
+    before = subagent_row(conn, session_id, agent_id)
+    if before is None:
+        row = {"session_id": session_id, "agent_id": agent_id, "created_at": now, "updated_at": now, **values}
+        conn.execute(f"INSERT INTO subagents ({', '.join(row)}) VALUES ({', '.join(':' + k for k in row)})", row)
+    else:
+        changes = {k: v for k, v in values.items() if v is not None and before.get(k) != v}
+        if changes:
+            sets = ", ".join(f"{k} = :{k}" for k in changes)
+            conn.execute(f"UPDATE subagents SET {sets}, updated_at = :updated_at WHERE session_id = :session_id"
+                         " AND agent_id = :agent_id", {**changes, "updated_at": now, "session_id": session_id,
+                                                      "agent_id": agent_id})
+    return before, subagent_row(conn, session_id, agent_id)

@@ -22,13 +22,18 @@ GROUP_KEYS = {
     "project": "COALESCE(p.name, '(unassigned)')",
     "model": "COALESCE(u.model, '(none)')",
     "session": "u.session_id",
+    # A call's task is its own (usage.task_id, set at import from what the agent held at the call's time).
     "task": "CASE WHEN t.id IS NULL THEN '(no task)' ELSE tp.name || ' #' || t.number || ' ' || t.title END",
     "cycle": "CASE WHEN c.id IS NULL THEN '(no cycle)' ELSE cp.name || ' cycle ' || c.number END",
+    "agent": "COALESCE(s.agent, '(no agent)')",
+    "subagent": "CASE WHEN u.subagent_id IS NULL THEN '(main thread)'"
+                " ELSE COALESCE(sa.agent_type, '(unknown type)') || ' ' || u.subagent_id END",
 }
 
 _FROM = ("FROM usage u LEFT JOIN projects p ON p.id = u.project_id"
          " LEFT JOIN claude_sessions s ON s.id = u.session_id"
-         " LEFT JOIN tasks t ON t.id = s.task_id LEFT JOIN projects tp ON tp.id = t.project_id"
+         " LEFT JOIN subagents sa ON sa.session_id = u.session_id AND sa.agent_id = u.subagent_id"
+         " LEFT JOIN tasks t ON t.id = u.task_id LEFT JOIN projects tp ON tp.id = t.project_id"
          " LEFT JOIN cycles c ON c.id = t.cycle_id LEFT JOIN projects cp ON cp.id = c.project_id")
 _SUMS = ("COUNT(*), SUM(u.input_tokens), SUM(u.output_tokens), SUM(u.cache_write_5m_tokens),"
          " SUM(u.cache_write_1h_tokens), SUM(u.cache_read_tokens), SUM(u.cost_usd), SUM(1 - u.cost_known)")
@@ -66,8 +71,8 @@ def cost_groups(conn: sqlite3.Connection, by: str | None, *, since=None, until=N
         for row in conn.execute(f"SELECT {key} AS k, {_SUMS} {_FROM}{where} GROUP BY k ORDER BY k", params):
             groups.append({"key": row[0], **_sums(row[1:])})
     per_session = [r[0] for r in conn.execute(f"SELECT SUM(u.cost_usd) {_FROM}{where} GROUP BY u.session_id", params)]
-    task_where = where + (" AND " if where else " WHERE ") + "s.task_id IS NOT NULL"
-    per_task = [r[0] for r in conn.execute(f"SELECT SUM(u.cost_usd) {_FROM}{task_where} GROUP BY s.task_id", params)]
+    task_where = where + (" AND " if where else " WHERE ") + "u.task_id IS NOT NULL"
+    per_task = [r[0] for r in conn.execute(f"SELECT SUM(u.cost_usd) {_FROM}{task_where} GROUP BY u.task_id", params)]
     unknown_where = where + (" AND " if where else " WHERE ") + "u.cost_known = 0"
     unknown = {r[0] or "(none)": r[1] for r in conn.execute(
         f"SELECT u.model, COUNT(*) {_FROM}{unknown_where} GROUP BY u.model ORDER BY u.model", params)}
@@ -82,6 +87,17 @@ def session_usage(conn: sqlite3.Connection, session_id: str) -> dict:
         "SELECT model FROM usage WHERE session_id = ? AND model IS NOT NULL GROUP BY model ORDER BY COUNT(*) DESC",
         (session_id,))]
     return totals
+
+
+def subagent_usage(conn: sqlite3.Connection, session_id: str) -> list[dict]:
+    """A session's subagents with their API calls and cost (their calls are also in the session's totals)."""
+    rows = conn.execute(
+        "SELECT sa.agent_id, sa.agent_type, sa.status, sa.started_at, sa.ended_at, sa.transcript_path,"
+        " COUNT(u.id), COALESCE(SUM(u.cost_usd), 0) FROM subagents sa"
+        " LEFT JOIN usage u ON u.session_id = sa.session_id AND u.subagent_id = sa.agent_id"
+        " WHERE sa.session_id = ? GROUP BY sa.agent_id ORDER BY sa.started_at, sa.agent_id", (session_id,))
+    names = ("agent_id", "agent_type", "status", "started_at", "ended_at", "transcript_path", "api_calls", "cost_usd")
+    return [dict(zip(names, row)) for row in rows]
 
 
 def recompute_costs(conn: sqlite3.Connection, now: str) -> dict:
@@ -131,16 +147,15 @@ def _spent_since(conn: sqlite3.Connection, project_id: str | None, since: str) -
 
 
 def task_spend(conn: sqlite3.Connection, task_id: str) -> float:
-    row = conn.execute("SELECT SUM(u.cost_usd) FROM usage u JOIN claude_sessions s ON s.id = u.session_id"
-                       " WHERE s.task_id = ?", (task_id,)).fetchone()
+    row = conn.execute("SELECT SUM(cost_usd) FROM usage WHERE task_id = ?", (task_id,)).fetchone()
     return row[0] or 0.0
 
 
 def _costliest_task(conn: sqlite3.Connection, project_id: str | None) -> tuple[str | None, float]:
     scope = "" if project_id is None else " WHERE t.project_id = ?"
     row = conn.execute(
-        "SELECT t.id, SUM(u.cost_usd) AS spent FROM usage u JOIN claude_sessions s ON s.id = u.session_id"
-        f" JOIN tasks t ON t.id = s.task_id{scope} GROUP BY t.id ORDER BY spent DESC LIMIT 1",
+        "SELECT t.id, SUM(u.cost_usd) AS spent FROM usage u"
+        f" JOIN tasks t ON t.id = u.task_id{scope} GROUP BY t.id ORDER BY spent DESC LIMIT 1",
         () if project_id is None else (project_id,)).fetchone()
     return (row[0], row[1] or 0.0) if row else (None, 0.0)
 

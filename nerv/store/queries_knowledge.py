@@ -18,18 +18,6 @@ def _task(conn: sqlite3.Connection, task_id: str) -> dict | None:
     return dict(zip(_TASK_COLUMNS, row)) if row else None
 
 
-def held_task_id(conn: sqlite3.Connection, project_id: str, agents: list[str]) -> str | None:
-    """The most recently touched in-progress/review task of the project held by one of `agents`."""
-    names = [a for a in agents if a]
-    if not names:
-        return None
-    marks = ", ".join("?" for _ in names)
-    row = conn.execute(
-        f"SELECT id FROM tasks WHERE project_id = ? AND status IN ('in_progress', 'review') AND assignee IN ({marks})"
-        " ORDER BY updated_at DESC LIMIT 1", (project_id, *names)).fetchone()
-    return row[0] if row else None
-
-
 def session_links(conn: sqlite3.Connection, session_id: str) -> dict:
     """What nerv recorded about a Claude session so far: its task and agent (empty when unknown)."""
     try:

@@ -58,3 +58,70 @@ def blocks_edges(conn: sqlite3.Connection, project_id: str) -> list[tuple[str, s
     return conn.execute(
         "SELECT d.task_id, d.depends_on_id FROM task_deps d JOIN tasks t ON t.id = d.task_id"
         " WHERE t.project_id = ? AND d.type = 'blocks'", (project_id,)).fetchall()
+
+
+# ---- who holds what, and since when -----------------------------------------------------------------
+# The one definition of "the task an agent holds", used by the hooks (SessionStart, handoff brief) and the
+# services (session start, handoffs, claims): a task in one of HELD_STATUSES whose assignee is the agent.
+# agent_task_spans keeps the history of holdings; when an agent holds several tasks, the one it began
+# holding last is "its" task.
+HELD_STATUSES = ("in_progress", "review")
+
+_HELD_TASK_SQL = (
+    "SELECT t.id FROM tasks t LEFT JOIN agent_task_spans sp ON sp.task_id = t.id AND sp.ended_at IS NULL"
+    " WHERE t.assignee = :agent AND t.status IN (" + ", ".join(f"'{s}'" for s in HELD_STATUSES) + ")"
+    " AND (:project IS NULL OR t.project_id = :project)"
+    " ORDER BY coalesce(sp.started_at, t.started_at, t.updated_at) DESC, t.number DESC LIMIT 1")
+
+
+def held_task_id(conn: sqlite3.Connection, agent: str | None, project_id: str | None = None) -> str | None:
+    """The task `agent` holds (within `project_id` when given), or None."""
+    if not agent:
+        return None
+    row = conn.execute(_HELD_TASK_SQL, {"agent": agent, "project": project_id}).fetchone()
+    return row[0] if row else None
+
+
+def holder(status: str | None, assignee: str | None) -> str | None:
+    """Who holds a task with this status and assignee: the assignee while the task is in a held status."""
+    return assignee if status in HELD_STATUSES and assignee else None
+
+
+def record_holding(conn: sqlite3.Connection, task_id: str, before: str | None, after: str | None,
+                   now: str) -> list[dict]:
+    """Close and open agent_task_spans when a task's holder changes, and move the task link of the active
+    sessions of the agents concerned to the task each holds now. Call in the transaction of the change.
+
+    Returns the moved links [{session_id, agent, before, after}] so the caller can audit them.
+    """
+    if before == after:
+        return []
+    # Whatever span is open ends now (also one a restore left behind): a task has one holder at a time.
+    conn.execute("UPDATE agent_task_spans SET ended_at = max(started_at, ?) WHERE task_id = ? AND ended_at IS NULL",
+                 (now, task_id))
+    if after:
+        conn.execute("INSERT INTO agent_task_spans (agent, task_id, started_at) VALUES (?, ?, ?)",
+                     (after, task_id, now))
+    moved = []
+    for agent in dict.fromkeys(a for a in (before, after) if a):
+        current = held_task_id(conn, agent)
+        for session_id, linked in conn.execute(
+                "SELECT id, task_id FROM claude_sessions WHERE agent = ? AND status = 'active' AND task_id IS NOT ?",
+                (agent, current)).fetchall():
+            conn.execute("UPDATE claude_sessions SET task_id = ?, updated_at = ? WHERE id = ?",
+                         (current, now, session_id))
+            moved.append({"session_id": session_id, "agent": agent, "before": linked, "after": current})
+    return moved
+
+
+def holding_spans(conn: sqlite3.Connection, agents: list[str]) -> dict[str, list[tuple[str, str | None, str]]]:
+    """agent -> [(started_at, ended_at, task_id)] sorted by start: what the importer attributes calls by."""
+    spans: dict[str, list] = {}
+    names = sorted(set(a for a in agents if a))
+    for start in range(0, len(names), 500):
+        part = names[start:start + 500]
+        for agent, task_id, started, ended in conn.execute(
+                f"SELECT agent, task_id, started_at, ended_at FROM agent_task_spans WHERE agent IN"
+                f" ({', '.join('?' * len(part))}) ORDER BY agent, started_at, id", part):
+            spans.setdefault(agent, []).append((started, ended, task_id))
+    return spans

@@ -7,10 +7,16 @@ import json
 import pytest
 
 from nerv.hook.pretool import handle
+from tests.conftest import run_cli
 
 
 def pre_tool_use(capsys, command, tool="Bash", cwd=None, tool_use_id="tu1"):
-    """Run the PreToolUse handler in-process (the subprocess path is covered in tests/hooks)."""
+    """Run the PreToolUse handler in-process (the subprocess path is covered in tests/hooks).
+
+    In `strict` mode, where an unruled call records an approval request and is asked: the default mode has no
+    opinion on such a call (docs/hooks.md), and these tests are about the requests.
+    """
+    assert run_cli("settings", "set", "hook.mode", "strict").code == 0
     payload = {"session_id": "s1", "cwd": cwd or "/tmp", "hook_event_name": "PreToolUse", "tool_name": tool,
                "tool_input": {"command": command} if tool == "Bash" else {"file_path": command},
                "tool_use_id": tool_use_id}

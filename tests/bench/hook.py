@@ -114,7 +114,7 @@ def main() -> None:
              call("npm test -q"), "<= 2.0x"),
             ("  core only (no guards), allow rule hits", core, call("npm test -q"), "<= 2.0x"),
             ("  core only, compound command, deny hits", core, call("npm test && rm -rf ~"), "<= 2.0x"),
-            ("  core only, no rule (records a request)", core, call("ls -la"), ""),
+            ("  core only, no rule (no opinion: hook.mode observe)", core, call("ls -la"), ""),
             # The hook reads a command in linear time and answers `ask` past its documented sizes.
             ("  core only, 1 MB command: one long quoted argument", core, call(f"echo '{'x' * MB}'"), "< 1 s"),
             ("  core only, 1 MB command: a here-document body", core, call(heredoc_command(MB)), "< 1 s"),

@@ -29,6 +29,17 @@ sys.stderr.write("\\nHEAVY=" + json.dumps(heavy) + "\\n")
     ("session-end", {"session_id": "s", "cwd": "/tmp", "reason": "other"}),
     ("stop", {"session_id": "s", "cwd": "/tmp"}),
     ("user-prompt-submit", {"session_id": "s", "cwd": "/tmp", "prompt": "hi"}),
+    ("permission-request", {"session_id": "s", "cwd": "/tmp", "tool_name": "Bash", "tool_input": {"command": "x"}}),
+    ("permission-denied", {"session_id": "s", "cwd": "/tmp", "tool_name": "Bash", "tool_input": {}, "tool_use_id": "t",
+                           "reason": "no"}),
+    ("post-tool-use-failure", {"session_id": "s", "cwd": "/tmp", "tool_name": "Bash", "error": "Exit code 1"}),
+    ("post-tool-batch", {"session_id": "s", "cwd": "/tmp", "tool_calls": [{"tool_name": "Bash", "tool_use_id": "u"}]}),
+    ("subagent-start", {"session_id": "s", "cwd": "/tmp", "agent_id": "a1", "agent_type": "Explore"}),
+    ("subagent-stop", {"session_id": "s", "cwd": "/tmp", "agent_id": "a1", "agent_transcript_path": "/tmp/a.jsonl"}),
+    ("pre-compact", {"session_id": "s", "cwd": "/tmp", "trigger": "auto"}),
+    ("post-compact", {"session_id": "s", "cwd": "/tmp", "trigger": "auto"}),
+    ("notification", {"session_id": "s", "cwd": "/tmp", "message": "waiting", "notification_type": "idle_prompt"}),
+    ("some-future-event", {"session_id": "s"}),
 ])
 def test_hook_path_imports_no_heavy_module(event, payload, nerv_home):
     text = payload if isinstance(payload, str) else json.dumps(payload)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from nerv.hook import EVENTS
 from tests.conftest import db_content_hash, run_cli
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "transcripts"
@@ -97,7 +98,8 @@ def test_mutated_export_files(nerv_home, tmp_path_factory, data):
 
 def hook_payloads():
     base = {"session_id": "s-1", "transcript_path": "/tmp/none.jsonl", "cwd": "/tmp", "hook_event_name": "PreToolUse",
-            "tool_name": "Bash", "tool_input": {"command": "npm test"}, "tool_use_id": "t1"}
+            "tool_name": "Bash", "tool_input": {"command": "npm test"}, "tool_use_id": "t1", "agent_id": "a-1",
+            "tool_calls": [{"tool_name": "Bash", "tool_input": {"command": "npm test"}, "tool_use_id": "t1"}]}
     mutations = st.one_of(
         st.builds(lambda k: {x: v for x, v in base.items() if x != k}, st.sampled_from(sorted(base))),
         st.builds(lambda k, v: {**base, k: v}, st.sampled_from(sorted(base)), json_values),
@@ -110,17 +112,18 @@ def hook_payloads():
 
 
 @FUZZ
-@given(stdin=hook_payloads(), event=st.sampled_from(["pre-tool-use", "post-tool-use", "session-start", "session-end",
-                                                     "stop", "user-prompt-submit"]))
+@given(stdin=hook_payloads(), event=st.sampled_from(sorted(EVENTS) + ["not-an-event"]))
 def test_mutated_hook_json(nerv_home, stdin, event):
     next(TRIED["hook"])
     seeded_home(nerv_home)
     result = run_cli("hook", event, stdin=stdin)
     assert result.code == 0, (event, stdin, result)  # a hook never breaks the agent's flow
     assert "Traceback" not in result.stderr
+    answer = json.loads(result.stdout)["hookSpecificOutput"] if result.stdout.strip() else None
     if event == "pre-tool-use":
-        answer = json.loads(result.stdout)["hookSpecificOutput"] if result.stdout.strip() else None
         assert answer is None or answer["permissionDecision"] in ("ask", "deny"), (stdin, answer)
+    elif event == "permission-request":
+        assert answer is None or answer["decision"]["behavior"] == "deny", (stdin, answer)
 
 
 @FUZZ

@@ -68,8 +68,13 @@ def bash_pattern(specifier: str) -> str:
     return specifier
 
 
-def parse_rule(text: str) -> Rule:
-    """Parse one rule; raise RuleError naming the position of the first problem."""
+def parse_rule(text: str, *, compile_paths: bool = True) -> Rule:
+    """Parse one rule; raise RuleError naming the position of the first problem.
+
+    `compile_paths=False` skips compiling path patterns: every way into the table compiled them already, and
+    the hook, which parses every stored deny rule on each call, compiles only the ones a call reaches (a
+    pattern that fails there makes the hook fail safe).
+    """
     if not isinstance(text, str):
         raise RuleError("a rule must be text", 0, str(text))
     raw = text
@@ -110,7 +115,7 @@ def parse_rule(text: str) -> Rule:
     if tool in SHELL_TOOLS:
         return Rule(text, tool, specifier, tool.lower())
     if tool in PATH_RULE_TOOLS:
-        _check_path(specifier, start, text)
+        _check_path(specifier, start, text, compile_paths)
         return Rule(text, tool, specifier, "path")
     if tool == "WebFetch" and not (_PARAMETER.match(specifier) and not specifier.startswith("domain:")):
         _check_domain(specifier, start, text)
@@ -152,7 +157,7 @@ def _parse_mcp(text: str, tool: str, open_at: int) -> Rule:
     return Rule(text, tool, None, "mcp")
 
 
-def _check_path(specifier: str, start: int, text: str) -> None:
+def _check_path(specifier: str, start: int, text: str, compile_paths: bool = True) -> None:
     if specifier.startswith("///"):
         raise RuleError("too many leading slashes (use //absolute/path)", start + 2, text)
     if specifier.startswith("~") and not (specifier == "~" or specifier.startswith("~/")):
@@ -170,6 +175,8 @@ def _check_path(specifier: str, start: int, text: str) -> None:
     stars = re.search(r"\*{3,}", specifier)
     if stars:
         raise RuleError("use * (one folder) or ** (any depth), not more stars", start + stars.start(), text)
+    if not compile_paths:
+        return
     from nerv.rules.paths import glob_regex
 
     try:

@@ -13,7 +13,7 @@ import sqlite3
 
 from nerv.rules import StoredRule, parse_rule
 from nerv.rules.grammar import EDIT_TOOLS, READ_TOOLS, RuleError
-from nerv.rules.shell_eval import MAX_COMMAND_CHARS, MAX_PARTS, bash_forms, split_bash
+from nerv.rules.shell_eval import MAX_COMMAND_CHARS, MAX_PARTS, bash_file_targets, bash_forms, split_bash
 
 _RULE_COLUMNS = "id, rule, action, project_id, source"
 _SCOPE = "(project_id IS NULL OR project_id = :project)"
@@ -60,9 +60,19 @@ def candidate_rules(conn: sqlite3.Connection, tool: str, tool_input, project_id:
                f" AND (tool IN ({marks}) OR tool GLOB '*[*]*')"]
     if tool in ("Bash", "Monitor"):
         selects[1] += " AND tool <> 'Bash'"
+        if not _names_files(tool_input):
+            selects[1] += " AND tool NOT IN ('Read', 'Edit')"  # file allow rules matter only for named files
         selects.append(_bash_allow_candidates(conn, tool_input, params))
     rows = conn.execute(f"SELECT * FROM ({' UNION ALL '.join(selects)}){_ORDER}", params).fetchall()
     return [stored for stored in (_stored(row, tool) for row in rows) if stored is not None]
+
+
+def _names_files(tool_input) -> bool:
+    """Whether a shell command names any file (a redirection target or a file command's operand)."""
+    command = tool_input.get("command") if isinstance(tool_input, dict) else None
+    if not isinstance(command, str) or len(command) > MAX_COMMAND_CHARS:
+        return False
+    return any(bash_file_targets(part) for part in split_bash(command))
 
 
 def _bash_allow_candidates(conn: sqlite3.Connection, tool_input, params: dict) -> str:
@@ -94,7 +104,7 @@ def _bash_allow_candidates(conn: sqlite3.Connection, tool_input, params: dict) -
 
 def _stored(row, tool: str) -> StoredRule | None:
     try:
-        rule = parse_rule(row[1])
+        rule = parse_rule(row[1], compile_paths=False)
     except RuleError as err:
         if row[2] in ("deny", "ask") and _could_apply(row[1], tool):
             raise BrokenRule(row[0], row[1], row[2], err.message) from None

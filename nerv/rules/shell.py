@@ -60,6 +60,11 @@ class Part:
         return text.strip()
 
 
+def _spelled(word: Word) -> str:
+    """The word as the parser compares it: as written, line continuations joined (`-\\<newline>p` is `-p`)."""
+    return word.raw.replace("\\\n", "") if "\\\n" in word.raw else word.raw
+
+
 def split_command(command: str, *, depth: int = 0) -> list[Part]:
     """Split `command` into parts; parts inside substitutions and code strings come after, marked nested."""
     if len(command) > MAX_COMMAND_CHARS:
@@ -82,6 +87,10 @@ def _split(command: str, depth: int) -> list[Part]:
     _Parser(lexer, context, parts, nested=False).parse(None)
     if lexer.doubt:
         context.taint_(lexer.doubt)
+    if not depth and (len(command) - len(command.rstrip("\\"))) % 2:
+        # Claude Code runs the command inside a longer line (`eval '...' < /dev/null && pwd ...`): a final
+        # unescaped backslash escapes whatever comes after it there.
+        context.taint_("a backslash at the end of the command escapes what the shell adds after it")
     _review_all(parts, context)
     result = parts + context.nested + context.reviewed
     if context.taint:
@@ -301,7 +310,7 @@ class _Parser:
 
     def _time(self, word: Word) -> None:
         token = self._next()
-        while token.__class__ is Word and _keyword(token) is None and token.raw in ("-p", "--"):
+        while token.__class__ is Word and _keyword(token) is None and _spelled(token) in ("-p", "--"):
             token = self._next()
         self.pushed.append(token)
         self.state = _START
@@ -476,14 +485,15 @@ class _Parser:
                 break
             if token.__class__ is Word:
                 part.words.append(token)
-                if token.raw == "]]":
+                spelled = _spelled(token)
+                if spelled == "]]":
                     break
-                if token.raw in _ARITHMETIC_TESTS or token.raw in ("-v", "-R"):
-                    part.uncertain = part.uncertain or f"[[ {token.raw} ]] evaluates its operands as arithmetic"
-                if token.raw == "=~":
+                if spelled in _ARITHMETIC_TESTS or spelled in ("-v", "-R"):
+                    part.uncertain = part.uncertain or f"[[ {spelled} ]] evaluates its operands as arithmetic"
+                if spelled == "=~":
                     self._skip_blanks()
                     part.words.append(self.lexer.read_word(conditional=True, regex=True))
-                previous = token.raw
+                previous = spelled
             elif token == "\n" and previous in ("&&", "||", "(", "!", "[["):
                 continue
             elif token.__class__ is str and token in ("&&", "||", "(", ")", "<", ">"):

@@ -126,3 +126,16 @@ CASES += [
          "env(1) -S splits its argument into a command: " + "changelog: 'Bash deny rules now match commands wrapped in env/sudo/...'",
          rules(deny=["Bash(rm *)"], allow=["Bash(env *)"])),
 ]
+
+# Found by `tests/bench/bash_differential.py --commands 200000 --seed 7` (bare Bash allow + deny Bash(evil *)).
+_BARE_DENY = rules(allow=["Bash"], deny=["Bash(evil *)"])
+CASES += [
+    case("bypass-continued-time-option", "Bash", {"command": "time -\\\np evil"}, DENY,
+         "bash(1) Line continuation: `-\\<newline>p` is `-p`, the option of the time keyword; evil runs", _BARE_DENY),
+    case("bypass-final-backslash", "Bash", {"command": "timeout 1 sh -c evil\\"}, NOT_ALLOW,
+         "Claude Code runs the command inside `eval '...' < /dev/null && ...`: a final backslash escapes what follows",
+         _BARE_DENY),
+    case("bypass-continued-arith-test", "Bash", {"command": "x='a[$(evil)]'; [[ $x -\\\neq 0 ]]"}, NOT_ALLOW,
+         "bash(1) [[ ]]: -eq evaluates its operands as arithmetic, and a[$(evil)] runs evil; the continuation "
+         "hides the operator", _BARE_DENY),
+]

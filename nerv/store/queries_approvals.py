@@ -13,7 +13,7 @@ import sqlite3
 
 from nerv.rules import StoredRule, parse_rule
 from nerv.rules.grammar import EDIT_TOOLS, READ_TOOLS, RuleError
-from nerv.rules.shell_eval import MAX_COMMAND_CHARS, MAX_PARTS, bash_file_targets, bash_forms, split_bash
+from nerv.rules.shell_eval import MAX_ALLOWED_CHARS, MAX_PARTS, bash_file_targets, bash_forms, split_bash
 
 _RULE_COLUMNS = "id, rule, action, project_id, source"
 _SCOPE = "(project_id IS NULL OR project_id = :project)"
@@ -70,7 +70,7 @@ def candidate_rules(conn: sqlite3.Connection, tool: str, tool_input, project_id:
 def _names_files(tool_input) -> bool:
     """Whether a shell command names any file (a redirection target or a file command's operand)."""
     command = tool_input.get("command") if isinstance(tool_input, dict) else None
-    if not isinstance(command, str) or len(command) > MAX_COMMAND_CHARS:
+    if not isinstance(command, str) or len(command) > MAX_ALLOWED_CHARS:
         return False
     return any(bash_file_targets(part) for part in split_bash(command))
 
@@ -84,8 +84,8 @@ def _bash_allow_candidates(conn: sqlite3.Connection, tool_input, params: dict) -
     """
     base = f"SELECT {_RULE_COLUMNS} FROM approval_rules WHERE action = 'allow' AND tool = 'Bash' AND {_SCOPE}"
     command = tool_input.get("command") if isinstance(tool_input, dict) else None
-    if not isinstance(command, str) or len(command) > MAX_COMMAND_CHARS:
-        return base + " AND literal_prefix IS NULL"
+    if not isinstance(command, str) or len(command) > MAX_ALLOWED_CHARS:
+        return base + " AND literal_prefix IS NULL"  # no prefix rule can approve it: skip reading its spellings
     parts = split_bash(command)
     if len(parts) > MAX_PARTS:
         return base + " AND literal_prefix IS NULL"

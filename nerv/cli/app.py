@@ -23,6 +23,7 @@ COMMANDS = {
     "task": "nerv.cli.task",
     "cycle": "nerv.cli.cycle",
     "agent": "nerv.cli.agent",
+    "lease": "nerv.cli.lease",
     "session": "nerv.cli.session",
     "rule": "nerv.cli.rule",
     "approval": "nerv.cli.approval",
@@ -114,12 +115,27 @@ def _click_exceptions():
     return exceptions
 
 
+def _bare_group(command, args: list[str]) -> bool:
+    """Whether `args` name only command groups, which would answer with their help text."""
+    for word in args:
+        commands = getattr(command, "commands", None)
+        if word.startswith("-") or not commands or word not in commands:
+            return False
+        command = commands[word]
+    return bool(getattr(command, "commands", None))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     args, json_flag, debug_flag = split_global_flags(args)
     _output.configure(json_flag=json_flag, debug_flag=debug_flag)
     exc = _click_exceptions()
     command = typer.main.get_command(build_app(command_named(args)))
+    if _output.mode.json and _bare_group(command, args):
+        # A group without a subcommand prints its help (rich, on stdout): never mixed into machine output.
+        where = " ".join(["nerv", *args])
+        _output.emit_error("usage", f"`{where}` needs a subcommand", f"run `{where} --help`")
+        return 2
     try:
         result = command.main(args=args, prog_name="nerv", standalone_mode=False)
         return result if isinstance(result, int) else 0

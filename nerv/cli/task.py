@@ -192,13 +192,23 @@ def next_cmd(project: Optional[str] = ProjectOpt) -> None:
 @app.command("claim")
 def claim(ref: Optional[str] = typer.Argument(None, help="Task to take (default: the first ready one)."),
           agent: Optional[str] = AgentOpt, lease: Optional[str] = LeaseOpt,
+          paths: Optional[List[str]] = typer.Option(None, "--paths", help="Also lease these paths (gitignore-style, "
+                                                    "repeatable) for the task: other agents' writes there are denied."),
           project: Optional[str] = ProjectOpt) -> None:
     """Atomically take a task for an agent: in_progress, held, with a lease (exit 1 when nothing is ready)."""
     from nerv.services import claims
 
-    data = claims.claim(_ctx.store(), ref, agent=agent, lease=lease, project=project)
-    out.emit(data, lambda d: out.message(f"#{d['number']} claimed by {d['assignee']} until {d['lease_expires_at']}: "
-                                         f"{d['title']}"))
+    data = claims.claim(_ctx.store(), ref, agent=agent, lease=lease, project=project, paths=paths or None)
+
+    def human(d: dict) -> None:
+        out.message(f"#{d['number']} claimed by {d['assignee']} until {d['lease_expires_at']}: {d['title']}")
+        if d.get("path_leases"):
+            from nerv.cli.lease import _warn_overlaps, show_leases
+
+            show_leases(d["path_leases"], "added")
+            _warn_overlaps(d["lease_overlaps"])
+
+    out.emit(data, human)
 
 
 @app.command("heartbeat")

@@ -124,11 +124,17 @@ def project_for_cwd(conn, cwd: str | None) -> dict | None:
     return lookups.project_for_path(conn, os.path.realpath(cwd))
 
 
+def caller_agent(payload: dict) -> str | None:
+    """Who makes this call: NERV_AGENT, else a subagent's `agent_type`/`agent_id` from the payload, else None."""
+    agent = agent_name() or payload.get("agent_type") or payload.get("agent_id")
+    return agent if isinstance(agent, str) and agent else None
+
+
 def actor(payload: dict) -> str:
     from nerv.store.audit import current_actor
 
-    agent = agent_name() or payload.get("agent_type") or payload.get("agent_id")
-    return current_actor(f"claude:{agent}" if isinstance(agent, str) and agent else "claude-code")
+    agent = caller_agent(payload)
+    return current_actor(f"claude:{agent}" if agent else "claude-code")
 
 
 def write(conn, body, payload: dict):

@@ -18,6 +18,7 @@ CONTEXT_PROVIDERS: list[str] = [
 # guard answering ("deny", "budget exceeded")). The first non-None answer decides.
 PRE_TOOL_GUARDS: list[str] = [
     "nerv.hook_budget:budget_guard",  # deny once a hard budget is exceeded, when budget.enforce is true
+    "nerv.hook_leases:lease_guard",  # deny writes inside another agent's live path lease
 ]
 
 # fn(conn, payload) -> None: run on SessionEnd after the session is recorded (e.g. importing the transcript).

@@ -89,16 +89,23 @@ def _why_not_claimable(task: Task, now: str) -> str:
     return "it is not ready"
 
 
-def claim(store: Store, ref: str | None = None, *, agent: str, lease: str | None = None, project=None) -> dict:
+def claim(store: Store, ref: str | None = None, *, agent: str, lease: str | None = None, project=None,
+          paths=None, cwd: str | None = None) -> dict:
     """Atomically take task `ref` (or the first ready one) for `agent` with a lease.
 
     Returns the task row plus `expired` (leases released on the way). Raises nothing_ready when the
-    queue is empty, conflict when the named task cannot be claimed (the message says why).
+    queue is empty, conflict when the named task cannot be claimed (the message says why). `paths`:
+    path leases taken in the same transaction for the task, with the claim's expiry (the result then
+    has `path_leases` and `lease_overlaps`, nerv.services.leases).
     """
+    from nerv.services import leases
+
     agent = agent_name(agent)
+    patterns = leases.check_patterns(paths) if paths else None
     target = find_task(store, ref, project) if ref is not None else None
     proj_id = target.project_id if target else resolve_project(store, project).id
     seconds = _lease_seconds(store, lease, proj_id)
+    anchor = leases.anchor_for(store, proj_id, cwd) if patterns else None
 
     def body(tx):
         expired = expire_leases(tx, proj_id)
@@ -121,6 +128,9 @@ def claim(store: Store, ref: str | None = None, *, agent: str, lease: str | None
         _touch_agent(agent, tx.now, "claim", heartbeat=True)
         tx.audit("task.claim", "task", task_id, project_id=proj_id, before=before, after=after)
         note_holder_change(tx, before, after)
+        if patterns:
+            made = leases.create_for_claim(tx, task=task, agent=agent, patterns=patterns, anchor=anchor)
+            after = {**after, "path_leases": made["leases"], "lease_overlaps": made["overlaps"]}
         return after, expired
 
     claimed, expired = store.write(body, actor=agent)
@@ -147,6 +157,9 @@ def heartbeat(store: Store, ref: str, *, agent: str, lease: str | None = None, p
         after = task_row(Task.get_by_id(task.id))
         _touch_agent(agent, tx.now, "heartbeat", heartbeat=True)
         tx.audit("task.heartbeat", "task", task.id, project_id=task.project_id, before=before, after=after)
+        from nerv.services.leases import extend_for_task
+
+        extend_for_task(tx, task.id, agent, after["lease_expires_at"])  # its path leases live as long
         return after
 
     return store.write(body, actor=agent)

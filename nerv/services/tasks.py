@@ -127,6 +127,11 @@ def note_holder_change(tx, before: dict, after: dict) -> None:
     for link in moved:
         tx.audit("session.task_link", "session", link["session_id"], project_id=after["project_id"],
                  before={"task_id": link["before"]}, after={"task_id": link["after"], "agent": link["agent"]})
+    was = holder(before["status"], before["assignee"])
+    if was is not None and was != holder(after["status"], after["assignee"]):
+        from nerv.services.leases import release_for_task
+
+        release_for_task(tx, after["id"], was)  # the path leases the agent took for this task end with it
 
 
 # ---- create / read ------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from nerv.store.models.core import *  # noqa: F401,F403
 from nerv.store.models.approvals import *  # noqa: F401,F403
 from nerv.store.models.claude import *  # noqa: F401,F403
 from nerv.store.models.knowledge import *  # noqa: F401,F403
+from nerv.store.models.leases import *  # noqa: F401,F403
 from nerv.store.models.safety import *  # noqa: F401,F403
 from nerv.store.models.usage import *  # noqa: F401,F403
 from nerv.store.models.work import *  # noqa: F401,F403

@@ -15,7 +15,8 @@ UNCONSULTED_PATH_TOOLS = ("Write", "MultiEdit", "NotebookEdit", "Glob")
 TOOL_ALIASES = {"Task": "Agent"}
 # Tools whose specifier has Bash's shape: a command pattern.
 SHELL_TOOLS = ("Bash", "PowerShell")
-_TOOL_CHAR = re.compile(r"[A-Za-z0-9_\-*]")
+_NOT_TOOL_CHAR = re.compile(r"[^A-Za-z0-9_\-*]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # A host label; `*` stands for any text inside one label (`api-*.example.com`, `example.*`).
 _LABEL = re.compile(r"[A-Za-z0-9*](?:[A-Za-z0-9\-*]*[A-Za-z0-9*])?")
 # `param:value`; whitespace around the colon is ignored (permissions#match-by-input-parameter).
@@ -83,18 +84,18 @@ def parse_rule(text: str, *, compile_paths: bool = True) -> Rule:
         raise RuleError("the rule is empty", 0, raw)
     if len(text) > MAX_RULE_LEN:
         raise RuleError(f"the rule is longer than {MAX_RULE_LEN} characters", MAX_RULE_LEN, text[:MAX_RULE_LEN + 1])
-    for index, char in enumerate(text):
-        if ord(char) < 32 or ord(char) == 127:
-            raise RuleError("control character (newline, tab...) in the rule", index, text)
+    control = _CONTROL.search(text)
+    if control:
+        raise RuleError("control character (newline, tab...) in the rule", control.start(), text)
     open_at = text.find("(")
     tool = text if open_at < 0 else text[:open_at]
     if not tool:
         raise RuleError("the rule must start with a tool name", 0, text)
     if not (tool[0].isalpha() or tool[0] == "*"):
         raise RuleError("a tool name starts with a letter", 0, text)
-    for index, char in enumerate(tool):
-        if not _TOOL_CHAR.fullmatch(char):
-            raise RuleError(f"unexpected character {char!r} in the tool name", index, text)
+    bad = _NOT_TOOL_CHAR.search(tool)
+    if bad:
+        raise RuleError(f"unexpected character {bad.group()!r} in the tool name", bad.start(), text)
     if tool.startswith("mcp__"):
         return _parse_mcp(text, tool, open_at)
     if "*" in tool:

@@ -13,6 +13,7 @@ import re
 from functools import lru_cache
 
 from nerv.rules import filecmds, paths, shell
+from nerv.rules.shell_lex import LazyPattern
 from nerv.rules.decision import Context, Match, StoredRule, decided, first, rule_root, tool_glob_hits
 from nerv.rules.file_eval import first_path_rule
 from nerv.rules.grammar import bash_pattern, parameter_condition
@@ -144,7 +145,7 @@ class CommandRules:
 
 # ---- spellings -------------------------------------------------------------------------------------
 
-_BRACES = re.compile(r"^([^{}]*)\{([^{}]*,[^{}]*)\}([^{}]*)$")
+_BRACES = LazyPattern(r"^([^{}]*)\{([^{}]*,[^{}]*)\}([^{}]*)$")
 
 
 def _brace_words(word) -> list[str]:
@@ -318,7 +319,7 @@ def parameter_hits(rule, tool_input: dict, primary: str | None) -> bool:
     return re.fullmatch(regex, text, re.DOTALL) is not None
 
 
-_HOME_VARIABLE = re.compile(r"^(?:\$HOME|\$\{HOME\})(?=/|$)")
+_HOME_VARIABLE = LazyPattern(r"^(?:\$HOME|\$\{HOME\})(?=/|$)")
 
 
 def working_dirs(parts, ctx: Context, dialect: Dialect) -> tuple[list[str], bool]:
@@ -440,8 +441,8 @@ def _dots_spelled(pattern: str, path: str) -> bool:
     return True
 
 
-_DRIVE = re.compile(r"^[A-Za-z]:(?=/|$)")
-_WILDCARDS = re.compile(r"\*\*|\*|\?|\[[^\]]*\]")
+_DRIVE = LazyPattern(r"^[A-Za-z]:(?=/|$)")
+_WILDCARDS = LazyPattern(r"\*\*|\*|\?|\[[^\]]*\]")
 
 
 def _example_path(stored: StoredRule, ctx: Context) -> str:

@@ -42,8 +42,8 @@ class LazyPattern:
     def search(self, *args):
         return self._get().search(*args)
 
-    def sub(self, *args):
-        return self._get().sub(*args)
+    def sub(self, *args, **kwargs):
+        return self._get().sub(*args, **kwargs)
 
 
 # Only space, tab and newline separate words in bash: never str.split()/isspace(), which would also split

@@ -18,7 +18,12 @@ from nerv.rules.shell_eval import MAX_ALLOWED_CHARS, MAX_PARTS, bash_file_target
 _RULE_COLUMNS = "id, rule, action, project_id, source"
 _SCOPE = "(project_id IS NULL OR project_id = :project)"
 MAX_PREFIX_PROBES = 5000
-_ORDER = " ORDER BY CASE action WHEN 'deny' THEN 0 WHEN 'ask' THEN 1 ELSE 2 END, id"
+SHORT_PREFIX = 256  # forms no longer than this are probed at every length, without asking the table
+_RANKS = {"deny": 0, "ask": 1, "allow": 2}
+
+
+def _by_action(row) -> tuple:
+    return _RANKS.get(row[2], 3), row[0]
 
 
 class BrokenRule(Exception):
@@ -55,15 +60,25 @@ def candidate_rules(conn: sqlite3.Connection, tool: str, tool_input, project_id:
     names = allow_tools_for(tool)
     params.update({f"t{i}": name for i, name in enumerate(names)})
     marks = ", ".join(f":t{i}" for i in range(len(names)))
+    # Allow globs count only after a literal `mcp__server__`, so only an MCP call needs them; a range on the
+    # tool name keeps that lookup on the index.
+    globs = ""
+    if tool.startswith("mcp__") and tool.count("__") >= 2:
+        params["glob_low"] = "mcp__" + tool.split("__")[1] + "__"
+        params["glob_high"] = params["glob_low"][:-1] + "`"
+        globs = " OR (tool >= :glob_low AND tool < :glob_high AND tool GLOB '*[*]*')"
     selects = [f"SELECT {_RULE_COLUMNS} FROM approval_rules WHERE action IN ('deny', 'ask') AND {_SCOPE}",
                f"SELECT {_RULE_COLUMNS} FROM approval_rules WHERE action = 'allow' AND {_SCOPE}"
-               f" AND (tool IN ({marks}) OR tool GLOB '*[*]*')"]
+               f" AND (tool IN ({marks}){globs})"]
     if tool in ("Bash", "Monitor"):
         selects[1] += " AND tool <> 'Bash'"
         if not _names_files(tool_input):
             selects[1] += " AND tool NOT IN ('Read', 'Edit')"  # file allow rules matter only for named files
         selects.append(_bash_allow_candidates(conn, tool_input, params))
-    rows = conn.execute(f"SELECT * FROM ({' UNION ALL '.join(selects)}){_ORDER}", params).fetchall()
+    # One query per select, each in id order (rowid scans and index probes need no sort); a stable sort by
+    # action then gives deny, ask, allow, each by id, without SQLite building a temporary b-tree.
+    rows = [row for select in selects for row in conn.execute(select + " ORDER BY id", params)]
+    rows.sort(key=_by_action)
     return [stored for stored in (_stored(row, tool) for row in rows) if stored is not None]
 
 
@@ -89,10 +104,14 @@ def _bash_allow_candidates(conn: sqlite3.Connection, tool_input, params: dict) -
     parts = split_bash(command)
     if len(parts) > MAX_PARTS:
         return base + " AND literal_prefix IS NULL"
-    longest = conn.execute("SELECT max(length(literal_prefix)) FROM approval_rules WHERE tool = 'Bash'"
-                           " AND action = 'allow'").fetchone()[0] or 0
+    forms = bash_forms(parts)
+    longest = SHORT_PREFIX
+    if any(len(form) > SHORT_PREFIX for form in forms):
+        # Only a long command pays for finding the longest stored prefix (a scan of the Bash rules).
+        longest = conn.execute("SELECT max(length(literal_prefix)) FROM approval_rules WHERE tool = 'Bash'"
+                               " AND action = 'allow'").fetchone()[0] or 0
     prefixes: set[str] = {""}
-    for form in bash_forms(parts):
+    for form in forms:
         for end in range(1, min(len(form), longest) + 1):
             prefixes.add(form[:end])
         if len(prefixes) > MAX_PREFIX_PROBES:

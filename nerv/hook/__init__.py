@@ -8,8 +8,9 @@ this nerv does not know. Exit 2 is never used: a deny is a JSON decision.
 
 from __future__ import annotations
 
-import json
 import sys
+
+from nerv import fastjson
 
 # The single list of events nerv handles: `nerv hook <name>` -> Claude Code's event name. `nerv hook install`
 # registers exactly these (nerv.services.hook_install reads this dict).
@@ -38,8 +39,8 @@ class MalformedInput(ValueError):
 
 def read_payload(raw: bytes) -> dict:
     try:
-        payload = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        payload = fastjson.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
         raise MalformedInput(f"stdin is not JSON ({exc})") from None
     if not isinstance(payload, dict):
         raise MalformedInput(f"stdin is JSON {type(payload).__name__}, not an object")

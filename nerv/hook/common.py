@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 
+from nerv import fastjson
 from nerv.store import lookups
 
 
@@ -153,7 +153,7 @@ def text_field(payload: dict, key: str, limit: int = 4096) -> str | None:
 
 
 def emit(document: dict) -> None:
-    sys.stdout.write(json.dumps(document, ensure_ascii=False) + "\n")
+    sys.stdout.write(fastjson.dumps(document, ensure_ascii=False) + "\n")
     sys.stdout.flush()
 
 

@@ -7,8 +7,7 @@ message on stderr and exit 0.
 
 from __future__ import annotations
 
-import json
-
+from nerv import fastjson
 from nerv.hook import MalformedInput, extensions, read_payload, tool_events
 from nerv.hook.common import agent_name, close_quietly, emit, open_hook_store, project_for_cwd, text_field, warn, write
 from nerv.hook.loader import call_each
@@ -181,7 +180,7 @@ def subagent_stop(conn, payload: dict, event: str) -> None:
 def _metric_then(name: str, meta: dict):
     """A `then` for _record_session that adds one metric (value 1) for the session, audited."""
     def then(tx, session):
-        text = json.dumps({k: v for k, v in meta.items() if v is not None}, ensure_ascii=False)
+        text = fastjson.dumps({k: v for k, v in meta.items() if v is not None}, ensure_ascii=False)
         q.insert_metrics(tx.conn, [tool_events.metric_row(name, 1, "count", text, session["id"],
                                                           session.get("project_id"), session.get("task_id"), tx.now)])
         tx.audit(f"metrics.{name.split('.', 1)[1]}", "metric", name, project_id=session.get("project_id"),

@@ -11,10 +11,10 @@ its canonical JSON) recorded within MATCH_WINDOW_S. Once matched, the request ke
 
 from __future__ import annotations
 
-import json
 import math
 import time
 
+from nerv import fastjson
 from nerv.hook.common import agent_name, setting, text_field, write
 from nerv.store import queries_approvals as q
 
@@ -28,7 +28,7 @@ def input_hash(tool_input) -> str:
     """sha256 of the canonical JSON (sorted keys, no spaces) of a tool input: equal inputs, equal hashes."""
     import hashlib
 
-    canonical = json.dumps(tool_input if tool_input is not None else {}, sort_keys=True, separators=(",", ":"),
+    canonical = fastjson.dumps(tool_input if tool_input is not None else {}, sort_keys=True, separators=(",", ":"),
                            ensure_ascii=False, default=str)
     return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
@@ -38,7 +38,7 @@ def record(conn, payload: dict, *, tool: str, tool_input, cwd: str, project_id, 
     from nerv.rules.suggest import suggest_rule
 
     session_id = text_field(payload, "session_id", 200)
-    encoded = json.dumps(tool_input if tool_input is not None else {}, ensure_ascii=False, default=str)
+    encoded = fastjson.dumps(tool_input if tool_input is not None else {}, ensure_ascii=False, default=str)
     row = {"project_id": project_id, "session_id": session_id, "task_id": q.session_task(conn, session_id),
            "tool": tool[:200], "tool_input": encoded[:MAX_STORED_INPUT], "cwd": cwd, "mode": mode,
            "status": "pending", "suggested_rule": suggest_rule(tool, tool_input, cwd),

@@ -9,8 +9,7 @@ audited transaction; none prints anything.
 
 from __future__ import annotations
 
-import json
-
+from nerv import fastjson
 from nerv.hook import MalformedInput, tool_name
 from nerv.hook.common import project_for_cwd, text_field, write
 from nerv.hook.requests import close_for_call
@@ -29,7 +28,7 @@ def _scope(conn, payload: dict) -> tuple[str | None, str | None, str | None]:
 
 def _meta(tool: str, payload: dict, tool_use_id: str | None, **extra) -> str:
     meta = {"tool": tool, "tool_use_id": tool_use_id, "subagent": text_field(payload, "agent_id", 200), **extra}
-    return json.dumps({k: v for k, v in meta.items() if v is not None}, ensure_ascii=False)
+    return fastjson.dumps({k: v for k, v in meta.items() if v is not None}, ensure_ascii=False)
 
 
 def metric_row(name: str, value: float, unit: str, meta: str, session_id, project_id, task_id, now: str) -> dict:

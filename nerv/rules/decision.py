@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 from functools import lru_cache
 
 from nerv.rules import paths
@@ -84,6 +83,8 @@ def decided(stored: StoredRule, action: str, part: str | None, reason: str) -> M
 
 @lru_cache(maxsize=256)
 def _name_glob(pattern: str) -> re.Pattern:
+    import re
+
     return re.compile(".*".join(re.escape(piece) for piece in pattern.split("*")), re.DOTALL)
 
 

@@ -6,7 +6,6 @@ part of the call ends in `none` (no opinion) or `ask`.
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 
 from nerv.rules.decision import (DECISIONS, Context, Match, StoredRule, decided, first, make_context,
@@ -73,6 +72,8 @@ def web_host(url) -> tuple[str | None, bool]:
 @lru_cache(maxsize=1024)
 def _domain_regex(wanted: str) -> re.Pattern:
     """`*.x.com`: subdomains at any depth; any other `*` is exactly one label."""
+    import re
+
     labels = wanted.split(".")
     lead = ""
     if len(labels) > 1 and labels[0] == "*":

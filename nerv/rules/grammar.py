@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 
 ACTIONS = ("deny", "ask", "allow")  # evaluation order
 # Tools whose specifier is a gitignore-style path; Edit rules cover every tool that edits files.
@@ -15,12 +14,15 @@ UNCONSULTED_PATH_TOOLS = ("Write", "MultiEdit", "NotebookEdit", "Glob")
 TOOL_ALIASES = {"Task": "Agent"}
 # Tools whose specifier has Bash's shape: a command pattern.
 SHELL_TOOLS = ("Bash", "PowerShell")
-_NOT_TOOL_CHAR = re.compile(r"[^A-Za-z0-9_\-*]")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Parsing runs for every stored deny and ask rule on every hook call: plain string scans, not `re`
+# (whose import alone is a fifth of the hook's time; see nerv/rules/regex.py).
+_ALNUM = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+_TOOL_CHARS = _ALNUM | frozenset("_-*")
+_NAME_FIRST = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
+_NAME_REST = _NAME_FIRST | frozenset("0123456789")
 # A host label; `*` stands for any text inside one label (`api-*.example.com`, `example.*`).
-_LABEL = re.compile(r"[A-Za-z0-9*](?:[A-Za-z0-9\-*]*[A-Za-z0-9*])?")
-# `param:value`; whitespace around the colon is ignored (permissions#match-by-input-parameter).
-_PARAMETER = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*:\s*")
+_LABEL_END = _ALNUM | frozenset("*")
+_LABEL_CHARS = _LABEL_END | frozenset("-")
 MAX_RULE_LEN = 4000
 
 
@@ -84,18 +86,18 @@ def parse_rule(text: str, *, compile_paths: bool = True) -> Rule:
         raise RuleError("the rule is empty", 0, raw)
     if len(text) > MAX_RULE_LEN:
         raise RuleError(f"the rule is longer than {MAX_RULE_LEN} characters", MAX_RULE_LEN, text[:MAX_RULE_LEN + 1])
-    control = _CONTROL.search(text)
-    if control:
-        raise RuleError("control character (newline, tab...) in the rule", control.start(), text)
+    control = -1 if text.isprintable() else next((i for i, c in enumerate(text) if c < " " or c == "\x7f"), -1)
+    if control >= 0:
+        raise RuleError("control character (newline, tab...) in the rule", control, text)
     open_at = text.find("(")
     tool = text if open_at < 0 else text[:open_at]
     if not tool:
         raise RuleError("the rule must start with a tool name", 0, text)
     if not (tool[0].isalpha() or tool[0] == "*"):
         raise RuleError("a tool name starts with a letter", 0, text)
-    bad = _NOT_TOOL_CHAR.search(tool)
-    if bad:
-        raise RuleError(f"unexpected character {bad.group()!r} in the tool name", bad.start(), text)
+    bad = next((i for i, c in enumerate(tool) if c not in _TOOL_CHARS), -1)
+    if bad >= 0:
+        raise RuleError(f"unexpected character {tool[bad]!r} in the tool name", bad, text)
     if tool.startswith("mcp__"):
         return _parse_mcp(text, tool, open_at)
     if "*" in tool:
@@ -118,7 +120,7 @@ def parse_rule(text: str, *, compile_paths: bool = True) -> Rule:
     if tool in PATH_RULE_TOOLS:
         _check_path(specifier, start, text, compile_paths)
         return Rule(text, tool, specifier, "path")
-    if tool == "WebFetch" and not (_PARAMETER.match(specifier) and not specifier.startswith("domain:")):
+    if tool == "WebFetch" and not (_parameter_name(specifier) and not specifier.startswith("domain:")):
         _check_domain(specifier, start, text)
         return Rule(text, tool, specifier, "domain")
     return Rule(text, tool, specifier, "generic")
@@ -133,16 +135,38 @@ def parameter_condition(rule: Rule) -> tuple[str, str] | None:
     spec = rule.specifier
     if spec is None or rule.kind in ("mcp", "glob", "tool"):
         return None
-    match = _PARAMETER.match(spec)
-    if not match:
+    found = _parameter_name(spec)
+    if found is None:
         return None
-    return match.group(1), spec[match.end():].rstrip()
+    return found[0], spec[found[1]:].rstrip()
+
+
+def _parameter_name(spec: str) -> tuple[str, int] | None:
+    """`param:value`, whitespace around the colon ignored (permissions#match-by-input-parameter): the name
+    and where the value starts. Whitespace is what `str.isspace` (and a regular expression's `\\s`) call so."""
+    index, size = 0, len(spec)
+    while index < size and spec[index].isspace():
+        index += 1
+    if index >= size or spec[index] not in _NAME_FIRST:
+        return None
+    start = index
+    while index < size and spec[index] in _NAME_REST:
+        index += 1
+    name = spec[start:index]
+    while index < size and spec[index].isspace():
+        index += 1
+    if index >= size or spec[index] != ":":
+        return None
+    index += 1
+    while index < size and spec[index].isspace():
+        index += 1
+    return name, index
 
 
 def _parse_mcp(text: str, tool: str, open_at: int) -> Rule:
     if open_at >= 0:
         specifier = text[open_at + 1:-1] if text.endswith(")") else ""
-        if "*" in tool or not _PARAMETER.match(specifier) or not tool[len("mcp__"):].count("__"):
+        if "*" in tool or not _parameter_name(specifier) or not tool[len("mcp__"):].count("__"):
             raise RuleError("MCP rules take no specifier in parentheses, except an input parameter "
                             "(mcp__server__tool(param:value))", open_at, text)
         return Rule(text, tool, specifier, "generic")
@@ -173,11 +197,13 @@ def _check_path(specifier: str, start: int, text: str, compile_paths: bool = Tru
                 raise RuleError("']' without '['", start + index, text)
     if depth:
         raise RuleError("'[' without ']'", start + specifier.rfind("["), text)
-    stars = re.search(r"\*{3,}", specifier)
-    if stars:
-        raise RuleError("use * (one folder) or ** (any depth), not more stars", start + stars.start(), text)
+    stars = specifier.find("***")
+    if stars >= 0:
+        raise RuleError("use * (one folder) or ** (any depth), not more stars", start + stars, text)
     if not compile_paths:
         return
+    import re
+
     from nerv.rules.paths import glob_regex
 
     try:
@@ -197,8 +223,8 @@ def _check_domain(specifier: str, start: int, text: str) -> None:
     offset = start + len("domain:")
     labels = host[:-1].split(".") if host.endswith(".") and host != "." else host.split(".")
     for label in labels:
-        match = _LABEL.fullmatch(label)
-        if not match:
+        if not (label and label[0] in _LABEL_END and label[-1] in _LABEL_END
+                and all(c in _LABEL_CHARS for c in label)):
             bad = next((i for i, c in enumerate(label) if not (c.isascii() and (c.isalnum() or c == "-"))), 0)
             if not label:
                 problem = "empty label in the host"

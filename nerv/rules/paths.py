@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import os
-import re
 from functools import lru_cache
-
-
-_SINGLE_SEGMENT_DIR = re.compile(r"[^/*?\[\]]+/(\*\*?)?")
 
 
 def anchor(pattern: str, *, cwd: str, root: str, home: str, any_depth_dirs: bool = False) -> str:
@@ -19,7 +15,7 @@ def anchor(pattern: str, *, cwd: str, root: str, home: str, any_depth_dirs: bool
     `any_depth_dirs` (deny and ask rules): a single-segment directory pattern such as `secrets/**` also
     matches that directory at any depth, as Claude Code documents; allow rules stay anchored to the cwd.
     """
-    if any_depth_dirs and _SINGLE_SEGMENT_DIR.fullmatch(pattern):
+    if any_depth_dirs and _single_segment_dir(pattern):
         return _join(cwd, "**/" + pattern)
     if pattern.startswith("//"):
         return "/" + pattern[2:].lstrip("/")
@@ -39,13 +35,21 @@ def _join(base: str, rest: str) -> str:
     return f"{base}/{rest}" if rest else (base or "/")
 
 
+def _single_segment_dir(pattern: str) -> bool:
+    """`name/`, `name/*` or `name/**`: one folder name without glob characters."""
+    head, slash, tail = pattern.partition("/")
+    return bool(head) and bool(slash) and tail in ("", "*", "**") and not any(c in "*?[]" for c in head)
+
+
 @lru_cache(maxsize=4096)
-def glob_regex(glob: str, contents: bool = False) -> re.Pattern:
+def glob_regex(glob: str, contents: bool = False):
     """`*` stays in one folder, `**` crosses folders, `?` one character, `[...]` a class.
 
     `contents`: a matched folder also covers everything inside it (gitignore semantics). Deny and ask
     use it; allow does not, so `Edit(build/*)` never reaches into `build/deep/`.
     """
+    import re
+
     out = []
     index = 0
     directory_only = glob.endswith("/") and len(glob) > 1

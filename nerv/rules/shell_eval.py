@@ -9,11 +9,10 @@ could apply to them, since such a command could hide what the deny rule names.
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 
 from nerv.rules import filecmds, paths, shell
-from nerv.rules.shell_lex import LazyPattern
+from nerv.rules.regex import LazyPattern
 from nerv.rules.decision import Context, Match, StoredRule, decided, first, rule_root, tool_glob_hits
 from nerv.rules.file_eval import first_path_rule
 from nerv.rules.grammar import bash_pattern, parameter_condition
@@ -37,12 +36,35 @@ REMOVERS = frozenset({"rm", "rmdir"})
 _GLOB_CHARS = frozenset("*?[")
 
 
+class _LiteralCommand:
+    """A command pattern without a wildcard in its body, matched as text (no `re` on the common path)."""
+
+    __slots__ = ("body", "tail")
+
+    def __init__(self, body: str, optional_tail: bool):
+        self.body = body
+        self.tail = body + " " if optional_tail else None
+
+    def fullmatch(self, text: str) -> bool | None:
+        if text == self.body or (self.tail is not None and text.startswith(self.tail)):
+            return True
+        return None
+
+
 @lru_cache(maxsize=8192)
-def command_regex(specifier: str, ignore_case: bool = False) -> re.Pattern:
-    """`*` is any text; a trailing ` *` (or legacy `:*`) is optional and starts at a word boundary."""
+def command_regex(specifier: str, ignore_case: bool = False):
+    """`*` is any text; a trailing ` *` (or legacy `:*`) is optional and starts at a word boundary.
+
+    The answer has `fullmatch(text)`, truthy on a match: a compiled pattern, or text comparison when the body
+    has no `*` and case matters (how most rules are written).
+    """
     pattern = bash_pattern(specifier)
     optional_tail = pattern.endswith(" *")
     body = pattern[:-2] if optional_tail else pattern
+    if "*" not in body and not ignore_case:
+        return _LiteralCommand(body, optional_tail)
+    import re
+
     regex = ".*".join(re.escape(piece) for piece in body.split("*"))
     if optional_tail:
         regex += "(?: .*)?"
@@ -315,6 +337,10 @@ def parameter_hits(rule, tool_input: dict, primary: str | None) -> bool:
         text = str(value)
     else:
         return False
+    if "*" not in pattern:
+        return text == pattern
+    import re
+
     regex = ".*".join(re.escape(piece) for piece in pattern.split("*"))
     return re.fullmatch(regex, text, re.DOTALL) is not None
 

@@ -10,67 +10,37 @@ passes in, so their commands come back as nested parts and their end is found th
 
 from __future__ import annotations
 
-import re
+from nerv.rules.regex import NAME, PLAIN_WORD_CHARS, AssignmentPrefix, Blanks, CharRun, FdNumber, HeadRun, LazyPattern
 
 MAX_NESTING = 8
 RESERVED_WORDS = frozenset({"!", "{", "}", "if", "then", "elif", "else", "fi", "case", "esac", "for", "select",
                             "while", "until", "do", "done", "in", "function", "time", "[[", "]]", "coproc"})
 
 
-class LazyPattern:
-    """A regular expression compiled on first use: the hook imports this module for every tool call,
-    and most commands never reach the rarer constructs."""
-
-    __slots__ = ("pattern", "flags", "compiled")
-
-    def __init__(self, pattern: str, flags: int = 0):
-        self.pattern = pattern
-        self.flags = flags
-        self.compiled: re.Pattern | None = None
-
-    def _get(self) -> re.Pattern:
-        if self.compiled is None:
-            self.compiled = re.compile(self.pattern, self.flags)
-        return self.compiled
-
-    def match(self, *args):
-        return self._get().match(*args)
-
-    def fullmatch(self, *args):
-        return self._get().fullmatch(*args)
-
-    def search(self, *args):
-        return self._get().search(*args)
-
-    def sub(self, *args, **kwargs):
-        return self._get().sub(*args, **kwargs)
-
-
 # Only space, tab and newline separate words in bash: never str.split()/isspace(), which would also split
 # on NBSP, U+2028 and friends (and \r is an ordinary character).
-_PLAIN_WORD = re.compile(r"[A-Za-z0-9_./,:@%+=^!#\]-]+")
-_BLANKS_AND_PLAIN_WORD = re.compile(r"[ \t]*([A-Za-z0-9_./,:@%+=^!\]-][A-Za-z0-9_./,:@%+=^!#\]-]*)")
+_PLAIN_WORD = CharRun(PLAIN_WORD_CHARS, True, r"[A-Za-z0-9_./,:@%+=^!#\]-]+")
+_BLANKS_AND_PLAIN_WORD = HeadRun(PLAIN_WORD_CHARS.replace("#", ""), PLAIN_WORD_CHARS,
+                                 r"[ \t]*([A-Za-z0-9_./,:@%+=^!\]-][A-Za-z0-9_./,:@%+=^!#\]-]*)", blanks=True)
 _PLAIN_STOP = frozenset(" \t\n;&|)")  # `(` may start an array assignment, `<(` a process substitution
 _BLANK_START = frozenset(" \t\\")
 _DIGITS = frozenset("0123456789")
-_UNQUOTED_RUN = re.compile(r"[^ \t\n;&|()<>\\'\"`$*?\[\]~{}]+")
-_DOUBLE_QUOTED_RUN = re.compile(r'[^"\\$`]+')
+_UNQUOTED_RUN = CharRun(" \t\n;&|()<>\\'\"`$*?[]~{}", False, r"[^ \t\n;&|()<>\\'\"`$*?\[\]~{}]+")
+_DOUBLE_QUOTED_RUN = CharRun('"\\$`', False, r'[^"\\$`]+')
 _HEREDOC_RUN = LazyPattern(r"[^\\$`]+")
 _ANSI_C_RUN = LazyPattern(r"[^\\']+")
 _PARAMETER_WORD_RUN = LazyPattern(r"[^}\\'\"`$<>]+")
 _ARITHMETIC_RUN = LazyPattern(r"[^()\[\]$`'\"\\]+")
-_BACKTICK_BODY = LazyPattern(r"(?:[^`\\]+|\\.)*", re.DOTALL)
-_BLANKS = re.compile(r"(?:[ \t]+|\\\n)+")
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_FD_NUMBER = re.compile(r"[0-9]+(?=[<>])")
+_BACKTICK_BODY = LazyPattern(r"(?s)(?:[^`\\]+|\\.)*")
+_BLANKS = Blanks()
+_NAME = NAME
+_FD_NUMBER = FdNumber()
 _FD_VARIABLE = LazyPattern(r"\{([A-Za-z_][A-Za-z0-9_]*)\}(?=[<>])")
-_ASSIGNMENT_PREFIX = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\[[^\]]*\])?\+?=")
-_HOME_TILDE = LazyPattern(r"~(?:/|$)")
+_ASSIGNMENT_PREFIX = AssignmentPrefix()
 _BRACE_EXPANSION = LazyPattern(r"\{[^{}]*(?:,|\.\.)[^{}]*\}")
 _PARAMETER_HEAD = LazyPattern(r"([#!]?)([A-Za-z_][A-Za-z0-9_]*|[0-9]+|[@*#?$!0-]?)(\[[^\[\]]*\])?")
 _PARAMETER_OPERATOR = LazyPattern(r":?[-=?+]|##?|%%?|/[/#%]?|\^\^?|,,?|@[A-Za-z]?|:")
 _LITERAL_SUBSCRIPT = LazyPattern(r"\[(?:[0-9]+|@|\*)\]")
-_DUPLICATED_FD = LazyPattern(r"[0-9]+-?|-")
 _OCTAL = LazyPattern(r"[0-7]{1,3}")
 _HEX = {"x": LazyPattern(r"[0-9A-Fa-f]{1,2}"), "u": LazyPattern(r"[0-9A-Fa-f]{1,4}"),
         "U": LazyPattern(r"[0-9A-Fa-f]{1,8}")}
@@ -278,7 +248,7 @@ class Lexer:
             self._expect_here_document(redirect, word, op == "<<-")
         elif op == "<<<":
             redirect.body = word.value
-        elif op in (">&", "<&") and word.literal and _DUPLICATED_FD.fullmatch(word.value):
+        elif op in (">&", "<&") and word.literal and _is_duplicated_fd(word.value):
             pass  # fd duplication or close: no file involved
         else:
             redirect.target = word
@@ -797,6 +767,12 @@ class Lexer:
 
 
 
+def _is_duplicated_fd(text: str) -> bool:
+    """`>&2`, `<&0-` (move) or `>&-` (close), as `[0-9]+-?|-`."""
+    digits = text[:-1] if text.endswith("-") else text
+    return text == "-" or (bool(digits) and all(c in _DIGITS for c in digits))
+
+
 def _unescape_backtick(match: re.Match) -> str:
     char = match.group(1)
     return "" if char == "\n" else char
@@ -811,7 +787,7 @@ def _classify_shape(word: Word, shape: str) -> None:
     if shape[:1] == "~" or (("=~" in shape or ":~" in shape) and _ASSIGNMENT_PREFIX.match(shape)):
         word.tilde = True
         # `~` and `~/x` are $HOME, which nerv knows; `~user`, `~+`, `~-` and assignment values are not.
-        if not _HOME_TILDE.match(shape):
+        if not (shape in ("~", "~\n") or shape.startswith("~/")):  # re `~(?:/|$)`
             word.expands = True
 
 

@@ -8,9 +8,9 @@ words of a command do not tell with certainty which command runs.
 
 from __future__ import annotations
 
-import re
 
-from nerv.rules.shell_lex import Word, LazyPattern
+from nerv.rules.regex import NAME, AssignmentPrefix, LazyPattern
+from nerv.rules.shell_lex import Word
 
 # Commands that run another command in a way a prefix rule cannot vouch for (Claude Code's list).
 NEVER_BY_PREFIX = {"watch", "setsid", "ionice", "flock"}
@@ -25,10 +25,8 @@ DANGEROUS_VARIABLES = {
     "BASH_ARGV0", "INPUTRC", "LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT", "DYLD_INSERT_LIBRARIES",
     "DYLD_LIBRARY_PATH", "TEXTDOMAIN", "TEXTDOMAINDIR",  # $"..." translations are expanded again
 }
-_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\[[^\]]*\])?\+?=")
-_IDENTIFIER = LazyPattern(r"[A-Za-z_][A-Za-z0-9_]*")
+_ASSIGNMENT = AssignmentPrefix()
 _LITERAL_SUBSCRIPT = LazyPattern(r"\[(?:[0-9]+|@|\*)\]")
-_DURATION = LazyPattern(r"\d+(\.\d+)?[smhd]?")
 
 
 def is_assignment(word: Word) -> bool:
@@ -52,7 +50,7 @@ def name_doubt(word: Word, *, assigning: bool = True) -> tuple[str | None, str |
     if not word.literal:
         return "variable name only known at run time", "variable name only known at run time"
     text = word.value
-    name = _IDENTIFIER.match(text)
+    name = NAME.match(text)
     if name is None:
         return None, None
     rest = text[name.end():]
@@ -185,7 +183,7 @@ def _loose_skip(name: str, args: list[Word]) -> list[Word]:
     spec = OPTIONS.get(name)
     valued = spec.valued if spec else ""
     rest = args
-    while rest and (rest[0].value.startswith("-") or is_assignment(rest[0]) or _DURATION.fullmatch(rest[0].value)):
+    while rest and (rest[0].value.startswith("-") or is_assignment(rest[0]) or is_duration(rest[0].value)):
         flag = rest[0].value
         takes_value = len(flag) == 2 and flag[1:] in valued
         rest = rest[2:] if takes_value else rest[1:]
@@ -196,6 +194,13 @@ def _loose_skip(name: str, args: list[Word]) -> list[Word]:
 
 # ---- allow side: the documented wrappers, only where their options parse with certainty -----------
 
+def is_duration(text: str) -> bool:
+    """`timeout`'s DURATION, as the regular expression `\\d+(\\.\\d+)?[smhd]?` reads it (`\\d` = str.isdecimal)."""
+    number = text[:-1] if text[-1:] in ("s", "m", "h", "d") else text
+    whole, dot, fraction = number.partition(".")
+    return whole.isdecimal() and (not dot or fraction.isdecimal())
+
+
 def _strip_timeout(args: list[Word]) -> int | None:
     index = 0
     while index < len(args) and args[index].value.startswith("-"):
@@ -205,16 +210,18 @@ def _strip_timeout(args: list[Word]) -> int | None:
         elif flag.startswith(("--signal=", "--kill-after=")) or flag in ("--preserve-status", "--foreground",
                                                                           "-v", "--verbose"):
             index += 1
-        elif re.fullmatch(r"-[sk].+", flag):
+        elif flag[1:2] in ("s", "k") and len(flag) > 2 and "\n" not in flag:  # -s9, -k5 (`.` stops at \n)
             index += 1
         else:
             return None
-    if index < len(args) and _DURATION.fullmatch(args[index].value):
+    if index < len(args) and is_duration(args[index].value):
         return index + 1
     return None
 
 
 def _strip_nice(args: list[Word]) -> int | None:
+    import re
+
     if not args:
         return None
     first = args[0].value
@@ -226,6 +233,8 @@ def _strip_nice(args: list[Word]) -> int | None:
 
 
 def _strip_stdbuf(args: list[Word]) -> int | None:
+    import re
+
     index = 0
     while index < len(args) and args[index].value.startswith("-"):
         flag = args[index].value
@@ -341,7 +350,7 @@ def _env_assignment_doubt(args: list[Word]) -> str | None:
         name, has_value, _ = word.value.partition("=")
         if not has_value:
             continue
-        if not _IDENTIFIER.fullmatch(name):
+        if not NAME.fullmatch(name):
             return f"env passes {name!r}, which is not a plain variable (exported function?)"
         if is_dangerous_variable(name):
             return f"env sets {name}"
@@ -505,7 +514,7 @@ def _check_declaration(args: list[Word]) -> tuple[str | None, str | None]:
                 whole = whole or "nameref or integer attribute changes what later assignments do"
             continue
         name, has_value, rest = text.partition("=")
-        if not word.literal and not (is_assignment(word) and _IDENTIFIER.fullmatch(name)):
+        if not word.literal and not (is_assignment(word) and NAME.fullmatch(name)):
             return "declaration only known at run time", "declaration only known at run time"
         if has_value and rest.startswith("(") and (word.quoted or word.expands):
             part = part or "compound assignment read again from a quoted or expanded value"

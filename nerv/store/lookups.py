@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 
+from nerv import fastjson
 from nerv.errors import NervError, invalid, not_found
 
 _MISSING = object()
@@ -28,7 +28,7 @@ def stored_setting(conn: sqlite3.Connection, key: str, project_id: str | None):
         row = conn.execute("SELECT value FROM settings WHERE project_id IS NULL AND key = ?", (key,)).fetchone()
     else:
         row = conn.execute("SELECT value FROM settings WHERE project_id = ? AND key = ?", (project_id, key)).fetchone()
-    return json.loads(row[0]) if row else _MISSING
+    return fastjson.loads(row[0]) if row else _MISSING
 
 
 def stored_values(conn: sqlite3.Connection, key: str) -> list:
@@ -36,7 +36,7 @@ def stored_values(conn: sqlite3.Connection, key: str) -> list:
     values = []
     for (raw,) in conn.execute("SELECT value FROM settings WHERE key = ?", (key,)):
         try:
-            values.append(json.loads(raw))
+            values.append(fastjson.loads(raw))
         except (TypeError, ValueError):
             continue  # an unreadable value is the hook's problem (it falls back to the default), not ours
     return values

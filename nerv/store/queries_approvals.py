@@ -8,9 +8,9 @@ command): a wrong derived column can only make an allow rule miss.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 
+from nerv import fastjson
 from nerv.rules import StoredRule, parse_rule
 from nerv.rules.grammar import EDIT_TOOLS, READ_TOOLS, RuleError
 from nerv.rules.shell_eval import MAX_ALLOWED_CHARS, MAX_PARTS, bash_file_targets, bash_forms, split_bash
@@ -116,7 +116,7 @@ def _bash_allow_candidates(conn: sqlite3.Connection, tool_input, params: dict) -
             prefixes.add(form[:end])
         if len(prefixes) > MAX_PREFIX_PROBES:
             return base
-    params["prefixes"] = json.dumps(sorted(prefixes))
+    params["prefixes"] = fastjson.dumps(sorted(prefixes))
     return (base + " AND (literal_prefix IS NULL"
                    " OR literal_prefix IN (SELECT value FROM json_each(:prefixes)))")
 
@@ -243,7 +243,7 @@ def calls_seen(conn: sqlite3.Connection, session_id: str, tool_use_ids: list[str
     rows = conn.execute("SELECT json_extract(meta, '$.tool_use_id') FROM metrics WHERE session_id = ?"
                         " AND name IN ('tool.calls', 'tool.denied')"
                         " AND json_extract(meta, '$.tool_use_id') IN (SELECT value FROM json_each(?))",
-                        (session_id, json.dumps(tool_use_ids)))
+                        (session_id, fastjson.dumps(tool_use_ids)))
     return {r[0] for r in rows}
 
 

@@ -67,6 +67,8 @@ def replay(conn: sqlite3.Connection) -> dict:
         if table is None:
             continue
         replayed += 1
+        if entity == "settings" and after and isinstance(after.get("value"), str):  # a checkpoint's raw row
+            after = {**after, "value": json.loads(after["value"])}
         _fold(state[table.table], table, audit_id, entity_id, project_id, before, after)
     differences = []
     for table in TABLES:
@@ -80,8 +82,6 @@ def replay(conn: sqlite3.Connection) -> dict:
 def _fold(rows: dict, table: Replayed, audit_id: int, entity_id, project_id, before, after) -> None:
     if table.table == "settings":
         entity_id = f"{project_id or ''}/{entity_id}"
-        if after and isinstance(after.get("value"), str) and "key" in after:  # a checkpoint's raw row
-            after = {**after, "value": json.loads(after["value"])}
     if after is None:
         if table.table == "tasks" and entity_id in rows:
             for row in rows.values():  # tasks.parent_id is ON DELETE SET NULL
@@ -126,7 +126,7 @@ def _compare(conn: sqlite3.Connection, table: Replayed, expected: dict) -> list[
             found.append(_difference(table.table, key, None, "the audit log says it exists", "no such row",
                                      want["_audit_id"]))
         elif want is None:
-            found.append(_difference(table.table, key, None, "no such row (no audit row created it)", "a row",
+            found.append(_difference(table.table, key, None, "no such row", "a row the log does not account for",
                                      None))
         else:
             for column in columns:

@@ -19,7 +19,9 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Callable
 
-CURRENT_PROJECT_KEY = "core.current_project"
+from nerv.store.lookups import CURRENT_PROJECT_KEY
+from nerv.store.queries_checkpoints import table_exists
+
 MAX_LISTED = 20
 
 
@@ -72,7 +74,7 @@ def replay(conn: sqlite3.Connection) -> dict:
         _fold(state[table.table], table, audit_id, entity_id, project_id, before, after)
     differences = []
     for table in TABLES:
-        if _table_exists(conn, table.table):
+        if table_exists(conn, table.table):
             differences += _compare(conn, table, state[table.table])
     return {"ok": not differences, "rows_replayed": replayed, "tables": [t.table for t in TABLES],
             "first_difference": differences[0] if differences else None, "differences": len(differences),
@@ -105,10 +107,6 @@ def _drop_project(state: dict, project_id) -> None:
     current = state["settings"].get(f"/{CURRENT_PROJECT_KEY}")
     if current is not None and current.get("value") == project_id:
         del state["settings"][f"/{CURRENT_PROJECT_KEY}"]
-
-
-def _table_exists(conn: sqlite3.Connection, name: str) -> bool:
-    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() is not None
 
 
 def _compare(conn: sqlite3.Connection, table: Replayed, expected: dict) -> list[dict]:

@@ -175,6 +175,12 @@ def test_a_replace_import_and_a_restore_keep_replay_consistent(state, cli, tmp_p
     _ok(cli, "--replay", "--against", str(state["export"]))
 
 
+def test_a_merge_import_is_named_as_a_caveat(state, cli):
+    assert cli("import", str(state["export"]), "--mode", "merge").code == 0
+    replayed = _ok(cli, "--replay")["replay"]
+    assert len(replayed["caveats"]) == 1 and "merge import" in replayed["caveats"][0]
+
+
 def test_git_note_anchor(state, cli, tmp_path, monkeypatch):
     repo = tmp_path / "repo"
     repo.mkdir()

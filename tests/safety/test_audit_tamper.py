@@ -76,9 +76,12 @@ def state(nerv_home, cli, tmp_path):
 
 def test_a_rewritten_chain_fails_against_the_anchor(state, cli):
     conn = _db(state["home"])
+    json_export = state["export"].with_suffix(".json")
+    assert cli("export", "--format", "json", "--output", str(json_export)).code == 0
     _rewrite(conn, [{**r, "actor": "mallory"} for r in _rows(conn)])
     conn.close()
     _ok(cli)
+    assert "rewritten" in _fails(cli, "--against", str(json_export))["anchor"]["problem"]
     anchor = _fails(cli, "--against", str(state["anchor"]))["anchor"]
     assert "rewritten" in anchor["problem"]
     assert "rewritten" in _fails(cli, "--against", str(state["export"]))["anchor"]["problem"]

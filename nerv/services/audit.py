@@ -6,7 +6,9 @@ import json
 
 from nerv.errors import invalid, not_found
 from nerv.services.periods import parse_when
-from nerv.store.audit import verify_chain
+from nerv.services.audit_anchor import load_anchor
+from nerv.store.audit import check_anchor, verify_chain
+from nerv.store.audit_replay import replay as replay_log
 from nerv.store.db import Store
 from nerv.store.models import AuditLog
 
@@ -47,6 +49,21 @@ def show_entry(store: Store, entry_id: int) -> dict:
     return _row(entry)
 
 
-def verify(store: Store) -> dict:
-    """Walk the whole chain: {ok, rows, first_broken: {id, problem} | None}."""
-    return verify_chain(store.conn)
+def verify(store: Store, *, against: str | None = None, replay: bool = False) -> dict:
+    """Walk the whole chain: {ok, rows, head, first_broken: {id, problem} | None}, plus with `against`
+    the anchor check ({source, id, hash, rows, problem}) and with `replay` the replay report
+    (nerv.store.audit_replay). `ok` is true only when every check asked for passes."""
+    anchor = load_anchor(against) if against else None
+    report = store.read(lambda conn: _checks(conn, anchor, replay))
+    report["ok"] = (report["first_broken"] is None and not (anchor and report["anchor"]["problem"])
+                    and not (replay and not report["replay"]["ok"]))
+    return report
+
+
+def _checks(conn, anchor: dict | None, replay: bool) -> dict:
+    report = verify_chain(conn)
+    if anchor is not None:
+        report["anchor"] = {**anchor, "problem": check_anchor(conn, anchor)}
+    if replay:
+        report["replay"] = replay_log(conn)
+    return report

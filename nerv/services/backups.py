@@ -69,6 +69,7 @@ def backup(store: Store, dest: str | Path | None = None, keep: int | None = None
     return {"path": str(dest), "verified": True, "size_bytes": dest.stat().st_size,
             "schema_version": report["schema_version"], "rows": sum(report["counts"].values()),
             "counts": report["counts"], "audit_rows": report["audit_chain"]["rows"],
+            "audit_head": report["audit_chain"].get("head"),
             "seconds": round(time.monotonic() - started, 3), "removed": removed}
 
 

@@ -12,6 +12,7 @@ from nerv import __version__
 from nerv.errors import NervError, invalid, usage
 from nerv.services import export_format as fmt
 from nerv.store import admin, migrate, paths, rule_rows, transfer
+from nerv.store.audit import chain_head
 from nerv.store.backup import scratch_folder
 from nerv.store.clock import now_iso
 from nerv.store.db import Store
@@ -60,6 +61,8 @@ def _write_document(conn, handle, file_format: str, project: dict | None, progre
         "exported_at": now_iso(),
         "project": project,
         "tables": {s.table.name: s.count for s in sections},
+        # The chain head of this snapshot: the export is an anchor (`nerv audit verify --against FILE`).
+        "audit_head": None if project else chain_head(conn),
     }
     writer = fmt.Writer(handle, file_format)
     total = sum(s.count for s in sections)

@@ -2,7 +2,13 @@
 
 Each row's hash covers a canonical JSON encoding of its id, content and the previous row's hash, so
 editing, deleting, inserting or reordering a row breaks the chain at that point (`verify_chain`).
-What a hash chain cannot show: the newest rows being cut off the end by someone who can write the file.
+What a chain kept in the same file cannot show: the newest rows cut off the end, every row deleted, or the
+whole chain rewritten by someone who can write the file. An anchor (`chain_head`, kept outside the
+database) shows those: `check_anchor` requires the anchored row to still exist with its hash.
+
+Append order is total: the head is read and the row appended in the caller's write transaction, which
+holds the write lock from its start (BEGIN IMMEDIATE), and `id` is the primary key, so two appenders
+that read the same head could not both commit on any backend.
 """
 
 from __future__ import annotations
@@ -53,7 +59,7 @@ def row_hash(row: dict) -> str:
 def append(conn: sqlite3.Connection, *, ts: str, actor: str, action: str, entity: str, entity_id=None,
            project_id=None, before=None, after=None) -> int:
     """Append one chained row. Must run inside the caller's write transaction (which serialises the chain)."""
-    last = conn.execute("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
+    last = _last_row(conn)
     before, after = changed_fields(before, after)
     row = {
         "id": (last[0] + 1) if last else 1,
@@ -76,8 +82,41 @@ def append(conn: sqlite3.Connection, *, ts: str, actor: str, action: str, entity
     return row["id"]
 
 
+def _last_row(conn: sqlite3.Connection):
+    return conn.execute("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
+
+
+def chain_head(conn: sqlite3.Connection) -> dict | None:
+    """The newest row's id and hash and the number of rows (None for an empty log): what an anchor records."""
+    last = _last_row(conn)
+    if last is None:
+        return None
+    rows = conn.execute("SELECT COUNT(*) FROM audit_log").fetchone()[0]
+    return {"id": last[0], "hash": last[1], "rows": rows}
+
+
+def check_anchor(conn: sqlite3.Connection, anchor: dict) -> str | None:
+    """Why the log no longer holds the anchored head (rewritten, truncated, emptied), or None when it does.
+
+    Together with a valid chain this proves every row up to the anchor is the one anchored: each later
+    row's prev_hash leads back to it.
+    """
+    row = conn.execute("SELECT hash FROM audit_log WHERE id = ?", (anchor["id"],)).fetchone()
+    if row is None:
+        rows = conn.execute("SELECT COUNT(*) FROM audit_log").fetchone()[0]
+        return (f"the anchored row {anchor['id']} is gone (the log has {rows} rows, the anchor counted "
+                f"{anchor['rows']}): rows were cut off or deleted")
+    if row[0] != anchor["hash"]:
+        return (f"row {anchor['id']} has hash {row[0][:12]}…, the anchor says {anchor['hash'][:12]}…: "
+                "the chain up to it was rewritten")
+    rows = conn.execute("SELECT COUNT(*) FROM audit_log WHERE id <= ?", (anchor["id"],)).fetchone()[0]
+    if rows != anchor["rows"]:
+        return f"{rows} rows up to row {anchor['id']}, the anchor counted {anchor['rows']}"
+    return None
+
+
 def verify_chain(conn: sqlite3.Connection) -> dict:
-    """Walk the whole log in id order. Returns {ok, rows, first_broken: {id, problem} | None}."""
+    """Walk the whole log in id order. Returns {ok, rows, head, first_broken: {id, problem} | None}."""
     prev = GENESIS_HASH
     expected_id = None
     count = 0
@@ -93,7 +132,8 @@ def verify_chain(conn: sqlite3.Connection) -> dict:
         elif row_hash(row) != row["hash"]:
             problem = "content does not match its hash (the row was edited)"
         if problem:
-            return {"ok": False, "rows": count, "first_broken": {"id": row["id"], "problem": problem}}
+            return {"ok": False, "rows": count, "head": None, "first_broken": {"id": row["id"], "problem": problem}}
         prev = row["hash"]
         expected_id = row["id"] + 1
-    return {"ok": True, "rows": count, "first_broken": None}
+    head = {"id": expected_id - 1, "hash": prev, "rows": count} if count else None
+    return {"ok": True, "rows": count, "head": head, "first_broken": None}

@@ -73,6 +73,16 @@ def open_connection(path: Path | str, *, readonly: bool = False) -> sqlite3.Conn
     return conn
 
 
+def write_marker(conn: sqlite3.Connection):
+    """A value that changes once this connection has changed a row (triggers and raw SQL included).
+
+    The write transaction compares it before and after its body to refuse a change without its audit
+    row. Asked in SQL, so every backend can answer: SQLite counts changed rows (`total_changes()`);
+    PostgreSQL would return `pg_current_xact_id_if_assigned()`, NULL until the transaction writes.
+    """
+    return conn.execute("SELECT total_changes()").fetchone()[0]
+
+
 def enable_wal(conn: sqlite3.Connection, path: Path) -> None:
     """Switch to WAL (persistent in the file) and set the per-connection durability level.
 

@@ -13,7 +13,7 @@ from typing import Callable, TypeVar
 from nerv.errors import NervError
 from nerv.store import audit as audit_log
 from nerv.store.clock import now_iso
-from nerv.store.sqlite import retry_on_lock
+from nerv.store.sqlite import retry_on_lock, write_marker
 
 T = TypeVar("T")
 
@@ -47,9 +47,9 @@ def write(conn: sqlite3.Connection, body: Callable[[WriteTx], T], *, actor: str 
         conn.execute("BEGIN IMMEDIATE")
         try:
             tx = WriteTx(conn, who)
-            changes_before = conn.total_changes
+            marker = write_marker(conn)
             result = body(tx)
-            if conn.total_changes != changes_before and not tx.audit_rows:
+            if write_marker(conn) != marker and not tx.audit_rows:
                 raise NervError("internal", "a state change was attempted without its audit row",
                                 "this is a bug in nerv; nothing was written")
             conn.execute("COMMIT")

@@ -34,6 +34,11 @@ def strip_import_row(document: dict, original: dict) -> dict:
     audit["data"] = [r for r in audit["data"] if r[0] in known]
     audit["rows"] = len(audit["data"])
     doc["nerv_export"]["tables"]["audit_log"] = audit["rows"]
+    # The header's chain head is the import row; without it, the head is the newest row left.
+    assert doc["nerv_export"]["audit_head"]["id"] == extra[0][0]
+    hash_at = audit["columns"].index("hash")
+    doc["nerv_export"]["audit_head"] = {"id": audit["data"][-1][0], "hash": audit["data"][-1][hash_at],
+                                        "rows": audit["rows"]}
     doc["end"]["rows"] -= 1
     return doc
 

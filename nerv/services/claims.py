@@ -140,8 +140,15 @@ def claim(store: Store, ref: str | None = None, *, agent: str, lease: str | None
     return {**claimed, "expired": expired}
 
 
+def renewed_expiry(old_expiry: str | None, now: str, seconds: int) -> str:
+    """`now + seconds`, never earlier than the current expiry: a clock stepped back must not shorten a lease."""
+    new_expiry = _plus(now, seconds)
+    return max(old_expiry, new_expiry) if old_expiry else new_expiry
+
+
 def heartbeat(store: Store, ref: str, *, agent: str, lease: str | None = None, project=None) -> dict:
-    """Extend the holder's lease (from now). A lapsed lease nobody took yet can still be renewed."""
+    """Extend the holder's lease (from now, never shortening it). A lapsed lease nobody took yet can still
+    be renewed."""
     agent = agent_name(agent)
     task = find_task(store, ref, project)
     seconds = _lease_seconds(store, lease, task.project_id)
@@ -153,7 +160,8 @@ def heartbeat(store: Store, ref: str, *, agent: str, lease: str | None = None, p
             raise conflict(f"{agent} does not hold {label(current)} (it is {current.status}, {holder})",
                            "your lease may have expired and been released; claim it again or take another")
         before = task_row(current)
-        Task.update(lease_expires_at=_plus(tx.now, seconds), updated_at=tx.now).where(Task.id == task.id).execute()
+        expires_at = renewed_expiry(current.lease_expires_at, tx.now, seconds)
+        Task.update(lease_expires_at=expires_at, updated_at=tx.now).where(Task.id == task.id).execute()
         after = task_row(Task.get_by_id(task.id))
         _touch_agent(agent, tx.now, "heartbeat", heartbeat=True)
         tx.audit("task.heartbeat", "task", task.id, project_id=task.project_id, before=before, after=after)

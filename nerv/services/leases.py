@@ -127,12 +127,13 @@ def create_for_claim(tx, *, task: Task, agent: str, patterns: list[str], anchor:
 
 
 def extend_for_task(tx, task_id: str, agent: str, expires_at: str) -> list[dict]:
-    """In a heartbeat's transaction: the agent's unreleased leases of the task now end at `expires_at`."""
+    """In a heartbeat's transaction: the agent's unreleased leases of the task now end at `expires_at`, or
+    later if they already did (a renewal never shortens a lease)."""
     changed = []
     for lease in PathLease.select().where((PathLease.task == task_id) & (PathLease.agent == agent)
                                           & PathLease.released_at.is_null()).order_by(PathLease.id):
         before = _row(lease)
-        PathLease.update(expires_at=expires_at).where(PathLease.id == lease.id).execute()
+        PathLease.update(expires_at=max(lease.expires_at, expires_at)).where(PathLease.id == lease.id).execute()
         after = _row(PathLease.get_by_id(lease.id))
         tx.audit("lease.extend", "path_lease", str(lease.id), project_id=lease.project_id, before=before, after=after)
         changed.append(after)

@@ -66,6 +66,24 @@ def test_heartbeat_extends_only_for_the_holder_and_release_returns_to_queue(cli,
     assert [r["number"] for r in cli("task", "ready", "--json").data] == [1]
 
 
+def test_a_heartbeat_during_a_backward_clock_step_never_shortens_the_lease(cli, add_task, monkeypatch):
+    from datetime import timedelta
+
+    from nerv.store import clock, tx
+
+    add_task("work")
+    claimed = cli("task", "claim", "--agent", "a", "--lease", "2h", "--paths", "src/**", "--json").data
+    stepped_back = clock.to_iso(clock.parse_iso(clock.now_iso()) - timedelta(hours=1))
+    with monkeypatch.context() as patch:
+        patch.setattr(tx, "now_iso", lambda: stepped_back)
+        beat = cli("task", "heartbeat", "1", "--agent", "a", "--lease", "30m", "--json").data
+    assert beat["lease_expires_at"] == claimed["lease_expires_at"]
+    leases = cli("lease", "list", "--json").data
+    assert [lease["expires_at"] for lease in leases] == [claimed["lease_expires_at"]]
+    taken = cli("task", "claim", "1", "--agent", "b", "--json")
+    assert taken.code == 1 and "held by a" in taken.error["message"]
+
+
 def test_expired_lease_is_claimable_again_and_the_expiry_is_audited(cli, add_task, raw_db):
     add_task("abandoned")
     cli("task", "claim", "--agent", "crashed", "--lease", "10s")

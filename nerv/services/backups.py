@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from nerv.errors import NervError, usage
-from nerv.store import admin, migrate, paths, rule_rows
+from nerv.store import admin, migrate, paths, rule_rows, search_index
 from nerv.store.audit import verify_chain
 from nerv.store.backup import backup_to, inspect_copy, restore_into, scratch_folder, snapshot_backup
 from nerv.store.clock import now_iso
@@ -166,6 +166,7 @@ def _prepare_copy(source: Path, dest: Path, pending: list) -> tuple[list, list[d
     copy = open_connection(dest)
     try:
         migrated = migrate.apply_pending(copy, pending) if pending else []
+        search_index.renew_instance(copy)  # in the copy: the restore and the new identity land together
         return migrated, rule_rows.reconcile(copy, str(source), "restored")
     finally:
         copy.close()

@@ -99,6 +99,13 @@ def state(conn: sqlite3.Connection) -> tuple[int, str]:
     return (row[0], row[1]) if row else (0, "unknown")
 
 
+def renew_instance(conn: sqlite3.Connection) -> None:
+    """Give the database a new identity for its vector cache: a restore or a replace import brings back
+    another state whose generation can climb back to the cached one's, so the generation alone would let
+    the old cache pass for current."""
+    conn.execute("UPDATE search_meta SET instance = lower(hex(randomblob(16))) WHERE id = 1")
+
+
 def item_count(conn: sqlite3.Connection) -> int:
     return conn.execute("SELECT count(*) FROM search_items").fetchone()[0]
 

@@ -15,6 +15,7 @@ from typing import Iterable, Iterator
 
 from nerv.errors import conflict, invalid
 from nerv.store import audit as audit_log
+from nerv.store import search_index
 from nerv.store.schema_info import Table, fts_external_content_tables, quote, state_tables, unique_indexes_sql
 
 AUDIT_TABLE = "audit_log"
@@ -287,6 +288,7 @@ def apply_replace(conn: sqlite3.Connection, staging: Staging) -> ApplyReport:
             conn.execute(f"INSERT INTO main.{quote(name)} ({cols}) SELECT {cols} FROM staging.{quote(name)}")
         report.inserted[name] = loaded.rows if loaded else 0
     report.audit = {"mode": "replaced", "rows": report.inserted.get(AUDIT_TABLE, 0)}
+    search_index.renew_instance(conn)
     _finish(conn)
     return report
 

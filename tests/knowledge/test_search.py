@@ -323,3 +323,27 @@ def test_a_large_index_ranks_exactly_like_brute_force_cosine(cli, project, nerv_
     result = cli("--json", "search", query, "--mode", "semantic", "--limit", "10")
     assert result.code == 0, result.stderr
     assert _refs(result) == expected
+
+
+def test_a_restored_database_never_reads_the_vector_cache_of_the_state_it_replaced(knowledge, tmp_path):
+    cli = knowledge
+    cli("search", "sqlite", "--mode", "semantic")
+    backup = tmp_path / "before.db"
+    assert cli("db", "backup", str(backup)).code == 0
+    cli("decision", "add", "Adopt message queues for email")
+    cli("search", "queues", "--mode", "semantic")
+    assert cli("db", "restore", str(backup), "--yes").code == 0
+    cli("decision", "add", "Rotate the server logs weekly")  # the generation climbs back to the cache's
+    result = cli("--json", "search", "rotate server logs weekly", "--mode", "semantic")
+    assert result.data["index"]["cache"] != "current"
+    assert "Rotate" in result.data["results"][0]["title"]
+
+
+def test_a_replace_import_never_reads_the_vector_cache_of_the_state_it_replaced(knowledge, tmp_path):
+    cli = knowledge
+    export = tmp_path / "before.json"
+    assert cli("export", "--output", str(export)).code == 0
+    cli("search", "sqlite", "--mode", "semantic")
+    assert cli("import", str(export), "--mode", "replace", "--yes").code == 0
+    result = cli("--json", "search", "sqlite", "--mode", "semantic")
+    assert result.data["index"]["cache"] == "built" and _refs(result)[0] == "decision 1"

@@ -145,6 +145,8 @@ def integrity_cmd() -> None:
         out.message(f"audit chain: {'ok' if chain['ok'] else 'BROKEN'} ({chain['rows']} rows)"
                     + (f" at row {chain['first_broken']['id']}: {chain['first_broken']['problem']}"
                        if chain["first_broken"] else ""))
+        for path in d["leftovers_removed"]:
+            out.message(f"removed a stale leftover of a killed operation: {path}")
         out.message("ok" if d["ok"] else "problems found", style="green" if d["ok"] else "red")
 
     out.emit(data, human)

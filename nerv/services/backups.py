@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from nerv.errors import NervError, usage
-from nerv.store import admin, migrate, paths, rule_rows, search_index
+from nerv.store import admin, leftovers, migrate, paths, rule_rows, search_index
 from nerv.store.audit import verify_chain
 from nerv.store.backup import backup_to, inspect_copy, restore_into, scratch_folder, snapshot_backup
 from nerv.store.clock import now_iso
@@ -184,7 +184,16 @@ def _size(path: Path) -> int:
 
 
 def integrity(store: Store) -> dict:
-    """Full integrity_check, foreign_key_check and the audit chain; `ok` is False when any finds a problem."""
+    """Full integrity_check, foreign_key_check and the audit chain; `ok` is False when any finds a problem.
+    Stale temporary files of killed operations are removed on the way (`leftovers_removed`)."""
     result = admin.integrity(store.conn)
     chain = verify_chain(store.conn)
-    return {**result, "audit_chain": chain, "ok": result["ok"] and chain["ok"]}
+    return {**result, "audit_chain": chain, "ok": result["ok"] and chain["ok"],
+            "leftovers_removed": remove_leftovers(store.path)}
+
+
+def remove_leftovers(db_file: Path) -> list[str]:
+    """Stale temporary files and scratch folders (nerv.store.leftovers) beside the database, in the
+    backups folder and in the search cache folder."""
+    folders = {Path(db_file).resolve().parent, paths.backups_dir(), paths.nerv_home() / "search"}
+    return [removed for folder in sorted(folders) for removed in leftovers.sweep(folder)]

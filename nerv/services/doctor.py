@@ -378,6 +378,13 @@ def _with_database(body):
         conn.close()
 
 
+def _remove_leftovers() -> list[str]:
+    from nerv.services.backups import remove_leftovers
+    from nerv.store import paths
+
+    return remove_leftovers(paths.db_path())
+
+
 def _queue_mode_anywhere(conn) -> bool:
     from nerv.store import lookups
 
@@ -398,6 +405,8 @@ def diagnose(cwd: str | None = None, *, run_hooks: bool = True) -> dict:
     problems += check_hooks(hooks, cwd, run=run_hooks)
     database, db_problems, warnings = database_report()
     problems += db_problems
+    database["leftovers_removed"] = _remove_leftovers()
+    warnings += [f"removed a stale leftover of a killed operation: {path}" for path in database["leftovers_removed"]]
     rules, queue_mode = _with_database(lambda conn: (nerv_rules(conn, cwd), _queue_mode_anywhere(conn))) \
         or ([], False)
     problems += timeout_problems(hooks, queue_mode, queue_wait_s())

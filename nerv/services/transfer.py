@@ -11,7 +11,7 @@ from typing import IO
 from nerv import __version__
 from nerv.errors import NervError, invalid, usage
 from nerv.services import export_format as fmt
-from nerv.store import admin, migrate, paths, rule_rows, transfer
+from nerv.store import admin, leftovers, migrate, paths, rule_rows, transfer
 from nerv.store.audit import chain_head
 from nerv.store.backup import scratch_folder
 from nerv.store.clock import now_iso
@@ -87,6 +87,7 @@ def _open_output(output: Path | None, stream: IO[str] | None):
     parent = output.parent if str(output.parent) else Path(".")
     if not parent.is_dir():
         raise NervError("io", f"folder {parent} does not exist", "create it first or choose another --output")
+    leftovers.sweep(parent)  # of an export that was killed or ran out of space
     tmp = parent / f".{output.name}.{os.getpid()}.partial"
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -14,6 +14,7 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
+from nerv.store import leftovers
 from nerv.store.paths import ensure_private_dir, fsync_dir
 
 
@@ -21,6 +22,7 @@ def backup_to(conn: sqlite3.Connection, dest: Path) -> Path:
     """Copy the database behind `conn` to `dest` (must not exist). Returns `dest`."""
     dest = Path(dest)
     ensure_private_dir(dest.parent)
+    leftovers.sweep(dest.parent)  # copies of a killed or out-of-space earlier backup
     tmp = dest.with_name(f".{dest.name}.{os.getpid()}.partial")
     tmp.unlink(missing_ok=True)
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -123,7 +125,8 @@ def scratch_folder(db_file: Path, prefix: str):
     parent = Path(db_file).resolve().parent
     if not os.access(parent, os.W_OK):
         parent = Path(tempfile.gettempdir())
-    folder = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+    leftovers.sweep(parent)
+    folder = Path(tempfile.mkdtemp(prefix=leftovers.scratch_prefix(prefix), dir=parent))
     try:
         yield folder
     finally:

@@ -35,13 +35,12 @@ def cost(
     from nerv.services import costs
 
     store = _ctx.store()
-    if recompute:
+    if recompute and not (by or since or until or project or chart or csv):
         done = costs.recompute(store)
-        if not (by or since or until or project or chart or csv):
-            out.emit(done, lambda d: out.message(f"re-priced {d['rows']} API calls ({d['models_priced']} models)" + (
-                "; no price for: " + ", ".join(d["unknown_models"]) if d["unknown_models"] else "")))
-            return
-    data = costs.report(store, by=by, since=since, until=until, project=project)
+        out.emit(done, lambda d: out.message(f"re-priced {d['rows']} API calls ({d['models_priced']} models)" + (
+            "; no price for: " + ", ".join(d["unknown_models"]) if d["unknown_models"] else "")))
+        return
+    data = costs.report(store, by=by, since=since, until=until, project=project, recompute_first=recompute)
     if csv and not out.mode.json:
         rows = data["groups"] if by else [{"key": "total", **data["totals"]}]
         out.csv_rows(rows, CSV_COLUMNS)

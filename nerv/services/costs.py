@@ -98,10 +98,11 @@ def _percentiles(values: list[float]) -> dict:
 
 
 def report(store: Store, *, by: str | None = None, since: str | None = None, until: str | None = None,
-           project: str | None = None) -> dict:
+           project: str | None = None, recompute_first: bool = False) -> dict:
     """Tokens and cost in a date range (optionally one project), grouped by `by`, with p50/p90/p99 per session and task.
 
-    Raises invalid for an unknown grouping or a bad date.
+    Raises invalid for an unknown grouping or a bad date, before anything is written: `recompute_first`
+    re-prices stored usage (`recompute`) only once every option is known good (result: `recomputed`).
     """
     from nerv.services.projects import find_project
     from nerv.store.queries_costs import cost_groups
@@ -112,9 +113,11 @@ def report(store: Store, *, by: str | None = None, since: str | None = None, unt
     if since_iso and until_iso and since_iso >= until_iso:
         raise invalid("--since must be before --until")
     project_id = find_project(project).id if project else None
+    recomputed = recompute(store) if recompute_first else None
     raw = store.read(lambda conn: cost_groups(conn, by, since=since_iso, until=until_iso, project_id=project_id))
     for row in [raw["totals"], *raw["groups"]]:
         row["cost_usd"] = round(row["cost_usd"], 6)
     return {"by": by, "since": since_iso, "until": until_iso, "project": project, "totals": raw["totals"],
             "groups": raw["groups"], "per_session": _percentiles(raw["per_session"]),
-            "per_task": _percentiles(raw["per_task"]), "unknown_models": raw["unknown_models"]}
+            "per_task": _percentiles(raw["per_task"]), "unknown_models": raw["unknown_models"],
+            **({"recomputed": recomputed} if recompute_first else {})}

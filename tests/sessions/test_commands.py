@@ -97,6 +97,8 @@ def test_cost_bad_options_fail_cleanly(cli, project, args, db_hash):
     before = db_hash()
     result = cli("cost", *args, "--json")
     assert result.code == 1 and "Traceback" not in result.stderr and db_hash() == before
+    refused = cli("cost", "--recompute", *args, "--json")  # nothing re-priced for a report that is refused
+    assert refused.code == 1 and refused.error["code"] != "internal" and db_hash() == before
 
 
 def test_pricing_set_and_recompute_change_stored_costs(cli, own, nerv_home):
@@ -105,6 +107,8 @@ def test_pricing_set_and_recompute_change_stored_costs(cli, own, nerv_home):
     before = cli("cost", "--json").data["totals"]["cost_usd"]
     recomputed = cli("cost", "--recompute", "--json")
     assert recomputed.code == 0 and "gpt-mystery" not in recomputed.data["unknown_models"]
+    with_report = cli("cost", "--recompute", "--by", "model", "--json").data
+    assert with_report["recomputed"]["rows"] == recomputed.data["rows"] and with_report["groups"]
     after = cli("cost", "--json").data
     assert after["totals"]["cost_usd"] == pytest.approx(before + 14 / 1_000_000)
     assert after["unknown_models"] == {}

@@ -71,6 +71,7 @@ def waiting_sessions(store: Store) -> list[dict]:
 
 
 def _get(request_id: int) -> ApprovalRequest:
+    validate.row_id(request_id, "approval request id")
     request = ApprovalRequest.get_or_none(ApprovalRequest.id == request_id)
     if request is None:
         raise not_found("approval request", request_id, "see `nerv approval list --status all`")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from nerv.errors import invalid, not_found
+from nerv.services import validate
 from nerv.services.periods import parse_when
 from nerv.services.audit_anchor import load_anchor
 from nerv.store.audit import check_anchor, verify_chain
@@ -32,7 +33,10 @@ def list_entries(store: Store, *, entity: str | None = None, entity_id: str | No
     if entity:
         query = query.where(AuditLog.entity == entity)
     if entity_id:
-        query = query.where((AuditLog.entity_id == entity_id) | AuditLog.entity_id.startswith(entity_id))
+        matches = AuditLog.entity_id == entity_id
+        if len(entity_id) <= validate.NAME_MAX:  # SQLite refuses a LIKE pattern past 50,000 bytes
+            matches |= AuditLog.entity_id.startswith(entity_id)
+        query = query.where(matches)
     if actor:
         query = query.where(AuditLog.actor == actor)
     bound = parse_when(since)
@@ -43,6 +47,7 @@ def list_entries(store: Store, *, entity: str | None = None, entity_id: str | No
 
 def show_entry(store: Store, entry_id: int) -> dict:
     """One audit row with its decoded before/after and its hashes."""
+    validate.row_id(entry_id, "audit row number")
     entry = AuditLog.get_or_none(AuditLog.id == entry_id)
     if entry is None:
         raise not_found("audit row", entry_id, "list rows with `nerv audit list`")

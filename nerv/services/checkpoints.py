@@ -77,9 +77,10 @@ def create(store: Store, *, name: str | None = None, reason: str | None = None, 
 
 
 def _find(project_id: str, ref: str) -> Checkpoint:
-    ref = str(ref).strip()
+    ref = validate.one_line(str(ref).strip(), "checkpoint reference", max_len=validate.NAME_MAX, required=False) or ""
     if ref.isdigit():
-        found = Checkpoint.get_or_none((Checkpoint.project == project_id) & (Checkpoint.number == int(ref)))
+        number = validate.row_id(int(ref), "checkpoint number")
+        found = Checkpoint.get_or_none((Checkpoint.project == project_id) & (Checkpoint.number == number))
     else:
         matches = list(Checkpoint.select().where((Checkpoint.project == project_id) &
                                                  ((Checkpoint.id == ref) | (Checkpoint.name == ref) |

@@ -14,8 +14,8 @@ from datetime import timedelta
 from peewee import fn
 
 from nerv.errors import NervError, conflict, invalid
-from nerv.services.tasks import (agent_name, find_task, label, note_holder_change, open_blockers, resolve_project,
-                                 task_row, transition_fields)
+from nerv.services.tasks import (agent_name, current_row, find_task, label, note_holder_change, open_blockers,
+                                 resolve_project, task_row, transition_fields, update_row)
 from nerv.store import queries_tasks
 from nerv.store.clock import now_iso, parse_iso, to_iso
 from nerv.store.db import Store
@@ -154,14 +154,14 @@ def heartbeat(store: Store, ref: str, *, agent: str, lease: str | None = None, p
     seconds = _lease_seconds(store, lease, task.project_id)
 
     def body(tx):
-        current = Task.get_by_id(task.id)
+        current = current_row(task)
         if current.status != "in_progress" or current.assignee != agent:
             holder = f"held by {current.assignee}" if current.assignee else "held by nobody"
             raise conflict(f"{agent} does not hold {label(current)} (it is {current.status}, {holder})",
                            "your lease may have expired and been released; claim it again or take another")
         before = task_row(current)
         expires_at = renewed_expiry(current.lease_expires_at, tx.now, seconds)
-        Task.update(lease_expires_at=expires_at, updated_at=tx.now).where(Task.id == task.id).execute()
+        update_row(task, lease_expires_at=expires_at, updated_at=tx.now)
         after = task_row(Task.get_by_id(task.id))
         _touch_agent(agent, tx.now, "heartbeat", heartbeat=True)
         tx.audit("task.heartbeat", "task", task.id, project_id=task.project_id, before=before, after=after)
@@ -179,7 +179,7 @@ def release(store: Store, ref: str, *, agent: str | None = None, project=None) -
     task = find_task(store, ref, project)
 
     def body(tx):
-        current = Task.get_by_id(task.id)
+        current = current_row(task)
         if current.status != "in_progress":
             raise conflict(f"cannot release {label(current)}: it is {current.status}, not in_progress")
         if agent is not None and current.assignee != agent:

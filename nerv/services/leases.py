@@ -219,8 +219,7 @@ def release(store: Store, lease_id: int | None = None, *, agent: str | None = No
     if sum(chosen) != 1:
         raise invalid("say which leases to release", "give a lease id, or --agent NAME, or --task REF (one of them)")
     if lease_id is not None:
-        if not isinstance(lease_id, int) or lease_id < 1:
-            raise invalid(f"lease id {lease_id!r} is not a positive number")
+        validate.row_id(lease_id, "lease id")
         lease = PathLease.get_or_none(PathLease.id == lease_id)
         if lease is None:
             raise not_found("path lease", f"#{lease_id}", "see `nerv lease list --all`")

@@ -122,6 +122,7 @@ def list_rules(store: Store, project_ref: str | None = None, action: str | None 
 
 def remove_rule(store: Store, rule_id: int) -> dict:
     """Delete one rule by id. Raises not_found."""
+    validate.row_id(rule_id, "rule id")
     rule = ApprovalRule.get_or_none(ApprovalRule.id == rule_id)
     if rule is None:
         raise not_found("rule", rule_id, "see `nerv rule list`")

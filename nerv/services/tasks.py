@@ -100,6 +100,26 @@ def find_task(store: Store, ref, project=None) -> Task:
     return matches[0]
 
 
+def _removed_meanwhile(task: Task) -> NervError:
+    return not_found("task", f"{label(task)} (removed by another process after it was looked up)",
+                     "see `nerv task list`")
+
+
+def current_row(task: Task) -> Task:
+    """Inside a write: the task's row as it is now. A task is looked up before its write lock is taken,
+    so another process may have removed it in between."""
+    current = Task.get_or_none(Task.id == task.id)
+    if current is None:
+        raise _removed_meanwhile(task)
+    return current
+
+
+def update_row(task: Task, **fields) -> None:
+    """Inside a write: set `fields` on the task's row; not_found when no row was there to change."""
+    if Task.update(**fields).where(Task.id == task.id).execute() == 0:
+        raise _removed_meanwhile(task)
+
+
 def agent_name(name: str | None) -> str:
     """The acting agent (from --agent or NERV_AGENT, which the CLI reads), validated; required."""
     if name is None or not str(name).strip():
@@ -288,11 +308,11 @@ def edit_task(store: Store, ref: str, *, title=None, description=None, type_=Non
         raise invalid("nothing to change", "pass at least one option, see `nerv task edit --help`")
 
     def body(tx):
-        current = Task.get_by_id(task.id)
+        current = current_row(task)
         before = task_row(current)
         if fields.get("parent_id"):
             _check_parent(current, Task.get_by_id(fields["parent_id"]))
-        Task.update(**fields, updated_at=tx.now).where(Task.id == task.id).execute()
+        update_row(task, **fields, updated_at=tx.now)
         after = task_row(Task.get_by_id(task.id))
         tx.audit("task.edit", "task", task.id, project_id=task.project_id, before=before, after=after)
         return after
@@ -340,7 +360,7 @@ def change_status(store: Store, ref: str, verb: str, *, reason: str | None = Non
     task = find_task(store, ref, project)
 
     def body(tx):
-        current = Task.get_by_id(task.id)
+        current = current_row(task)
         if current.status not in allowed_from:
             raise conflict(f"cannot {verb} {label(current)}: it is {current.status}; "
                            f"{verb} applies to {' or '.join(sorted(allowed_from))} tasks",
@@ -359,8 +379,7 @@ def change_status(store: Store, ref: str, verb: str, *, reason: str | None = Non
                 raise conflict(f"cannot start {label(current)}: it waits on {names}",
                                "finish them first, or remove the dependency with `nerv task dep rm`")
         before = task_row(current)
-        Task.update(**transition_fields(current, target, tx.now, reason=reason, agent=agent)) \
-            .where(Task.id == current.id).execute()
+        update_row(current, **transition_fields(current, target, tx.now, reason=reason, agent=agent))
         after = task_row(Task.get_by_id(current.id))
         tx.audit(f"task.{verb}", "task", current.id, project_id=current.project_id, before=before, after=after)
         note_holder_change(tx, before, after)
@@ -381,7 +400,7 @@ def remove_task(store: Store, ref: str, *, yes: bool, project=None) -> dict:
                        details=plan)
 
     def body(tx):
-        before = task_row(Task.get_by_id(task.id))
+        before = task_row(current_row(task))
         Task.delete().where(Task.id == task.id).execute()
         tx.audit("task.rm", "task", task.id, project_id=task.project_id, before=before)
         return {"removed": before, **plan}

@@ -10,7 +10,7 @@ from collections import defaultdict, deque
 
 from nerv.errors import conflict, invalid, not_found
 from nerv.services import validate
-from nerv.services.tasks import DEP_TYPES, find_task, label
+from nerv.services.tasks import DEP_TYPES, current_row, find_task, label
 from nerv.store import queries_tasks
 from nerv.store.db import Store
 from nerv.store.models import Task, TaskDep
@@ -51,6 +51,7 @@ def add_dependency(store: Store, ref: str, dep_ref: str, dep_type: str = "blocks
         raise invalid(f"{label(dep)} belongs to another project; dependencies stay within one project")
 
     def body(tx):
+        current_row(task), current_row(dep)
         existing = TaskDep.get_or_none((TaskDep.task == task.id) & (TaskDep.depends_on == dep.id))
         if existing:
             raise conflict(f"#{task.number} already depends on #{dep.number} ({existing.type})",

@@ -54,6 +54,14 @@ def int_in_range(value: int, field: str, low: int, high: int) -> int:
     return value
 
 
+ROW_ID_MAX = 2**63 - 1  # SQLite's largest integer: a larger one cannot even be bound to a query
+
+
+def row_id(value: int, field: str) -> int:
+    """A row id or number as typed by a user: 1 to SQLite's largest integer."""
+    return int_in_range(value, field, 1, ROW_ID_MAX)
+
+
 def choice(value: str, field: str, choices) -> str:
     if value not in choices:
         raise invalid(f"{field} {value!r} is not one of: {', '.join(choices)}")

@@ -88,3 +88,49 @@ def test_every_work_command_has_help(cli):
             assert result.code == 0 and "Options" in result.stdout, (group, command)
     for command in ("add", "rm", "tree"):
         assert cli("task", "dep", command, "--help").code == 0
+
+
+@pytest.mark.parametrize("command", [("task", "edit", "1", "--title", "new"), ("task", "done", "1"),
+                                     ("task", "start", "1"), ("task", "rm", "1", "--yes"),
+                                     ("task", "dep", "add", "1", "2"), ("task", "heartbeat", "1", "--agent", "a")])
+def test_a_task_removed_between_lookup_and_write_is_not_found(cli, add_task, monkeypatch, nerv_home, command):
+    import sqlite3
+
+    from nerv.services import tasks
+
+    add_task("doomed")
+    add_task("other")
+    looked_up = tasks.find_task
+
+    def lookup_then_removed_by_another_process(*args, **kwargs):
+        task = looked_up(*args, **kwargs)
+        if task.number == 1:
+            other = sqlite3.connect(nerv_home / "state.db")
+            with other:
+                other.execute("DELETE FROM tasks WHERE id = ?", (task.id,))
+            other.close()
+        return task
+
+    for module in ("nerv.services.tasks", "nerv.services.tasks_graph", "nerv.services.claims"):
+        monkeypatch.setattr(f"{module}.find_task", lookup_then_removed_by_another_process)
+    result = cli(*command, "--json")
+    assert result.code == 1 and result.error["code"] == "not_found", result.stderr
+    assert "removed by another process" in result.error["message"]
+
+
+@pytest.mark.parametrize("command", [("approval", "show"), ("approval", "approve"), ("approval", "deny"),
+                                     ("audit", "show"), ("lease", "release"), ("checkpoint", "show"),
+                                     ("checkpoint", "restore", "--yes"), ("rule", "rm")])
+def test_an_id_past_sqlites_integers_is_refused_cleanly(cli, project, db_hash, command):
+    before = db_hash()
+    result = cli(*command[:2], str(10**23), *command[2:], "--json")
+    assert result.code in (1, 2) and result.error["code"] == "invalid", result.stderr
+    assert db_hash() == before
+
+
+@pytest.mark.parametrize("command", [("checkpoint", "show"), ("checkpoint", "diff"), ("audit", "list", "--id")])
+def test_a_megabyte_reference_is_refused_or_matches_nothing(cli, project, command):
+    assert cli("checkpoint", "create", "--name", "first").code == 0
+    result = cli(*command, "a" * 1_000_000, "--json")
+    assert result.code in (0, 1) and "internal" not in result.stderr, result.stderr
+    assert result.code == 0 or result.error["code"] == "invalid"

@@ -87,14 +87,16 @@ def backup_cmd(
     dest: Optional[str] = typer.Argument(None, help="Backup file (must not exist). Default: "
                                                     "NERV_HOME/backups/state-YYYYmmdd-HHMMSS.db."),
     keep: Optional[int] = typer.Option(None, "--keep", help="Keep only the newest N time-stamped backups in that folder."),
+    full_check: bool = typer.Option(False, "--full-check", help="Verify the copy with the full integrity_check "
+                                                                "(slow on a large database) instead of quick_check."),
 ) -> None:
     """Copy the live database online (one consistent snapshot) and verify the copy before reporting it."""
     from nerv.services import backups
 
-    data = backups.backup(_ctx.store(orm=False), dest, keep)
+    data = backups.backup(_ctx.store(orm=False), dest, keep, full_check=full_check)
 
     def human(d: dict) -> None:
-        out.message(f"backup verified: {d['path']} ({d['rows']} rows, schema {d['schema_version']}, "
+        out.message(f"backup verified ({d['check']}): {d['path']} ({d['rows']} rows, schema {d['schema_version']}, "
                     f"{d['size_bytes']:,} bytes)")
         for path in d["removed"]:
             out.message(f"removed old backup {path}", style="dim")

@@ -44,11 +44,12 @@ def _check_destination(dest: Path) -> Path:
     return dest
 
 
-def backup(store: Store, dest: str | Path | None = None, keep: int | None = None) -> dict:
+def backup(store: Store, dest: str | Path | None = None, keep: int | None = None, *,
+           full_check: bool = False) -> dict:
     """Copy the live database (one snapshot, online) and verify the copy before reporting it good.
 
-    Verification: integrity_check, the same schema version, the same row counts as the snapshot, and a
-    valid audit chain. A copy that fails is deleted and NervError('integrity') raised. `keep` removes the
+    Verification: quick_check (integrity_check with `full_check`; `check` says which ran), the same
+    schema version, the same row counts as the snapshot, and a valid audit chain. A copy that fails is deleted and NervError('integrity') raised. `keep` removes the
     oldest time-stamped backups (state-*.db) in the destination folder beyond that number.
     """
     if keep is not None and keep < 1:
@@ -59,14 +60,14 @@ def backup(store: Store, dest: str | Path | None = None, keep: int | None = None
         snapshot = snapshot_backup(store.conn, dest)
     except OSError as exc:
         raise NervError("io", f"cannot write {dest}: {exc.strerror}") from exc
-    report = inspect_copy(dest)
+    report = inspect_copy(dest, full_check=full_check)
     problems = _compare(snapshot, report)
     if problems:
         dest.unlink(missing_ok=True)
         raise NervError("integrity", f"the backup failed verification: {'; '.join(problems)}",
                         "the copy was deleted; run `nerv db integrity` on the live database")
     removed = _rotate(dest.parent, keep) if keep else []
-    return {"path": str(dest), "verified": True, "size_bytes": dest.stat().st_size,
+    return {"path": str(dest), "verified": True, "check": report["check"], "size_bytes": dest.stat().st_size,
             "schema_version": report["schema_version"], "rows": sum(report["counts"].values()),
             "counts": report["counts"], "audit_rows": report["audit_chain"]["rows"],
             "audit_head": report["audit_chain"].get("head"),
@@ -76,7 +77,7 @@ def backup(store: Store, dest: str | Path | None = None, keep: int | None = None
 def _compare(snapshot: dict, report: dict) -> list[str]:
     problems = []
     if not report["integrity_ok"]:
-        problems.append(f"integrity_check: {report['integrity_check'][:3]}")
+        problems.append(f"{report['check']}: {report['integrity_check'][:3]}")
     if report["schema_version"] != snapshot["schema_version"]:
         problems.append(f"schema version {report['schema_version']} instead of {snapshot['schema_version']}")
     if report["counts"] != snapshot["counts"]:

@@ -86,6 +86,29 @@ def test_default_destination_rotation_and_verification(cli, nerv_home):
     assert not Path(str(path) + "-wal").exists()
 
 
+def test_backup_verifies_with_quick_check_unless_the_full_check_is_asked_for(cli, nerv_home, monkeypatch):
+    from nerv.store import sqlite as nerv_sqlite
+
+    seed_state(projects=1)
+    opened = nerv_sqlite.open_connection
+    statements = []
+
+    def traced(*args, **kwargs):
+        conn = opened(*args, **kwargs)
+        conn.set_trace_callback(statements.append)
+        return conn
+
+    monkeypatch.setattr(nerv_sqlite, "open_connection", traced)
+    quick = cli("db", "backup", "--json")
+    assert quick.code == 0 and quick.data["check"] == "quick_check"
+    assert "PRAGMA quick_check" in statements and "PRAGMA integrity_check" not in statements
+    statements.clear()
+    full = cli("db", "backup", "--full-check", "--json")
+    assert full.code == 0 and full.data["check"] == "integrity_check"
+    assert "PRAGMA integrity_check" in statements and "PRAGMA quick_check" not in statements
+    assert "backup verified (quick_check)" in cli("db", "backup").stdout
+
+
 def test_bad_destinations_change_nothing(cli, nerv_home, tmp_path, db_hash):
     seed_state(projects=1)
     existing = tmp_path / "exists.db"

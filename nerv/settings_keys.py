@@ -44,6 +44,10 @@ KNOWN: dict[str, Key] = {
     "hook.on_error": Key("string", "ask", "PreToolUse answer when the hook cannot decide (malformed input, "
                                           "unusable database, internal error): `ask` or `deny` (`deny` also "
                                           "answers PermissionRequest).", ("ask", "deny")),
+    "approvals.store_inputs": Key("string", "redacted", "What an approval request (and its audit row) keeps of the "
+                                                        "tool input: `full` (verbatim), `redacted` (known secret "
+                                                        "shapes and secret-named assignments replaced) or `none`.",
+                                  ("full", "redacted", "none")),
     "budget.enforce": Key("boolean", False, "With hooks installed, deny agent tool calls once a hard budget is "
                                             "exceeded (`nerv budget set`)."),
     "retention.metrics": Key("string", "90d", "`nerv prune` without --older-than deletes metrics older than this "

@@ -34,14 +34,19 @@ def input_hash(tool_input) -> str:
 
 
 def record(conn, payload: dict, *, tool: str, tool_input, cwd: str, project_id, mode: str, event: str) -> int:
-    """Insert a pending request with the rule a person would write for it (one audited transaction); its id."""
+    """Insert a pending request with the rule a person would write for it (one audited transaction); its id.
+
+    The input is kept as `approvals.store_inputs` says (nerv.redact); its hash, which matches the request
+    to the events that close it, is of the input as it came."""
+    from nerv import redact
     from nerv.rules.suggest import suggest_rule
 
     session_id = text_field(payload, "session_id", 200)
-    encoded = fastjson.dumps(tool_input if tool_input is not None else {}, ensure_ascii=False, default=str)
+    keep = setting(conn, redact.SETTING, project_id)
+    encoded = redact.stored_input(tool_input, keep)
     row = {"project_id": project_id, "session_id": session_id, "task_id": q.session_task(conn, session_id),
            "tool": tool[:200], "tool_input": encoded[:MAX_STORED_INPUT], "cwd": cwd, "mode": mode,
-           "status": "pending", "suggested_rule": suggest_rule(tool, tool_input, cwd),
+           "status": "pending", "suggested_rule": redact.stored_text(suggest_rule(tool, tool_input, cwd), keep),
            "tool_use_id": text_field(payload, "tool_use_id", 200),
            "agent": agent_name() or _session_agent(conn, session_id), "hook_event": event,
            "input_hash": input_hash(tool_input)}

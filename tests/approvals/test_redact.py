@@ -62,6 +62,26 @@ def test_texts_without_secrets_are_kept_exactly(text):
     assert redact.redact_text(text) == text
 
 
+# Inputs that made a backtracking pattern quadratic (20 s for 64 KB of `KEY`): each must take well
+# under a second; a generous bound, since this guards against a hang of the hook, not a speed.
+PATHOLOGICAL = ["KEY" * 21_000, "TOKEN_" * 10_000, "a." * 32_000, "eyJaa-" * 10_000, "://" * 20_000,
+                "sk-" * 20_000, 'A="' * 20_000, '--token "' * 7_000, "-----BEGIN PRIVATE KEY-----" * 2_000,
+                "https://a:b@c/ " * 4_000, "x=1 " * 16_000]
+
+
+@pytest.mark.parametrize("text", PATHOLOGICAL, ids=lambda t: t[:12])
+def test_no_input_is_slow_to_redact(text):
+    import time
+
+    started = time.perf_counter()
+    redact.redact_text(text)
+    assert time.perf_counter() - started < 3
+
+
+def test_a_string_is_cut_to_what_a_request_keeps_before_it_is_redacted():
+    assert redact.redact_text("a" * 1_000_000) == "a" * redact.TEXT_MAX
+
+
 def test_values_under_secret_named_keys_are_redacted_whole():
     value = {"url": "https://api.test", "headers": {"Authorization": "Basic dXNlcjpwYXNz", "X-Trace": "t1"},
              "api_key": "plain-looking", "max_tokens": 100, "items": ["FOO_SECRET=x1 run"]}

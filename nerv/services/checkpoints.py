@@ -11,7 +11,6 @@ import json
 import subprocess
 from pathlib import Path
 
-from peewee import fn
 
 from nerv.errors import NervError, not_found, usage
 from nerv.services import validate
@@ -48,7 +47,7 @@ def _snapshot(conn, project_id: str, repos: list[dict]) -> dict:
 
 
 def _insert_checkpoint(tx, project_id: str, snapshot: dict, *, name: str | None, reason: str | None, kind: str) -> dict:
-    number = (Checkpoint.select(fn.MAX(Checkpoint.number)).where(Checkpoint.project == project_id).scalar() or 0) + 1
+    number = tx.next_number("checkpoint", project_id)
     row = {"id": new_id(), "project": project_id, "number": number, "name": name, "reason": reason, "kind": kind,
            "snapshot": json.dumps(snapshot, ensure_ascii=False, separators=(",", ":")), "created_by": tx.actor,
            "created_at": tx.now}

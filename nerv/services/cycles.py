@@ -72,7 +72,7 @@ def start_cycle(store: Store, goal: str, project=None) -> dict:
 
 
 def _insert_cycle(tx, proj: Project, goal: str) -> dict:
-    number = (Cycle.select(fn.MAX(Cycle.number)).where(Cycle.project == proj.id).scalar() or 0) + 1
+    number = tx.next_number("cycle", proj.id)
     row = {"id": new_id(), "project_id": proj.id, "number": number, "goal": goal, "status": "active",
            "learnings": None, "started_at": tx.now, "closed_at": None}
     Cycle.insert(row).execute()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 
-from peewee import fn
 
 from nerv.errors import NervError, conflict, invalid, not_found
 from nerv.services import validate
@@ -56,10 +55,6 @@ def _clean_sections(values: dict) -> dict:
     return {field: validate.text(values.get(field), field) for field in SECTION_FIELDS}
 
 
-def _next_number(project_id: str) -> int:
-    return (Decision.select(fn.MAX(Decision.number)).where(Decision.project == project_id).scalar() or 0) + 1
-
-
 def add_decision(store: Store, title: str, *, context: str | None = None, decision: str | None = None,
                  consequences: str | None = None, alternatives: str | None = None, status: str = "proposed",
                  task=None, cycle: int | None = None, project: str | None = None) -> dict:
@@ -76,7 +71,7 @@ def add_decision(store: Store, title: str, *, context: str | None = None, decisi
     linked_cycle = optional_cycle(proj, cycle)
 
     def body(tx):
-        row = {"id": new_id(), "project_id": proj.id, "number": _next_number(proj.id), "title": title,
+        row = {"id": new_id(), "project_id": proj.id, "number": tx.next_number("decision", proj.id), "title": title,
                **sections, "status": status, "superseded_by_id": None,
                "task_id": linked_task.id if linked_task else None,
                "cycle_id": linked_cycle.id if linked_cycle else None, "created_at": tx.now, "updated_at": tx.now}

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from peewee import JOIN, fn
+from peewee import JOIN
 
 from nerv.errors import invalid
 from nerv.services import validate
@@ -50,7 +50,7 @@ def add_learning(store: Store, text: str, *, task=None, cycle: int | None = None
     linked_cycle = optional_cycle(proj, cycle) if cycle is not None else active_cycle(proj)
 
     def body(tx):
-        number = (Learning.select(fn.MAX(Learning.number)).where(Learning.project == proj.id).scalar() or 0) + 1
+        number = tx.next_number("learning", proj.id)
         row = {"id": new_id(), "project_id": proj.id, "number": number, "text": body_text.strip(),
                "tags": json.dumps(clean_tags, ensure_ascii=False),
                "task_id": linked_task.id if linked_task else None,

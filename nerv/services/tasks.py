@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import re
 
-from peewee import fn
 
 from nerv.errors import NervError, conflict, invalid, not_found
 from nerv.services import validate
@@ -195,7 +194,7 @@ def add_task(store: Store, title: str, *, description: str | None = None, type_:
     cycle_row = _cycle_by_number(proj, cycle) if cycle is not None else None
 
     def body(tx):
-        number = (Task.select(fn.MAX(Task.number)).where(Task.project == proj.id).scalar() or 0) + 1
+        number = tx.next_number("task", proj.id)
         row = {"id": new_id(), "project_id": proj.id, "number": number, "type": "task", "priority": 2,
                "description": None, **fields, "status": "todo",
                "parent_id": parent_task.id if parent_task else None,

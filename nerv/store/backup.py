@@ -16,6 +16,7 @@ from pathlib import Path
 
 from nerv.store import leftovers
 from nerv.store.paths import ensure_private_dir, fsync_dir
+from nerv.store.sqlite import table_exists
 
 
 def backup_to(conn: sqlite3.Connection, dest: Path) -> Path:
@@ -86,7 +87,7 @@ def inspect_copy(path: Path, *, full_check: bool = True) -> dict:
             from nerv.errors import NervError
 
             raise NervError("database", f"{path} is not a readable SQLite database ({exc})") from exc
-        has_audit = conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='audit_log'").fetchone()
+        has_audit = table_exists(conn, "audit_log")
         return {
             "check": check,
             "integrity_check": problems[:20],

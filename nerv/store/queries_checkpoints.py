@@ -11,6 +11,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from nerv.store.schema_info import quote
+from nerv.store.sqlite import table_exists  # noqa: F401  (the checkpoint service's one import point)
 
 
 @dataclass(frozen=True)
@@ -30,10 +31,6 @@ KINDS = {
     "decisions": Kind("decisions", "project_id = :project", ("id",)),
     "settings": Kind("settings", "project_id = :project", ("key",), generated=("id",)),
 }
-
-
-def table_exists(conn: sqlite3.Connection, table: str) -> bool:
-    return conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (table,)).fetchone() is not None
 
 
 def project_rows(conn: sqlite3.Connection, kind: Kind, project_id: str) -> list[dict]:

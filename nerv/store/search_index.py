@@ -1,8 +1,10 @@
 """The search index's SQL: FTS5 queries, stale-embedding detection, bulk vector writes, reindex. Stdlib only.
 
-Triggers (migrations/0006_knowledge.sql) keep search_items and search_fts in step with decisions,
-learnings, handoffs and tasks; this module only reads them, writes embeddings, and reconciles
-everything in `reindex_items` (for databases restored from elsewhere, or an FTS index damaged by hand).
+Triggers (migrations/0006_knowledge.sql, 0010) keep search_items and search_fts in step with decisions,
+learnings, handoffs and tasks and list the changed items in search_pending; `settle` (called by the store's
+write wrapper before COMMIT) turns them into one generation step. This module otherwise reads the index,
+writes embeddings, and reconciles everything in `reindex_items` (for databases restored from elsewhere, or
+an FTS index damaged by hand).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import sqlite3
 from typing import Iterable
 
 from nerv.stopwords import STOPWORDS
+from nerv.store.search_generation import next_generation, settle_left_over
 
 KINDS = ("decision", "learning", "handoff", "task")
 _WORD = re.compile(r"[^\W_]+")
@@ -95,6 +98,7 @@ def text_search(conn: sqlite3.Connection, match: str, *, project_id: str | None,
 
 def state(conn: sqlite3.Connection) -> tuple[int, str]:
     """(generation, instance): the generation changes whenever any indexed item changes."""
+    settle_left_over(conn)
     row = conn.execute("SELECT generation, instance FROM search_meta WHERE id = 1").fetchone()
     return (row[0], row[1]) if row else (0, "unknown")
 
@@ -166,8 +170,7 @@ def describe(conn: sqlite3.Connection, ids: list[int]) -> dict[int, dict]:
 
 def reindex_items(conn: sqlite3.Connection) -> dict:
     """Reconcile search_items with search_sources and rebuild the FTS index. Inside a write tx."""
-    conn.execute("UPDATE search_meta SET generation = generation + 1 WHERE id = 1")
-    generation = conn.execute("SELECT generation FROM search_meta WHERE id = 1").fetchone()[0]
+    generation = next_generation(conn)
     removed = conn.execute(
         "DELETE FROM search_items WHERE NOT EXISTS (SELECT 1 FROM search_sources v"
         " WHERE v.kind = search_items.kind AND v.item_id = search_items.item_id)").rowcount

@@ -83,6 +83,31 @@ def write_marker(conn: sqlite3.Connection):
     return conn.execute("SELECT total_changes()").fetchone()[0]
 
 
+def begin_write(conn: sqlite3.Connection) -> None:
+    """Start a write transaction holding the write lock from its first statement.
+
+    A deferred transaction that reads and then writes cannot be retried by SQLite's busy handler once
+    another writer committed in between (SQLITE_BUSY_SNAPSHOT); taking the lock first makes every write
+    transaction serialisable and the busy_timeout effective.
+    """
+    conn.execute("BEGIN IMMEDIATE")
+
+
+def begin_read(conn: sqlite3.Connection) -> None:
+    """Start a read transaction: every query until ROLLBACK sees one snapshot."""
+    conn.execute("BEGIN")
+
+
+def table_exists(conn: sqlite3.Connection, name: str) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)).fetchone() is not None
+
+
+def has_tables(conn: sqlite3.Connection) -> bool:
+    """Whether the database holds any table of its own (SQLite's internal tables do not count)."""
+    return conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' LIMIT 1").fetchone() is not None
+
+
 def enable_wal(conn: sqlite3.Connection, path: Path) -> None:
     """Switch to WAL (persistent in the file) and set the per-connection durability level.
 

@@ -1,8 +1,6 @@
-"""Write transactions: BEGIN IMMEDIATE, retried on lock, and never without an audit row. Stdlib only.
+"""Write transactions: the write lock first, retried on lock, and never without an audit row. Stdlib only.
 
-Why IMMEDIATE: a deferred transaction that reads and then writes cannot be retried by SQLite's busy
-handler once another writer committed in between (SQLITE_BUSY_SNAPSHOT); taking the write lock first
-makes every transaction serialisable and the busy_timeout effective.
+The dialect's part (how a write transaction starts, what a lock error is) comes from nerv.store.sqlite.
 """
 
 from __future__ import annotations
@@ -12,8 +10,10 @@ from typing import Callable, TypeVar
 
 from nerv.errors import NervError
 from nerv.store import audit as audit_log
+from nerv.store import counters
 from nerv.store.clock import now_iso
-from nerv.store.sqlite import retry_on_lock, write_marker
+from nerv.store.search_generation import settle as settle_search_generation
+from nerv.store.sqlite import begin_read, begin_write, retry_on_lock, write_marker
 
 T = TypeVar("T")
 
@@ -34,9 +34,13 @@ class WriteTx:
         self.audit_rows.append(row_id)
         return row_id
 
+    def next_number(self, kind: str, project_id: str) -> int:
+        """The project's next number for `kind` (task, decision, cycle, learning, checkpoint)."""
+        return counters.next_number(self.conn, project_id, kind)
+
 
 def write(conn: sqlite3.Connection, body: Callable[[WriteTx], T], *, actor: str | None = None) -> T:
-    """Run `body(tx)` in one IMMEDIATE transaction and commit; retry the whole body on lock errors.
+    """Run `body(tx)` in one write transaction and commit; retry the whole body on lock errors.
 
     Keep `body` to SQL work: validation and formatting belong before it, so the lock is held briefly.
     Raises NervError('internal') and rolls back when the body changed rows without an audit row.
@@ -44,7 +48,7 @@ def write(conn: sqlite3.Connection, body: Callable[[WriteTx], T], *, actor: str 
     who = audit_log.current_actor(actor)
 
     def attempt() -> T:
-        conn.execute("BEGIN IMMEDIATE")
+        begin_write(conn)
         try:
             tx = WriteTx(conn, who)
             marker = write_marker(conn)
@@ -52,6 +56,7 @@ def write(conn: sqlite3.Connection, body: Callable[[WriteTx], T], *, actor: str 
             if write_marker(conn) != marker and not tx.audit_rows:
                 raise NervError("internal", "a state change was attempted without its audit row",
                                 "this is a bug in nerv; nothing was written")
+            settle_search_generation(conn)
             conn.execute("COMMIT")
             return result
         except BaseException:
@@ -66,7 +71,7 @@ def read(conn: sqlite3.Connection, body: Callable[[sqlite3.Connection], T]) -> T
     """Run `body` in one read transaction so every query sees the same snapshot."""
 
     def attempt() -> T:
-        conn.execute("BEGIN")
+        begin_read(conn)
         try:
             return body(conn)
         finally:

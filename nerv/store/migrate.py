@@ -1,6 +1,12 @@
 """The migration runner: a checked plan of `migrations/NNNN_slug.sql`, applied forward only. Stdlib only.
 
-Each migration runs in one IMMEDIATE transaction together with its history row and audit row; files are
+Layout per dialect: `NNNN_slug.sql` is SQLite's file; another backend's file for the same step sits
+beside it as `NNNN_slug.<dialect>.sql` (same number and slug, so both ledgers name the step alike). A
+plan reads one dialect's files; the checksum is the sha256 of the file with CRLF read as LF, and the
+ledger (schema_migrations) records `NNNN_slug` without the dialect, as databases made before the layout
+did.
+
+Each migration runs in one write transaction together with its history row and audit row; files are
 split into statements with sqlite3.complete_statement because executescript() would COMMIT first.
 """
 
@@ -15,10 +21,12 @@ from pathlib import Path
 from nerv.errors import NervError
 from nerv.store import audit, fastpath
 from nerv.store.clock import now_iso
-from nerv.store.sqlite import retry_on_lock
+from nerv.store.sqlite import begin_write, has_tables, retry_on_lock, table_exists
 
 HISTORY_TABLE = "schema_migrations"
-FILE_PATTERN = re.compile(r"^(\d{4})_([a-z0-9][a-z0-9_]*)\.sql$")
+FILE_PATTERN = re.compile(r"^(\d{4})_([a-z0-9][a-z0-9_]*)(?:\.([a-z][a-z0-9]*))?\.sql$")
+# The dialect whose files carry no suffix: the one every database made before the layout used.
+DEFAULT_DIALECT = "sqlite"
 
 
 @dataclass(frozen=True)
@@ -35,30 +43,52 @@ def migrations_dir() -> Path:
     return Path(fastpath.migrations_folder())
 
 
-def load_plan(directory: Path | None = None) -> list[Migration]:
-    """Read and validate every migration file; raise NervError('migration') on a bad plan."""
+def load_plan(directory: Path | None = None, dialect: str = DEFAULT_DIALECT) -> list[Migration]:
+    """Read and validate `dialect`'s migration files; raise NervError('migration') on a bad plan."""
     directory = directory or migrations_dir()
     if not directory.is_dir():
         raise NervError("migration", f"migrations folder {directory} is missing", "reinstall nerv")
+    steps = _steps(directory)
     plan: list[Migration] = []
-    seen: dict[int, str] = {}
+    for version, files in sorted(steps.items()):
+        if dialect not in files:
+            continue
+        path = files[dialect]
+        name = _step_name(path.name)
+        default = files.get(DEFAULT_DIALECT)
+        if default is not None and _step_name(default.name) != name:
+            raise NervError("migration", f"{path.name} has another name than {default.name}",
+                            "a dialect's file repeats the number and slug of the step it implements")
+        text = path.read_bytes().replace(b"\r\n", b"\n")
+        plan.append(Migration(version, name, path, text.decode("utf-8"), hashlib.sha256(text).hexdigest()))
+    for expected, migration in enumerate(plan, start=1):
+        if migration.version != expected:
+            raise NervError("migration", f"{dialect} migration number {expected:04d} is missing"
+                                         f" (next is {migration.path.name})")
+    return plan
+
+
+def _steps(directory: Path) -> dict[int, dict[str, Path]]:
+    """version -> {dialect: file}; refuses badly named files and two files of one dialect for a number."""
+    steps: dict[int, dict[str, Path]] = {}
     for path in sorted(directory.iterdir()):
         if path.suffix != ".sql":
             continue
         match = FILE_PATTERN.match(path.name)
         if not match:
-            raise NervError("migration", f"migration file {path.name} is not named NNNN_slug.sql")
-        version = int(match.group(1))
-        if version in seen:
-            raise NervError("migration", f"duplicate migration number {version:04d}: {seen[version]} and {path.name}")
-        seen[version] = path.name
-        text = path.read_bytes().replace(b"\r\n", b"\n")
-        plan.append(Migration(version, path.stem, path, text.decode("utf-8"), hashlib.sha256(text).hexdigest()))
-    plan.sort(key=lambda m: m.version)
-    for expected, migration in enumerate(plan, start=1):
-        if migration.version != expected:
-            raise NervError("migration", f"migration number {expected:04d} is missing (next is {migration.path.name})")
-    return plan
+            raise NervError("migration", f"migration file {path.name} is not named NNNN_slug.sql"
+                                         " (or NNNN_slug.<dialect>.sql)")
+        version, dialect = int(match.group(1)), match.group(3) or DEFAULT_DIALECT
+        files = steps.setdefault(version, {})
+        if dialect in files:
+            raise NervError("migration", f"duplicate migration number {version:04d}: {files[dialect].name} and {path.name}")
+        files[dialect] = path
+    return steps
+
+
+def _step_name(file_name: str) -> str:
+    match = FILE_PATTERN.match(file_name)
+    return f"{match.group(1)}_{match.group(2)}"
 
 
 def split_statements(sql: str) -> list[str]:
@@ -80,8 +110,7 @@ def _strip_comments(sql: str) -> str:
 
 
 def applied_migrations(conn: sqlite3.Connection) -> list[dict]:
-    exists = conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (HISTORY_TABLE,)).fetchone()
-    if not exists:
+    if not table_exists(conn, HISTORY_TABLE):
         return []
     rows = conn.execute(f"SELECT version, name, checksum, applied_at FROM {HISTORY_TABLE} ORDER BY version")
     return [dict(zip(("version", "name", "checksum", "applied_at"), r)) for r in rows]
@@ -107,8 +136,7 @@ def check_plan(plan: list[Migration], applied: list[dict]) -> list[Migration]:
 
 
 def has_user_data(conn: sqlite3.Connection) -> bool:
-    return conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' LIMIT 1").fetchone() is not None
+    return has_tables(conn)
 
 
 def apply_pending(conn: sqlite3.Connection, plan: list[Migration]) -> list[Migration]:
@@ -121,7 +149,7 @@ def apply_pending(conn: sqlite3.Connection, plan: list[Migration]) -> list[Migra
 
 
 def _apply_one(conn: sqlite3.Connection, migration: Migration) -> bool:
-    conn.execute("BEGIN IMMEDIATE")
+    begin_write(conn)
     try:
         # Re-read under the write lock: another process may have applied it since we looked.
         conn.execute(f"CREATE TABLE IF NOT EXISTS {HISTORY_TABLE} (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"

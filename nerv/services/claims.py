@@ -1,9 +1,10 @@
 """Claims with leases: many agents take work from one queue, each task exactly once.
 
-A claim is one IMMEDIATE transaction (store.write) that first releases expired leases of the project
-(recording each expiry in the audit log), then selects the first ready task with the ready query and
-marks it in progress for the agent with a lease. SQLite admits one writer at a time, so two agents can
-never select the same row: the second one's transaction starts after the first committed.
+A claim is one write transaction (store.write) that first releases expired leases of the project
+(recording each expiry in the audit log), then takes the first ready task with a compare-and-swap
+(`store.tasks.claim`: the row changes only if it is still claimable when the UPDATE runs) and gives it a
+lease. Two agents can never both take a row, whether or not the backend admits one writer at a time: the
+loser's swap changes nothing and it moves on to the next ready task.
 """
 
 from __future__ import annotations
@@ -15,8 +16,7 @@ from peewee import fn
 
 from nerv.errors import NervError, conflict, invalid
 from nerv.services.tasks import (agent_name, current_row, find_task, label, note_holder_change, open_blockers,
-                                 resolve_project, task_row, transition_fields, update_row)
-from nerv.store import queries_tasks
+                                 resolve_project, task_row, transition_fields)
 from nerv.store.clock import now_iso, parse_iso, to_iso
 from nerv.store.db import Store
 from nerv.store.models import Agent, ClaudeSession, Task
@@ -26,6 +26,8 @@ STALE_AFTER_KEY = "agents.stale_after"
 _DURATION = re.compile(r"^\s*(\d{1,7})\s*([smhd])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 LEASE_MIN_S, LEASE_MAX_S = 10, 7 * 86400
+# Ready tasks a queue claim tries in turn; past these, it reports nothing ready rather than scan on.
+CLAIM_CANDIDATES = 20
 
 
 def parse_duration(text: str, field: str = "lease") -> int:
@@ -60,9 +62,9 @@ def _touch_agent(name: str, now: str, action: str, *, heartbeat: bool) -> None:
         .on_conflict(conflict_target=[Agent.name], update=update).execute()
 
 
-def expire_leases(tx, project_id: str) -> list[dict]:
+def expire_leases(store: Store, tx, project_id: str) -> list[dict]:
     """Return expired in-progress tasks of a project to todo, one audit row (`task.lease_expired`) each."""
-    expired = queries_tasks.expired_leases(tx.conn, project_id, tx.now)
+    expired = store.tasks.expired_leases(tx, project_id)
     for row in expired:
         task = Task.get_by_id(row["id"])
         before = task_row(task)
@@ -89,6 +91,24 @@ def _why_not_claimable(task: Task, now: str) -> str:
     return "it is not ready"
 
 
+def _take_named(tx, target: Task, take) -> Task:
+    task = Task.get_by_id(target.id)
+    if not take(tx, task):
+        current = Task.get_by_id(target.id)
+        raise conflict(f"cannot claim {label(current)}: {_why_not_claimable(current, tx.now)}",
+                       "see `nerv task ready` for claimable tasks")
+    return task
+
+
+def _take_first(store: Store, tx, project_id: str, take) -> Task | None:
+    """The first ready task this claim's swap won (a task another writer took meanwhile is skipped)."""
+    for row in store.tasks.ready(tx, project_id, CLAIM_CANDIDATES):
+        task = Task.get_by_id(row["id"])
+        if take(tx, task):
+            return task
+    return None
+
+
 def claim(store: Store, ref: str | None = None, *, agent: str, lease: str | None = None, project=None,
           paths=None, cwd: str | None = None) -> dict:
     """Atomically take task `ref` (or the first ready one) for `agent` with a lease.
@@ -107,26 +127,19 @@ def claim(store: Store, ref: str | None = None, *, agent: str, lease: str | None
     seconds = _lease_seconds(store, lease, proj_id)
     anchor = leases.anchor_for(store, proj_id, cwd) if patterns else None
 
-    def body(tx):
-        expired = expire_leases(tx, proj_id)
-        if target is not None:
-            if not queries_tasks.is_claimable(tx.conn, target.id, tx.now):
-                current = Task.get_by_id(target.id)
-                raise conflict(f"cannot claim {label(current)}: {_why_not_claimable(current, tx.now)}",
-                               "see `nerv task ready` for claimable tasks")
-            task_id = target.id
-        else:
-            first = queries_tasks.ready_tasks(tx.conn, proj_id, tx.now, 1)
-            if not first:
-                return None, expired
-            task_id = first[0]["id"]
-        task = Task.get_by_id(task_id)
-        before = task_row(task)
+    def take(tx, task: Task) -> bool:
         fields = transition_fields(task, "in_progress", tx.now, agent=agent)
-        Task.update(**fields, lease_expires_at=_plus(tx.now, seconds)).where(Task.id == task_id).execute()
-        after = task_row(Task.get_by_id(task_id))
+        return store.tasks.claim(tx, task.id, {**fields, "lease_expires_at": _plus(tx.now, seconds)})
+
+    def body(tx):
+        expired = expire_leases(store, tx, proj_id)
+        task = _take_named(tx, target, take) if target is not None else _take_first(store, tx, proj_id, take)
+        if task is None:
+            return None, expired
+        before = task_row(task)
+        after = task_row(Task.get_by_id(task.id))
         _touch_agent(agent, tx.now, "claim", heartbeat=True)
-        tx.audit("task.claim", "task", task_id, project_id=proj_id, before=before, after=after)
+        tx.audit("task.claim", "task", task.id, project_id=proj_id, before=before, after=after)
         note_holder_change(tx, before, after)
         if patterns:
             made = leases.create_for_claim(tx, task=task, agent=agent, patterns=patterns, anchor=anchor)
@@ -155,13 +168,12 @@ def heartbeat(store: Store, ref: str, *, agent: str, lease: str | None = None, p
 
     def body(tx):
         current = current_row(task)
-        if current.status != "in_progress" or current.assignee != agent:
+        before = task_row(current)
+        expires_at = renewed_expiry(current.lease_expires_at, tx.now, seconds)
+        if not store.tasks.heartbeat(tx, task.id, agent, {"lease_expires_at": expires_at, "updated_at": tx.now}):
             holder = f"held by {current.assignee}" if current.assignee else "held by nobody"
             raise conflict(f"{agent} does not hold {label(current)} (it is {current.status}, {holder})",
                            "your lease may have expired and been released; claim it again or take another")
-        before = task_row(current)
-        expires_at = renewed_expiry(current.lease_expires_at, tx.now, seconds)
-        update_row(task, lease_expires_at=expires_at, updated_at=tx.now)
         after = task_row(Task.get_by_id(task.id))
         _touch_agent(agent, tx.now, "heartbeat", heartbeat=True)
         tx.audit("task.heartbeat", "task", task.id, project_id=task.project_id, before=before, after=after)
@@ -180,13 +192,12 @@ def release(store: Store, ref: str, *, agent: str | None = None, project=None) -
 
     def body(tx):
         current = current_row(task)
-        if current.status != "in_progress":
-            raise conflict(f"cannot release {label(current)}: it is {current.status}, not in_progress")
-        if agent is not None and current.assignee != agent:
+        before = task_row(current)
+        if not store.tasks.release(tx, task.id, agent, transition_fields(current, "todo", tx.now, reason="released")):
+            if current.status != "in_progress":
+                raise conflict(f"cannot release {label(current)}: it is {current.status}, not in_progress")
             raise conflict(f"{agent} does not hold {label(current)} (held by {current.assignee or 'nobody'})",
                            "omit --agent to release it whoever holds it")
-        before = task_row(current)
-        Task.update(**transition_fields(current, "todo", tx.now, reason="released")).where(Task.id == task.id).execute()
         after = task_row(Task.get_by_id(task.id))
         if agent:
             _touch_agent(agent, tx.now, "release", heartbeat=False)

@@ -12,7 +12,7 @@ from nerv.store.clock import now_iso
 from nerv.store.db import Store
 
 
-def ready_tasks(store: Store, project: str | None = None, limit: int = -1) -> list[dict]:
+def ready_tasks(store: Store, project: str | None = None, limit: int | None = None) -> list[dict]:
     """Ready tasks in claim order: priority (0 first), then age (oldest first), then number."""
     project_id = lookups.current_project(store.conn, project)["id"]
     return queries_tasks.ready_tasks(store.conn, project_id, now_iso(), limit)

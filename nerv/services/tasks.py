@@ -236,7 +236,7 @@ def list_tasks(store: Store, *, status: str | None = None, cycle: int | None = N
     return [task_row(t) for t in query.order_by(Task.number)]
 
 
-def ready_tasks(store: Store, project=None, limit: int = -1) -> list[dict]:
+def ready_tasks(store: Store, project=None, limit: int | None = None) -> list[dict]:
     """Ready tasks in claim order (see nerv.services.queue, the peewee-free path the CLI uses)."""
     from nerv.services import queue
 

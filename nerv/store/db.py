@@ -11,6 +11,7 @@ from nerv.store import migrate, paths, tx
 from nerv.store.backup import backup_to
 from nerv.store.clock import now_iso
 from nerv.store.sqlite import enable_wal, open_connection
+from nerv.store.task_area import TaskArea
 
 T = TypeVar("T")
 
@@ -21,6 +22,8 @@ class Store:
     path: Path
     migrated: list = field(default_factory=list)
     pre_migration_backup: Path | None = None
+    # Areas: what services call instead of touching `conn` (docs/architecture.md, "The store seam").
+    tasks: TaskArea = field(default_factory=TaskArea)
 
     def write(self, body: Callable[[tx.WriteTx], T], *, actor: str | None = None) -> T:
         """Run `body(tx)` in one audited IMMEDIATE transaction (see nerv.store.tx.write)."""

@@ -29,22 +29,58 @@ _SELECT = f"SELECT {', '.join('t.' + c for c in READY_COLUMNS)} FROM tasks t"
 # SQLite merges them; one `status IN (...)`/OR would scan the project and sort it in a temp b-tree.
 _READY_SQL = (f"{_SELECT} WHERE t.project_id = :project AND {_TODO_UNHELD} AND {_UNBLOCKED}"
               f" UNION ALL {_SELECT} WHERE t.project_id = :project AND {_LEASE_EXPIRED} AND {_UNBLOCKED}"
-              " ORDER BY priority, created_at, number LIMIT :limit")
+              " ORDER BY priority, created_at, number")
 
-_IS_CLAIMABLE_SQL = f"SELECT 1 FROM tasks t WHERE t.id = :id AND (({_TODO_UNHELD}) OR ({_LEASE_EXPIRED})) AND {_UNBLOCKED}"
+_CLAIMABLE = f"(({_TODO_UNHELD}) OR ({_LEASE_EXPIRED})) AND {_UNBLOCKED}"
+_IS_CLAIMABLE_SQL = f"SELECT 1 FROM tasks t WHERE t.id = :id AND {_CLAIMABLE}"
+# Claims, heartbeats and releases are compare-and-swaps: the row changes only if, when the UPDATE runs, it
+# is still in the state the caller checked, so correctness does not rest on one writer at a time.
+_CLAIM_GUARD = _CLAIMABLE
+_HOLDER_GUARD = "t.status = 'in_progress' AND t.assignee = :agent"
+_RELEASE_GUARD = "t.status = 'in_progress' AND (:agent IS NULL OR t.assignee = :agent)"
+# What a move may set; the values come from the domain's transition rules (services.tasks.transition_fields).
+_SETTABLE = ("status", "status_reason", "assignee", "lease_expires_at", "started_at", "completed_at", "updated_at")
 
 _EXPIRED_SQL = ("SELECT id, number, assignee, lease_expires_at FROM tasks"
                 " WHERE project_id = :project AND status = 'in_progress' AND lease_expires_at <= :now")
 
 
-def ready_tasks(conn: sqlite3.Connection, project_id: str, now: str, limit: int = -1) -> list[dict]:
-    """Ready tasks of a project in claim order (priority, then creation time, then number)."""
-    rows = conn.execute(_READY_SQL, {"project": project_id, "now": now, "limit": limit}).fetchall()
-    return [dict(zip(READY_COLUMNS, row)) for row in rows]
+def ready_tasks(conn: sqlite3.Connection, project_id: str, now: str, limit: int | None = None) -> list[dict]:
+    """Ready tasks of a project in claim order (priority, then creation time, then number); all of them
+    when `limit` is None or negative."""
+    sql, params = _READY_SQL, {"project": project_id, "now": now}
+    if limit is not None and limit >= 0:
+        sql, params = sql + " LIMIT :limit", {**params, "limit": limit}
+    return [dict(zip(READY_COLUMNS, row)) for row in conn.execute(sql, params).fetchall()]
 
 
 def is_claimable(conn: sqlite3.Connection, task_id: str, now: str) -> bool:
     return conn.execute(_IS_CLAIMABLE_SQL, {"id": task_id, "now": now}).fetchone() is not None
+
+
+def claim(conn: sqlite3.Connection, task_id: str, fields: dict, now: str) -> bool:
+    """Set `fields` on `task_id` if it is claimable now; False (nothing changed) when it is not."""
+    return _swap(conn, task_id, fields, _CLAIM_GUARD, {"now": now})
+
+
+def heartbeat(conn: sqlite3.Connection, task_id: str, agent: str, fields: dict) -> bool:
+    """Set `fields` (the new lease) if `agent` still holds `task_id`; False (nothing changed) when not."""
+    return _swap(conn, task_id, fields, _HOLDER_GUARD, {"agent": agent})
+
+
+def release(conn: sqlite3.Connection, task_id: str, agent: str | None, fields: dict) -> bool:
+    """Set `fields` (back to todo) if `task_id` is in progress, and held by `agent` when given."""
+    return _swap(conn, task_id, fields, _RELEASE_GUARD, {"agent": agent})
+
+
+def _swap(conn: sqlite3.Connection, task_id: str, fields: dict, guard: str, params: dict) -> bool:
+    unknown = set(fields) - set(_SETTABLE)
+    if unknown:
+        raise ValueError(f"a task move cannot set {sorted(unknown)}")
+    values = {f"set_{name}": value for name, value in fields.items()}
+    assignments = ", ".join(f"{name} = :set_{name}" for name in fields)
+    sql = f"UPDATE tasks AS t SET {assignments} WHERE t.id = :id AND {guard} RETURNING id"
+    return conn.execute(sql, {**params, **values, "id": task_id}).fetchone() is not None
 
 
 def expired_leases(conn: sqlite3.Connection, project_id: str, now: str) -> list[dict]:

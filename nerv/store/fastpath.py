@@ -15,6 +15,12 @@ import sqlite3
 BUSY_TIMEOUT_MS = 5000
 
 
+def set_connection_pragmas(conn: sqlite3.Connection, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
+    """What every nerv connection sets before its first query (nerv.store.sqlite opens through it too)."""
+    conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+    conn.execute("PRAGMA foreign_keys = ON")
+
+
 def home_dir() -> str:
     """`NERV_HOME`, else `~/.nerv`."""
     env = os.environ.get("NERV_HOME")
@@ -59,8 +65,7 @@ def open_current() -> sqlite3.Connection | None:
     except sqlite3.Error:
         return None
     try:
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        conn.execute("PRAGMA foreign_keys = ON")
+        set_connection_pragmas(conn)
         # journal_mode=WAL is persistent in the file (set by open_store); synchronous is per connection.
         conn.execute("PRAGMA synchronous = NORMAL")
         row = conn.execute("SELECT max(version) FROM schema_migrations").fetchone()

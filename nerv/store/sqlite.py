@@ -14,7 +14,7 @@ from pathlib import Path
 
 from nerv.errors import NervError
 
-from nerv.store.fastpath import BUSY_TIMEOUT_MS  # noqa: F401  (one definition, shared with the hook)
+from nerv.store.fastpath import BUSY_TIMEOUT_MS, set_connection_pragmas  # one definition, shared with the hook
 # How long the application keeps retrying a whole write transaction that hit a lock.
 RETRY_DEADLINE_S = 30.0
 
@@ -63,8 +63,7 @@ def open_connection(path: Path | str, *, readonly: bool = False) -> sqlite3.Conn
         except sqlite3.Error as exc:
             raise _explain_open_failure(path, exc) from exc
     try:
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        conn.execute("PRAGMA foreign_keys = ON")
+        set_connection_pragmas(conn, BUSY_TIMEOUT_MS)
         # Reading the schema cookie fails fast on a file that is not SQLite, before anything is written.
         conn.execute("PRAGMA schema_version").fetchone()
     except sqlite3.Error as exc:

@@ -3,9 +3,10 @@
 -- (INSERT ... ON CONFLICT DO UPDATE SET last = last + 1 RETURNING last), which is atomic under any
 -- number of concurrent writers; MAX(number)+1 is only safe while one writer at a time exists. The
 -- triggers keep a counter at least the highest number inserted by any path (import, ADR files), so a
--- number is never handed out twice, and never reused after a delete.
+-- number is never handed out twice, and never reused after a delete. They only read the counter when
+-- the row took its number from it (the usual case).
 -- search_pending: the index triggers record which items changed; the store's write wrapper
--- (nerv.store.search_index.settle, called before COMMIT) bumps search_meta.generation once and stamps
+-- (nerv.store.search_generation.settle, called before COMMIT) bumps search_meta.generation once and stamps
 -- those items with it. Under PostgreSQL that row is then locked only from the bump to the commit, so
 -- generations commit in order and the vector cache's "changed since" cursor stays exact.
 
@@ -26,23 +27,33 @@ INSERT INTO project_counters (project_id, kind, last)
     SELECT project_id, 'learning', max(number) FROM learnings GROUP BY project_id;
 INSERT INTO project_counters (project_id, kind, last)
     SELECT project_id, 'checkpoint', max(number) FROM checkpoints GROUP BY project_id;
-CREATE TRIGGER tasks_counter_ai AFTER INSERT ON tasks BEGIN
+CREATE TRIGGER tasks_counter_ai AFTER INSERT ON tasks
+WHEN new.number > coalesce((SELECT last FROM project_counters WHERE project_id = new.project_id AND kind = 'task'), 0)
+BEGIN
     INSERT INTO project_counters (project_id, kind, last) VALUES (new.project_id, 'task', new.number)
     ON CONFLICT (project_id, kind) DO UPDATE SET last = max(last, excluded.last);
 END;
-CREATE TRIGGER decisions_counter_ai AFTER INSERT ON decisions BEGIN
+CREATE TRIGGER decisions_counter_ai AFTER INSERT ON decisions
+WHEN new.number > coalesce((SELECT last FROM project_counters WHERE project_id = new.project_id AND kind = 'decision'), 0)
+BEGIN
     INSERT INTO project_counters (project_id, kind, last) VALUES (new.project_id, 'decision', new.number)
     ON CONFLICT (project_id, kind) DO UPDATE SET last = max(last, excluded.last);
 END;
-CREATE TRIGGER cycles_counter_ai AFTER INSERT ON cycles BEGIN
+CREATE TRIGGER cycles_counter_ai AFTER INSERT ON cycles
+WHEN new.number > coalesce((SELECT last FROM project_counters WHERE project_id = new.project_id AND kind = 'cycle'), 0)
+BEGIN
     INSERT INTO project_counters (project_id, kind, last) VALUES (new.project_id, 'cycle', new.number)
     ON CONFLICT (project_id, kind) DO UPDATE SET last = max(last, excluded.last);
 END;
-CREATE TRIGGER learnings_counter_ai AFTER INSERT ON learnings BEGIN
+CREATE TRIGGER learnings_counter_ai AFTER INSERT ON learnings
+WHEN new.number > coalesce((SELECT last FROM project_counters WHERE project_id = new.project_id AND kind = 'learning'), 0)
+BEGIN
     INSERT INTO project_counters (project_id, kind, last) VALUES (new.project_id, 'learning', new.number)
     ON CONFLICT (project_id, kind) DO UPDATE SET last = max(last, excluded.last);
 END;
-CREATE TRIGGER checkpoints_counter_ai AFTER INSERT ON checkpoints BEGIN
+CREATE TRIGGER checkpoints_counter_ai AFTER INSERT ON checkpoints
+WHEN new.number > coalesce((SELECT last FROM project_counters WHERE project_id = new.project_id AND kind = 'checkpoint'), 0)
+BEGIN
     INSERT INTO project_counters (project_id, kind, last) VALUES (new.project_id, 'checkpoint', new.number)
     ON CONFLICT (project_id, kind) DO UPDATE SET last = max(last, excluded.last);
 END;

@@ -2,7 +2,7 @@
 
 One upsert takes the next number: atomic under concurrent writers on any backend with
 INSERT … ON CONFLICT … RETURNING, where MAX(number)+1 is only safe while one writer at a time exists.
-Numbers are never reused, also after a delete (migrations/0010 explains the triggers behind it).
+Numbers are never reused, also after a delete (migrations/0009 explains the triggers behind it).
 """
 
 from __future__ import annotations

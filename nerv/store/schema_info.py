@@ -23,9 +23,9 @@ DERIVED_TABLES: set[str] = {
     "search_meta",
     "search_items",
     "embeddings",
-    # 0010: the items a write transaction changed, emptied before its COMMIT.
+    # 0009: the items a write transaction changed, emptied before its COMMIT.
     "search_pending",
-    # 0010: per-project number counters; triggers keep each at least the highest number inserted, so
+    # 0009: per-project number counters; triggers keep each at least the highest number inserted, so
     # imported and restored rows raise them as they arrive.
     "project_counters",
 }

@@ -1,6 +1,6 @@
 """The search generation: one step per write transaction that changed the index. Stdlib only (the hook writes).
 
-The index triggers (migrations/0010) list changed items in search_pending and stamp them with the next
+The index triggers (migrations/0009) list changed items in search_pending and stamp them with the next
 generation; `settle` confirms that step. The vector cache compares generations to know what it misses.
 """
 

@@ -1,6 +1,6 @@
 """The search index's SQL: FTS5 queries, stale-embedding detection, bulk vector writes, reindex. Stdlib only.
 
-Triggers (migrations/0006_knowledge.sql, 0010) keep search_items and search_fts in step with decisions,
+Triggers (migrations/0006_knowledge.sql, 0009) keep search_items and search_fts in step with decisions,
 learnings, handoffs and tasks and list the changed items in search_pending; `settle` (called by the store's
 write wrapper before COMMIT) turns them into one generation step. This module otherwise reads the index,
 writes embeddings, and reconciles everything in `reindex_items` (for databases restored from elsewhere, or

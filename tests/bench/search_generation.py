@@ -1,5 +1,5 @@
 """Indexed writes under the two search-generation schemes, same run: 0006's triggers (every indexed row
-bumps search_meta) against 0010's (triggers list the item in search_pending, one bump per transaction).
+bumps search_meta) against 0009's (triggers list the item in search_pending, one bump per transaction).
 
     PYTHONPATH=. /work/main/.venv/bin/python tests/bench/search_generation.py [--bulk 20000] [--single 2000]
 
@@ -74,7 +74,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         rows = []
-        for label, steps, new in (("0006 triggers (baseline)", OLD_SCHEME, False), ("0010 pending + settle", None, True)):
+        for label, steps, new in (("0006 triggers (baseline)", OLD_SCHEME, False), ("0009 pending + settle", None, True)):
             conn = _database(folder, label.split()[0], steps)
             bulk = _bulk(conn, args.bulk, new)
             single = _singles(conn, args.bulk + 1, args.single, new)

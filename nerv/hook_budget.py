@@ -29,7 +29,7 @@ def _scope(conn: sqlite3.Connection, event: dict) -> tuple[str | None, str | Non
         if row and row[0]:
             return row[0], row[1]
     cwd = event.get("cwd")
-    found = lookups.project_for_path(conn, cwd) if isinstance(cwd, str) and cwd else None
+    found = lookups.project_for_path(conn, cwd) if isinstance(cwd, str) else None
     return (found["id"] if found else None), None
 
 

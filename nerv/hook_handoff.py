@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from pathlib import Path
 
 from nerv.store import lookups, queries_knowledge
 from nerv.store.queries_tasks import held_task_id
@@ -71,7 +70,7 @@ def context_for_session(conn: sqlite3.Connection, event_name: str, payload: dict
         cwd = payload.get("cwd")
         if not isinstance(cwd, str) or not cwd:
             return None
-        project = lookups.project_for_path(conn, str(Path(cwd).resolve()))
+        project = lookups.project_for_path(conn, cwd)
         if project is None:
             return None
         session_id = payload.get("session_id")

@@ -118,10 +118,7 @@ def on_error(conn) -> str:
         return "ask"  # the database is part of the problem: the default applies
 
 
-def project_for_cwd(conn, cwd: str | None) -> dict | None:
-    if not cwd:
-        return None
-    return lookups.project_for_path(conn, os.path.realpath(cwd))
+project_for_cwd = lookups.project_for_path
 
 
 def caller_agent(payload: dict) -> str | None:

@@ -306,7 +306,7 @@ def nerv_rules(conn, cwd: str) -> list[dict]:
     from nerv.store import lookups
     from nerv.store.models import ApprovalRule
 
-    project = lookups.project_for_path(conn, os.path.realpath(cwd))
+    project = lookups.project_for_path(conn, cwd)
     query = ApprovalRule.select().where(ApprovalRule.project.is_null() |
                                         (ApprovalRule.project == (project["id"] if project else None)))
     rows = []

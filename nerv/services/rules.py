@@ -163,11 +163,11 @@ def match(store: Store, tool: str, value: str | None, *, cwd: str | None = None,
 
         found = find_project(project_ref)
         project = {"id": found.id, "name": found.name, "repo_path": None}
-        repo = lookups.project_for_path(store.conn, os.path.realpath(cwd))
+        repo = lookups.project_for_path(store.conn, cwd)
         if repo and repo["id"] == found.id:
             project["repo_path"] = repo["repo_path"]
     else:
-        project = lookups.project_for_path(store.conn, os.path.realpath(cwd))
+        project = lookups.project_for_path(store.conn, cwd)
     rules = q.candidate_rules(store.conn, tool, tool_input, project["id"] if project else None)
     ctx = make_context(cwd, root=(project or {}).get("repo_path") or cwd)
     result = evaluate(rules, tool, tool_input, ctx).to_dict()

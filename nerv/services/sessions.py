@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
 
 from nerv.errors import NervError, conflict, invalid, not_found
 from nerv.services import validate
@@ -50,7 +50,7 @@ def start_session(store: Store, session_id: str | None = None, *, task: str | No
     model = validate.one_line(model, "model", max_len=200, required=False)
     agent = validate.one_line(agent, "agent", max_len=200, required=False)
     linked = find_task(store, task, project) if task else held_task(store, agent)
-    here = str(Path(cwd).resolve()) if cwd else str(Path.cwd())
+    here = os.path.realpath(cwd or os.getcwd())
     if project:
         project_id = find_project(project).id
     elif linked is not None:

@@ -11,8 +11,16 @@ from nerv.errors import NervError, invalid, not_found
 _MISSING = object()
 
 
-def project_for_path(conn: sqlite3.Connection, path: str) -> dict | None:
-    """The project whose registered repo contains `path` (the deepest repo wins), or None."""
+def project_for_path(conn: sqlite3.Connection, path: str | None) -> dict | None:
+    """The project whose registered repo contains `path` (the deepest repo wins), or None.
+
+    The one place a working directory is normalised: repos are registered by their real path, so a cwd
+    reached through a symlink must be compared by its real path too, or the same call would find no project
+    (and skip that project's budget, rules and leases).
+    """
+    if not path:
+        return None
+    path = os.path.realpath(path)
     row = conn.execute(
         "SELECT p.id, p.name, r.path FROM project_repos r JOIN projects p ON p.id = r.project_id"
         " WHERE r.path = ?1 OR substr(?1, 1, length(r.path) + 1) = r.path || '/'"
@@ -90,8 +98,7 @@ def current_project(conn: sqlite3.Connection, explicit: str | None = None, cwd: 
     env = os.environ.get("NERV_PROJECT")
     if env:
         return find_project(conn, env)
-    here = os.path.realpath(cwd or os.getcwd())
-    found = project_for_path(conn, here)
+    found = project_for_path(conn, cwd or os.getcwd())
     if found:
         return find_project(conn, found["id"])
     chosen = effective_setting(conn, CURRENT_PROJECT_KEY, None)

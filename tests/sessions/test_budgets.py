@@ -115,3 +115,18 @@ def test_session_end_hook_imports_the_sessions_own_transcript(cli, proc, tmp_pat
     assert imported == {"m-sess-x", "m-sess-x-agent"}
     assert hook_budget.import_session_transcript(conn, {"transcript_path": 42}) is None
     assert hook_budget.import_session_transcript(conn, {"transcript_path": str(tmp_path / "gone.jsonl")}) is None
+
+
+@pytest.mark.parametrize("through_link", [False, True])
+def test_enforced_budget_denies_the_same_call_through_a_symlink_to_the_repo(cli, proc, spent, tmp_path, repo_dir,
+                                                                             through_link):
+    cli("budget", "set", "--project", "alpha", "--daily", "1")
+    cli("settings", "set", "budget.enforce", "true")
+    link = tmp_path / "link-to-repo"
+    link.symlink_to(repo_dir, target_is_directory=True)
+    cwd = str(link if through_link else repo_dir)
+    payload = {"session_id": "unknown-session", "cwd": cwd, "hook_event_name": "PreToolUse", "tool_name": "Bash",
+               "tool_input": {"command": "ls"}, "tool_use_id": "t1", "transcript_path": "/nonexistent.jsonl"}
+    result = proc("hook", "pre-tool-use", stdin=json.dumps(payload))
+    answer = json.loads(result.stdout or "{}").get("hookSpecificOutput", {})
+    assert answer.get("permissionDecision") == "deny", (answer, result.stderr)

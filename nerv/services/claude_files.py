@@ -8,6 +8,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from nerv import atomic_file
 from nerv.errors import NervError, invalid
 from nerv.store import paths
 from nerv.store.clock import now_iso
@@ -54,17 +55,10 @@ def write_json_file(file: Path, data: dict) -> None:
 
 
 def write_bytes_atomically(file: Path, content: bytes) -> None:
-    """Temp file + fsync + rename, keeping the file's mode (0644 for a new file). Raises io."""
+    """nerv.atomic_file, keeping the file's mode (0644 for a new file). Raises io."""
     try:
         file.parent.mkdir(parents=True, exist_ok=True)
-        mode = file.stat().st_mode & 0o777 if file.exists() else 0o644
-        tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(content)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, file)
+        atomic_file.write_bytes(file, content)
     except OSError as exc:
         raise NervError("io", f"cannot write {file}: {exc.strerror or exc}") from None
 

@@ -9,9 +9,9 @@ in this database are dropped and reported, never invented.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
+from nerv import atomic_file
 from nerv.errors import NervError, conflict, invalid
 from nerv.services import adr_markdown, validate
 from nerv.services.decisions import SECTION_FIELDS, STATUSES, decision_row
@@ -25,13 +25,10 @@ EDITABLE_FIELDS = ("number", "title", "status", *SECTION_FIELDS, "superseded_by_
 
 
 def _write_text(path: Path, content: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        tmp.write_text(content, encoding="utf-8", newline="\n")
-        os.replace(tmp, path)
+        atomic_file.write_bytes(path, content.encode("utf-8"))
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise NervError("io", f"cannot write {path}: {exc.strerror}", "check the folder's permissions") from exc
+        raise NervError("io", f"cannot write {path}: {exc.strerror or exc}", "check the folder's permissions") from exc
 
 
 def _read_text(path: Path) -> str | None:

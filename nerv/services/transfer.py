@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import IO
 
-from nerv import __version__
+from nerv import __version__, atomic_file
 from nerv.errors import NervError, invalid, usage
 from nerv.services import export_format as fmt
-from nerv.store import admin, leftovers, migrate, paths, rule_rows, transfer
+from nerv.store import admin, leftovers, migrate, rule_rows, transfer
 from nerv.store.audit import chain_head
 from nerv.store.backup import scratch_folder
 from nerv.store.clock import now_iso
@@ -88,22 +87,12 @@ def _open_output(output: Path | None, stream: IO[str] | None):
     if not parent.is_dir():
         raise NervError("io", f"folder {parent} does not exist", "create it first or choose another --output")
     leftovers.sweep(parent)  # of an export that was killed or ran out of space
-    tmp = parent / f".{output.name}.{os.getpid()}.partial"
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        replacement = atomic_file.Replacement(output, mode=0o600, encoding="utf-8", newline="\n", buffering=1 << 20)
     except OSError as exc:
-        raise NervError("io", f"cannot write {output}: {exc.strerror}", "check the folder's permissions") from exc
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n", buffering=1 << 20) as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, output)
-        paths.fsync_dir(parent)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+        raise NervError("io", f"cannot write {output}: {exc.strerror or exc}", "check the folder's permissions") from exc
+    with replacement as handle:
+        yield handle
 
 
 # ---- import ----------------------------------------------------------------------------------------

@@ -14,8 +14,9 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
+from nerv import atomic_file
 from nerv.store import leftovers
-from nerv.store.paths import ensure_private_dir, fsync_dir
+from nerv.store.paths import ensure_private_dir
 from nerv.store.sqlite import table_exists
 
 
@@ -24,12 +25,9 @@ def backup_to(conn: sqlite3.Connection, dest: Path) -> Path:
     dest = Path(dest)
     ensure_private_dir(dest.parent)
     leftovers.sweep(dest.parent)  # copies of a killed or out-of-space earlier backup
-    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.partial")
-    tmp.unlink(missing_ok=True)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    os.close(fd)
+    fd, tmp = atomic_file.create_temp(dest, 0o600)
     try:
-        target = sqlite3.connect(str(tmp), isolation_level=None)
+        target = sqlite3.connect(tmp, isolation_level=None)
         try:
             # pages=-1: one step, so the copy is a single snapshot even while writers commit.
             conn.backup(target, pages=-1)
@@ -37,13 +35,10 @@ def backup_to(conn: sqlite3.Connection, dest: Path) -> Path:
             target.execute("PRAGMA journal_mode = DELETE").fetchone()
         finally:
             target.close()
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, dest)
-        fsync_dir(dest.parent)
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        atomic_file.discard(fd, tmp)
         raise
+    atomic_file.commit(fd, tmp, dest)
     return dest
 
 

@@ -84,9 +84,22 @@ def test_export_file_is_private_and_atomic(cli, tmp_path):
     seed_state(projects=1)
     export_doc(cli, tmp_path, "p.json")
     assert stat.S_IMODE(os.stat(tmp_path / "p.json").st_mode) == 0o600
-    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".partial")]
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
     result = cli("export", "--output", str(tmp_path))
     assert result.code == 1 and "directory" in result.stderr
+
+
+def test_export_does_not_write_through_a_symlink_planted_at_its_temp_path(cli, tmp_path):
+    seed_state(projects=1)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    # The first temp name the export tries (the CLI runs in this process, so the pid is ours).
+    (tmp_path / f".p.json.{os.getpid()}.tmp").symlink_to(victim)
+    doc = export_doc(cli, tmp_path, "p.json")
+    assert doc["nerv_export"]["format"] == "nerv-export"
+    assert victim.read_text() == "keep me"
+    assert not (tmp_path / "p.json").is_symlink()
+    assert stat.S_IMODE(os.stat(tmp_path / "p.json").st_mode) == 0o600
 
 
 def test_merge_reports_conflicts_and_keeps_the_chain(cli, tmp_path, nerv_home):

@@ -8,10 +8,11 @@ import re
 from nerv.errors import invalid
 from nerv.services import validate
 from nerv.services.knowledge_links import acting_agent, optional_task, project_for, task_brief
-from nerv.store import queries_knowledge, queries_tasks
+from nerv.services.tasks import held_task
+from nerv.store import queries_knowledge
 from nerv.store.clock import new_id
 from nerv.store.db import Store
-from nerv.store.models import Handoff, Project, Task
+from nerv.store.models import Handoff
 
 STEPS_MAX = 50
 FILES_MAX = 50
@@ -29,11 +30,6 @@ def parse_file_ref(value: str) -> dict:
             raise invalid(f"line number in {text!r} must be 1 or more")
         return {"path": match.group(1), "line": line}
     return {"path": text, "line": None}
-
-
-def _held_task(store: Store, project: Project, agent: str | None) -> Task | None:
-    task_id = queries_tasks.held_task_id(store.conn, agent, project.id)
-    return Task.get_by_id(task_id) if task_id else None
 
 
 def handoff_row(item: Handoff) -> dict:
@@ -54,7 +50,7 @@ def save_handoff(store: Store, text: str, *, task=None, next_steps=None, files=N
         raise invalid(f"at most {STEPS_MAX} next steps and {FILES_MAX} files")
     who = acting_agent(agent)
     proj = project_for(store, project)
-    linked = optional_task(store, task, proj) if task is not None else _held_task(store, proj, who)
+    linked = optional_task(store, task, proj) if task is not None else held_task(store, who, proj.id)
 
     def body(tx):
         row = {"id": new_id(), "project_id": proj.id, "task_id": linked.id if linked else None,
@@ -76,6 +72,6 @@ def show_handoff(store: Store, *, task=None, agent: str | None = None, project: 
     from nerv.hook_handoff import format_brief
 
     proj = project_for(store, project)
-    linked = optional_task(store, task, proj) if task is not None else _held_task(store, proj, acting_agent(agent))
+    linked = optional_task(store, task, proj) if task is not None else held_task(store, acting_agent(agent), proj.id)
     data = queries_knowledge.resume_data(store.conn, proj.id, linked.id if linked else None)
     return {"project": proj.name, **data, "brief": format_brief(data, proj.name)}

@@ -7,7 +7,7 @@ import os
 from nerv.errors import NervError, conflict, invalid, not_found
 from nerv.services import validate
 from nerv.services.periods import parse_when
-from nerv.services.tasks import find_task
+from nerv.services.tasks import find_task, held_task
 from nerv.store import lookups
 from nerv.store.clock import new_id, parse_iso
 from nerv.store.db import Store
@@ -31,14 +31,6 @@ def find_session(ref: str) -> ClaudeSession:
     if matches:
         raise NervError("ambiguous", f"session prefix {text!r} matches several sessions", "type more of the id")
     raise not_found("session", repr(text), "see `nerv session list`")
-
-
-def held_task(store: Store, agent: str | None) -> Task | None:
-    """The task `agent` holds (nerv.store.queries_tasks.held_task_id, the one definition), or None."""
-    from nerv.store.queries_tasks import held_task_id
-
-    task_id = held_task_id(store.conn, agent)
-    return Task.get_by_id(task_id) if task_id else None
 
 
 def start_session(store: Store, session_id: str | None = None, *, task: str | None = None, model: str | None = None,

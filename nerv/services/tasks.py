@@ -58,6 +58,13 @@ def resolve_project(store: Store, project) -> Project:
     return current_project(store, project)
 
 
+def held_task(store: Store, agent: str | None, project_id: str | None = None) -> Task | None:
+    """The task `agent` holds (within `project_id` when given), or None: queries_tasks.held_task_id, the
+    definition the hooks share, as a model."""
+    task_id = queries_tasks.held_task_id(store.conn, agent, project_id)
+    return Task.get_by_id(task_id) if task_id else None
+
+
 def find_task(store: Store, ref, project=None) -> Task:
     """The task a person or script named: `12`/`#12` (number in the project), a full id, or an id prefix.
 

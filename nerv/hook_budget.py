@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import sqlite3
 
-from nerv.store import lookups
+from nerv.store import lookups, queries_sessions
 from nerv.store.lookups import has_budgets
 
 # The guard runs before every tool call: with no budget defined it must cost one indexed query, so the
@@ -23,11 +23,9 @@ def _scope(conn: sqlite3.Connection, event: dict) -> tuple[str | None, str | Non
     """(project id, task id) of the event: the session's record first, else the project of its cwd."""
     session_id = event.get("session_id")
     if isinstance(session_id, str) and session_id:
-        from nerv.store.queries_costs import session_links
-
-        row = session_links(conn, session_id)
-        if row and row[0]:
-            return row[0], row[1]
+        links = queries_sessions.session_links(conn, session_id)
+        if links.get("project_id"):
+            return links["project_id"], links["task_id"]
     cwd = event.get("cwd")
     found = lookups.project_for_path(conn, cwd) if isinstance(cwd, str) else None
     return (found["id"] if found else None), None

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sqlite3
 
-from nerv.store import lookups, queries_knowledge
+from nerv.store import lookups, queries_knowledge, queries_sessions
 from nerv.store.queries_tasks import held_task_id
 
 EXCERPT_CHARS = 300
@@ -74,7 +74,7 @@ def context_for_session(conn: sqlite3.Connection, event_name: str, payload: dict
         if project is None:
             return None
         session_id = payload.get("session_id")
-        links = queries_knowledge.session_links(conn, session_id) if isinstance(session_id, str) else {}
+        links = queries_sessions.session_links(conn, session_id if isinstance(session_id, str) else None)
         task_id = links.get("task_id") or next(
             (held for held in (held_task_id(conn, name, project["id"]) for name in _agent_names(links, payload))
              if held), None)

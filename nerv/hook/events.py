@@ -13,6 +13,7 @@ from nerv.hook.common import agent_name, close_quietly, emit, open_hook_store, p
 from nerv.hook.loader import call_each
 from nerv.hook.requests import abandon_session_requests
 from nerv.store import queries_approvals as q
+from nerv.store import queries_sessions
 
 MAX_CONTEXT_CHARS = 10_000
 # Notification types that mean "a person is needed" (the others, e.g. auth_success, only inform). A
@@ -56,10 +57,10 @@ def _session_base(conn, payload: dict) -> dict:
 def _upsert_session(tx, session_id: str, values: dict, action: str) -> dict:
     """Insert or update the session row (audited when it changed); returns the row after."""
     stamped = {key: (tx.now if value is _NOW else value) for key, value in values.items()}
-    existing = q.session_row(tx.conn, session_id)
+    existing = queries_sessions.session_row(tx.conn, session_id)
     if existing and existing.get("started_at"):
         stamped.pop("started_at", None)
-    before, after = q.upsert_session(tx.conn, session_id, stamped, tx.now)
+    before, after = queries_sessions.upsert_session(tx.conn, session_id, stamped, tx.now)
     if before != after:
         tx.audit(action, "session", session_id, project_id=after.get("project_id"), before=before, after=after)
     return after
@@ -127,7 +128,7 @@ def stop(conn, payload: dict, event: str) -> None:
 
 def user_prompt_submit(conn, payload: dict, event: str) -> None:
     session_id = text_field(payload, "session_id", 200)
-    row = q.session_row(conn, session_id) if session_id else None
+    row = queries_sessions.session_row(conn, session_id) if session_id else None
     if row and row.get("waiting_for"):  # the person answered: the session no longer waits (a write only then)
         _record_session(conn, payload, dict(_ACTIVE), "session.activity")
     _add_context(conn, payload, event)

@@ -17,6 +17,7 @@ import time
 from nerv import fastjson
 from nerv.hook.common import agent_name, setting, text_field, write
 from nerv.store import queries_approvals as q
+from nerv.store import queries_sessions
 
 POLL_INTERVAL_S = 0.25
 MAX_STORED_INPUT = 64_000  # characters of tool_input kept on a request
@@ -44,11 +45,12 @@ def record(conn, payload: dict, *, tool: str, tool_input, cwd: str, project_id, 
     session_id = text_field(payload, "session_id", 200)
     keep = setting(conn, redact.SETTING, project_id)
     encoded = redact.stored_input(tool_input, keep)
-    row = {"project_id": project_id, "session_id": session_id, "task_id": q.session_task(conn, session_id),
+    links = queries_sessions.session_links(conn, session_id)
+    row = {"project_id": project_id, "session_id": session_id, "task_id": links.get("task_id"),
            "tool": tool[:200], "tool_input": encoded[:MAX_STORED_INPUT], "cwd": cwd, "mode": mode,
            "status": "pending", "suggested_rule": redact.stored_text(suggest_rule(tool, tool_input, cwd), keep),
            "tool_use_id": text_field(payload, "tool_use_id", 200),
-           "agent": agent_name() or _session_agent(conn, session_id), "hook_event": event,
+           "agent": agent_name() or links.get("agent"), "hook_event": event,
            "input_hash": input_hash(tool_input)}
 
     def body(tx):
@@ -58,13 +60,6 @@ def record(conn, payload: dict, *, tool: str, tool_input, cwd: str, project_id, 
         return request_id
 
     return write(conn, body, payload)
-
-
-def _session_agent(conn, session_id: str | None) -> str | None:
-    if not session_id:
-        return None
-    row = conn.execute("SELECT agent FROM claude_sessions WHERE id = ?", (session_id,)).fetchone()
-    return row[0] if row else None
 
 
 def match_window_start(now: str) -> str:

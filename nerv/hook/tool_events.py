@@ -14,6 +14,7 @@ from nerv.hook import MalformedInput, tool_name
 from nerv.hook.common import project_for_cwd, text_field, write
 from nerv.hook.requests import close_for_call
 from nerv.store import queries_approvals as q
+from nerv.store import queries_sessions
 
 MAX_BATCH = 1000  # tool calls read from one PostToolBatch
 MAX_DURATION_MS = 1e10
@@ -23,7 +24,7 @@ def _scope(conn, payload: dict) -> tuple[str | None, str | None, str | None]:
     """(session id, project id, the session's task) of a tool event."""
     session_id = text_field(payload, "session_id", 200)
     project = project_for_cwd(conn, text_field(payload, "cwd"))
-    return session_id, (project["id"] if project else None), q.session_task(conn, session_id)
+    return session_id, (project["id"] if project else None), queries_sessions.session_links(conn, session_id).get("task_id")
 
 
 def _meta(tool: str, payload: dict, tool_use_id: str | None, **extra) -> str:
@@ -64,7 +65,7 @@ def post_tool_use(conn, payload: dict, event: str) -> None:
                  after={"tool": tool, "session_id": session_id, "failed": failed,
                         "duration_ms": float(duration) if has_duration else None})
         if session_id:
-            q.touch_session(tx.conn, session_id, tx.now)
+            queries_sessions.touch_session(tx.conn, session_id, tx.now)
         reason = f"the call ran and failed ({error})" if failed else "the call ran"
         close_for_call(tx, session_id, payload, "approved", reason, project_id)
 
@@ -85,7 +86,7 @@ def permission_denied(conn, payload: dict, event: str) -> None:
         tx.audit("metrics.tool_denied", "metric", tool, project_id=project_id,
                  after={"tool": tool, "session_id": session_id, "tool_use_id": tool_use_id, "reason": reason})
         if session_id:
-            q.touch_session(tx.conn, session_id, tx.now)
+            queries_sessions.touch_session(tx.conn, session_id, tx.now)
         close_for_call(tx, session_id, payload, "denied", reason, project_id)
 
     write(conn, body, payload)
@@ -120,7 +121,7 @@ def post_tool_batch(conn, payload: dict, event: str) -> None:
         q.insert_metrics(tx.conn, [denied(tool_use_id, tx.now) for tool_use_id in unseen])
         tx.audit("metrics.tool_denied", "metric", None, project_id=project_id,
                  after={"session_id": session_id, "tool_use_ids": unseen, "reason": reason})
-        q.touch_session(tx.conn, session_id, tx.now)
+        queries_sessions.touch_session(tx.conn, session_id, tx.now)
         for tool_use_id in unseen:
             close_for_call(tx, session_id, by_id[tool_use_id], "denied", reason, project_id)
 

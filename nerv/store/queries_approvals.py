@@ -1,4 +1,4 @@
-"""Hand-tuned SQL for the hook path: candidate rules, approval requests, sessions, tool metrics. Stdlib only.
+"""Hand-tuned SQL for the hook path: candidate rules, approval requests, subagents, tool metrics. Stdlib only.
 
 The PreToolUse lookup is the hottest query nerv runs (every tool call of every agent). Deny and ask rules are
 all read and parsed, never filtered by derived columns, so no row the hook fails to understand can hide a
@@ -198,44 +198,9 @@ def pending_of_session(conn: sqlite3.Connection, session_id: str) -> list[int]:
                                        " ORDER BY id", (session_id,))]
 
 
-def session_task(conn: sqlite3.Connection, session_id: str | None) -> str | None:
-    if not session_id:
-        return None
-    row = conn.execute("SELECT task_id FROM claude_sessions WHERE id = ?", (session_id,)).fetchone()
-    return row[0] if row else None
-
-
-def session_row(conn: sqlite3.Connection, session_id: str) -> dict | None:
-    cursor = conn.execute("SELECT * FROM claude_sessions WHERE id = ?", (session_id,))
-    row = cursor.fetchone()
-    return dict(zip([c[0] for c in cursor.description], row)) if row else None
-
-
-def upsert_session(conn: sqlite3.Connection, session_id: str, values: dict, now: str) -> tuple[dict | None, dict]:
-    """Insert the session or update the given columns; returns (before, after) for the audit row."""
-    before = session_row(conn, session_id)
-    if before is None:
-        row = {"id": session_id, "created_at": now, "updated_at": now, **values}
-        columns = ", ".join(row)
-        conn.execute(f"INSERT INTO claude_sessions ({columns}) VALUES ({', '.join(':' + k for k in row)})", row)
-    else:
-        changes = {k: v for k, v in values.items() if before.get(k) != v}
-        if changes:
-            sets = ", ".join(f"{k} = :{k}" for k in changes)
-            conn.execute(f"UPDATE claude_sessions SET {sets}, updated_at = :updated_at WHERE id = :id",
-                         {**changes, "updated_at": now, "id": session_id})
-    return before, session_row(conn, session_id)
-
-
 def insert_metrics(conn: sqlite3.Connection, rows: list[dict]) -> None:
     conn.executemany("INSERT INTO metrics (project_id, name, value, unit, task_id, session_id, meta, recorded_at)"
                      " VALUES (:project_id, :name, :value, :unit, :task_id, :session_id, :meta, :recorded_at)", rows)
-
-
-def touch_session(conn: sqlite3.Connection, session_id: str, now: str) -> int:
-    """The session moved on: its last activity is now, and it is no longer waiting for a person."""
-    return conn.execute("UPDATE claude_sessions SET last_activity_at = ?, updated_at = ?, waiting_for = NULL,"
-                        " waiting_since = NULL WHERE id = ?", (now, now, session_id)).rowcount
 
 
 def calls_seen(conn: sqlite3.Connection, session_id: str, tool_use_ids: list[str]) -> set[str]:

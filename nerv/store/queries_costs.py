@@ -125,11 +125,6 @@ def recompute_costs(conn: sqlite3.Connection, now: str) -> dict:
 
 # ---- budgets (read by `nerv budget` and by the hooks) -----------------------------------------------
 
-def session_links(conn: sqlite3.Connection, session_id: str) -> tuple[str | None, str | None] | None:
-    """(project id, task id) recorded for a session, or None when nerv does not know it."""
-    return conn.execute("SELECT project_id, task_id FROM claude_sessions WHERE id = ?", (session_id,)).fetchone()
-
-
 def period_start(period: str, now: datetime | None = None) -> str:
     now = now or datetime.now(timezone.utc)
     if period == "monthly":

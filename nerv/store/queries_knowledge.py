@@ -18,15 +18,6 @@ def _task(conn: sqlite3.Connection, task_id: str) -> dict | None:
     return dict(zip(_TASK_COLUMNS, row)) if row else None
 
 
-def session_links(conn: sqlite3.Connection, session_id: str) -> dict:
-    """What nerv recorded about a Claude session so far: its task and agent (empty when unknown)."""
-    try:
-        row = conn.execute("SELECT task_id, agent FROM claude_sessions WHERE id = ?", (session_id,)).fetchone()
-    except sqlite3.Error:
-        return {}
-    return {"task_id": row[0], "agent": row[1]} if row else {}
-
-
 def _handoff(row) -> dict:
     data = dict(zip(_HANDOFF_COLUMNS, row))
     data["next_steps"] = json.loads(data["next_steps"])

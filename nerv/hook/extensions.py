@@ -10,18 +10,18 @@ from __future__ import annotations
 # fn(conn, event_name, payload) -> str | None: text added as additionalContext on SessionStart and
 # UserPromptSubmit (e.g. the current task, open decisions).
 CONTEXT_PROVIDERS: list[str] = [
-    "nerv.hook_handoff:context_for_session",  # the resume brief of the task the agent holds
-    "nerv.hook_budget:budget_context",  # a warning once a budget is 80 % spent
+    "nerv.hook.plugins.handoff:context_for_session",  # the resume brief of the task the agent holds
+    "nerv.hook.plugins.budget:budget_context",  # a warning once a budget is 80 % spent
 ]
 
 # fn(conn, payload) -> (decision, reason) | None: consulted on PreToolUse before any rule (e.g. a budget
 # guard answering ("deny", "budget exceeded")). The first non-None answer decides.
 PRE_TOOL_GUARDS: list[str] = [
-    "nerv.hook_budget:budget_guard",  # deny once a hard budget is exceeded, when budget.enforce is true
-    "nerv.hook_leases:lease_guard",  # deny writes inside another agent's live path lease
+    "nerv.hook.plugins.budget:budget_guard",  # deny once a hard budget is exceeded, when budget.enforce is true
+    "nerv.hook.plugins.leases:lease_guard",  # deny writes inside another agent's live path lease
 ]
 
 # fn(conn, payload) -> None: run on SessionEnd after the session is recorded (e.g. importing the transcript).
 SESSION_END_TASKS: list[str] = [
-    "nerv.hook_budget:import_session_transcript",  # the session's own transcript and its subagents' files
+    "nerv.hook.plugins.transcripts:import_session_transcript",  # the session's own transcript and its subagents' files
 ]

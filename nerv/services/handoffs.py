@@ -69,7 +69,7 @@ def show_handoff(store: Store, *, task=None, agent: str | None = None, project: 
 
     Returns the data and `brief`, the same text the SessionStart hook adds to an agent's context.
     """
-    from nerv.hook_handoff import format_brief
+    from nerv.domain.handoff_brief import format_brief
 
     proj = project_for(store, project)
     linked = optional_task(store, task, proj) if task is not None else held_task(store, acting_agent(agent), proj.id)

@@ -1,7 +1,7 @@
 """Path leases: an agent's claim on files (gitignore-style patterns), enforced by the PreToolUse hook.
 
 A lease belongs to one agent and, optionally, one task. It counts while it is unreleased and unexpired;
-nerv.hook_leases denies other agents' writes inside it. Leases tied to a claim (`nerv task claim
+nerv.hook.plugins.leases denies other agents' writes inside it. Leases tied to a claim (`nerv task claim
 --paths`) share the claim's expiry: a heartbeat extends them, and any change that ends the agent's
 holding of the task (release, done, cancel, an expired claim) releases them (note_holder_change in
 nerv.services.tasks calls `release_for_task`). Every change is one transaction with its audit rows.
@@ -16,10 +16,11 @@ import os
 import re
 
 from nerv.errors import conflict, invalid, not_found
-from nerv.hook_leases import lease_glob, literal_dir, live_leases
+from nerv.domain.leases import lease_glob, literal_dir
 from nerv.services import validate
 from nerv.services.tasks import agent_name, find_task, label, resolve_project
 from nerv.store import lookups, queries_tasks
+from nerv.store.queries_leases import live_leases
 from nerv.store.clock import now_iso
 from nerv.store.db import Store
 from nerv.store.models import PathLease, Task

@@ -1,6 +1,6 @@
 """The resume brief's reads: a task, its dependencies, its last handoff, decisions and learnings. Stdlib only.
 
-Shared by `nerv handoff show` and the SessionStart hook (nerv.hook_handoff), which must not import peewee.
+Shared by `nerv handoff show` and the SessionStart hook (nerv.hook.plugins.handoff), which must not import peewee.
 """
 
 from __future__ import annotations

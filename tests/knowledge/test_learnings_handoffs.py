@@ -7,7 +7,7 @@ import sqlite3
 import subprocess
 import sys
 
-from nerv.hook_handoff import context_for_session
+from nerv.hook.plugins.handoff import context_for_session
 
 
 def test_learn_and_list_with_tags_task_and_active_cycle(cli, project):
@@ -119,7 +119,7 @@ def test_session_start_hook_adds_the_brief_end_to_end(cli, proc, project, monkey
 
 
 def test_context_provider_is_stdlib_only():
-    code = ("import sys, nerv.hook_handoff; heavy = {'peewee', 'numpy', 'typer', 'rich'} & set(sys.modules);"
+    code = ("import sys, nerv.hook.plugins.handoff; heavy = {'peewee', 'numpy', 'typer', 'rich'} & set(sys.modules);"
             "print(sorted(heavy))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"

@@ -8,7 +8,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from nerv import hook_budget
+from nerv.hook.plugins import budget as hook_budget
+from nerv.hook.plugins.transcripts import import_session_transcript
 
 SONNET = "claude-sonnet-4-5-20250929"
 
@@ -113,8 +114,8 @@ def test_session_end_hook_imports_the_sessions_own_transcript(cli, proc, tmp_pat
     conn = sqlite3.connect(nerv_home / "state.db")
     imported = {r[0] for r in conn.execute("SELECT message_id FROM usage")}
     assert imported == {"m-sess-x", "m-sess-x-agent"}
-    assert hook_budget.import_session_transcript(conn, {"transcript_path": 42}) is None
-    assert hook_budget.import_session_transcript(conn, {"transcript_path": str(tmp_path / "gone.jsonl")}) is None
+    assert import_session_transcript(conn, {"transcript_path": 42}) is None
+    assert import_session_transcript(conn, {"transcript_path": str(tmp_path / "gone.jsonl")}) is None
 
 
 @pytest.mark.parametrize("through_link", [False, True])

@@ -82,7 +82,7 @@ def test_the_importer_core_imports_only_the_standard_library():
     import subprocess
     import sys
 
-    code = ("import sys; import nerv.store.ingest, nerv.hook_budget; "
+    code = ("import sys; import nerv.store.ingest, nerv.hook.plugins.budget, nerv.hook.plugins.transcripts; "
             "bad = [m for m in ('peewee', 'typer', 'rich', 'numpy') if m in sys.modules]; print(bad)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

@@ -12,7 +12,7 @@ __all__ = ["PathLease"]
 
 class PathLease(NervModel):
     """An agent's lease on gitignore-style paths (`pattern` relative to `anchor`); live while unreleased and
-    unexpired. The hook reads this table with plain SQL (nerv.hook_leases)."""
+    unexpired. The hook reads this table with plain SQL (nerv.store.queries_leases)."""
 
     id = AutoField()
     project = ForeignKeyField(Project, column_name="project_id", on_delete="CASCADE")

@@ -1,15 +1,13 @@
-"""Budget and transcript work done from Claude Code hooks. Stdlib only (runs on agent tool calls).
+"""The budget warning and the budget guard of the hook. Stdlib only (runs on agent tool calls).
 
 Registered in nerv.hook.extensions; each takes the open sqlite3 connection and the hook's input payload
 (a dict), tolerates missing or wrong-typed fields, and does nothing when there is nothing to do.
 - budget_context (SessionStart, UserPromptSubmit): a short warning once a budget is at 80 % or more.
 - budget_guard (PreToolUse): a deny decision when `budget.enforce` is true and a hard budget is exceeded.
-- import_session_transcript (SessionEnd): imports the session's own transcript (and its subagents' files).
 """
 
 from __future__ import annotations
 
-import os
 import sqlite3
 
 from nerv.store import lookups, queries_sessions
@@ -72,23 +70,3 @@ def budget_guard(conn: sqlite3.Connection, event: dict) -> tuple[str, str] | Non
 
     return ("deny", "nerv: budget exceeded (" + "; ".join(describe_budget(s) for s in over) + "). Tool calls are "
                     "blocked while budget.enforce is true: ask a person to raise the budget (`nerv budget set`).")
-
-
-def import_session_transcript(conn: sqlite3.Connection, event: dict) -> dict | None:
-    """Import `transcript_path` and the session's subagent files; None when there is nothing to read."""
-    from pathlib import Path
-
-    from nerv.store.ingest import import_files
-    from nerv.transcripts import find_transcripts
-
-    path = event.get("transcript_path")
-    if not isinstance(path, str) or not path.endswith(".jsonl"):
-        return None
-    transcript = Path(path).expanduser()
-    if not transcript.is_file():
-        return None
-    files = [Path(os.path.abspath(transcript))]
-    subagents = transcript.with_suffix("") / "subagents"
-    if subagents.is_dir():
-        files += [Path(os.path.abspath(p)) for p in find_transcripts(subagents)]
-    return import_files(conn, files)

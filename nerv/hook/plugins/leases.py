@@ -1,4 +1,4 @@
-"""Path leases on the hook path: the PreToolUse guard and the matching the services share. Stdlib only.
+"""The PreToolUse path-lease guard. Stdlib only (matching: nerv.domain.leases; rows: nerv.store.queries_leases).
 
 A lease (table path_leases, docs/tasks.md "Path leases") gives one agent gitignore-style patterns, written
 against an absolute `anchor` folder. `lease_guard` denies Edit/Write/MultiEdit/NotebookEdit calls, and the
@@ -15,54 +15,9 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import time
 
 FILE_TOOLS = {"Edit": "file_path", "Write": "file_path", "MultiEdit": "file_path", "NotebookEdit": "notebook_path"}
 SHELL_TOOLS = ("Bash", "Monitor")  # Monitor's command is judged by Bash's rules
-
-_LIVE_SQL = ("SELECT l.id, l.agent, l.pattern, l.anchor, l.expires_at, t.number, t.title"
-             " FROM path_leases l LEFT JOIN tasks t ON t.id = l.task_id"
-             " WHERE l.released_at IS NULL AND l.expires_at > ? ORDER BY l.id")
-
-
-def now_stamp() -> str:
-    """The current time in nerv.store.clock's format, without importing datetime."""
-    now = time.time()
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + ".%06dZ" % int((now % 1) * 1_000_000)
-
-
-def lease_glob(pattern: str, anchor: str, home: str) -> str:
-    """The lease's pattern as an absolute glob: anchored at its folder, as an Edit rule is at its root."""
-    from nerv.rules import paths
-
-    return paths.anchor(pattern, cwd=anchor, root=anchor, home=home)
-
-
-def literal_dir(glob: str) -> str:
-    """The fixed folder of an absolute glob (the whole text when it has no wildcard): `/r/src/*.py` -> `/r/src`."""
-    cut = min((i for i in (glob.find("*"), glob.find("?"), glob.find("[")) if i >= 0), default=-1)
-    if cut < 0:
-        return glob.rstrip("/") or "/"
-    return glob[:cut].rsplit("/", 1)[0] or "/"
-
-
-def covers(pattern: str, anchor: str, path: str, home: str) -> bool:
-    """Whether writing `path` (absolute, normalised) touches the lease: a file it matches, anything inside a
-    folder it matches, or a folder that holds its fixed part (`cp f src/` or `rm -r src` reach `src/auth/**`)."""
-    from nerv.rules import paths
-
-    glob = lease_glob(pattern, anchor, home)
-    if paths.glob_regex(glob, True).fullmatch(path):
-        return True
-    fixed = literal_dir(glob)
-    return fixed == path or fixed.startswith(path.rstrip("/") + "/")
-
-
-def live_leases(conn: sqlite3.Connection, now: str | None = None) -> list[dict]:
-    """Every unreleased, unexpired lease with its task's number and title (None without a task)."""
-    rows = conn.execute(_LIVE_SQL, (now or now_stamp(),)).fetchall()
-    keys = ("id", "agent", "pattern", "anchor", "expires_at", "task_number", "task_title")
-    return [dict(zip(keys, row)) for row in rows]
 
 
 def _file_targets(tool: str, tool_input: dict, cwd: str, home: str) -> list[str]:
@@ -109,9 +64,12 @@ def lease_guard(conn: sqlite3.Connection, event: dict) -> tuple[str, str] | None
     tool_input = event.get("tool_input")
     if not isinstance(tool_input, dict):
         return None
+    from nerv.store.queries_leases import live_leases
+
     leases = live_leases(conn)
     if not leases:
         return None
+    from nerv.domain.leases import covers
     from nerv.hook.common import caller_agent
 
     me = caller_agent(event)

@@ -1,7 +1,7 @@
-"""Cost aggregation, budget spend and cost recomputation over `usage`. Stdlib only (the hooks read budgets).
+"""Cost aggregation and cost recomputation over `usage`. Stdlib only.
 
-Imported by the PreToolUse budget guard on every tool call, so its own imports stay light (the importer,
-with hashlib and the transcript parser, is loaded only to recompute costs).
+The importer, with hashlib and the transcript parser, is loaded only to recompute costs. Budget spend is
+nerv.store.queries_budgets (the hook reads it).
 
 Grouping keys are SQL expressions chosen from a fixed table (never from user text), so the report's one
 GROUP BY query stays a single pass over the usage rows in range.
@@ -10,7 +10,6 @@ GROUP BY query stays a single pass over the usage rows in range.
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime, timezone
 
 from nerv import pricing
 
@@ -121,76 +120,3 @@ def recompute_costs(conn: sqlite3.Connection, now: str) -> dict:
     refresh_session_totals(conn, now, "SELECT id FROM claude_sessions")
     return {"models_priced": len(updates), "unknown_models": unknown,
             "rows": conn.execute("SELECT COUNT(*) FROM usage").fetchone()[0]}
-
-
-# ---- budgets (read by `nerv budget` and by the hooks) -----------------------------------------------
-
-def period_start(period: str, now: datetime | None = None) -> str:
-    now = now or datetime.now(timezone.utc)
-    if period == "monthly":
-        return now.strftime("%Y-%m-01")
-    return now.strftime("%Y-%m-%d")
-
-
-def _spent_since(conn: sqlite3.Connection, project_id: str | None, since: str) -> float:
-    if project_id is None:
-        row = conn.execute("SELECT SUM(cost_usd) FROM usage WHERE ts >= ?", (since,)).fetchone()
-    else:
-        row = conn.execute("SELECT SUM(cost_usd) FROM usage WHERE project_id = ? AND ts >= ?",
-                           (project_id, since)).fetchone()
-    return row[0] or 0.0
-
-
-def task_spend(conn: sqlite3.Connection, task_id: str) -> float:
-    row = conn.execute("SELECT SUM(cost_usd) FROM usage WHERE task_id = ?", (task_id,)).fetchone()
-    return row[0] or 0.0
-
-
-def _costliest_task(conn: sqlite3.Connection, project_id: str | None) -> tuple[str | None, float]:
-    scope = "" if project_id is None else " WHERE t.project_id = ?"
-    row = conn.execute(
-        "SELECT t.id, SUM(u.cost_usd) AS spent FROM usage u"
-        f" JOIN tasks t ON t.id = u.task_id{scope} GROUP BY t.id ORDER BY spent DESC LIMIT 1",
-        () if project_id is None else (project_id,)).fetchone()
-    return (row[0], row[1] or 0.0) if row else (None, 0.0)
-
-
-def budget_states(conn: sqlite3.Connection, *, project_id: str | None = None, all_projects: bool = True,
-                  task_id: str | None = None, now: datetime | None = None) -> list[dict]:
-    """Every budget in scope with what was spent against it.
-
-    all_projects: every budget; otherwise the global ones plus those of `project_id`. Per-task budgets are
-    measured on `task_id` when given (the hook's session task), else on the costliest task in scope.
-    """
-    query = ("SELECT b.id, b.project_id, p.name, b.period, b.limit_usd, b.hard FROM budgets b"
-             " LEFT JOIN projects p ON p.id = b.project_id")
-    params: tuple = ()
-    if not all_projects:
-        query += " WHERE b.project_id IS NULL OR b.project_id = ?"
-        params = (project_id,)
-    states = []
-    for budget_id, scope_id, scope_name, period, limit, hard in conn.execute(query + " ORDER BY p.name, b.period",
-                                                                             params).fetchall():
-        state = {"id": budget_id, "project_id": scope_id, "project": scope_name or "(all projects)",
-                 "period": period, "limit_usd": limit, "hard": bool(hard), "task_id": None}
-        if period == "per_task":
-            if task_id is not None:
-                state["task_id"], spent = task_id, task_spend(conn, task_id)
-            else:
-                state["task_id"], spent = _costliest_task(conn, scope_id)
-        else:
-            state["since"] = period_start(period, now)
-            spent = _spent_since(conn, scope_id, state["since"])
-        state["spent_usd"] = round(spent, 6)
-        state["used"] = round(spent / limit, 4)
-        state["state"] = "exceeded" if spent > limit else ("warning" if spent >= 0.8 * limit else "ok")
-        states.append(state)
-    return states
-
-
-def describe_budget(state: dict) -> str:
-    """One line a person or an agent reads: `daily budget of demo: $8.12 of $10.00 (81%)`."""
-    scope = state["project"]
-    period = {"daily": "daily", "monthly": "monthly", "per_task": "per-task"}[state["period"]]
-    return (f"{period} budget of {scope}: ${state['spent_usd']:.2f} of ${state['limit_usd']:.2f}"
-            f" ({state['used'] * 100:.0f}%)")

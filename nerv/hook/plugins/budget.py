@@ -14,7 +14,7 @@ from nerv.store import lookups, queries_sessions
 from nerv.store.lookups import has_budgets
 
 # The guard runs before every tool call: with no budget defined it must cost one indexed query, so the
-# cost queries (datetime, the price table) and the settings registry (typing) are imported only past it.
+# budget rules (datetime) and the settings registry (typing) are imported only past it.
 
 
 def _scope(conn: sqlite3.Connection, event: dict) -> tuple[str | None, str | None]:
@@ -29,24 +29,15 @@ def _scope(conn: sqlite3.Connection, event: dict) -> tuple[str | None, str | Non
     return (found["id"] if found else None), None
 
 
-def _states_for(conn: sqlite3.Connection, project_id: str | None, task_id: str | None) -> list[dict]:
-    from nerv.store.queries_costs import budget_states
-
-    states = budget_states(conn, project_id=project_id, all_projects=False, task_id=task_id)
-    # A per-task budget says nothing about a session with no task.
-    return [s for s in states if s["period"] != "per_task" or task_id is not None]
-
-
 def budget_context(conn: sqlite3.Connection, event_name: str, event: dict) -> str | None:
     """A one-paragraph warning for the agent's context when any budget in scope is at 80 % or more."""
     if not has_budgets(conn):
         return None
-    states = _states_for(conn, *_scope(conn, event))
-    near = [s for s in states if s["state"] != "ok"]
+    from nerv.domain.budget import describe_budget, session_states
+
+    near = [s for s in session_states(conn, *_scope(conn, event)) if s["state"] != "ok"]
     if not near:
         return None
-    from nerv.store.queries_costs import describe_budget
-
     lines = [("EXCEEDED " if s["state"] == "exceeded" else "") + describe_budget(s) for s in near]
     return "nerv budget warning: " + "; ".join(lines) + ". Keep the remaining work small and focused."
 
@@ -62,11 +53,10 @@ def budget_guard(conn: sqlite3.Connection, event: dict) -> tuple[str, str] | Non
     enforce = lookups.effective_setting(conn, "budget.enforce", project_id, KNOWN["budget.enforce"].default)
     if enforce is not True:
         return None
-    states = _states_for(conn, project_id, task_id)
-    over = [s for s in states if s["hard"] and s["state"] == "exceeded"]
+    from nerv.domain.budget import describe_budget, session_states
+
+    over = [s for s in session_states(conn, project_id, task_id) if s["hard"] and s["state"] == "exceeded"]
     if not over:
         return None
-    from nerv.store.queries_costs import describe_budget
-
     return ("deny", "nerv: budget exceeded (" + "; ".join(describe_budget(s) for s in over) + "). Tool calls are "
                     "blocked while budget.enforce is true: ask a person to raise the budget (`nerv budget set`).")

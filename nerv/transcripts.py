@@ -25,11 +25,9 @@ _ISO_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 
 def default_roots() -> list[Path]:
     """Claude Code's transcript folders: $CLAUDE_CONFIG_DIR/projects, ~/.claude/projects, ~/.config/claude/projects."""
-    roots = []
-    configured = os.environ.get("CLAUDE_CONFIG_DIR")
-    if configured:
-        # CLAUDE_CONFIG_DIR may list several folders separated by commas.
-        roots.extend(Path(part.strip()).expanduser() / "projects" for part in configured.split(",") if part.strip())
+    from nerv.env import claude_config_dirs
+
+    roots = [Path(folder) / "projects" for folder in claude_config_dirs()]
     home = Path.home()
     roots += [home / ".claude" / "projects", home / ".config" / "claude" / "projects"]
     unique = []

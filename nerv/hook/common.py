@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
 from nerv import fastjson
@@ -98,8 +97,9 @@ def hook_mode(conn, project_id: str | None) -> str:
 
 def agent_name() -> str | None:
     """The nerv agent running this Claude Code session: NERV_AGENT (`NERV_AGENT=agent-1 claude ...`)."""
-    name = " ".join(os.environ.get("NERV_AGENT", "").split())
-    return name[:200] or None
+    from nerv.env import nerv_agent
+
+    return (nerv_agent() or "")[:200] or None
 
 
 def on_error(conn) -> str:

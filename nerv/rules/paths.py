@@ -131,7 +131,9 @@ def settings_root(source: str | None, home: str) -> str | None:
         return None
     file = source[len("claude-settings:"):]
     folder = os.path.dirname(file)
-    user_dir = os.environ.get("CLAUDE_CONFIG_DIR") or os.path.join(home, ".claude")
+    from nerv.env import claude_config_dirs
+
+    user_dir = next(iter(claude_config_dirs()), None) or os.path.join(home, ".claude")
     if os.path.normpath(folder) == os.path.normpath(user_dir):
         return folder
     if os.path.basename(folder) == ".claude":

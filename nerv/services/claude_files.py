@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from nerv import atomic_file
+from nerv.env import claude_user_dir
 from nerv.errors import NervError, invalid
 from nerv.store import paths
 from nerv.store.clock import now_iso
@@ -100,8 +101,7 @@ def managed_dir() -> Path:
 
 def user_config_dir() -> Path:
     """`$CLAUDE_CONFIG_DIR`, else `~/.claude`."""
-    config = os.environ.get("CLAUDE_CONFIG_DIR")
-    return Path(config).expanduser() if config else Path.home() / ".claude"
+    return Path(claude_user_dir())
 
 
 def git_root(start: Path) -> Path | None:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import os
-
+from nerv.env import nerv_agent
 from nerv.services import validate
 from nerv.store.db import Store
 from nerv.store.models import Cycle, Project, Task
@@ -38,7 +37,7 @@ def active_cycle(project: Project) -> Cycle | None:
 
 def acting_agent(agent: str | None = None) -> str | None:
     """The agent writing a learning or handoff: --agent, else NERV_AGENT, else nobody in particular."""
-    name = agent or os.environ.get("NERV_AGENT")
+    name = agent or nerv_agent()
     return validate.one_line(name, "agent name", max_len=validate.NAME_MAX, required=False) if name else None
 
 

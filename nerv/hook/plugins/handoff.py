@@ -6,15 +6,16 @@ no peewee, numpy or typer, and it never raises (a broken brief must not break a 
 
 from __future__ import annotations
 
-import os
 import sqlite3
 
 from nerv.domain.handoff_brief import format_brief
+from nerv.env import nerv_agent
 from nerv.store import lookups, queries_knowledge, queries_sessions
 from nerv.store.queries_tasks import held_task_id
 
+
 def _agent_names(links: dict, payload: dict) -> list[str]:
-    return [name for name in (links.get("agent"), os.environ.get("NERV_AGENT"), payload.get("agent_id")) if name]
+    return [name for name in (links.get("agent"), nerv_agent(), payload.get("agent_id")) if name]
 
 
 def context_for_session(conn: sqlite3.Connection, event_name: str, payload: dict) -> str | None:

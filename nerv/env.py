@@ -1,0 +1,23 @@
+"""The environment variables several layers read, each read in one place. Stdlib only (the hook uses it)."""
+
+from __future__ import annotations
+
+import os
+
+
+def nerv_agent() -> str | None:
+    """The nerv agent this process acts for: NERV_AGENT (`NERV_AGENT=agent-1 claude ...`), runs of white
+    space folded to one space, None when unset or blank."""
+    return " ".join(os.environ.get("NERV_AGENT", "").split()) or None
+
+
+def claude_config_dirs() -> list[str]:
+    """The folders CLAUDE_CONFIG_DIR names (it may list several, comma-separated), `~` expanded."""
+    configured = os.environ.get("CLAUDE_CONFIG_DIR") or ""
+    return [os.path.expanduser(part.strip()) for part in configured.split(",") if part.strip()]
+
+
+def claude_user_dir() -> str:
+    """Claude Code's user folder: the first CLAUDE_CONFIG_DIR folder, else `~/.claude`."""
+    dirs = claude_config_dirs()
+    return dirs[0] if dirs else os.path.join(os.path.expanduser("~"), ".claude")

@@ -78,8 +78,8 @@ def remove_budget(store: Store, period: str, *, project: str | None = None) -> d
 
 def status(store: Store, *, project: str | None = None) -> list[dict]:
     """Every budget (or those applying to `project`) with spent US$, share used and state ok / warning / exceeded."""
-    from nerv.services.projects import find_project
     from nerv.domain.budget import budget_states, describe_budget
+    from nerv.services.projects import find_project
 
     project_id = find_project(project).id if project else None
     states = store.read(lambda conn: budget_states(conn, project_id=project_id, all_projects=project_id is None))

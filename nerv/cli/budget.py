@@ -7,11 +7,12 @@ from typing import Optional
 import typer
 
 from nerv.cli import _ctx, _output as out
+from nerv.cli._options import ALL, GLOBAL, project_option
 
 app = typer.Typer(help="Spending budgets: set, status, check (exit 1 when exceeded), rm (docs/costs.md).",
                   no_args_is_help=True)
 
-ProjectOpt = typer.Option(None, "--project", help="Project name or id (default: across all projects).")
+ProjectOpt = project_option(GLOBAL)
 COLUMNS = ["project", "period", "limit_usd", "spent_usd", "used", "state", "hard"]
 
 
@@ -53,7 +54,7 @@ def _show(states: list[dict]) -> None:
 
 
 @app.command("status")
-def status(project: Optional[str] = typer.Option(None, "--project", help="Only budgets applying to this project.")
+def status(project: Optional[str] = project_option(ALL, "Only budgets applying to this project")
            ) -> None:
     """What each budget allows and what was spent against it."""
     from nerv.services import budgets
@@ -62,7 +63,7 @@ def status(project: Optional[str] = typer.Option(None, "--project", help="Only b
 
 
 @app.command("check")
-def check(project: Optional[str] = typer.Option(None, "--project", help="Only budgets applying to this project.")
+def check(project: Optional[str] = project_option(ALL, "Only budgets applying to this project")
           ) -> None:
     """Exit 1 when a budget is exceeded, naming it (for CI)."""
     from nerv.services import budgets

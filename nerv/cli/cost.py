@@ -7,6 +7,7 @@ from typing import Optional
 import typer
 
 from nerv.cli import _ctx, _output as out
+from nerv.cli._options import ALL, project_option
 
 COLUMNS = ["key", "api_calls", "input_tokens", "output_tokens", "cache_write_tokens", "cache_read_tokens",
            "cost_usd"]
@@ -25,7 +26,7 @@ def cost(
                                                         "cycle, agent or subagent."),
     since: Optional[str] = typer.Option(None, "--since", help="From (inclusive): YYYY-MM-DD, ISO time, or 7d."),
     until: Optional[str] = typer.Option(None, "--until", help="Up to (exclusive): YYYY-MM-DD, ISO time, or 7d."),
-    project: Optional[str] = typer.Option(None, "--project", help="Only this project's usage."),
+    project: Optional[str] = project_option(ALL, "Only this project's usage"),
     chart: bool = typer.Option(False, "--chart", help="Draw the groups' cost as bars."),
     csv: bool = typer.Option(False, "--csv", help="Print the groups (or the totals) as CSV."),
     recompute: bool = typer.Option(False, "--recompute", help="First re-price all stored usage with the prices "

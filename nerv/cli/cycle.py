@@ -7,10 +7,11 @@ from typing import Optional
 import typer
 
 from nerv.cli import _ctx, _output as out
+from nerv.cli._options import project_option
 
 app = typer.Typer(help="Cycles: one active per project; progress and velocity (docs/tasks.md).",
                   no_args_is_help=True)
-ProjectOpt = typer.Option(None, "--project", help="Project name or id (default: the current project).")
+ProjectOpt = project_option()
 
 
 def register(root: typer.Typer) -> None:

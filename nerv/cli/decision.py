@@ -7,12 +7,13 @@ from typing import Optional
 import typer
 
 from nerv.cli import _ctx, _output as out
+from nerv.cli._options import project_option
 
 app = typer.Typer(help="Decisions (ADRs): add, accept, supersede, export to / import from Markdown.",
                   no_args_is_help=True)
 
 DECISION_REF_HELP = "Decision number (7, #7 or ADR-7), full id, or unambiguous id prefix."
-ProjectOpt = typer.Option(None, "--project", help="Project name or id (default: the current project).")
+ProjectOpt = project_option()
 LIST_COLUMNS = ["number", "title", "status", "superseded_by", "created_at"]
 
 

@@ -7,10 +7,11 @@ from typing import List, Optional
 import typer
 
 from nerv.cli import _ctx, _output as out
+from nerv.cli._options import agent_option, project_option
 
 app = typer.Typer(help="Where work stopped, and a compact brief to resume it.", no_args_is_help=True)
-ProjectOpt = typer.Option(None, "--project", help="Project name or id (default: the current project).")
-AgentOpt = typer.Option(None, "--agent", envvar="NERV_AGENT", help="Agent name (default: $NERV_AGENT).")
+ProjectOpt = project_option()
+AgentOpt = agent_option()
 TaskOpt = typer.Option(None, "--task", help="Task number, id or id prefix (default: the task the agent holds).")
 
 

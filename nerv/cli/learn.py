@@ -7,8 +7,9 @@ from typing import List, Optional
 import typer
 
 from nerv.cli import _ctx, _output as out
+from nerv.cli._options import agent_option, project_option
 
-ProjectOpt = typer.Option(None, "--project", help="Project name or id (default: the current project).")
+ProjectOpt = project_option()
 
 
 def register(root: typer.Typer) -> None:
@@ -21,8 +22,7 @@ def learn(
     task: Optional[str] = typer.Option(None, "--task", help="Task it came from (number, id or id prefix)."),
     cycle: Optional[int] = typer.Option(None, "--cycle", help="Cycle number (default: the active cycle)."),
     tags: Optional[List[str]] = typer.Option(None, "--tag", help="A tag (repeatable)."),
-    agent: Optional[str] = typer.Option(None, "--agent", envvar="NERV_AGENT",
-                                        help="Agent name (default: $NERV_AGENT)."),
+    agent: Optional[str] = agent_option(),
     project: Optional[str] = ProjectOpt,
 ) -> None:
     """Record a learning."""

@@ -7,6 +7,7 @@ from typing import List, Optional
 import typer
 
 from nerv.cli import _ctx, _output as out
+from nerv.cli._options import ALL, agent_option, project_option
 
 app = typer.Typer(help="Path leases: an agent's hold on files; other agents' writes there are denied "
                        "(docs/tasks.md, \"Path leases\").", no_args_is_help=True)
@@ -33,12 +34,11 @@ def show_leases(rows: list[dict], verb: str) -> None:
 @app.command("add")
 def add(patterns: List[str] = typer.Argument(..., help="Gitignore-style patterns, as in Edit rules: src/auth/**, "
                                                           "/docs/*.md (relative to the repo root)."),
-        agent: Optional[str] = typer.Option(None, "--agent", envvar="NERV_AGENT",
-                                            help="The holder (default: $NERV_AGENT)."),
+        agent: Optional[str] = agent_option("The holder"),
         task: Optional[str] = typer.Option(None, "--task", help="The task the lease is for."),
         ttl: Optional[str] = typer.Option(None, "--ttl", help="How long: 90s, 30m, 2h, 1d (default: the task's "
                                                               "claim expiry, else tasks.default_lease)."),
-        project: Optional[str] = typer.Option(None, "--project", help="Project name or id (default: current).")) -> None:
+        project: Optional[str] = project_option()) -> None:
     """Lease paths to an agent: other agents' Edit/Write and shell writes there are denied until it ends."""
     from nerv.services import leases
 
@@ -54,7 +54,7 @@ def add(patterns: List[str] = typer.Argument(..., help="Gitignore-style patterns
 @app.command("list")
 def list_cmd(all_: bool = typer.Option(False, "--all", help="Also released and expired leases."),
              agent: Optional[str] = typer.Option(None, "--agent", help="Only this agent's leases."),
-             project: Optional[str] = typer.Option(None, "--project", help="Only this project's leases.")) -> None:
+             project: Optional[str] = project_option(ALL, "Only this project's leases")) -> None:
     """Live path leases (every project), oldest first."""
     from nerv.services import leases
 
@@ -66,7 +66,7 @@ def list_cmd(all_: bool = typer.Option(False, "--all", help="Also released and e
 def release(lease_id: Optional[int] = typer.Argument(None, help="The lease to release."),
             agent: Optional[str] = typer.Option(None, "--agent", help="Release every lease of this agent."),
             task: Optional[str] = typer.Option(None, "--task", help="Release every lease of this task."),
-            project: Optional[str] = typer.Option(None, "--project", help="Project of a task number.")) -> None:
+            project: Optional[str] = project_option(what="Project of a task number")) -> None:
     """Release a lease by id, or all leases of an agent or of a task."""
     from nerv.services import leases
 

@@ -7,6 +7,7 @@ from typing import Optional
 import typer
 
 from nerv.cli import _ctx, _output as out
+from nerv.cli._options import project_option
 
 app = typer.Typer(help="Record and summarise metrics (count, sum, mean, min, p50, p90, p99, max).",
                   no_args_is_help=True)
@@ -26,7 +27,7 @@ def record(
     task: Optional[str] = typer.Option(None, "--task", help="Task it belongs to (number, id or prefix)."),
     session: Optional[str] = typer.Option(None, "--session", help="Claude session it belongs to."),
     meta: Optional[str] = typer.Option(None, "--meta", help="Extra data as a JSON object."),
-    project: Optional[str] = typer.Option(None, "--project", help="Project name or id (default: the current one)."),
+    project: Optional[str] = project_option(),
 ) -> None:
     """Record one value."""
     from nerv.services import metrics

@@ -7,6 +7,7 @@ from typing import Optional
 import typer
 
 from nerv.cli import _ctx, _output as out
+from nerv.cli._options import ALL, project_option
 
 app = typer.Typer(help="Register the folders (repos, worktrees) that belong to a project.", no_args_is_help=True)
 
@@ -19,7 +20,7 @@ def register(root: typer.Typer) -> None:
 def add(
     path: str = typer.Argument(..., help="Folder; stored absolute and resolved."),
     name: Optional[str] = typer.Option(None, "--name", help="Short name (default: the folder name)."),
-    project: Optional[str] = typer.Option(None, "--project", help="Project name or id (default: current)."),
+    project: Optional[str] = project_option(),
 ) -> None:
     """Register a repo for a project; commands run inside it then default to that project."""
     from nerv.services import projects
@@ -29,7 +30,7 @@ def add(
 
 
 @app.command("list")
-def list_cmd(project: Optional[str] = typer.Option(None, "--project", help="Only this project's repos.")) -> None:
+def list_cmd(project: Optional[str] = project_option(ALL, "Only this project's repos")) -> None:
     """List registered repos."""
     from nerv.services import projects
 

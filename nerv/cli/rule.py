@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from nerv.cli import _ctx, _output as out
+from nerv.cli._options import ALL, GLOBAL, project_option
 
 LIST_COLUMNS = ("id", "action", "rule", "project", "reason", "source")
 OPTIONAL_COLUMNS = ("project", "reason")
@@ -24,7 +25,7 @@ def register(root: typer.Typer) -> None:
 def add(
     rule: str = typer.Argument(..., help="Rule in Claude Code syntax, e.g. 'Bash(npm test *)', 'Edit(src/**)'."),
     action: str = typer.Option(..., "--action", help="allow, ask or deny."),
-    project: Optional[str] = typer.Option(None, "--project", help="Only for this project (default: global)."),
+    project: Optional[str] = project_option(GLOBAL, "Only for this project"),
     reason: Optional[str] = typer.Option(None, "--reason", help="Why the rule exists."),
 ) -> None:
     """Add a rule; a rule that does not parse is refused with the position of the problem."""
@@ -42,7 +43,7 @@ def add(
 
 @app.command("list")
 def list_cmd(
-    project: Optional[str] = typer.Option(None, "--project", help="Only the rules that apply to this project."),
+    project: Optional[str] = project_option(ALL, "Only the rules that apply to this project"),
     action: Optional[str] = typer.Option(None, "--action", help="Only allow, ask or deny rules."),
 ) -> None:
     """List rules in evaluation order (deny, ask, allow)."""
@@ -83,7 +84,8 @@ def match(
     value: Optional[str] = typer.Argument(None, metavar="INPUT",
                                           help="The command (Bash), path (file tools) or URL (WebFetch)."),
     cwd: Optional[str] = typer.Option(None, "--cwd", help="Working directory of the call (default: here)."),
-    project: Optional[str] = typer.Option(None, "--project", help="Project whose rules apply (default: from --cwd)."),
+    project: Optional[str] = project_option("the project of the registered repo holding --cwd",
+                                            "Project whose rules apply"),
     input_json: Optional[str] = typer.Option(None, "--input-json", help="A whole tool_input JSON object instead of INPUT."),
     exit_code: bool = typer.Option(False, "--exit-code",
                                    help="Exit 0 when the call would be allowed, 1 for deny, ask or none (for scripts)."),
@@ -107,7 +109,7 @@ def match(
 @app.command("import")
 def import_cmd(
     claude_settings: str = typer.Option(..., "--claude-settings", help="Path of a Claude Code settings.json."),
-    project: Optional[str] = typer.Option(None, "--project", help="Store the rules for this project (default: global)."),
+    project: Optional[str] = project_option(GLOBAL, "Store the rules for this project"),
 ) -> None:
     """Import permissions.allow/ask/deny from a Claude Code settings file; rules that do not parse are listed."""
     from nerv.services import rules
@@ -128,7 +130,7 @@ def import_cmd(
 @app.command("export")
 def export_cmd(
     claude_settings: str = typer.Option(..., "--claude-settings", help="Path of the Claude Code settings.json to update."),
-    project: Optional[str] = typer.Option(None, "--project", help="Also export this project's rules (default: global only)."),
+    project: Optional[str] = project_option("global rules only", "Also export this project's rules"),
 ) -> None:
     """Merge nerv's rules into a settings file: other keys kept, existing rules kept, backup written first."""
     from nerv.services import rules

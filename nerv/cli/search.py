@@ -7,6 +7,7 @@ from typing import List, Optional
 import typer
 
 from nerv.cli import _ctx, _output as out
+from nerv.cli._options import CURRENT, project_option
 
 REINDEX = "reindex"
 
@@ -24,8 +25,7 @@ def search(
     mode: Optional[str] = typer.Option(None, "--mode", help="text (BM25), semantic (embeddings) or hybrid "
                                                             "(both, rank-fused; the default)."),
     limit: Optional[int] = typer.Option(None, "--limit", help="At most this many results (default 10)."),
-    project: Optional[str] = typer.Option(None, "--project", help="Project name or id (default: the current "
-                                                                  "project, else every project)."),
+    project: Optional[str] = project_option(CURRENT + "; every project when there is none"),
 ) -> None:
     """Find decisions, learnings, tasks and handoffs by words or by meaning."""
     from nerv.services import search as service

@@ -7,12 +7,12 @@ from typing import List, Optional
 import typer
 
 from nerv.cli import _ctx, _output as out
+from nerv.cli._options import ALL, agent_option, project_option
 
 app = typer.Typer(help="Claude sessions: start/end, import transcripts, assign to projects and tasks (docs/costs.md).",
                   no_args_is_help=True)
 
 SESSION_HELP = "Session id or unambiguous prefix (4+ characters)."
-ProjectOpt = typer.Option(None, "--project", help="Project name or id.")
 TaskOpt = typer.Option(None, "--task", help="Task number (in the project), id or id prefix.")
 LIST_COLUMNS = ["id", "project", "status", "started", "model", "input", "output", "cost_usd"]
 
@@ -26,9 +26,9 @@ def start(
     session_id: Optional[str] = typer.Option(None, "--id", help="Claude Code's session id (default: a new id)."),
     task: Optional[str] = TaskOpt,
     model: Optional[str] = typer.Option(None, "--model", help="Model id the session runs on."),
-    agent: Optional[str] = typer.Option(None, "--agent", envvar="NERV_AGENT",
-                                        help="Agent name; without --task the task it holds is linked."),
-    project: Optional[str] = ProjectOpt,
+    agent: Optional[str] = agent_option("Agent name; without --task the task it holds is linked"),
+    project: Optional[str] = project_option("the task's project, else the registered repo holding the "
+                                            "working directory"),
 ) -> None:
     """Record a session as started (linked to a task so its cost rolls up)."""
     from nerv.services import sessions
@@ -51,7 +51,7 @@ def end(
 
 @app.command("list")
 def list_cmd(
-    project: Optional[str] = ProjectOpt,
+    project: Optional[str] = project_option(ALL, "Only this project's sessions"),
     since: Optional[str] = typer.Option(None, "--since", help="Started on or after: YYYY-MM-DD, ISO time, or 7d."),
     task: Optional[str] = TaskOpt,
     unassigned: bool = typer.Option(False, "--unassigned", help="Only sessions with no project."),
@@ -130,7 +130,7 @@ def import_cmd(
 @app.command("assign")
 def assign(
     session_id: str = typer.Argument(..., help=SESSION_HELP),
-    project: Optional[str] = ProjectOpt,
+    project: Optional[str] = project_option("the task's project, else unchanged", "Project to move it to"),
     task: Optional[str] = TaskOpt,
 ) -> None:
     """Move a session (and its usage) to a project, and/or link it to a task."""

@@ -7,10 +7,11 @@ from typing import Optional
 import typer
 
 from nerv.cli import _ctx, _output as out
+from nerv.cli._options import GLOBAL, project_option
 
 app = typer.Typer(help="Typed settings, global or per project (docs/settings.md lists the keys).",
                   no_args_is_help=True)
-ProjectOpt = typer.Option(None, "--project", help="Project scope (default: global).")
+ProjectOpt = project_option(GLOBAL, "Project scope")
 
 
 def register(root: typer.Typer) -> None:
@@ -19,7 +20,7 @@ def register(root: typer.Typer) -> None:
 
 @app.command("get")
 def get(key: str = typer.Argument(..., help="Setting key."),
-        project: Optional[str] = typer.Option(None, "--project", help="Project whose value to show.")) -> None:
+        project: Optional[str] = project_option("the global value", "Project whose value to show")) -> None:
     """Show the value in force and where it comes from (project, global or default)."""
     from nerv.services import settings
 
@@ -48,7 +49,8 @@ def unset(key: str = typer.Argument(..., help="Setting key."), project: Optional
 
 
 @app.command("list")
-def list_cmd(project: Optional[str] = typer.Option(None, "--project", help="Show values in force for a project.")) -> None:
+def list_cmd(project: Optional[str] = project_option("the global values",
+                                                    "Show values in force for a project")) -> None:
     """List every known key with its value in force."""
     from nerv.services import settings
 

@@ -7,6 +7,7 @@ from typing import List, Optional
 import typer
 
 from nerv.cli import _ctx, _output as out
+from nerv.cli._options import agent_option, project_option
 
 app = typer.Typer(help="Kanban tasks: add, move through the state machine, depend, claim (docs/tasks.md).",
                   no_args_is_help=True)
@@ -14,8 +15,8 @@ dep_app = typer.Typer(help="Dependencies between tasks ('A depends on B': A wait
 app.add_typer(dep_app, name="dep")
 
 TASK_REF_HELP = "Task number (12 or #12, in the project), full id, or unambiguous id prefix."
-ProjectOpt = typer.Option(None, "--project", help="Project name or id (default: the current project).")
-AgentOpt = typer.Option(None, "--agent", envvar="NERV_AGENT", help="Agent name (default: $NERV_AGENT).")
+ProjectOpt = project_option()
+AgentOpt = agent_option()
 LeaseOpt = typer.Option(None, "--lease", help="Lease length: 90s, 30m, 2h, 1d (default: tasks.default_lease).")
 ReasonOpt = typer.Option(None, "--reason", help="Why (kept on the task and in the audit log).")
 LIST_COLUMNS = ["ref", "title", "status", "priority", "type", "assignee"]

@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from nerv.cli import _ctx, _output as out
+from nerv.cli._options import ALL, project_option
 
 
 def register(root: typer.Typer) -> None:
@@ -17,7 +18,7 @@ def register(root: typer.Typer) -> None:
 
 def export_cmd(
     file_format: str = typer.Option("json", "--format", help="json (one document) or jsonl (one row per line)."),
-    project: Optional[str] = typer.Option(None, "--project", help="Only this project's rows (name or id)."),
+    project: Optional[str] = project_option(ALL, "Only this project's rows"),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to this file (mode 0600) instead of stdout."),
 ) -> None:
     """Export every table (audit log included) with a header: format, schema and nerv versions, time."""

@@ -13,7 +13,6 @@ CODES = {
     "ambiguous",  # a prefix or name matching several things
     "conflict",  # the operation contradicts the current state (duplicate, forbidden transition, held task...)
     "nothing_ready",  # a queue operation found nothing to take
-    "budget_exceeded",
     "database",  # the database file cannot be used (not SQLite, directory, read-only, locked for too long)
     "schema_newer",  # the database was migrated by a newer nerv
     "migration",  # the migration plan or a migration failed

@@ -15,10 +15,17 @@ import sqlite3
 BUSY_TIMEOUT_MS = 5000
 
 
-def set_connection_pragmas(conn: sqlite3.Connection, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
-    """What every nerv connection sets before its first query (nerv.store.sqlite opens through it too)."""
-    conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+def set_connection_pragmas(conn: sqlite3.Connection) -> None:
+    """What every connection to nerv's database needs (per connection, not stored in the file): wait for
+    locks, and enforce foreign keys."""
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA foreign_keys = ON")
+
+
+def set_wal_durability(conn: sqlite3.Connection) -> None:
+    """synchronous=NORMAL in WAL mode: a process crash never loses a commit; a power loss may lose the last
+    commits but never corrupts the file. Per connection (journal_mode=WAL itself is stored in the file)."""
+    conn.execute("PRAGMA synchronous = NORMAL")
 
 
 def home_dir() -> str:
@@ -66,8 +73,7 @@ def open_current() -> sqlite3.Connection | None:
         return None
     try:
         set_connection_pragmas(conn)
-        # journal_mode=WAL is persistent in the file (set by open_store); synchronous is per connection.
-        conn.execute("PRAGMA synchronous = NORMAL")
+        set_wal_durability(conn)  # the file is in WAL already: open_store set it
         row = conn.execute("SELECT max(version) FROM schema_migrations").fetchone()
         if row and row[0] == latest_shipped_version():
             return conn

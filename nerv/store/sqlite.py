@@ -14,7 +14,8 @@ from pathlib import Path
 
 from nerv.errors import NervError
 
-from nerv.store.fastpath import BUSY_TIMEOUT_MS, set_connection_pragmas  # one definition, shared with the hook
+# One definition of each, shared with the hook's cheap open.
+from nerv.store.fastpath import BUSY_TIMEOUT_MS, set_connection_pragmas, set_wal_durability
 # How long the application keeps retrying a whole write transaction that hit a lock.
 RETRY_DEADLINE_S = 30.0
 
@@ -63,7 +64,7 @@ def open_connection(path: Path | str, *, readonly: bool = False) -> sqlite3.Conn
         except sqlite3.Error as exc:
             raise _explain_open_failure(path, exc) from exc
     try:
-        set_connection_pragmas(conn, BUSY_TIMEOUT_MS)
+        set_connection_pragmas(conn)
         # Reading the schema cookie fails fast on a file that is not SQLite, before anything is written.
         conn.execute("PRAGMA schema_version").fetchone()
     except sqlite3.Error as exc:
@@ -108,11 +109,8 @@ def has_tables(conn: sqlite3.Connection) -> bool:
 
 
 def enable_wal(conn: sqlite3.Connection, path: Path) -> None:
-    """Switch to WAL (persistent in the file) and set the per-connection durability level.
-
-    synchronous=NORMAL in WAL mode: a process crash never loses a commit; a power loss may lose the
-    last commits but never corrupts the file.
-    """
+    """Switch to WAL (persistent in the file) and set the per-connection durability level
+    (nerv.store.fastpath.set_wal_durability)."""
     try:
         retry_on_lock(lambda: _set_wal(conn))
     except sqlite3.Error as exc:
@@ -123,7 +121,7 @@ def _set_wal(conn: sqlite3.Connection) -> None:
     mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
     if mode.lower() != "wal":
         conn.execute("PRAGMA journal_mode = WAL").fetchone()
-    conn.execute("PRAGMA synchronous = NORMAL")
+    set_wal_durability(conn)
 
 
 def _create_private_file(path: Path) -> None:

@@ -12,9 +12,10 @@ import subprocess
 from pathlib import Path
 
 
-from nerv.errors import NervError, not_found, usage
+from nerv.errors import not_found, usage
 from nerv.services import validate
 from nerv.services.projects import current_project
+from nerv.services.refs import by_id_or_prefix
 from nerv.store import admin
 from nerv.store.clock import new_id
 from nerv.store.db import Store
@@ -81,12 +82,11 @@ def _find(project_id: str, ref: str) -> Checkpoint:
         number = validate.row_id(int(ref), "checkpoint number")
         found = Checkpoint.get_or_none((Checkpoint.project == project_id) & (Checkpoint.number == number))
     else:
-        matches = list(Checkpoint.select().where((Checkpoint.project == project_id) &
-                                                 ((Checkpoint.id == ref) | (Checkpoint.name == ref) |
-                                                  Checkpoint.id.startswith(ref.lower()))).limit(2)) if ref else []
-        if len(matches) > 1:
-            raise NervError("ambiguous", f"checkpoint {ref!r} matches several checkpoints", "use its number")
-        found = matches[0] if matches else None
+        in_project = Checkpoint.select().where(Checkpoint.project == project_id)
+        found = in_project.where(Checkpoint.name == ref).first() if ref else None
+        if found is None and ref:
+            return by_id_or_prefix(in_project, Checkpoint.id, ref, "checkpoint",
+                                   "list them with `nerv checkpoint list`", lambda c: f"#{c.number} {c.name or ''}")
     if found is None:
         raise not_found("checkpoint", repr(ref), "list them with `nerv checkpoint list`")
     return found

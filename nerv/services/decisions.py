@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 
 
-from nerv.errors import NervError, conflict, invalid, not_found
+from nerv.errors import conflict, invalid, not_found
 from nerv.services import validate
 from nerv.services.knowledge_links import optional_cycle, optional_task, project_for, task_brief
+from nerv.services.refs import by_id_or_prefix
 from nerv.store.clock import new_id
 from nerv.store.db import Store
 from nerv.store.models import Cycle, Decision, Project, Task
@@ -42,13 +43,8 @@ def find_decision(project: Project, ref) -> Decision:
         return found
     if not _HEX.match(text.lower()):
         raise invalid(f"{text[:40]!r} is not a decision reference", "use its number, an id or an id prefix")
-    matches = list(Decision.select().where((Decision.project == project.id) & Decision.id.startswith(text.lower()))
-                   .limit(2))
-    if not matches:
-        raise not_found("decision", repr(text), "see `nerv decision list`")
-    if len(matches) > 1:
-        raise NervError("ambiguous", f"id prefix {text!r} matches several decisions", "use the number")
-    return matches[0]
+    return by_id_or_prefix(Decision.select().where(Decision.project == project.id), Decision.id, text.lower(),
+                           "decision", "see `nerv decision list`", lambda d: f"#{d.number} {d.title[:30]}")
 
 
 def _clean_sections(values: dict) -> dict:

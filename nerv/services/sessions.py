@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 
-from nerv.errors import NervError, conflict, invalid, not_found
+from nerv.errors import conflict, invalid
 from nerv.services import validate
 from nerv.services.periods import parse_when
+from nerv.services.refs import by_id_or_prefix
 from nerv.services.tasks import find_task, held_task
 from nerv.store import lookups
 from nerv.store.clock import new_id, parse_iso
@@ -14,23 +15,13 @@ from nerv.store.db import Store
 from nerv.store.models import ClaudeSession, Cycle, Project, Task, Usage
 
 SESSION_ID_MAX = 200
-PREFIX_MIN = 4
 
 
 def find_session(ref: str) -> ClaudeSession:
     """A session by full id or unambiguous prefix (at least 4 characters). Raises not_found / ambiguous."""
     text = validate.one_line(ref, "session id", max_len=SESSION_ID_MAX)
-    session = ClaudeSession.get_or_none(ClaudeSession.id == text)
-    if session:
-        return session
-    if len(text) < PREFIX_MIN:
-        raise not_found("session", repr(text), f"type at least {PREFIX_MIN} characters of the id")
-    matches = list(ClaudeSession.select().where(ClaudeSession.id.startswith(text)).limit(5))
-    if len(matches) == 1:
-        return matches[0]
-    if matches:
-        raise NervError("ambiguous", f"session prefix {text!r} matches several sessions", "type more of the id")
-    raise not_found("session", repr(text), "see `nerv session list`")
+    return by_id_or_prefix(ClaudeSession.select(), ClaudeSession.id, text, "session", "see `nerv session list`",
+                           lambda s: s.id)
 
 
 def start_session(store: Store, session_id: str | None = None, *, task: str | None = None, model: str | None = None,

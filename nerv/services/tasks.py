@@ -20,9 +20,10 @@ from __future__ import annotations
 import re
 
 
-from nerv.errors import NervError, conflict, invalid, not_found
+from nerv.errors import conflict, invalid, not_found
 from nerv.services import validate
 from nerv.services.projects import current_project
+from nerv.services.refs import PREFIX_MIN, by_id_or_prefix
 from nerv.store import queries_tasks
 from nerv.store.clock import new_id, now_iso
 from nerv.store.db import Store
@@ -45,8 +46,6 @@ TRANSITIONS: dict[str, tuple[frozenset, str]] = {
 
 _NUMBER = re.compile(r"^#?(\d{1,9})$")
 _HEX = re.compile(r"^[0-9a-f]+$")
-ID_LENGTH = 32
-PREFIX_MIN = 4
 
 
 # ---- references ---------------------------------------------------------------------------------------
@@ -86,24 +85,10 @@ def find_task(store: Store, ref, project=None) -> Task:
             return task
         if text.startswith("#") or len(text) < PREFIX_MIN or not Task.select().where(Task.id.startswith(text)).exists():
             raise not_found("task", f"#{number.group(1)} in project {proj.name}", "see `nerv task list`")
-    lowered = text.lower()
-    if not _HEX.match(lowered):
+    if not _HEX.match(text.lower()):
         raise invalid(f"{text!r} is not a task reference", "use a number (12), an id or an id prefix")
-    if len(lowered) == ID_LENGTH:
-        task = Task.get_or_none(Task.id == lowered)
-        if task is None:
-            raise not_found("task", lowered)
-        return task
-    if len(lowered) < PREFIX_MIN:
-        raise invalid(f"id prefix {text!r} is too short", f"type at least {PREFIX_MIN} characters of the id")
-    matches = list(Task.select().where(Task.id.startswith(lowered)).order_by(Task.id).limit(6))
-    if not matches:
-        raise not_found("task", f"with id prefix {text!r}", "see `nerv task list`")
-    if len(matches) > 1:
-        shown = ", ".join(f"{t.id[:12]} (#{t.number} {t.title[:30]})" for t in matches[:5])
-        raise NervError("ambiguous", f"id prefix {text!r} matches several tasks: {shown}",
-                        "type more characters of the id", details=[t.id for t in matches])
-    return matches[0]
+    return by_id_or_prefix(Task.select(), Task.id, text.lower(), "task", "see `nerv task list`",
+                           lambda t: f"{t.id[:12]} (#{t.number} {t.title[:30]})")
 
 
 def _removed_meanwhile(task: Task) -> NervError:

@@ -32,12 +32,6 @@ def parse_file_ref(value: str) -> dict:
     return {"path": text, "line": None}
 
 
-def handoff_row(item: Handoff) -> dict:
-    row = {f.column_name: getattr(item, f.column_name) for f in Handoff._meta.sorted_fields}
-    row["next_steps"], row["files"] = json.loads(item.next_steps), json.loads(item.files)
-    return row
-
-
 def save_handoff(store: Store, text: str, *, task=None, next_steps=None, files=None, agent: str | None = None,
                  project: str | None = None) -> dict:
     """Store a continue point. Without --task, the task the agent holds (if any) is used."""

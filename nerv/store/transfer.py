@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterator
 
 from nerv.errors import conflict, invalid
 from nerv.store import audit as audit_log
@@ -393,7 +393,3 @@ def describe_violation(conn: sqlite3.Connection, table: str, rowid, parent: str,
     key = dict(zip(key_cols, values[:len(key_cols)]))
     refs = dict(zip(columns, values[len(key_cols):]))
     return f"{table} row {key}: {refs} refers to a {parent} row that does not exist (dangling reference)"
-
-
-def count_rows(conn: sqlite3.Connection, names: Iterable[str]) -> dict[str, int]:
-    return {n: conn.execute(f"SELECT count(*) FROM {quote(n)}").fetchone()[0] for n in names}

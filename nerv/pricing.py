@@ -90,3 +90,13 @@ def default_cache_prices(input_price: float) -> dict:
     """Anthropic's standard multipliers: 5-minute write 1.25x, 1-hour write 2x, read 0.1x the input price."""
     return {"cache_write_5m": input_price * 1.25, "cache_write_1h": input_price * 2, "cache_read": input_price * 0.1}
 
+
+def call_cost(call, price: Price | None) -> tuple[float, int]:
+    """(US$, known) of one API call (nerv.transcripts.ApiCall): priced from its tokens when the model has a
+    price, else the cost its transcript line states, else (0, unknown)."""
+    if price is not None:
+        return cost_usd(price, call.input_tokens, call.output_tokens, call.cache_write_5m_tokens,
+                        call.cache_write_1h_tokens, call.cache_read_tokens), 1
+    if call.line_cost_usd is not None:
+        return call.line_cost_usd, 1
+    return 0.0, 0

@@ -23,6 +23,13 @@ _DECODER = json.JSONDecoder()  # decoding str directly skips json.loads' per-cal
 _ISO_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 
 
+def better_copy(total_tokens: int, is_sidechain: int, than_total: int, than_sidechain: int) -> bool:
+    """Whether a copy of an API call should replace the one kept: Claude Code writes one call in several lines
+    (streamed, and again in a subagent's file); the copy with more tokens wins, and of equal ones the
+    main-chain copy, so a call is counted once and in the right place."""
+    return (total_tokens, not is_sidechain) > (than_total, not than_sidechain)
+
+
 def default_roots() -> list[Path]:
     """Claude Code's transcript folders: $CLAUDE_CONFIG_DIR/projects, ~/.claude/projects, ~/.config/claude/projects."""
     from nerv.env import claude_config_dirs

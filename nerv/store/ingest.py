@@ -1,8 +1,9 @@
 """Incremental transcript import: files -> usage rows -> session totals, in one audited transaction. Stdlib only.
 
 `import_paths` runs on a raw sqlite3 connection so the SessionEnd hook can call it without peewee.
-Reading, parsing, pricing and deduplication happen before the transaction; the transaction only looks up
-stored copies and writes (executemany), so the write lock is held for as short as possible.
+Reading, parsing, pricing (nerv.pricing.call_cost) and deduplication (nerv.transcripts.better_copy) happen
+before the transaction; the transaction only looks up stored copies and writes (executemany), so the write
+lock is held for as short as possible.
 
 Deduplication per (message_id, request_id), which usage holds unique: within one import in Python, then
 against the stored copy, which a new copy replaces only when it has a larger token total, or the same
@@ -22,7 +23,7 @@ from nerv import pricing
 from nerv.errors import NervError
 from nerv.store import lookups, tx
 from nerv.store.clock import parse_iso, to_iso
-from nerv.transcripts import (MAX_REPORTED_SKIPS, ApiCall, ParsedChunk, default_roots, find_transcripts,
+from nerv.transcripts import (MAX_REPORTED_SKIPS, ParsedChunk, better_copy, default_roots, find_transcripts,
                               first_line_hash, parse_bytes)
 
 BULK_REBUILD_MIN_ROWS = 20_000
@@ -187,7 +188,7 @@ def _stage_rows(conn: sqlite3.Connection, plans: list[FilePlan], result: dict) -
     task_of = _task_attribution(conn, {call.session_id for plan in plans for call in plan.chunk.calls})
     prices: dict[str | None, pricing.Price | None] = {}
     projects: dict[str | None, str | None] = {None: None}
-    best: dict[tuple[str, str], tuple[tuple, int, int]] = {}  # (message, request) -> (row, total, main chain)
+    best: dict[tuple[str, str], tuple[tuple, int, int]] = {}  # (message, request) -> (row, total, is_sidechain)
     unkeyed: list[tuple] = []
     sessions: dict[str, list] = {}
     for key, plan in enumerate(plans):
@@ -210,7 +211,7 @@ def _stage_rows(conn: sqlite3.Connection, plans: list[FilePlan], result: dict) -
                 found = lookups.project_for_path(conn, cwd)
                 projects[cwd] = found["id"] if found else None
             project_id = projects[cwd]
-            cost, known = _cost(call, prices[model])
+            cost, known = pricing.call_cost(call, prices[model])
             if not known:
                 name = model or "(no model)"
                 result["unknown_models"][name] = result["unknown_models"].get(name, 0) + 1
@@ -222,10 +223,9 @@ def _stage_rows(conn: sqlite3.Connection, plans: list[FilePlan], result: dict) -
                 unkeyed.append(row)
             else:
                 ident = (call.message_id, call.request_id)
-                total, main_chain = call.total_tokens, 1 - call.is_sidechain
                 held = best.get(ident)
-                if held is None or (total, main_chain) > (held[1], held[2]):
-                    best[ident] = (row, total, main_chain)
+                if held is None or better_copy(call.total_tokens, call.is_sidechain, held[1], held[2]):
+                    best[ident] = (row, call.total_tokens, call.is_sidechain)
             session = sessions.get(call.session_id)
             if session is None:
                 sessions[call.session_id] = [project_id, cwd, model, call.ts, call.ts]
@@ -302,15 +302,6 @@ def _comparable(ts: str) -> str:
         return ts
 
 
-def _cost(call: ApiCall, price: pricing.Price | None) -> tuple[float, int]:
-    if price is not None:
-        return pricing.cost_usd(price, call.input_tokens, call.output_tokens, call.cache_write_5m_tokens,
-                                call.cache_write_1h_tokens, call.cache_read_tokens), 1
-    if call.line_cost_usd is not None:
-        return call.line_cost_usd, 1
-    return 0.0, 0
-
-
 _INSERT_USAGE = f"INSERT INTO usage ({', '.join(_USAGE_COLUMNS)}) VALUES ({', '.join('?' * len(_USAGE_COLUMNS))})"
 _REPLACE_USAGE = ("UPDATE usage SET " + ", ".join(f"{c} = ?" for c in _USAGE_COLUMNS
                                                  if c not in ("message_id", "request_id")) + " WHERE id = ?")
@@ -380,8 +371,7 @@ def _upsert_keyed(conn: sqlite3.Connection, keyed: list[tuple]) -> None:
         if held is None:
             fresh.append(row)
             continue
-        total = row[8] + row[9] + row[10] + row[11] + row[12]
-        if total > held[2] or (total == held[2] and held[3] == 1 and row[7] == 0):
+        if better_copy(row[8] + row[9] + row[10] + row[11] + row[12], row[7], held[2], held[3]):
             better.append(row[:2] + row[4:] + (held[0],))
             if held[1] != row[0]:
                 moved_from.add(held[1])

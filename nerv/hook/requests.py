@@ -17,7 +17,6 @@ import time
 from nerv import fastjson
 from nerv.hook.common import agent_name, setting, text_field, write
 from nerv.store import queries_approvals as q
-from nerv.store import queries_sessions
 
 POLL_INTERVAL_S = 0.25
 MAX_STORED_INPUT = 64_000  # characters of tool_input kept on a request
@@ -41,6 +40,7 @@ def record(conn, payload: dict, *, tool: str, tool_input, cwd: str, project_id, 
     to the events that close it, is of the input as it came."""
     from nerv import redact
     from nerv.rules.suggest import suggest_rule
+    from nerv.store import queries_sessions
 
     session_id = text_field(payload, "session_id", 200)
     keep = setting(conn, redact.SETTING, project_id)

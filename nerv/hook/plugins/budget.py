@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from nerv.store import lookups, queries_sessions
+from nerv.store import lookups
 from nerv.store.lookups import has_budgets
 
 # The guard runs before every tool call: with no budget defined it must cost one indexed query, so the
@@ -21,6 +21,8 @@ def _scope(conn: sqlite3.Connection, event: dict) -> tuple[str | None, str | Non
     """(project id, task id) of the event: the session's record first, else the project of its cwd."""
     session_id = event.get("session_id")
     if isinstance(session_id, str) and session_id:
+        from nerv.store import queries_sessions
+
         links = queries_sessions.session_links(conn, session_id)
         if links.get("project_id"):
             return links["project_id"], links["task_id"]

@@ -57,6 +57,11 @@ def loads(text: str | bytes):
         value, stop = _scan(text, start)
     except StopIteration as exc:
         raise ValueError(f"Expecting value: char {exc.value}") from None
+    except SystemError:
+        # _json builds its error from json.decoder only when that module is loaded; without it the error
+        # is lost. Malformed input is rare: let `json` raise its JSONDecodeError.
+        import json
+        return json.loads(text)
     while stop < size and text[stop] in _WHITESPACE:
         stop += 1
     if stop != size:

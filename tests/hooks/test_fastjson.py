@@ -39,3 +39,16 @@ def test_constants_and_default():
     assert fastjson.dumps({"x": object()}, default=lambda _: "?") == '{"x": "?"}'
     with pytest.raises(TypeError):
         fastjson.dumps({"x": object()})
+
+
+def test_malformed_input_is_a_value_error_before_json_is_loaded():
+    """_json reports a syntax error through json.decoder, which the hook path has not imported."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom nerv import fastjson\nassert 'json' not in sys.modules\n"
+            "for text in ('{oops', '[1,', '{\"a\" 1}', '\"x'):\n"
+            "    try:\n        fastjson.loads(text)\n    except ValueError:\n        pass\n"
+            "    else:\n        raise SystemExit('accepted ' + text)\nprint('ok')")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip() == "ok", result.stderr

@@ -1,13 +1,15 @@
-"""Shared fixtures: every test gets its own NERV_HOME in tmp_path, and ways to run the real CLI."""
+"""Shared fixtures: every test gets its own NERV_HOME in tmp_path (holding a freshly migrated database), ways to
+run the real CLI, and the one check that a refusal is not a crash (`assert_not_a_bug`)."""
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
+import importlib
 import io
 import json
 import os
-import sqlite3
+import random
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -43,9 +45,106 @@ class Result:
         return json.loads(self.stderr)["error"]
 
 
+# ---- the check every bad-input and fuzz test makes ---------------------------------------------------------
+# The CLI turns any unexpected exception into a one-line error of code `internal` (text: "unexpected error: ...
+# this is a bug in nerv"), so "no Traceback" proves nothing; the hook reports one as "nerv hook: ...
+# <ExceptionName>: ...". An expected refusal is a NervError, reported by its code and message.
+BUG_TEXTS = ("Traceback", "unexpected error", "this is a bug in nerv")
+HOOK_EXCEPTION = re.compile(r"\b([A-Z]\w*(?:Error|Exception|Exit|Interrupt))\b")
+EXPECTED_HOOK_EXCEPTIONS = {"NervError"}
+
+
+def assert_not_a_bug(result: "Result | str", what=None) -> None:
+    """`result` (a Result, or a process's stderr) is an answer or a refusal, never nerv failing on its own bug."""
+    stderr = result if isinstance(result, str) else result.stderr
+    for line in stderr.splitlines():
+        if line.startswith('{"schema_version"'):
+            error = json.loads(line).get("error") or {}
+            assert error.get("code") != "internal", (what, error)
+        elif line.startswith("nerv hook:"):
+            unexpected = set(HOOK_EXCEPTION.findall(line)) - EXPECTED_HOOK_EXCEPTIONS
+            assert not unexpected, (what, line[:2000])
+    found = [text for text in BUG_TEXTS if text in stderr]
+    assert not found, (what, found, stderr[-2000:])
+
+
+# ---- fault injection: proves the check above (tests/test_fault_injection.py) --------------------------------
+FAULT_ENV = "NERV_TEST_INJECT_FAULT"
+FAULT_LOG_ENV = "NERV_TEST_FAULT_LOG"  # a file the fault appends to each time it is raised
+
+
+def _inject_fault(target: str) -> None:
+    """Make `module:function` raise RuntimeError, before any test imports it (by module or by name)."""
+    module_name, function_name = target.split(":")
+    module = importlib.import_module(module_name)
+    getattr(module, function_name)  # a misspelt target must fail loudly, not inject nothing
+
+    def fault(*args, **kwargs):
+        if os.environ.get(FAULT_LOG_ENV):
+            with open(os.environ[FAULT_LOG_ENV], "a", encoding="utf-8") as log:
+                log.write(target + "\n")
+        raise RuntimeError(f"injected fault in {target}")
+
+    setattr(module, function_name, fault)
+
+
+def pytest_configure(config):
+    if os.environ.get(FAULT_ENV):
+        _inject_fault(os.environ[FAULT_ENV])
+
+
+# ---- order independence: `pytest --shuffle-seed N` runs the collected tests in a random order ----------------
+def pytest_addoption(parser):
+    parser.addoption("--shuffle-seed", type=int, default=None,
+                     help="run the tests in an order shuffled with this seed (tests must pass in any order)")
+
+
+def pytest_collection_modifyitems(config, items):
+    seed = config.getoption("--shuffle-seed")
+    if seed is not None:
+        random.Random(seed).shuffle(items)
+
+
+def pytest_report_header(config):
+    seed = config.getoption("--shuffle-seed")
+    return f"shuffle-seed: {seed}" if seed is not None else None
+
+
+# ---- an isolated home with a migrated database ---------------------------------------------------------------
+_TEMPLATES: dict[str, bytes] = {}
+
+
+def from_template(name: str, home: Path, build) -> None:
+    """Put in `home` the database `build()` makes there, built once per session and copied after that (copying
+    is ~100 times cheaper than running the migrations and the CLI calls again)."""
+    db = home / "state.db"
+    if name not in _TEMPLATES:
+        build()
+        from nerv.store.sqlite import open_connection
+
+        conn = open_connection(db)
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the whole database in the main file
+        conn.close()
+        _TEMPLATES[name] = db.read_bytes()
+        return
+    from nerv.store import paths
+
+    paths.ensure_private_dir(home)
+    for suffix in ("-wal", "-shm"):
+        db.with_name(db.name + suffix).unlink(missing_ok=True)
+    paths.write_private_file(db, _TEMPLATES[name])
+
+
+def _migrate(home: Path) -> None:
+    from nerv.store.db import open_store
+
+    open_store(home / "state.db").close()
+
+
 @pytest.fixture(autouse=True)
 def nerv_home(tmp_path, monkeypatch) -> Path:
-    """An isolated home: no test ever touches ~/.nerv or the developer's Claude config."""
+    """An isolated home holding a migrated, empty database: no test ever touches ~/.nerv or the developer's
+    Claude config. A test of what happens before the first command asks for `fresh_home` instead."""
     for name in NERV_ENV:
         monkeypatch.delenv(name, raising=False)
     home = tmp_path / "nerv-home"
@@ -57,7 +156,17 @@ def nerv_home(tmp_path, monkeypatch) -> Path:
     work = tmp_path / "cwd"
     work.mkdir()
     monkeypatch.chdir(work)
+    from_template("migrated", home, lambda: _migrate(home))
     return home
+
+
+@pytest.fixture
+def fresh_home(nerv_home) -> Path:
+    """NERV_HOME as a first run finds it: the folder does not exist yet."""
+    import shutil
+
+    shutil.rmtree(nerv_home)
+    return nerv_home
 
 
 def run_cli(*args: str, stdin: str = "") -> Result:
@@ -103,16 +212,13 @@ def proc():
 
 
 def db_content_hash(path: Path) -> str:
-    """A hash of every row of every table: equal before and after means the database is unchanged."""
-    conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+    """nerv.store.admin.content_hash of the database at `path`: equal before and after means it is unchanged."""
+    from nerv.store.admin import content_hash
+    from nerv.store.db import open_readonly
+
+    conn = open_readonly(path)
     try:
-        digest = hashlib.sha256()
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")]
-        for table in tables:
-            digest.update(table.encode())
-            for row in conn.execute(f'SELECT * FROM "{table}" ORDER BY 1'):
-                digest.update(repr(row).encode())
-        return digest.hexdigest()
+        return content_hash(conn)
     finally:
         conn.close()
 
@@ -123,8 +229,12 @@ def db_hash(nerv_home):
 
 
 @pytest.fixture
-def project(cli):
+def project(cli, nerv_home):
     """A project named `demo`, made current."""
-    assert cli("project", "add", "demo", "--goal", "testing").code == 0
-    assert cli("project", "use", "demo").code == 0
+
+    def build():
+        assert cli("project", "add", "demo", "--goal", "testing").code == 0
+        assert cli("project", "use", "demo").code == 0
+
+    from_template("project", nerv_home, build)
     return "demo"

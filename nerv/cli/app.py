@@ -80,6 +80,19 @@ def build_app(only: str | None = None) -> typer.Typer:
     return app
 
 
+# build_app(only) -> its Click command. A tree holds no state of a run (--json and --debug are taken off the
+# command line before Click sees it, and each run gets a new Click context), so one process that runs many
+# commands (the test suite runs them all in one) builds each tree once: a full tree costs ~100 ms.
+_TREES: dict[str | None, object] = {}
+
+
+def command_tree(only: str | None = None):
+    key = only if only in COMMANDS else None
+    if key not in _TREES:
+        _TREES[key] = typer.main.get_command(build_app(key))
+    return _TREES[key]
+
+
 def command_named(args: list[str]) -> str | None:
     """The top-level command a run is for, when it can be known without building the whole tree."""
     if any(name.startswith("_NERV_COMPLETE") for name in os.environ):
@@ -130,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     args, json_flag, debug_flag = split_global_flags(args)
     _output.configure(json_flag=json_flag, debug_flag=debug_flag)
     exc = _click_exceptions()
-    command = typer.main.get_command(build_app(command_named(args)))
+    command = command_tree(command_named(args))
     if _output.mode.json and _bare_group(command, args):
         # A group without a subcommand prints its help (rich, on stdout): never mixed into machine output.
         where = " ".join(["nerv", *args])

@@ -92,3 +92,16 @@ def references_to(conn: sqlite3.Connection, parent: str, parent_id: str) -> dict
             count = conn.execute(f"SELECT count(*) FROM {quote(table)} WHERE {quote(fk[3])} = ?", (parent_id,)).fetchone()[0]
             found[action][table] = found[action].get(table, 0) + count
     return found
+
+
+def content_hash(conn: sqlite3.Connection) -> str:
+    """A digest of every row of every user table, independent of row order: equal digests mean equal content
+    (how "a refused command changed nothing" is checked)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for name in user_tables(conn):
+        digest.update(name.encode("utf-8") + b"\0")
+        for row in sorted(repr(row) for row in conn.execute(f'SELECT * FROM "{name}"')):
+            digest.update(row.encode("utf-8") + b"\n")
+    return digest.hexdigest()

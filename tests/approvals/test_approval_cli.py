@@ -7,7 +7,7 @@ import json
 import pytest
 
 from nerv.hook.pretool import handle
-from tests.conftest import run_cli
+from tests.conftest import assert_not_a_bug, run_cli
 
 
 def pre_tool_use(capsys, command, tool="Bash", cwd=None, tool_use_id="tu1"):
@@ -83,5 +83,6 @@ def test_bad_input(cli, db_hash, args, code):
     cli("approval", "list")
     before = db_hash()
     result = cli(*args)
-    assert result.code == code and "Traceback" not in result.stderr
+    assert result.code == code
+    assert_not_a_bug(result)
     assert db_hash() == before

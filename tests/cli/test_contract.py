@@ -9,7 +9,9 @@ import subprocess
 import pytest
 import typer
 
-from nerv.cli.app import build_app, split_global_flags
+from nerv.hook import EVENTS
+from nerv.cli.app import build_app, command_tree, split_global_flags
+from tests.conftest import assert_not_a_bug
 
 
 def walk(command, path=()):
@@ -18,12 +20,9 @@ def walk(command, path=()):
         yield from walk(sub, path + (name,))
 
 
-ALL_COMMANDS = [p for p, _ in walk(typer.main.get_command(build_app())) if p]
-
-
 def test_every_command_and_option_has_help_text():
     missing = []
-    for path, command in walk(typer.main.get_command(build_app())):
+    for path, command in walk(command_tree()):
         if not (command.help or command.short_help):
             missing.append(" ".join(path) or "nerv")
         for param in command.params:
@@ -32,11 +31,20 @@ def test_every_command_and_option_has_help_text():
     assert missing == []
 
 
-@pytest.mark.parametrize("path", ALL_COMMANDS, ids=lambda p: " ".join(p))
-def test_help_works_for_every_command(cli, path):
-    result = cli(*path, "--help")
-    assert result.code == 0, result.stderr
-    assert "Usage" in result.stdout
+def test_help_of_every_command_shows_its_usage_and_its_own_text(cli):
+    broken = {}
+    for path, command in walk(command_tree()):
+        if not path:
+            continue
+        result = cli(*path, "--help")
+        first_line = (command.help or command.short_help or "").strip().splitlines()[0]
+        # rich wraps and restyles the text: its first few words are what a reader sees first.
+        opening = " ".join(first_line.split()[:3])
+        if path[:1] == ("hook",) and path[1:2] and path[1] in EVENTS:  # answered by the stdlib hook module, not by Typer
+            opening = f"Claude Code {EVENTS[path[1]]} hook"
+        if result.code != 0 or "Usage" not in result.stdout or opening not in " ".join(result.stdout.split()):
+            broken[" ".join(path)] = (result.code, opening, result.stderr[-300:])
+    assert broken == {}
 
 
 def test_json_envelope_on_stdout_and_nothing_on_stderr(cli):
@@ -61,13 +69,15 @@ def test_user_error_json_goes_to_stderr_with_code_message_hint(cli):
 def test_user_error_plain_is_one_line_without_traceback(cli):
     result = cli("project", "show", "nope")
     assert result.code == 1
-    assert result.stderr.startswith("error: ") and "Traceback" not in result.stderr
+    assert result.stderr.startswith("error: ")
+    assert_not_a_bug(result)
 
 
 @pytest.mark.parametrize("args", [["frobnicate"], ["db", "nope"], ["status", "--bogus"], ["project", "add"]])
 def test_usage_errors_exit_2(cli, args):
     result = cli(*args)
-    assert result.code == 2 and "Traceback" not in result.stderr and result.stderr.startswith("error: ")
+    assert result.code == 2 and result.stderr.startswith("error: ")
+    assert_not_a_bug(result)
     as_json = cli("--json", *args)
     assert as_json.code == 2 and as_json.error["code"] == "usage"
 
@@ -89,8 +99,7 @@ def test_the_command_table_lists_exactly_what_the_modules_register():
         importlib.import_module(module).register(app)
         registered = {c.name for c in app.registered_commands} | {g.name for g in app.registered_groups}
         assert name in registered, (name, module, registered)
-    full = typer.main.get_command(build_app())
-    assert set(full.commands) == set(COMMANDS)
+    assert set(command_tree().commands) == set(COMMANDS)
 
 
 def test_a_run_builds_only_its_own_command_group():
@@ -137,6 +146,20 @@ def test_debug_flag_shows_traceback_for_internal_errors(cli, nerv_home, monkeypa
     assert "Traceback" not in plain.stderr
     with pytest.raises(RuntimeError):
         cli("--debug", "status")
+
+
+def test_the_bad_input_check_catches_an_internal_error_in_both_output_modes(cli, monkeypatch):
+    def boom(*a, **k):
+        raise RuntimeError("kaboom")
+
+    monkeypatch.setattr("nerv.services.database.overview", boom)
+    for result in (cli("status"), cli("--json", "status")):
+        assert result.code == 1 and "Traceback" not in result.stderr  # what the old check looked for
+        with pytest.raises(AssertionError):
+            assert_not_a_bug(result)
+    with pytest.raises(AssertionError):
+        assert_not_a_bug("nerv hook: pre-tool-use: could not decide (KeyError: 'x')")
+    assert_not_a_bug("nerv hook: pre-tool-use: could not decide (NervError: database is locked)")
 
 
 def test_install_completion_writes_the_script_and_sources_it(tmp_path):

@@ -15,6 +15,8 @@ import pytest
 
 from tests.e2e.fake_anthropic import Text, bash
 
+pytestmark = pytest.mark.slow  # real Claude Code runs
+
 SONNET = "claude-sonnet-4-5-20250929"  # a model nerv prices (Claude Code's default, claude-opus-5-5, it does not)
 USAGE_KEYS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
 

@@ -17,6 +17,8 @@ import pytest
 from tests.e2e.fake_anthropic import Text, ToolUse, bash
 from tests.e2e.test_claude_hooks import SONNET, assert_clean_run, denied_ids, flat_usage, outcome
 
+pytestmark = pytest.mark.slow  # real Claude Code runs
+
 POLL_S = 60  # how long the test waits for a queued request to appear
 
 

@@ -24,6 +24,8 @@ from tests.e2e import conftest as harness
 from tests.e2e.fake_anthropic import FakeAnthropic, Text, bash
 from tests.e2e.test_claude_modes import approvals, set_settings
 
+pytestmark = pytest.mark.slow  # real Claude Code runs
+
 
 class SdkRun:
     def __init__(self):

@@ -13,6 +13,8 @@ import pytest
 from tests.e2e import fake_anthropic as fa
 from tests.e2e.fake_anthropic import FakeAnthropic, Text, ToolUse, Turn, bash
 
+pytestmark = pytest.mark.slow  # a server and HTTP clients
+
 TOOLS = [{"name": "Bash", "description": "run", "input_schema": {"type": "object"}}]
 
 

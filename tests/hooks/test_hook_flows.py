@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from tests.conftest import nerv_executable
+from tests.conftest import assert_not_a_bug, nerv_executable
 from tests.hooks.test_hook_events import decision, query
 
 SESSION = "8dee17fe-6ed1-43ea-8bd4-1d865b07b3b4"
@@ -71,7 +71,8 @@ def fire(proc):
     """fire(payload, env=None) -> Result: `nerv hook <event>` with the payload; asserts nothing broke."""
     def run(document: dict, env: dict | None = None):
         result = proc("hook", EVENT_COMMANDS[document["hook_event_name"]], stdin=json.dumps(document), env=env)
-        assert result.code == 0 and "Traceback" not in result.stderr, result
+        assert result.code == 0, result
+        assert_not_a_bug(result)
         return result
 
     return run

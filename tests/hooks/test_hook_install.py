@@ -63,6 +63,7 @@ def test_timeouts_follow_claude_codes_limits():
 
 # ---- install / uninstall --------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_install_twice_changes_nothing_and_uninstall_restores(cli, repo, monkeypatch):
     sub = repo / "pkg"
     sub.mkdir()
@@ -184,6 +185,7 @@ def test_legacy_entries_are_upgraded_in_place_and_uninstall_removes_every_form(c
     assert commands_in(target) == {"PreToolUse": ["my-guard"], "Stop": ["my-nerv-wrapper hook stop"]}
 
 
+@pytest.mark.slow
 def test_uninstall_of_a_file_install_created_removes_it(cli, repo):
     target = repo / ".claude" / "settings.local.json"
     assert cli("hook", "install").code == 0
@@ -192,6 +194,7 @@ def test_uninstall_of_a_file_install_created_removes_it(cli, repo):
     assert not target.exists()
 
 
+@pytest.mark.slow
 def test_project_scope_is_on_request_and_warns_about_teammates(cli, repo):
     result = cli("hook", "install", "--scope", "project")
     assert result.code == 0 and (repo / ".claude" / "settings.json").exists()
@@ -202,6 +205,7 @@ def test_project_scope_is_on_request_and_warns_about_teammates(cli, repo):
     assert any("also installed" in w and "project" in w for w in local["warnings"])
 
 
+@pytest.mark.slow
 def test_user_scope_respects_claude_config_dir(cli, tmp_path, monkeypatch):
     config = tmp_path / "claude-config"
     monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(config))
@@ -307,6 +311,7 @@ def test_event_commands_are_listed_in_help(cli):
 
 # ---- the queue wait and the installed timeout -----------------------------------------------------
 
+@pytest.mark.slow
 def test_queue_timeout_must_stay_below_the_installed_timeout(cli, repo):
     assert cli("settings", "set", "hook.queue_timeout_s", "1200").code == 0  # nothing installed yet
     cli("settings", "unset", "hook.queue_timeout_s")

@@ -8,6 +8,7 @@ import sqlite3
 from hypothesis import given, settings, strategies as st
 
 from nerv.services import adr_markdown
+from tests.conftest import assert_not_a_bug
 
 
 def _audit(nerv_home, action):
@@ -71,7 +72,7 @@ def test_bad_input_is_refused_cleanly(cli, project, db_hash):
         result = cli("--json", *args)
         assert result.code == 1 and result.error["code"] == code and result.stdout == "", (args, result.stderr)
         assert db_hash() == before
-        assert "Traceback" not in cli(*args).stderr
+        assert_not_a_bug(cli(*args))
 
 
 def _seed(cli):

@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 from nerv.hook.plugins.handoff import context_for_session
+from tests.conftest import assert_not_a_bug
 
 
 def test_learn_and_list_with_tags_task_and_active_cycle(cli, project):
@@ -43,7 +44,8 @@ def test_bad_input_is_refused_cleanly(cli, project, db_hash):
     for args, code in BAD_INPUT:
         result = cli("--json", *args)
         assert result.code == 1 and result.error["code"] == code, (args[:2], result.stderr)
-        assert db_hash() == before and "Traceback" not in cli(*args).stderr
+        assert db_hash() == before
+        assert_not_a_bug(cli(*args))
 
 
 def test_handoff_save_parses_files_and_defaults_to_the_held_task(cli, project, monkeypatch):

@@ -85,6 +85,7 @@ def test_switching_embedders_keeps_each_ones_vectors(notes, model_dir, nerv_home
     assert dims == {"hashing-v1-256": 256, f"model2vec:{model_dir}": 16}
 
 
+@pytest.mark.slow
 def test_model2vec_search_in_a_separate_process(notes, model_dir, proc):
     notes("settings", "set", "search.embedder", f"model2vec:{model_dir}")
     result = proc("--json", "search", "sluggish", "--mode", "semantic")

@@ -14,8 +14,12 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from nerv.store.audit import verify_chain
 from tests.conftest import run_cli
+
+pytestmark = pytest.mark.slow  # several processes
 
 WORKERS = Path(__file__).with_name("workers.py")
 

@@ -7,6 +7,7 @@ import json
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from nerv.rules import parse_rule
@@ -89,6 +90,7 @@ def _export(home: Path, out: Path, file_format: str = "json") -> dict | None:
     return json.loads(out.read_text()) if file_format == "json" else None
 
 
+@pytest.mark.slow
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(state=states(), file_format=st.sampled_from(["json", "jsonl"]))
 def test_export_import_export_is_identity(state, file_format):

@@ -10,6 +10,7 @@ import pytest
 
 from nerv.hook.plugins import budget as hook_budget
 from nerv.hook.plugins.transcripts import import_session_transcript
+from tests.conftest import assert_not_a_bug
 
 SONNET = "claude-sonnet-4-5-20250929"
 
@@ -64,7 +65,8 @@ def test_bad_budgets_are_refused(cli, args, db_hash):
     cli("status")
     before = db_hash()
     result = cli("budget", "set", *args, "--json")
-    assert result.code == 1 and "Traceback" not in result.stderr and db_hash() == before
+    assert result.code == 1 and db_hash() == before
+    assert_not_a_bug(result)
 
 
 def test_hook_context_warns_at_80_percent(cli, spent, nerv_home, repo_dir):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import assert_not_a_bug
+
 BAD = [
     (("task", "add", ""), "invalid", "title must not be empty"),
     (("task", "add", "   "), "invalid", "title must not be empty"),
@@ -50,6 +52,7 @@ def test_bad_input_is_refused_and_changes_nothing(cli, seeded, db_hash, args, co
     assert result.code == 1, (result.stdout, result.stderr)
     assert result.stdout == ""
     assert result.error["code"] == code
+    assert_not_a_bug(result)
     assert text in result.error["message"], result.error
     assert db_hash() == before
 
@@ -60,14 +63,15 @@ def test_errors_for_people_are_one_line_without_traceback(cli, add_task, db_hash
     result = cli("task", "add", "ok", "-p", "12")
     assert result.code == 1
     assert result.stderr.startswith("error: priority must be an integer from 0 to 4")
-    assert "Traceback" not in result.stderr
+    assert_not_a_bug(result)
     assert db_hash() == before
 
 
 def test_priority_that_is_not_a_number_is_a_usage_error(cli, project, db_hash):
     before = db_hash()
     result = cli("task", "add", "ok", "-p", "high")
-    assert result.code == 2 and "Traceback" not in result.stderr
+    assert result.code == 2
+    assert_not_a_bug(result)
     assert db_hash() == before
 
 
@@ -77,17 +81,6 @@ def test_task_commands_without_a_current_project_say_how_to_pick_one(cli, db_has
     result = cli("task", "list", "--json")
     assert result.code == 1 and "--project" in result.error["hint"]
     assert db_hash() == before
-
-
-def test_every_work_command_has_help(cli):
-    for group, commands in (("task", ["add", "list", "show", "edit", "start", "review", "done", "block", "reopen",
-                                       "cancel", "rm", "board", "ready", "next", "claim", "heartbeat", "release"]),
-                            ("cycle", ["start", "list", "show", "current", "close"]), ("agent", ["list"])):
-        for command in commands:
-            result = cli(group, command, "--help")
-            assert result.code == 0 and "Options" in result.stdout, (group, command)
-    for command in ("add", "rm", "tree"):
-        assert cli("task", "dep", command, "--help").code == 0
 
 
 @pytest.mark.parametrize("command", [("task", "edit", "1", "--title", "new"), ("task", "done", "1"),
@@ -132,5 +125,6 @@ def test_an_id_past_sqlites_integers_is_refused_cleanly(cli, project, db_hash, c
 def test_a_megabyte_reference_is_refused_or_matches_nothing(cli, project, command):
     assert cli("checkpoint", "create", "--name", "first").code == 0
     result = cli(*command, "a" * 1_000_000, "--json")
-    assert result.code in (0, 1) and "internal" not in result.stderr, result.stderr
+    assert result.code in (0, 1), result.stderr
+    assert_not_a_bug(result)
     assert result.code == 0 or result.error["code"] == "invalid"

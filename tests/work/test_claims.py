@@ -167,6 +167,7 @@ def _pool_of_ready_tasks(cli, nerv_home, count: int) -> tuple[str, list[str]]:
         _ctx.close()
 
 
+@pytest.mark.slow
 def test_16_processes_claim_200_tasks_each_exactly_once(cli, project, nerv_home):
     project_id, ids = _pool_of_ready_tasks(cli, nerv_home, 200)
     db_path = str(nerv_home / "state.db")
@@ -186,6 +187,7 @@ def test_16_processes_claim_200_tasks_each_exactly_once(cli, project, nerv_home)
     assert elapsed < 30
 
 
+@pytest.mark.slow
 def test_real_cli_processes_claim_concurrently(cli, project, nerv_home):
     """The console script itself, several copies at once, each looping `nerv task claim`."""
     _, ids = _pool_of_ready_tasks(cli, nerv_home, 6)

@@ -100,9 +100,20 @@ def pytest_addoption(parser):
 
 
 def pytest_collection_modifyitems(config, items):
+    """Shuffle the order of the modules and of the tests within each module: a test that needs another to run
+    first fails, and module-scoped fixtures are still set up once per module."""
     seed = config.getoption("--shuffle-seed")
-    if seed is not None:
-        random.Random(seed).shuffle(items)
+    if seed is None:
+        return
+    shuffle = random.Random(seed).shuffle
+    modules: dict[str, list] = {}
+    for item in items:
+        modules.setdefault(item.nodeid.split("::")[0], []).append(item)
+    groups = list(modules.values())
+    shuffle(groups)
+    for group in groups:
+        shuffle(group)
+    items[:] = [item for group in groups for item in group]
 
 
 def pytest_report_header(config):

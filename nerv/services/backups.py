@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from nerv.errors import NervError, usage
+from nerv.services import validate
 from nerv.store import admin, leftovers, migrate, paths, rule_rows, search_index
 from nerv.store.audit import verify_chain
 from nerv.store.backup import backup_to, inspect_copy, restore_into, scratch_folder, snapshot_backup
@@ -54,7 +55,7 @@ def backup(store: Store, dest: str | Path | None = None, keep: int | None = None
     """
     if keep is not None and keep < 1:
         raise usage("--keep must be at least 1")
-    dest = _check_destination(Path(dest).expanduser()) if dest else _default_destination()
+    dest = _check_destination(validate.user_path(dest, "backup destination")) if dest else _default_destination()
     started = time.monotonic()
     try:
         snapshot = snapshot_backup(store.conn, dest)
@@ -119,7 +120,7 @@ def restore(store: Store, source: str | Path, *, yes: bool = False) -> dict:
     if not yes:
         raise usage("restore replaces the whole database; add --yes to confirm",
                     "a safety backup of the current database is taken first")
-    source = Path(source).expanduser()
+    source = validate.user_path(source, "backup source")
     if not source.exists():
         raise NervError("not_found", f"{source} does not exist")
     if source.is_dir():

@@ -43,7 +43,7 @@ def _read_text(path: Path) -> str | None:
 def export_decisions(store: Store, directory: str, *, project: str | None = None) -> dict:
     """Write `NNNN-slug.md` for every decision of the project into `directory` (created if missing)."""
     proj = project_for(store, project)
-    folder = Path(directory).expanduser()
+    folder = validate.user_path(directory, "folder")
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -113,7 +113,7 @@ def _validated(data: dict) -> dict:
 def import_decisions(store: Store, directory: str, *, project: str | None = None) -> dict:
     """Read every `NNNN-slug.md` of `directory` into the project's decisions (see the module docstring)."""
     proj = project_for(store, project)
-    parsed = _parse_folder(Path(directory).expanduser())
+    parsed = _parse_folder(validate.user_path(directory, "folder"))
 
     def body(tx):
         added, updated, dropped = [], set(), []

@@ -128,8 +128,12 @@ def remove_project(store: Store, ref: str, *, yes: bool) -> dict:
 # ---- repos -------------------------------------------------------------------------------------------
 
 def _normalise_repo_path(path: str) -> str:
-    resolved = Path(path).expanduser().resolve()
-    if not resolved.is_dir():
+    try:
+        resolved = validate.user_path(path, "repo path").resolve()
+        is_dir = resolved.is_dir()
+    except OSError as exc:  # e.g. a name too long for the file system
+        raise invalid(f"repo path {path[:200]!r} cannot be used: {exc.strerror or exc}") from None
+    if not is_dir:
         raise invalid(f"{resolved} is not a directory")
     return str(resolved)
 

@@ -218,7 +218,7 @@ def import_claude_settings(store: Store, path: str, project_ref: str | None = No
     Returns file, added, skipped (already stored), rules (added), refused, warnings. Raises io / invalid when
     the file itself cannot be read or is not a settings object, not_found for an unknown project.
     """
-    file = Path(path).expanduser()
+    file = validate.user_path(path, "settings file")
     lists = _permission_lists(read_settings_file(file, missing_ok=False), file)
     project_id = scope_id(project_ref)
     parsed, refused = _parse_entries(lists)
@@ -246,7 +246,7 @@ def export_claude_settings(store: Store, path: str, project_ref: str | None = No
     """Merge nerv's rules (global + the project's) into a settings file; other keys untouched, backup first."""
     from nerv.services.claude_files import backup_file, write_json_file
 
-    file = Path(path).expanduser()
+    file = validate.user_path(path, "settings file")
     data = read_settings_file(file, missing_ok=True)
     lists = _permission_lists(data, file)
     rules = list_rules(store, project_ref)

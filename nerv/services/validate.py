@@ -66,3 +66,15 @@ def choice(value: str, field: str, choices) -> str:
     if value not in choices:
         raise invalid(f"{field} {value!r} is not one of: {', '.join(choices)}")
     return value
+
+
+def user_path(value: str, field: str = "path"):
+    """A path as a person types it, `~` and `~user` expanded; an unknown user or a NUL byte is bad input."""
+    from pathlib import Path
+
+    if "\x00" in value:
+        raise invalid(f"{field} contains a NUL byte", "no file name can hold one")
+    try:
+        return Path(value).expanduser()
+    except RuntimeError as exc:  # Path.expanduser: "Could not determine home directory."
+        raise invalid(f"{field} {value[:200]!r}: {exc}", "use an absolute path, or ~ for your own home") from None

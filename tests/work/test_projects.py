@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import assert_not_a_bug
+
 
 def test_project_add_list_show_use(cli, tmp_path):
     folder = tmp_path / "code"
@@ -122,3 +124,13 @@ def test_unknown_project_and_repo_references(cli, db_hash):
     assert cli("project", "rm", "ghost", "--yes", "--json").error["code"] == "not_found"
     assert db_hash() == before
     assert Path.cwd().name == "cwd"
+
+
+def test_a_path_under_an_unknown_users_home_is_bad_input(cli, project, db_hash):
+    before = db_hash()
+    for args in (("repo", "add", "~no-such-user-0/repo"), ("db", "backup", "~no-such-user-0/b.db"),
+                 ("decision", "import", "--dir", "~no-such-user-0/adr"), ("rule", "import", "--claude-settings", "~no-such-user-0/s.json")):
+        result = cli("--json", *args)
+        assert result.code == 1 and result.error["code"] == "invalid", (args, result.stderr)
+        assert_not_a_bug(result)
+    assert db_hash() == before

@@ -100,8 +100,12 @@ def pytest_addoption(parser):
 
 
 def pytest_collection_modifyitems(config, items):
-    """Shuffle the order of the modules and of the tests within each module: a test that needs another to run
-    first fails, and module-scoped fixtures are still set up once per module."""
+    """Tests that start nerv processes (the `proc` fixture) are `slow`. With --shuffle-seed, shuffle the order of
+    the modules and of the tests within each module: a test that needs another to run first fails, and
+    module-scoped fixtures are still set up once per module."""
+    for item in items:
+        if "proc" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)  # starts nerv as a process: ~0.1-1 s a call
     seed = config.getoption("--shuffle-seed")
     if seed is None:
         return
@@ -143,7 +147,8 @@ def from_template(name: str, home: Path, build) -> None:
     paths.ensure_private_dir(home)
     for suffix in ("-wal", "-shm"):
         db.with_name(db.name + suffix).unlink(missing_ok=True)
-    paths.write_private_file(db, _TEMPLATES[name])
+    db.write_bytes(_TEMPLATES[name])  # no fsync: a test's database need not survive a power loss
+    os.chmod(db, 0o600)
 
 
 def _migrate(home: Path) -> None:

@@ -444,6 +444,7 @@ def _seconds(command: str) -> float:
     return best
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("shape", ["script", "payload", "nesting", "parts"])
 def test_a_megabyte_command_is_read_in_linear_time(shape):
     command = {

@@ -12,6 +12,8 @@ from nerv.rules import parse_rule
 from nerv.services import doctor, hook_install
 from tests.conftest import assert_not_a_bug
 
+pytestmark = pytest.mark.slow  # doctor runs the installed hook commands as processes
+
 REGISTERED = [e.name for e in hook_install.registered_events()]
 
 

@@ -8,6 +8,8 @@ import sys
 
 import pytest
 
+pytestmark = pytest.mark.slow  # each check imports nerv in a fresh interpreter
+
 HEAVY = ("typer", "rich", "numpy", "peewee", "click", "pydantic")
 
 PROBE = """

@@ -14,6 +14,8 @@ from nerv.hook import EVENTS
 from nerv.services import hook_check, hook_install
 from tests.conftest import nerv_executable
 
+pytestmark = pytest.mark.slow  # an install is verified by running the installed hook
+
 EXISTING = {
     "model": "opus",
     "permissions": {"allow": ["Bash(ls *)"]},

@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import assert_not_a_bug
 from tests.safety.seed import seed_state
 
@@ -42,6 +44,7 @@ def _invariant(path: Path) -> tuple[int, int, int]:
         conn.close()
 
 
+@pytest.mark.slow
 def test_backups_while_several_processes_write_are_consistent(cli, nerv_home, tmp_path):
     assert cli("settings", "set", "x.counter", "0").code == 0
     writers = [subprocess.Popen([sys.executable, "-c", WRITER, "120"], env=dict(os.environ)) for _ in range(3)]

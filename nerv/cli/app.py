@@ -33,6 +33,7 @@ COMMANDS = {
     "pricing": "nerv.cli.pricing",
     "budget": "nerv.cli.budget",
     "metrics": "nerv.cli.metrics",
+    "report": "nerv.cli.report",
     "decision": "nerv.cli.decision",
     "learn": "nerv.cli.learn",
     "learnings": "nerv.cli.learn",

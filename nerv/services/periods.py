@@ -12,8 +12,9 @@ _RELATIVE = re.compile(r"^(\d{1,5})([hdw])$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-def parse_when(text: str | None, field: str = "--since") -> str | None:
-    """YYYY-MM-DD (midnight UTC), a full ISO time stamp, or Nh / Nd / Nw ago. None stays None."""
+def parse_when(text: str | None, field: str = "--since", *, now: datetime | None = None) -> str | None:
+    """YYYY-MM-DD (midnight UTC), a full ISO time stamp, or Nh / Nd / Nw before `now` (default: the clock).
+    None stays None."""
     if text is None:
         return None
     value = text.strip()
@@ -21,7 +22,7 @@ def parse_when(text: str | None, field: str = "--since") -> str | None:
     if match:
         amount, unit = int(match.group(1)), match.group(2)
         delta = {"h": timedelta(hours=amount), "d": timedelta(days=amount), "w": timedelta(weeks=amount)}[unit]
-        return to_iso(datetime.now(timezone.utc) - delta)
+        return to_iso((now or datetime.now(timezone.utc)) - delta)
     try:
         if _DATE.match(value):
             return to_iso(datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=timezone.utc))

@@ -50,10 +50,10 @@ def build(store: Store, *, now: str | None = None, since: str | None = None, unt
     start, end = bounds["since"], bounds["end"]
 
     def read(conn):
-        data = {"cost_rows": queries_report.cost_by_day(conn, start, end, project_id),
-                "sessions": queries_report.top_sessions(conn, start, end, project_id, TOP_SESSIONS),
+        cost_rows, sessions = queries_report.usage_summary(conn, start, end, project_id, TOP_SESSIONS)
+        data = {"cost_rows": cost_rows, "sessions": sessions,
                 "time_in_status": _time_in_status(conn, start, end, project_id),
-                "approvals": queries_report.approvals(conn, start, end, project_id)}
+                "approvals": _approvals(queries_report.approvals(conn, start, end, project_id))}
         if project_id:
             data["cycles"] = _cycles(conn, project_id, end)
             data["board"] = _board(conn, project_id)
@@ -179,3 +179,22 @@ def _time_in_status(conn, start: str | None, end: str, project_id: str | None) -
         rows.append({"status": status, "tasks": tasks, "hours": round(hours or 0.0, 3),
                      "mean_hours": round(hours / tasks, 3) if tasks else 0.0})
     return rows
+
+
+def _approvals(groups: list[tuple]) -> dict:
+    """Requests by status, by tool and status, and by decider, with the mean and longest wait for a decision."""
+    by_status, by_tool, by_decider = {}, {}, {}
+    decided, wait_total, wait_max = 0, 0.0, None
+    for tool, status, who, requests, decisions, wait_sum, longest in groups:
+        by_status[status] = by_status.get(status, 0) + requests
+        by_tool[(tool, status)] = by_tool.get((tool, status), 0) + requests
+        by_decider[who] = by_decider.get(who, 0) + requests
+        decided += decisions or 0
+        wait_total += wait_sum or 0.0
+        if longest is not None:
+            wait_max = longest if wait_max is None else max(wait_max, longest)
+    return {"by_status": sorted(by_status.items()),
+            "by_tool": [(tool, status, n) for (tool, status), n in sorted(by_tool.items())],
+            "by_decider": sorted(by_decider.items(), key=lambda item: (-item[1], item[0])),
+            "decided": decided, "mean_wait_s": round(wait_total / decided, 3) if decided else None,
+            "max_wait_s": round(wait_max, 3) if wait_max is not None else None}

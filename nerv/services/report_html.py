@@ -100,14 +100,15 @@ def _costs(costs: dict) -> str:
 def _cycles(cycles: list[dict]) -> str:
     parts = ["<h2>Cycles: velocity and burn-down</h2>",
              svg.bars("velocity", "Tasks done per cycle", [f"cycle {c['number']}" for c in cycles],
-                      [float(c["done"]) for c in cycles], count),
+                      [float(c["done"]) for c in cycles], count, whole=True),
              _table(["cycle", "goal", "status", "started", "closed", "days", "done", "scope"],
                     [[c["number"], c["goal"], c["status"], c["started_at"][:10], (c["closed_at"] or "-")[:10],
                       f"{c['days']:.1f}", c["done"], c["scope"]] for c in cycles], {0, 5, 6, 7}, "no cycles")]
     for cycle in (c for c in cycles if c["burndown"]):
         burn = cycle["burndown"]
         parts.append(svg.lines(f"burndown-{cycle['number']}", f"Burn-down, cycle {cycle['number']}: {cycle['goal']}",
-                               burn["days"], [("tasks left", burn["remaining"]), ("ideal", burn["ideal"])], count))
+                               burn["days"], [("tasks left", burn["remaining"]), ("ideal", burn["ideal"])], count,
+                               whole=True))
     return "".join(parts)
 
 

@@ -16,6 +16,7 @@ WIDTH, HEIGHT = 880, 260
 LEFT, RIGHT, TOP, BOTTOM = 64, 16, 14, 30
 X_LABELS = 8
 Y_TICKS = 4
+MARKED_POINTS = 62
 
 
 def _n(value: float) -> str:
@@ -37,6 +38,12 @@ def nice_top(value: float) -> float:
         if step * base >= value * (1 - 1e-12):
             return step * base
     return 10 * base
+
+
+def axis_top(value: float, whole: bool = False) -> float:
+    """The axis end: Y_TICKS round steps at or above `value`; whole-number steps for counts."""
+    step = nice_top(value / Y_TICKS)
+    return (max(1, math.ceil(step)) if whole else step) * Y_TICKS
 
 
 def _figure(chart_id: str, title: str, svg_body: str, legend: list[tuple[str, str]], height: int = HEIGHT) -> str:
@@ -68,7 +75,10 @@ def _x_labels(labels: list[str], xs: list[float], height: int) -> str:
         return ""
     count = min(X_LABELS, len(labels))
     picks = sorted({round(k * (len(labels) - 1) / max(count - 1, 1)) for k in range(count)})
-    return "".join(f'<text class="tick" x="{_n(xs[i])}" y="{height - BOTTOM + 18}" text-anchor="middle">'
+    def anchor(i: int) -> str:  # the end labels stay inside the frame
+        return "start" if i == 0 and len(picks) > 1 else "end" if i == len(labels) - 1 and len(picks) > 1 else "middle"
+
+    return "".join(f'<text class="tick" x="{_n(xs[i])}" y="{height - BOTTOM + 18}" text-anchor="{anchor(i)}">'
                    f'{escape(labels[i])}</text>' for i in picks)
 
 
@@ -80,7 +90,7 @@ def stacked_area(chart_id: str, title: str, labels: list[str], series: list[tupl
     count = len(labels)
     xs = [LEFT + plot_w * i / (count - 1) for i in range(count)] if count > 1 else [LEFT, LEFT + plot_w]
     totals = [sum(values[i] for _, values in series) for i in range(count)]
-    top = nice_top(max(totals))
+    top = axis_top(max(totals))
     base = [0.0] * count
     body = [_y_axis(top, fmt, plot_h, HEIGHT)]
     for index, (_, values) in enumerate(series):
@@ -103,31 +113,34 @@ def _band(xs: list[float], lower: list[float], upper: list[float], top: float, p
     return "M" + "L".join(edge + back) + "Z"
 
 
-def lines(chart_id: str, title: str, labels: list[str], series: list[tuple[str, list[float | None]]], fmt) -> str:
-    """One polyline per series over evenly spaced x labels; None values are gaps (e.g. days still to come)."""
+def lines(chart_id: str, title: str, labels: list[str], series: list[tuple[str, list[float | None]]], fmt, *,
+          whole: bool = False) -> str:
+    """One polyline per series over evenly spaced x labels (with a dot on each point of a short series, so a
+    single day still shows); None values are gaps."""
     values = [v for _, vs in series for v in vs if v is not None]
     if not labels or not values:
         return empty(chart_id, title)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     count = len(labels)
     xs = [LEFT + plot_w * i / (count - 1) for i in range(count)] if count > 1 else [LEFT + plot_w / 2]
-    top = nice_top(max(values))
+    top = axis_top(max(values), whole)
     body = [_y_axis(top, fmt, plot_h, HEIGHT)]
     for index, (_, vs) in enumerate(series):
         points = [f"{_n(x)},{_n(HEIGHT - BOTTOM - plot_h * v / top)}" for x, v in zip(xs, vs) if v is not None]
-        if len(points) == 1:
-            points.append(points[0])
         body.append(f'<path class="line" stroke="{color(index)}" d="M{"L".join(points)}"/>')
+        if len(points) <= MARKED_POINTS:
+            dots = "".join(f"M{p}m-3,0a3,3 0 1,0 6,0a3,3 0 1,0 -6,0" for p in points)
+            body.append(f'<path class="dot" fill="{color(index)}" d="{dots}"/>')
     body.append(_x_labels(labels, xs, HEIGHT))
     return _figure(chart_id, title, "".join(body), [(name, color(i)) for i, (name, _) in enumerate(series)])
 
 
-def bars(chart_id: str, title: str, labels: list[str], values: list[float], fmt) -> str:
+def bars(chart_id: str, title: str, labels: list[str], values: list[float], fmt, *, whole: bool = False) -> str:
     """Vertical bars, one per label, each with its value above it."""
     if not labels or not any(values):
         return empty(chart_id, title)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-    top = nice_top(max(values))
+    top = axis_top(max(values), whole)
     slot = plot_w / len(labels)
     width = max(slot * 0.7, 1.0)
     body = [_y_axis(top, fmt, plot_h, HEIGHT)]

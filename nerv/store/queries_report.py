@@ -10,49 +10,75 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from datetime import datetime
 
 from nerv.store.queries_costs import GROUP_KEYS
 
+NARROW_SHARE = 0.2  # a range under this share of the table's time span is read through the time index
 _TOKENS = "u.input_tokens + u.output_tokens + u.cache_write_5m_tokens + u.cache_write_1h_tokens + u.cache_read_tokens"
 
 
-def _usage_where(start: str | None, end: str, project_id: str | None) -> tuple[str, list]:
-    clauses, params = ["u.ts < ?"], [end]
+def _access(conn: sqlite3.Connection, table: str, column: str, start: str | None, end: str) -> str:
+    """NOT INDEXED when the range holds much of the table: a scan in storage order then beats the time index,
+    whose matches sit all over the table (measured: 30x slower for a whole year). The share is estimated from
+    the first and last time stamps (two index probes), as if rows were spread evenly over time."""
+    first, last = conn.execute(f"SELECT min({column}), max({column}) FROM {table}").fetchone()
+    if not start or first is None or start <= first:
+        return " NOT INDEXED"
+    span = _days_between(first, max(last, end))
+    return " NOT INDEXED" if span and _days_between(start, end) / span > NARROW_SHARE else ""
+
+
+def _days_between(since: str, until: str) -> float:
+    return max((datetime.fromisoformat(until[:19]) - datetime.fromisoformat(since[:19])).total_seconds(), 0) / 86400
+
+
+def _range(column: str, start: str | None, end: str, project_id: str | None) -> tuple[str, list]:
+    clauses, params = [f"{column} < ?"], [end]
     if start:
-        clauses.append("u.ts >= ?")
+        clauses.append(f"{column} >= ?")
         params.append(start)
     if project_id:
-        clauses.append("u.project_id = ?")
+        clauses.append("project_id = ?")
         params.append(project_id)
     return " WHERE " + " AND ".join(clauses), params
 
 
-def cost_by_day(conn: sqlite3.Connection, start: str | None, end: str, project_id: str | None) -> list[tuple]:
-    """(day, model, agent, cost_usd, api_calls), ordered. Usage is summed per session first, so the join that
-    names each session's agent runs once per (day, model, session) instead of once per API call."""
-    where, params = _usage_where(start, end, project_id)
-    sql = (f"WITH per_session AS (SELECT {GROUP_KEYS['day']} AS day, {GROUP_KEYS['model']} AS model,"
-           " u.session_id AS session_id, SUM(u.cost_usd) AS cost, COUNT(*) AS calls"
-           f" FROM usage u{where} GROUP BY day, model, u.session_id)"
-           f" SELECT ps.day, ps.model, {GROUP_KEYS['agent']} AS agent, SUM(ps.cost), SUM(ps.calls)"
-           " FROM per_session ps LEFT JOIN claude_sessions s ON s.id = ps.session_id"
-           " GROUP BY ps.day, ps.model, agent ORDER BY ps.day, ps.model, agent")
-    return conn.execute(sql, params).fetchall()
+def usage_summary(conn: sqlite3.Connection, start: str | None, end: str, project_id: str | None,
+                  top: int) -> tuple[list[tuple], list[dict]]:
+    """([(day, model, agent, cost_usd, api_calls)], the `top` sessions by cost) from one pass over usage.
+
+    The pass sums usage per (day, model, session); both answers are read from those sums, so the rows are
+    sorted once, and the join that names each session's agent runs per group instead of per API call.
+    """
+    where, params = _range("u.ts", start, end, None)
+    if project_id:
+        where += " AND u.project_id = ?"
+        params.append(project_id)
+    access = _access(conn, "usage", "ts", start, end)
+    sql = (f"WITH per AS MATERIALIZED (SELECT {GROUP_KEYS['day']} AS day, {GROUP_KEYS['model']} AS model,"
+           f" u.session_id AS session_id, SUM(u.cost_usd) AS cost, COUNT(*) AS calls, SUM({_TOKENS}) AS tokens"
+           f" FROM usage u{access}{where} GROUP BY u.session_id, day, model)"
+           f" SELECT 'day', per.day, per.model, {GROUP_KEYS['agent']}, SUM(per.cost), SUM(per.calls), NULL"
+           " FROM per LEFT JOIN claude_sessions s ON s.id = per.session_id"
+           f" GROUP BY per.day, per.model, {GROUP_KEYS['agent']}"
+           " UNION ALL SELECT * FROM (SELECT 'session', session_id, NULL, NULL, SUM(cost) AS total, SUM(calls),"
+           " SUM(tokens) FROM per GROUP BY session_id ORDER BY total DESC, session_id LIMIT ?)")
+    days, ranked = [], []
+    for kind, key, model, agent, cost, calls, tokens in conn.execute(sql, [*params, top]):
+        if kind == "day":
+            days.append((key, model, agent, cost, calls))
+        else:
+            ranked.append({"session_id": key, "cost_usd": cost, "api_calls": calls, "tokens": tokens})
+    days.sort()
+    return days, [{**row, **_session_facts(conn, row["session_id"])} for row in ranked]
 
 
-def top_sessions(conn: sqlite3.Connection, start: str | None, end: str, project_id: str | None,
-                 limit: int) -> list[dict]:
-    """The sessions that cost most in range: their calls, tokens and cost there, with who ran them on what."""
-    where, params = _usage_where(start, end, project_id)
-    sql = (f"WITH top AS (SELECT u.session_id AS id, SUM(u.cost_usd) AS cost, COUNT(*) AS calls,"
-           f" SUM({_TOKENS}) AS tokens FROM usage u{where} GROUP BY u.session_id"
-           " ORDER BY cost DESC, u.session_id LIMIT ?)"
-           " SELECT top.id, top.cost, top.calls, top.tokens, s.agent, s.model, s.started_at, p.name, t.number, t.title"
-           " FROM top LEFT JOIN claude_sessions s ON s.id = top.id LEFT JOIN projects p ON p.id = s.project_id"
-           " LEFT JOIN tasks t ON t.id = s.task_id ORDER BY top.cost DESC, top.id")
-    names = ("session_id", "cost_usd", "api_calls", "tokens", "agent", "model", "started_at", "project",
-             "task_number", "task_title")
-    return [dict(zip(names, row)) for row in conn.execute(sql, [*params, limit])]
+def _session_facts(conn: sqlite3.Connection, session_id: str) -> dict:
+    row = conn.execute("SELECT s.agent, s.model, s.started_at, p.name, t.number, t.title FROM claude_sessions s"
+                       " LEFT JOIN projects p ON p.id = s.project_id LEFT JOIN tasks t ON t.id = s.task_id"
+                       " WHERE s.id = ?", (session_id,)).fetchone() or (None,) * 6
+    return dict(zip(("agent", "model", "started_at", "project", "task_number", "task_title"), row))
 
 
 def cycles(conn: sqlite3.Connection, project_id: str) -> list[dict]:
@@ -105,27 +131,14 @@ def time_in_status(conn: sqlite3.Connection, start: str | None, end: str, projec
                                 "statuses": json.dumps(list(statuses))}).fetchall()
 
 
-def approvals(conn: sqlite3.Connection, start: str | None, end: str, project_id: str | None) -> dict:
-    """Approval requests created in range: counts by status, by tool and status, by decider, and waits."""
-    clauses, params = ["created_at < ?"], [end]
-    if start:
-        clauses.append("created_at >= ?")
-        params.append(start)
-    if project_id:
-        clauses.append("project_id = ?")
-        params.append(project_id)
-    where = " WHERE " + " AND ".join(clauses)
-    by_status = conn.execute(f"SELECT status, COUNT(*) FROM approval_requests{where} GROUP BY status"
-                             " ORDER BY status", params).fetchall()
-    by_tool = conn.execute(f"SELECT tool, status, COUNT(*) FROM approval_requests{where} GROUP BY tool, status"
-                           " ORDER BY tool, status", params).fetchall()
-    by_decider = conn.execute(
-        f"SELECT COALESCE(decided_by, '(undecided)'), COUNT(*) FROM approval_requests{where}"
-        " GROUP BY 1 ORDER BY 2 DESC, 1", params).fetchall()
-    wait = conn.execute(
-        "SELECT COUNT(*), AVG(julianday(decided_at) - julianday(created_at)) * 86400,"
-        " MAX(julianday(decided_at) - julianday(created_at)) * 86400"
-        f" FROM approval_requests{where} AND decided_at IS NOT NULL AND status IN ('approved', 'denied')",
-        params).fetchone()
-    return {"by_status": by_status, "by_tool": by_tool, "by_decider": by_decider,
-            "decided": wait[0], "mean_wait_s": wait[1], "max_wait_s": wait[2]}
+def approvals(conn: sqlite3.Connection, start: str | None, end: str, project_id: str | None) -> list[tuple]:
+    """Approval requests created in range, per (tool, status, decider): how many, and their total and longest
+    wait from request to decision in seconds (waits only for approved and denied requests)."""
+    where, params = _range("created_at", start, end, project_id)
+    access = _access(conn, "approval_requests", "created_at", start, end)
+    wait = "(julianday(decided_at) - julianday(created_at)) * 86400"
+    decided = "decided_at IS NOT NULL AND status IN ('approved', 'denied')"
+    sql = (f"SELECT tool, status, COALESCE(decided_by, '(undecided)') AS who, COUNT(*),"
+           f" SUM({decided}), SUM(CASE WHEN {decided} THEN {wait} END), MAX(CASE WHEN {decided} THEN {wait} END)"
+           f" FROM approval_requests{access}{where} GROUP BY tool, status, who ORDER BY tool, status, who")
+    return conn.execute(sql, params).fetchall()

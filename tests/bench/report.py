@@ -4,7 +4,7 @@
 
 Builds a temporary state.db through the store (so every migration applies), then fills it with straight SQL
 in one transaction (executemany in batches): one project, ROWS usage rows over 365 days from 24,000 sessions
-of 16 agents on 6 models, 26 two-week cycles with 5,200 tasks moved through their statuses (with the task
+of 16 agents on 6 models (each session's calls stored together, as the importer writes them), 26 two-week cycles with 5,200 tasks moved through their statuses (with the task
 audit rows that time in status reads), and 60,000 approval requests. Then it times, best of --runs:
   baseline   SELECT count(*), sum(cost_usd) FROM usage (in process, the floor of any pass over the rows)
   in process nerv.services.report.write_report (what the command does after start-up)
@@ -78,18 +78,26 @@ def _sessions(conn, rng) -> list[tuple[str, datetime]]:
 
 
 def _usage(conn, rows: int, sessions, rng) -> None:
+    """Each session's calls in time order and together, sessions in no particular order: how the importer
+    writes them (one transcript file after another)."""
     sql = ("INSERT INTO usage (session_id, project_id, message_id, request_id, model, ts, input_tokens, output_tokens,"
            " cache_read_tokens, cost_usd) VALUES (?, ?, ?, '', ?, ?, ?, ?, ?, ?)")
-    batch = []
-    for index in range(rows):
-        sid, start = sessions[rng.randrange(len(sessions))]
-        out = rng.randrange(50, 4000)
-        batch.append((sid, PROJECT, f"msg_{index:09d}", MODELS[index % 7 % len(MODELS)],
-                      iso(start + timedelta(seconds=rng.randrange(7200))), rng.randrange(1, 400), out,
-                      rng.randrange(0, 200_000), out * 1.5e-5 + rng.random() * 0.01))
-        if len(batch) == BATCH:
-            conn.executemany(sql, batch)
-            batch.clear()
+    order = list(range(len(sessions)))
+    rng.shuffle(order)
+    per_session, extra = divmod(rows, len(sessions))
+    batch, index = [], 0
+    for place, session in enumerate(order):
+        sid, start = sessions[session]
+        model = MODELS[session % len(MODELS)]
+        for call in range(per_session + (place < extra)):
+            out = rng.randrange(50, 4000)
+            batch.append((sid, PROJECT, f"msg_{index:09d}", model if call % 5 else MODELS[call % len(MODELS)],
+                          iso(start + timedelta(seconds=call * 7 + rng.randrange(7))), rng.randrange(1, 400), out,
+                          rng.randrange(0, 200_000), out * 1.5e-5 + rng.random() * 0.01))
+            index += 1
+            if len(batch) == BATCH:
+                conn.executemany(sql, batch)
+                batch.clear()
     conn.executemany(sql, batch)
 
 

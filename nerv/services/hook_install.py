@@ -81,10 +81,15 @@ def registered_events() -> list[HookEvent]:
 
 # ---- the command ----------------------------------------------------------------------------------
 
+# The hook runs the interpreter on this one line rather than the `nerv` console script: pip's script
+# template imports `re` (~7 ms, a quarter of a bare `python -c "import sqlite3"`) on every tool call.
+# -P keeps the working directory (the agent's repository) off sys.path, so no file there can shadow a module.
+LAUNCHER = "import sys; from nerv.__main__ import entry; sys.exit(entry())"
+
+
 def nerv_argv() -> list[str]:
-    """The words that start this nerv from any shell: its console script when it belongs to this
-    interpreter, else the interpreter with `-m nerv`. Never resolved through symlinks: a venv's
-    `bin/python` is a symlink, and resolving it would leave the venv."""
+    """The words that start this nerv's hook from any shell: this interpreter with the launcher line. Never
+    resolved through symlinks: a venv's `bin/python` is a symlink, and resolving it would leave the venv."""
     override = os.environ.get(EXECUTABLE_ENV)
     if override is not None:
         try:
@@ -94,34 +99,7 @@ def nerv_argv() -> list[str]:
         if not argv:
             raise invalid(f"{EXECUTABLE_ENV} is empty", f"unset it to install this nerv ({sys.executable})")
         return argv
-    interpreter = os.path.abspath(sys.executable)
-    script = os.path.join(os.path.dirname(interpreter), "nerv")
-    if _is_console_script_of(script, interpreter):
-        return [script]
-    return [interpreter, "-m", "nerv"]
-
-
-def _is_console_script_of(script: str, interpreter: str) -> bool:
-    """Whether `script` is nerv's entry point generated for `interpreter`'s installation (its shebang names an
-    interpreter in the same folder; pip's `/bin/sh` + `exec` form is used for long or spaced paths)."""
-    if not (os.path.isfile(script) and os.access(script, os.X_OK)):
-        return False
-    try:
-        with open(script, "rb") as fh:
-            head = fh.read(2048).decode("utf-8", "replace")
-    except OSError:
-        return False
-    lines = head.splitlines()
-    if not lines or not lines[0].startswith("#!") or "nerv" not in head:
-        return False
-    named = lines[0][2:].strip()
-    if named == "/bin/sh" and len(lines) > 1 and lines[1].startswith("'''exec' "):
-        named = lines[1][len("'''exec' "):].strip()
-    try:
-        named = shlex.split(named)[0] if named else ""
-    except ValueError:
-        return False
-    return bool(named) and os.path.dirname(os.path.abspath(named)) == os.path.dirname(interpreter)
+    return [os.path.abspath(sys.executable), "-P", "-c", LAUNCHER]
 
 
 def hook_command(argv: list[str], event: HookEvent) -> str:
@@ -131,7 +109,8 @@ def hook_command(argv: list[str], event: HookEvent) -> str:
 
 def parse_nerv_command(command) -> tuple[list[str], str] | None:
     """(executable words, CLI event) when `command` has a shape install writes or once wrote:
-    `nerv hook EVENT` (the old bare word), `/abs/path/nerv hook EVENT`, `/abs/python -m nerv hook EVENT`.
+    `nerv hook EVENT` (the old bare word), `/abs/path/nerv hook EVENT`, `/abs/python -m nerv hook EVENT`,
+    `/abs/python -P -c LAUNCHER hook EVENT`.
     A user's own wrapper (`my-guard`, `env X=1 nerv ...`) is not one: uninstall leaves it alone."""
     if not isinstance(command, str):
         return None
@@ -144,7 +123,8 @@ def parse_nerv_command(command) -> tuple[list[str], str] | None:
     prefix = words[:-2]
     if len(prefix) == 1 and os.path.basename(prefix[0]) == "nerv":
         return prefix, words[-1]
-    if len(prefix) == 3 and prefix[1:] == ["-m", "nerv"] and os.path.basename(prefix[0]).startswith("python"):
+    python = bool(prefix) and os.path.basename(prefix[0]).startswith("python")
+    if python and (prefix[1:] == ["-m", "nerv"] or prefix[1:] == ["-P", "-c", LAUNCHER]):
         return prefix, words[-1]
     return None
 

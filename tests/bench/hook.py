@@ -108,10 +108,15 @@ def main() -> None:
         # rules path costs from what plugged-in guards cost.
         core = [sys.executable, "-c", "import nerv.hook.extensions as e; e.PRE_TOOL_GUARDS[:] = []; "
                                       "from nerv.__main__ import main; raise SystemExit(main(['hook', 'pre-tool-use']))"]
+        from nerv.services.hook_install import nerv_argv
+
+        installed = nerv_argv()  # what `nerv hook install` writes
         cases = [
             ("python -c 'import sqlite3'", [sys.executable, "-c", "import sqlite3"], None, ""),
-            ("nerv hook pre-tool-use, allow rule hits (as installed)", nerv_cmd() + ["hook", "pre-tool-use"],
+            ("nerv hook pre-tool-use, allow rule hits (as installed)", installed + ["hook", "pre-tool-use"],
              call("npm test -q"), "<= 2.0x"),
+            ("  the same through the `nerv` console script", nerv_cmd() + ["hook", "pre-tool-use"],
+             call("npm test -q"), ""),
             ("  core only (no guards), allow rule hits", core, call("npm test -q"), "<= 2.0x"),
             ("  core only, compound command, deny hits", core, call("npm test && rm -rf ~"), "<= 2.0x"),
             ("  core only, no rule (no opinion: hook.mode observe)", core, call("ls -la"), ""),

@@ -6,6 +6,7 @@ import json
 import os
 import shlex
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -41,7 +42,7 @@ def commands_in(path: Path) -> dict[str, list[str]]:
 
 
 def expected_prefix() -> str:
-    return " ".join(shlex.quote(word) for word in nerv_executable())
+    return " ".join(shlex.quote(word) for word in hook_install.nerv_argv())
 
 
 # ---- the event table ------------------------------------------------------------------------------
@@ -98,7 +99,8 @@ def test_the_installed_command_is_absolute_and_answers_without_nerv_on_path(proc
     assert result.code == 0, result.stderr
     command = commands_in(repo / ".claude" / "settings.local.json")["PreToolUse"][0]
     executable = shlex.split(command)[0]
-    assert os.path.isabs(executable) and command == f"{expected_prefix()} hook pre-tool-use"
+    assert os.path.isabs(executable) and os.path.basename(executable).startswith("python")
+    assert shlex.split(command)[1:] == ["-P", "-c", hook_install.LAUNCHER, "hook", "pre-tool-use"]
     payload = {"session_id": "s1", "cwd": str(repo), "hook_event_name": "PreToolUse", "tool_name": "Bash",
                "tool_input": {"command": "ls"}, "tool_use_id": "t1"}
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path / "user-home"), "NERV_HOME": str(tmp_path / "nerv-home")}
@@ -115,21 +117,25 @@ def test_a_path_with_spaces_is_quoted_for_the_shell():
     assert hook_install.parse_nerv_command(command) == (["/opt/my tools/$HOME/nerv"], "stop")
 
 
-def test_the_console_script_is_preferred_only_for_this_interpreter(tmp_path, monkeypatch):
-    bin_dir = tmp_path / "venv" / "bin"
-    bin_dir.mkdir(parents=True)
-    python = bin_dir / "python"
-    python.write_text("")
-    script = bin_dir / "nerv"
-    script.write_text(f"#!{bin_dir}/python3\nfrom nerv.__main__ import entry\n")
-    script.chmod(0o755)
+def test_the_hook_runs_this_interpreter_on_the_launcher_line_with_the_working_directory_off_sys_path(
+        tmp_path, monkeypatch):
+    python = tmp_path / "venv" / "bin" / "python"
     monkeypatch.setattr("sys.executable", str(python))
-    assert hook_install.nerv_argv() == [str(script)]
-    script.write_text("#!/somewhere/else/python3\nfrom nerv.__main__ import entry\n")
-    assert hook_install.nerv_argv() == [str(python), "-m", "nerv"]
-    pip_long_path_form = f"#!/bin/sh\n'''exec' \"{bin_dir}/python3\" \"$0\" \"$@\"\n' '''\n"
-    script.write_text(pip_long_path_form + "from nerv.__main__ import entry\n")
-    assert hook_install.nerv_argv() == [str(script)]  # pip's form for long or spaced paths
+    argv = hook_install.nerv_argv()
+    assert argv == [str(python), "-P", "-c", hook_install.LAUNCHER]
+    command = hook_install.hook_command(argv, hook_install.BY_NAME["PreToolUse"])
+    assert hook_install.parse_nerv_command(command) == (argv, "pre-tool-use")
+
+
+def test_a_module_in_the_agents_repository_cannot_shadow_one_the_hook_imports(tmp_path):
+    """The hook runs in the agent's working directory, which the agent can write to."""
+    (tmp_path / "sqlite3.py").write_text("raise SystemExit('shadowed')\n")
+    argv = [sys.executable, "-P", "-c", hook_install.LAUNCHER, "hook", "pre-tool-use"]
+    payload = json.dumps({"session_id": "s", "cwd": str(tmp_path), "hook_event_name": "PreToolUse",
+                          "tool_name": "Bash", "tool_input": {"command": "ls"}})
+    env = {**os.environ, "NERV_HOME": str(tmp_path / "home")}
+    result = subprocess.run(argv, input=payload, capture_output=True, text=True, cwd=tmp_path, env=env)
+    assert "shadowed" not in result.stderr + result.stdout and result.returncode == 0
 
 
 @pytest.mark.parametrize("broken", ["missing", "not-executable"])

@@ -25,9 +25,15 @@ _ISO_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 
 def better_copy(total_tokens: int, is_sidechain: int, than_total: int, than_sidechain: int) -> bool:
     """Whether a copy of an API call should replace the one kept: Claude Code writes one call in several lines
-    (streamed, and again in a subagent's file); the copy with more tokens wins, and of equal ones the
-    main-chain copy, so a call is counted once and in the right place."""
-    return (total_tokens, not is_sidechain) > (than_total, not than_sidechain)
+    (streamed, a subagent's copy, a `/btw` side question's replay). As in ccusage, a main-chain copy beats a
+    sidechain one, then the copy with more tokens wins; remaining ties keep the one held."""
+    return (not is_sidechain, total_tokens) > (not than_sidechain, than_total)
+
+
+def same_call(message_id: str, request_id: str, is_sidechain: int, held_request_id: str, held_sidechain: int) -> bool:
+    """Whether a copy and a kept call with the same `message.id` are one API call: the same `requestId`, or
+    either is a sidechain copy (side-question files replay parent messages under a new `requestId`)."""
+    return request_id == held_request_id or bool(is_sidechain or held_sidechain)
 
 
 def default_roots() -> list[Path]:
@@ -65,9 +71,12 @@ class ApiCall(NamedTuple):
     cache_write_5m_tokens: int
     cache_write_1h_tokens: int
     cache_read_tokens: int
-    line_cost_usd: float | None  # the `costUSD` some old builds wrote; used only when the model has no price
+    line_cost_usd: float | None  # the `costUSD` some old builds wrote (cost modes, docs/costs.md)
     line_offset: int
     agent_id: str | None = None  # `agentId`: the subagent that made the call (lines of subagents/agent-<id>.jsonl)
+    speed: str | None = None  # `usage.speed`: "fast" for fast mode
+    inference_geo: str | None = None  # `usage.inference_geo`: "us" for US-only inference
+    web_search_requests: int = 0  # `usage.server_tool_use.web_search_requests`
 
     @property
     def total_tokens(self) -> int:
@@ -145,10 +154,18 @@ def parse_api_call(line: dict, offset: int, fallback_session: str) -> ApiCall | 
         if split.__class__ is not dict:
             raise BadLine("usage.cache_creation is not an object")
         write_1h = _count(split, "ephemeral_1h_input_tokens", False)
-        if "cache_creation_input_tokens" not in usage:
-            cache_write = _count(split, "ephemeral_5m_input_tokens", False) + write_1h
+        split_total = _count(split, "ephemeral_5m_input_tokens", False) + write_1h
+        # Older builds wrote the split with cache_creation_input_tokens 0: the larger account is the true one.
+        if split_total > cache_write:
+            cache_write = split_total
         elif write_1h > cache_write:
             write_1h = cache_write
+    web_searches = 0
+    tools = usage.get("server_tool_use")
+    if tools is not None:
+        if tools.__class__ is not dict:
+            raise BadLine("usage.server_tool_use is not an object")
+        web_searches = _count(tools, "web_search_requests", False)
     ts = line.get("timestamp")
     if ts.__class__ is not str or not _ISO_PREFIX.match(ts):
         raise BadLine("timestamp is missing or not ISO-8601")
@@ -165,7 +182,8 @@ def parse_api_call(line: dict, offset: int, fallback_session: str) -> ApiCall | 
     return ApiCall(_optional_text(line, "sessionId") or fallback_session, message_id, request_id, model, ts,
                    _optional_text(line, "cwd"), 1 if line.get("isSidechain") is True else 0,
                    input_tokens, output_tokens, cache_write - write_1h, write_1h, cache_read, line_cost, offset,
-                   _optional_text(line, "agentId"))
+                   _optional_text(line, "agentId"), _optional_text(usage, "speed"),
+                   _optional_text(usage, "inference_geo"), web_searches)
 
 
 def parse_bytes(data: bytes, *, start_offset: int, start_line: int, fallback_session: str) -> ParsedChunk:

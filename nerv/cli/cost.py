@@ -31,17 +31,20 @@ def cost(
     csv: bool = typer.Option(False, "--csv", help="Print the groups (or the totals) as CSV."),
     recompute: bool = typer.Option(False, "--recompute", help="First re-price all stored usage with the prices "
                                                               "in force (`nerv pricing`)."),
+    cost_mode: str = typer.Option("auto", "--cost-mode", help="auto: a line's own costUSD, else from tokens; "
+                                                             "calculate: always from tokens; display: costUSD only."),
 ) -> None:
     """Tokens and cost with totals and p50/p90/p99 per session and per task (docs/costs.md)."""
     from nerv.services import costs
 
     store = _ctx.store()
-    if recompute and not (by or since or until or project or chart or csv):
+    if recompute and not (by or since or until or project or chart or csv or cost_mode != "auto"):
         done = costs.recompute(store)
         out.emit(done, lambda d: out.message(f"re-priced {d['rows']} API calls ({d['models_priced']} models)" + (
-            "; no price for: " + ", ".join(d["unknown_models"]) if d["unknown_models"] else "")))
+            "; no price for: " + ", ".join(d["unpriced_models"]) if d["unpriced_models"] else "")))
         return
-    data = costs.report(store, by=by, since=since, until=until, project=project, recompute_first=recompute)
+    data = costs.report(store, by=by, since=since, until=until, project=project, recompute_first=recompute,
+                        cost_mode=cost_mode)
     if csv and not out.mode.json:
         rows = data["groups"] if by else [{"key": "total", **data["totals"]}]
         out.csv_rows(rows, CSV_COLUMNS)
@@ -62,7 +65,7 @@ def _human(data: dict, chart: bool) -> None:
             "cache read tokens": totals["cache_read_tokens"], "cost US$": round(totals["cost_usd"], 4),
             "per session p50/p90/p99": _spread(data["per_session"]),
             "per task p50/p90/p99": _spread(data["per_task"])}, title="total")
-    for model, calls in data["unknown_models"].items():
+    for model, calls in data["unpriced_models"].items():
         out.warn(f"{calls} API calls of {model} have no price and count as $0: `nerv pricing set {model} ...`, "
                  "then `nerv cost --recompute`")
 

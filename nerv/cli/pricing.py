@@ -8,10 +8,12 @@ import typer
 
 from nerv.cli import _ctx, _output as out
 
-app = typer.Typer(help="Model prices in US$ per million tokens: built-in by family, overridable (docs/costs.md).",
+app = typer.Typer(help="Model prices in US$ per million tokens: built-in by family (nerv/data/prices.json), "
+                       "overridable (docs/costs.md).",
                   no_args_is_help=True)
 
-COLUMNS = ["model", "source", "input", "output", "cache_write_5m", "cache_write_1h", "cache_read"]
+COLUMNS = ["model", "source", "from", "input", "output", "cache_write_5m", "cache_write_1h", "cache_read",
+           "modifiers"]
 
 
 def register(root: typer.Typer) -> None:
@@ -20,7 +22,7 @@ def register(root: typer.Typer) -> None:
 
 @app.command("list")
 def list_cmd() -> None:
-    """Built-in prices, your overrides, and each model seen in imported usage with the price it gets."""
+    """Built-in prices (with their page and effective date), your overrides, and each model seen in usage."""
     from nerv.services import costs
 
     rows = costs.list_prices(_ctx.store())

@@ -106,7 +106,7 @@ def _import_summary(d: dict) -> None:
         out.warn(f"{d['partial_tails']} files end with an unfinished line; it is read by the next import")
     for bad in d["unreadable"]:
         out.warn(f"cannot read {bad['path']}: {bad['reason']}")
-    for model, calls in d["unknown_models"].items():
+    for model, calls in d["unpriced_models"].items():
         out.warn(f"no price for model {model} ({calls} calls): `nerv pricing set {model} --input ... --output ...`"
                  " then `nerv cost --recompute`")
     if d["unassigned_sessions"]:

@@ -12,7 +12,8 @@ from nerv.store.db import Store
 from nerv.store.models import ModelPrice, Usage
 
 GROUPINGS = ("day", "week", "month", "project", "model", "session", "task", "cycle", "agent", "subagent")
-PRICE_FIELDS = ("input", "output", "cache_write_5m", "cache_write_1h", "cache_read")
+PRICE_FIELDS = pricing.PRICE_FIELDS
+COST_MODES = ("auto", "calculate", "display")
 PRICE_MAX = 100_000.0
 
 
@@ -27,25 +28,50 @@ def _check_price(value: float | None, field: str) -> float | None:
 
 
 def list_prices(store: Store) -> list[dict]:
-    """Built-in family prices, overrides, and every model seen in usage with the price it gets (or none)."""
+    """Every price and where it came from: the packaged table (one row per family and effective date, with its
+    modifiers), your overrides, and every model seen in usage with the price it gets now (or none)."""
     from nerv.store.ingest import load_price_overrides
 
+    found = pricing.tables()
+    page = found.sources["prices"]
+    rows = []
+    for family, rates in found.builtin.items():
+        for start, price in rates.periods:
+            rows.append({"model": family, "source": f"built-in ({page}, checked {found.checked})",
+                         "from": start or None, **price._asdict(), "modifiers": _modifiers(rates)})
     overrides = load_price_overrides(store.conn)
-    rows = [{"model": family, "source": "built-in", **price._asdict()} for family, price in pricing.BUILTIN.items()]
-    rows += [{"model": model, "source": "override", **price._asdict()} for model, price in sorted(overrides.items())]
+    set_at = dict(ModelPrice.select(ModelPrice.model, ModelPrice.updated_at).tuples())
+    rows += [{"model": model, "source": "override", "from": None, **price._asdict(),
+              "modifiers": _modifiers(pricing.rates_for(model, overrides)), "set_at": set_at.get(model)}
+             for model, price in sorted(overrides.items())]
     seen = [m for (m,) in Usage.select(Usage.model).where(Usage.model.is_null(False)).distinct().tuples()]
     for model in sorted(m for m in seen if m.lower() not in overrides):
-        price = pricing.price_for(model, overrides)
-        family = pricing.family_of(model)
-        if price is None:
+        rates = pricing.rates_for(model, overrides)
+        if rates is None:
             source = "seen: NO PRICE"
-        elif model.lower() in overrides or pricing.undated(model) in overrides or family in overrides:
-            source = "seen: override"
         else:
-            source = f"seen: built-in {family}"
-        rows.append({"model": model, "source": source,
-                     **(price._asdict() if price else {f: None for f in PRICE_FIELDS})})
+            source = f"seen: {rates.source} {rates.family or model}"
+        rows.append({"model": model, "source": source, "from": None,
+                     **(rates.periods[-1][1]._asdict() if rates else {f: None for f in PRICE_FIELDS}),
+                     "modifiers": _modifiers(rates) if rates else ""})
     return rows
+
+
+def _modifiers(rates: pricing.Rates | None) -> str:
+    if rates is None:
+        return ""
+    parts = [f"fast x{rates.fast:g}"] if rates.fast else []
+    if rates.long_context:
+        threshold, price = rates.long_context
+        parts.append(f"prompt > {threshold:,}: {price.input:g}/{price.output:g}")
+    return ", ".join(parts)
+
+
+def unpriced_models(store: Store) -> dict[str, int]:
+    """{model: API calls} stored whose model has no price (`nerv pricing set` it): for `status` and `doctor`."""
+    from nerv.store.queries_costs import unpriced_models as stored_unpriced
+
+    return store.read(stored_unpriced)
 
 
 def set_price(store: Store, model: str, *, input: float, output: float, cache_write_5m: float | None = None,
@@ -98,7 +124,7 @@ def _percentiles(values: list[float]) -> dict:
 
 
 def report(store: Store, *, by: str | None = None, since: str | None = None, until: str | None = None,
-           project: str | None = None, recompute_first: bool = False) -> dict:
+           project: str | None = None, recompute_first: bool = False, cost_mode: str = "auto") -> dict:
     """Tokens and cost in a date range (optionally one project), grouped by `by`, with p50/p90/p99 per session and task.
 
     Raises invalid for an unknown grouping or a bad date, before anything is written: `recompute_first`
@@ -109,15 +135,17 @@ def report(store: Store, *, by: str | None = None, since: str | None = None, unt
 
     if by is not None:
         validate.choice(by, "--by", GROUPINGS)
+    validate.choice(cost_mode, "--cost-mode", COST_MODES)
     since_iso, until_iso = parse_when(since, "--since"), parse_when(until, "--until")
     if since_iso and until_iso and since_iso >= until_iso:
         raise invalid("--since must be before --until")
     project_id = find_project(project).id if project else None
     recomputed = recompute(store) if recompute_first else None
-    raw = store.read(lambda conn: cost_groups(conn, by, since=since_iso, until=until_iso, project_id=project_id))
+    raw = store.read(lambda conn: cost_groups(conn, by, since=since_iso, until=until_iso, project_id=project_id,
+                                                 cost_mode=cost_mode))
     for row in [raw["totals"], *raw["groups"]]:
         row["cost_usd"] = round(row["cost_usd"], 6)
-    return {"by": by, "since": since_iso, "until": until_iso, "project": project, "totals": raw["totals"],
+    return {"by": by, "cost_mode": cost_mode, "since": since_iso, "until": until_iso, "project": project, "totals": raw["totals"],
             "groups": raw["groups"], "per_session": _percentiles(raw["per_session"]),
-            "per_task": _percentiles(raw["per_task"]), "unknown_models": raw["unknown_models"],
+            "per_task": _percentiles(raw["per_task"]), "unpriced_models": raw["unpriced_models"],
             **({"recomputed": recomputed} if recompute_first else {})}

@@ -385,6 +385,12 @@ def _remove_leftovers() -> list[str]:
     return remove_leftovers(paths.db_path())
 
 
+def _unpriced(conn) -> dict[str, int]:
+    from nerv.store.queries_costs import unpriced_models
+
+    return unpriced_models(conn)
+
+
 def _queue_mode_anywhere(conn) -> bool:
     from nerv.store import lookups
 
@@ -407,8 +413,10 @@ def diagnose(cwd: str | None = None, *, run_hooks: bool = True) -> dict:
     problems += db_problems
     database["leftovers_removed"] = _remove_leftovers()
     warnings += [f"removed a stale leftover of a killed operation: {path}" for path in database["leftovers_removed"]]
-    rules, queue_mode = _with_database(lambda conn: (nerv_rules(conn, cwd), _queue_mode_anywhere(conn))) \
-        or ([], False)
+    rules, queue_mode, unpriced = _with_database(lambda conn: (nerv_rules(conn, cwd), _queue_mode_anywhere(conn),
+                                                               _unpriced(conn))) or ([], False, {})
+    warnings += [f"{calls} API calls of {model} have no price and count as $0: `nerv pricing set {model} "
+                 "--input ... --output ...`, then `nerv cost --recompute`" for model, calls in unpriced.items()]
     problems += timeout_problems(hooks, queue_mode, queue_wait_s())
     claude, rule_warnings = claude_rules([f for f in files if f["exists"]])
     problems += rule_problems(rules, claude)

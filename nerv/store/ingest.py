@@ -5,10 +5,9 @@ Reading, parsing, pricing (nerv.pricing.call_cost) and deduplication (nerv.trans
 before the transaction; the transaction only looks up stored copies and writes (executemany), so the write
 lock is held for as short as possible.
 
-Deduplication per (message_id, request_id), which usage holds unique: within one import in Python, then
-against the stored copy, which a new copy replaces only when it has a larger token total, or the same
-total and the stored one is a sidechain copy (the first seen wins remaining ties). Rows without a message
-id are keyed by (file, byte offset).
+Deduplication (nerv.transcripts.same_call, better_copy; docs/costs.md): one API call is one message_id with
+one request_id, or with any request_id when either copy is a sidechain one; within one import in Python,
+then against the stored copies. Rows without a message id are keyed by (file, byte offset).
 """
 
 from __future__ import annotations
@@ -24,13 +23,13 @@ from nerv.errors import NervError
 from nerv.store import lookups, tx
 from nerv.store.clock import parse_iso, to_iso
 from nerv.transcripts import (MAX_REPORTED_SKIPS, ParsedChunk, better_copy, default_roots, find_transcripts,
-                              first_line_hash, parse_bytes)
+                              first_line_hash, parse_bytes, same_call)
 
 BULK_REBUILD_MIN_ROWS = 20_000
 _USAGE_COLUMNS = ("session_id", "project_id", "message_id", "request_id", "model", "ts", "cwd", "is_sidechain",
                   "input_tokens", "output_tokens", "cache_write_5m_tokens", "cache_write_1h_tokens",
                   "cache_read_tokens", "cost_usd", "cost_known", "source_file_id", "line_offset", "task_id",
-                  "subagent_id")
+                  "subagent_id", "speed", "inference_geo", "web_search_requests", "line_cost_usd", "token_cost_usd")
 
 
 class FilePlan:
@@ -92,13 +91,13 @@ def import_files(conn: sqlite3.Connection, files: list[Path], progress: Callable
 
     Returns {files, files_read, files_unchanged, files_reset, lines_read, api_calls, new_usage_rows,
     sessions, skipped_lines, skipped: [{path, line, reason}], partial_tails, unreadable: [{path, reason}],
-    unknown_models: {model: calls}, unassigned_sessions: [...]}.
+    unpriced_models: {model: calls}, unassigned_sessions: [...]}.
     """
     known = {row[0]: row[1:] for row in conn.execute(
         "SELECT path, id, size, mtime_ns, offset, first_line_hash, lines, skipped FROM transcript_files")}
     result = {"files": len(files), "files_read": 0, "files_unchanged": 0, "files_reset": 0, "lines_read": 0,
               "api_calls": 0, "new_usage_rows": 0, "sessions": 0, "skipped_lines": 0, "skipped": [],
-              "partial_tails": 0, "unreadable": [], "unknown_models": {}, "unassigned_sessions": []}
+              "partial_tails": 0, "unreadable": [], "unpriced_models": {}, "unassigned_sessions": []}
     plans: list[FilePlan] = []
     for path in files:
         try:
@@ -186,9 +185,10 @@ def _stage_rows(conn: sqlite3.Connection, plans: list[FilePlan], result: dict) -
     """
     overrides = load_price_overrides(conn)
     task_of = _task_attribution(conn, {call.session_id for plan in plans for call in plan.chunk.calls})
-    prices: dict[str | None, pricing.Price | None] = {}
+    prices: dict[str | None, pricing.Rates | None] = {}
     projects: dict[str | None, str | None] = {None: None}
     best: dict[tuple[str, str], tuple[tuple, int, int]] = {}  # (message, request) -> (row, total, is_sidechain)
+    requests_of: dict[str, list[str]] = {}  # message -> the request ids kept for it
     unkeyed: list[tuple] = []
     sessions: dict[str, list] = {}
     for key, plan in enumerate(plans):
@@ -205,27 +205,25 @@ def _stage_rows(conn: sqlite3.Connection, plans: list[FilePlan], result: dict) -
         for call in chunk.calls:
             model = call.model
             if model not in prices:
-                prices[model] = pricing.price_for(model, overrides)
+                prices[model] = pricing.rates_for(model, overrides)
             cwd = call.cwd
             if cwd not in projects:
                 found = lookups.project_for_path(conn, cwd)
                 projects[cwd] = found["id"] if found else None
             project_id = projects[cwd]
-            cost, known = pricing.call_cost(call, prices[model])
-            if not known:
-                name = model or "(no model)"
-                result["unknown_models"][name] = result["unknown_models"].get(name, 0) + 1
+            cost, known, from_tokens = pricing.call_cost(call, prices[model])
+            if from_tokens is None:
+                name = model or "(none)"
+                result["unpriced_models"][name] = result["unpriced_models"].get(name, 0) + 1
             row = (call.session_id, project_id, call.message_id, call.request_id, model, call.ts, cwd,
                    call.is_sidechain, call.input_tokens, call.output_tokens, call.cache_write_5m_tokens,
                    call.cache_write_1h_tokens, call.cache_read_tokens, cost, known, key, call.line_offset,
-                   task_of(call.session_id, call.ts), call.agent_id or file_subagent)
+                   task_of(call.session_id, call.ts), call.agent_id or file_subagent, call.speed,
+                   call.inference_geo, call.web_search_requests, call.line_cost_usd, from_tokens)
             if call.message_id is None:
                 unkeyed.append(row)
             else:
-                ident = (call.message_id, call.request_id)
-                held = best.get(ident)
-                if held is None or better_copy(call.total_tokens, call.is_sidechain, held[1], held[2]):
-                    best[ident] = (row, call.total_tokens, call.is_sidechain)
+                _keep_best(best, requests_of, row, call.total_tokens, call.is_sidechain)
             session = sessions.get(call.session_id)
             if session is None:
                 sessions[call.session_id] = [project_id, cwd, model, call.ts, call.ts]
@@ -241,6 +239,22 @@ def _stage_rows(conn: sqlite3.Connection, plans: list[FilePlan], result: dict) -
                 if call.ts > session[4]:
                     session[4] = call.ts
     return [held[0] for held in best.values()] + unkeyed, sessions
+
+
+def _keep_best(best: dict, requests_of: dict[str, list[str]], row: tuple, total: int, is_sidechain: int) -> None:
+    """Hold `row` unless a better copy of its API call is held; a better copy replaces the held one."""
+    message_id, request_id = row[2], row[3]
+    held_requests = requests_of.setdefault(message_id, [])
+    for held_request in held_requests:
+        held = best[(message_id, held_request)]
+        if same_call(message_id, request_id, is_sidechain, held_request, held[2]):
+            if better_copy(total, is_sidechain, held[1], held[2]):
+                del best[(message_id, held_request)]
+                held_requests.remove(held_request)
+                break
+            return
+    best[(message_id, request_id)] = (row, total, is_sidechain)
+    held_requests.append(request_id)
 
 
 def subagent_of_file(path: str) -> str | None:
@@ -303,8 +317,9 @@ def _comparable(ts: str) -> str:
 
 
 _INSERT_USAGE = f"INSERT INTO usage ({', '.join(_USAGE_COLUMNS)}) VALUES ({', '.join('?' * len(_USAGE_COLUMNS))})"
-_REPLACE_USAGE = ("UPDATE usage SET " + ", ".join(f"{c} = ?" for c in _USAGE_COLUMNS
-                                                 if c not in ("message_id", "request_id")) + " WHERE id = ?")
+# request_id too: a main-chain copy replacing a side question's replay brings the call's own request id.
+_REPLACE_USAGE = ("UPDATE usage SET " + ", ".join(f"{c} = ?" for c in _USAGE_COLUMNS if c != "message_id")
+                  + " WHERE id = ?")
 _INSERT_UNKEYED = _INSERT_USAGE + " ON CONFLICT DO NOTHING"
 _UPSERT_SESSION = (
     "INSERT INTO claude_sessions (id, project_id, cwd, model, status, started_at, last_activity_at, created_at,"
@@ -322,8 +337,8 @@ def _prepare_connection(conn: sqlite3.Connection) -> None:
     conn.execute("DELETE FROM temp.ingest_sessions")
 
 
-def _stored_copies(conn: sqlite3.Connection, keyed: list[tuple]) -> dict[tuple[str, str], tuple]:
-    """(message, request) -> (id, session, token total, is_sidechain) of the API calls already stored."""
+def _stored_copies(conn: sqlite3.Connection, keyed: list[tuple]) -> dict[str, list[tuple]]:
+    """message -> [(request, id, session, token total, is_sidechain)] of the API calls already stored."""
     found = {}
     by_message: dict[str, list] = {}
     for row in keyed:
@@ -334,8 +349,8 @@ def _stored_copies(conn: sqlite3.Connection, keyed: list[tuple]) -> dict[tuple[s
         query = ("SELECT message_id, request_id, id, session_id, input_tokens + output_tokens + cache_write_5m_tokens"
                  " + cache_write_1h_tokens + cache_read_tokens, is_sidechain FROM usage"
                  f" WHERE message_id IN ({', '.join('?' * len(part))})")
-        for message_id, request_id, *rest in conn.execute(query, part):
-            found[(message_id, request_id)] = tuple(rest)
+        for message_id, *rest in conn.execute(query, part):
+            found.setdefault(message_id, []).append(tuple(rest))
     return found
 
 
@@ -367,14 +382,15 @@ def _upsert_keyed(conn: sqlite3.Connection, keyed: list[tuple]) -> None:
     stored = {} if empty else _stored_copies(conn, keyed)
     fresh, better, moved_from = [], [], set()
     for row in keyed:
-        held = stored.get((row[2], row[3]))
+        held = next((copy for copy in stored.get(row[2], ())
+                     if same_call(row[2], row[3], row[7], copy[0], copy[4])), None)
         if held is None:
             fresh.append(row)
             continue
-        if better_copy(row[8] + row[9] + row[10] + row[11] + row[12], row[7], held[2], held[3]):
-            better.append(row[:2] + row[4:] + (held[0],))
-            if held[1] != row[0]:
-                moved_from.add(held[1])
+        if better_copy(row[8] + row[9] + row[10] + row[11] + row[12], row[7], held[3], held[4]):
+            better.append(row[:2] + row[3:] + (held[1],))
+            if held[2] != row[0]:
+                moved_from.add(held[2])
     with _indexes_rebuilt_after(conn, len(fresh)):
         conn.executemany(_INSERT_USAGE, fresh)
     conn.executemany(_REPLACE_USAGE, better)

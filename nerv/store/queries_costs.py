@@ -34,8 +34,21 @@ _FROM = ("FROM usage u LEFT JOIN projects p ON p.id = u.project_id"
          " LEFT JOIN subagents sa ON sa.session_id = u.session_id AND sa.agent_id = u.subagent_id"
          " LEFT JOIN tasks t ON t.id = u.task_id LEFT JOIN projects tp ON tp.id = t.project_id"
          " LEFT JOIN cycles c ON c.id = t.cycle_id LEFT JOIN projects cp ON cp.id = c.project_id")
-_SUMS = ("COUNT(*), SUM(u.input_tokens), SUM(u.output_tokens), SUM(u.cache_write_5m_tokens),"
-         " SUM(u.cache_write_1h_tokens), SUM(u.cache_read_tokens), SUM(u.cost_usd), SUM(1 - u.cost_known)")
+# Per cost mode (docs/costs.md, "Cost modes"): a call's US$, and whether it counts as unpriced.
+COST_MODES = {
+    "auto": ("u.cost_usd", "u.cost_known = 0"),
+    "calculate": ("COALESCE(u.token_cost_usd, 0)", "u.token_cost_usd IS NULL"),
+    "display": ("COALESCE(u.line_cost_usd, 0)", "0"),
+}
+
+
+def _sums_sql(mode: str) -> str:
+    cost, unpriced = COST_MODES[mode]
+    return ("COUNT(*), SUM(u.input_tokens), SUM(u.output_tokens), SUM(u.cache_write_5m_tokens),"
+            f" SUM(u.cache_write_1h_tokens), SUM(u.cache_read_tokens), SUM({cost}), SUM({unpriced})")
+
+
+_SUMS = _sums_sql("auto")
 _SUM_NAMES = ("api_calls", "input_tokens", "output_tokens", "cache_write_5m_tokens", "cache_write_1h_tokens",
               "cache_read_tokens", "cost_usd", "unpriced_calls")
 
@@ -60,23 +73,30 @@ def _sums(values) -> dict:
     return row
 
 
-def cost_groups(conn: sqlite3.Connection, by: str | None, *, since=None, until=None, project_id=None) -> dict:
-    """{totals, groups: [{key, ...sums}], per_session: [cost], per_task: [cost], unknown_models: {model: calls}}."""
+def cost_groups(conn: sqlite3.Connection, by: str | None, *, since=None, until=None, project_id=None,
+                cost_mode: str = "auto") -> dict:
+    """{totals, groups: [{key, ...sums}], per_session: [cost], per_task: [cost], unpriced_models: {model: calls}}."""
     where, params = _where(since, until, project_id)
-    totals = _sums(conn.execute(f"SELECT {_SUMS} {_FROM}{where}", params).fetchone())
+    cost, unpriced = COST_MODES[cost_mode]
+    sums = _sums_sql(cost_mode)
+    totals = _sums(conn.execute(f"SELECT {sums} {_FROM}{where}", params).fetchone())
     groups = []
     if by:
         key = GROUP_KEYS[by]
-        for row in conn.execute(f"SELECT {key} AS k, {_SUMS} {_FROM}{where} GROUP BY k ORDER BY k", params):
+        for row in conn.execute(f"SELECT {key} AS k, {sums} {_FROM}{where} GROUP BY k ORDER BY k", params):
             groups.append({"key": row[0], **_sums(row[1:])})
-    per_session = [r[0] for r in conn.execute(f"SELECT SUM(u.cost_usd) {_FROM}{where} GROUP BY u.session_id", params)]
+    per_session = [r[0] for r in conn.execute(f"SELECT SUM({cost}) {_FROM}{where} GROUP BY u.session_id", params)]
     task_where = where + (" AND " if where else " WHERE ") + "u.task_id IS NOT NULL"
-    per_task = [r[0] for r in conn.execute(f"SELECT SUM(u.cost_usd) {_FROM}{task_where} GROUP BY u.task_id", params)]
-    unknown_where = where + (" AND " if where else " WHERE ") + "u.cost_known = 0"
-    unknown = {r[0] or "(none)": r[1] for r in conn.execute(
-        f"SELECT u.model, COUNT(*) {_FROM}{unknown_where} GROUP BY u.model ORDER BY u.model", params)}
+    per_task = [r[0] for r in conn.execute(f"SELECT SUM({cost}) {_FROM}{task_where} GROUP BY u.task_id", params)]
     return {"totals": totals, "groups": groups, "per_session": per_session, "per_task": per_task,
-            "unknown_models": unknown}
+            "unpriced_models": unpriced_models(conn, where + (" AND " if where else " WHERE ") + unpriced, params)}
+
+
+def unpriced_models(conn: sqlite3.Connection, where: str = " WHERE u.token_cost_usd IS NULL",
+                    params=()) -> dict[str, int]:
+    """{model: API calls} of the stored calls selected by `where`; by default those whose model has no price."""
+    return {r[0] or "(none)": r[1] for r in conn.execute(
+        f"SELECT u.model, COUNT(*) FROM usage u{where} GROUP BY u.model ORDER BY u.model", params)}
 
 
 def session_usage(conn: sqlite3.Connection, session_id: str) -> dict:
@@ -100,23 +120,33 @@ def subagent_usage(conn: sqlite3.Connection, session_id: str) -> list[dict]:
 
 
 def recompute_costs(conn: sqlite3.Connection, now: str) -> dict:
-    """Re-price every usage row with the prices in force and refresh every session's totals (caller's transaction)."""
+    """Re-price every usage row with the prices in force and refresh every session's totals (caller's transaction).
+
+    The cost from tokens is recomputed; a row's own costUSD stays what `auto` takes (docs/costs.md).
+    """
     from nerv.store.ingest import load_price_overrides, refresh_session_totals
 
     overrides = load_price_overrides(conn)
-    updates, unknown = [], {}
-    for model, in conn.execute("SELECT DISTINCT model FROM usage").fetchall():
-        price = pricing.price_for(model, overrides)
-        if price is None:
-            unknown[model or "(none)"] = conn.execute(
-                "SELECT COUNT(*) FROM usage WHERE model IS ?", (model,)).fetchone()[0]
-            continue
-        updates.append((price.input, price.output, price.cache_write_5m, price.cache_write_1h, price.cache_read,
-                        model))
-    # Rows of unknown models keep what they had: 0 and cost_known = 0, or an old build's own costUSD.
-    conn.executemany(
-        "UPDATE usage SET cost_known = 1, cost_usd = (input_tokens * ? + output_tokens * ? + cache_write_5m_tokens * ?"
-        " + cache_write_1h_tokens * ? + cache_read_tokens * ?) / 1000000.0 WHERE model IS ?", updates)
+    rates: dict[str | None, pricing.Rates | None] = {}
+    updates = []
+    for (row_id, model, ts, input_tokens, output_tokens, write_5m, write_1h, read, speed, geo, searches,
+         line_cost) in conn.execute(
+            "SELECT id, model, ts, input_tokens, output_tokens, cache_write_5m_tokens, cache_write_1h_tokens,"
+            " cache_read_tokens, speed, inference_geo, web_search_requests, line_cost_usd FROM usage").fetchall():
+        if model not in rates:
+            rates[model] = pricing.rates_for(model, overrides)
+        found = rates[model]
+        from_tokens = None if found is None else pricing.token_cost(
+            found, ts, input_tokens, output_tokens, write_5m, write_1h, read, speed, geo, searches)
+        if line_cost is not None:
+            updates.append((from_tokens, line_cost, 1, row_id))
+        elif from_tokens is not None:
+            updates.append((from_tokens, from_tokens, 1, row_id))
+        else:  # an unpriced row of an older import may hold a costUSD in cost_usd only: it keeps it
+            updates.append((None, None, None, row_id))
+    conn.executemany("UPDATE usage SET token_cost_usd = ?, cost_usd = COALESCE(?, cost_usd),"
+                     " cost_known = COALESCE(?, cost_known) WHERE id = ?", updates)
     refresh_session_totals(conn, now, "SELECT id FROM claude_sessions")
-    return {"models_priced": len(updates), "unknown_models": unknown,
-            "rows": conn.execute("SELECT COUNT(*) FROM usage").fetchone()[0]}
+    return {"models_priced": sum(1 for found in rates.values() if found is not None),
+            "unpriced_models": unpriced_models(conn),
+            "rows": len(updates)}

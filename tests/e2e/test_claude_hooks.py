@@ -172,7 +172,7 @@ def test_imported_tokens_equal_the_fake_usage(run_claude, project_dir, cli, monk
     monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(result.config_dir))
     imported = cli("--json", "session", "import").data
     assert imported["files"] == 1 and imported["api_calls"] == 3 and imported["new_usage_rows"] == 3
-    assert imported["skipped_lines"] == 0 and imported["unknown_models"] == {}
+    assert imported["skipped_lines"] == 0 and imported["unpriced_models"] == {}
 
     session = cli("--json", "session", "show", result.json_output["session_id"]).data
     assert session["api_calls"] == 3 and session["models"] == [SONNET] and session["unpriced_calls"] == 0

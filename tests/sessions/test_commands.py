@@ -62,7 +62,7 @@ def test_cost_groups_and_percentiles(cli, own, repo_dir):
     assert costs == {"sess-a": pytest.approx(0.004642), "sess-b": pytest.approx(0.501665)}
     assert report["totals"]["api_calls"] == 8
     assert report["per_session"]["p90"] == pytest.approx(float(numpy.percentile([0.004642, 0.501665], 90)))
-    assert report["unknown_models"] == {"gpt-mystery": 1}
+    assert report["unpriced_models"] == {"gpt-mystery": 1}
     for by in ("day", "week", "month", "project", "model", "task", "cycle"):
         result = cli("cost", "--by", by, "--json")
         assert result.code == 0, (by, result.stderr)
@@ -111,12 +111,12 @@ def test_pricing_set_and_recompute_change_stored_costs(cli, own, nerv_home):
     assert cli("pricing", "set", "gpt-mystery", "--input", "1", "--output", "1").code == 0
     before = cli("cost", "--json").data["totals"]["cost_usd"]
     recomputed = cli("cost", "--recompute", "--json")
-    assert recomputed.code == 0 and "gpt-mystery" not in recomputed.data["unknown_models"]
+    assert recomputed.code == 0 and "gpt-mystery" not in recomputed.data["unpriced_models"]
     with_report = cli("cost", "--recompute", "--by", "model", "--json").data
     assert with_report["recomputed"]["rows"] == recomputed.data["rows"] and with_report["groups"]
     after = cli("cost", "--json").data
     assert after["totals"]["cost_usd"] == pytest.approx(before + 14 / 1_000_000)
-    assert after["unknown_models"] == {}
+    assert after["unpriced_models"] == {}
     listed = {r["model"]: r for r in cli("pricing", "list", "--json").data}
     assert listed["gpt-mystery"]["source"] == "override" and listed["gpt-mystery"]["cache_read"] == pytest.approx(0.1)
     # The old build's costUSD stays for a model nerv still cannot price.

@@ -64,7 +64,7 @@ def test_own_transcripts_give_the_hand_computed_totals(cli, nerv_home, own):
     assert data["skipped_lines"] == 4
     assert {s["reason"] for s in data["skipped"]} >= {"not a JSON object", "usage.output_tokens is str, not an integer"}
     assert data["partial_tails"] == 1
-    assert data["unknown_models"] == {"gpt-mystery": 1}
+    assert data["unpriced_models"] == {"custom-model": 1, "gpt-mystery": 1}  # custom-model has its own costUSD
     assert data["new_usage_rows"] == 8  # A1, A2, A3, S1, the id-less line, B1, B2, B3
     for session, (inp, out, w5, w1, read, cost) in OWN_EXPECTED.items():
         got = usage_split(nerv_home, session)

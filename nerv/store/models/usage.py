@@ -44,6 +44,11 @@ class Usage(NervModel):
     cost_known = IntegerField(default=1)
     source_file = ForeignKeyField(TranscriptFile, column_name="source_file_id", null=True, on_delete="SET NULL")
     line_offset = IntegerField(null=True)
+    speed = TextField(null=True)
+    inference_geo = TextField(null=True)
+    web_search_requests = IntegerField(default=0)
+    line_cost_usd = FloatField(null=True)
+    token_cost_usd = FloatField(null=True)
 
     class Meta:
         table_name = "usage"

@@ -25,6 +25,7 @@ def test_wheel_ships_migrations_and_runs_from_an_unrelated_directory(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     shipped = sorted(n for n in names if n.startswith("nerv/_migrations/"))
     assert shipped == sorted(f"nerv/_migrations/{p.name}" for p in (REPO / "migrations").glob("*.sql"))
+    assert "nerv/data/prices.json" in names  # the built-in price table (nerv.pricing.PRICES_FILE)
 
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=True).create(env_dir)

@@ -7,22 +7,22 @@ from nerv.store.db import Store
 _store: Store | None = None
 
 
-def store(*, orm: bool = True) -> Store:
-    """The opened, migrated store; bound to peewee when `orm` (services that use models need it)."""
+def store() -> Store:
+    """The opened, migrated store; peewee's models use it when a service first touches one."""
     global _store
     if _store is None:
-        from nerv.store.db import open_store
+        from nerv.store.db import open_store, use_for_models
 
         _store = open_store()
-    if orm:
-        from nerv.store.orm import bind
-
-        bind(_store)
+        use_for_models(_store)
     return _store
 
 
 def close() -> None:
     global _store
     if _store is not None:
+        from nerv.store.db import use_for_models
+
+        use_for_models(None)
         _store.close()
         _store = None

@@ -52,7 +52,7 @@ def verify_cmd(
     with --replay, when a table holds what the log does not say."""
     from nerv.services import audit
 
-    data = audit.verify(_ctx.store(orm=False), against=against, replay=replay)
+    data = audit.verify(_ctx.store(), against=against, replay=replay)
     out.emit(data, _render_verify)
     if not data["ok"]:
         raise typer.Exit(1)
@@ -96,7 +96,7 @@ def anchor_cmd(
     `nerv audit verify --against` then shows a rewritten, truncated or emptied log."""
     from nerv.services import audit_anchor
 
-    data = audit_anchor.write_anchor(_ctx.store(orm=False), output=output, git_ref=git_note)
+    data = audit_anchor.write_anchor(_ctx.store(), output=output, git_ref=git_note)
     if not data["written"]:
         out.emit(data)
         return

@@ -66,7 +66,7 @@ def health_cmd() -> None:
     """Check WAL mode, foreign keys, schema version and quick_check. Exits 1 when unhealthy."""
     from nerv.services import database
 
-    data = database.health(_ctx.store(orm=False))
+    data = database.health(_ctx.store())
     out.emit(data)
     if not data["healthy"]:
         raise typer.Exit(1)
@@ -79,7 +79,7 @@ def checkpoint_cmd(
     """Run a WAL checkpoint and report SQLite's busy / log / checkpointed figures."""
     from nerv.services import database
 
-    out.emit(database.checkpoint(_ctx.store(orm=False), mode))
+    out.emit(database.checkpoint(_ctx.store(), mode))
 
 
 @app.command("backup")
@@ -93,7 +93,7 @@ def backup_cmd(
     """Copy the live database online (one consistent snapshot) and verify the copy before reporting it."""
     from nerv.services import backups
 
-    data = backups.backup(_ctx.store(orm=False), dest, keep, full_check=full_check)
+    data = backups.backup(_ctx.store(), dest, keep, full_check=full_check)
 
     def human(d: dict) -> None:
         out.message(f"backup verified ({d['check']}): {d['path']} ({d['rows']} rows, schema {d['schema_version']}, "
@@ -113,7 +113,7 @@ def restore_cmd(
     from nerv.cli.rule import warn_recomputed
     from nerv.services import backups
 
-    data = backups.restore(_ctx.store(orm=False), source, yes=yes)
+    data = backups.restore(_ctx.store(), source, yes=yes)
 
     def human(d: dict) -> None:
         out.message(f"restored {d['source']} (schema {d['schema_version']}); previous state saved to {d['safety_backup']}")
@@ -127,7 +127,7 @@ def vacuum_cmd() -> None:
     """Rebuild the database file to reclaim free space."""
     from nerv.services import backups
 
-    out.emit(backups.vacuum(_ctx.store(orm=False)),
+    out.emit(backups.vacuum(_ctx.store()),
              lambda d: out.message(f"vacuumed: {d['size_before']:,} -> {d['size_after']:,} bytes"))
 
 
@@ -136,7 +136,7 @@ def integrity_cmd() -> None:
     """Full integrity_check, foreign_key_check and audit chain verification. Exits 1 on any problem."""
     from nerv.services import backups
 
-    data = backups.integrity(_ctx.store(orm=False))
+    data = backups.integrity(_ctx.store())
 
     def human(d: dict) -> None:
         out.message("integrity_check: " + ", ".join(d["integrity_check"][:5]))

@@ -123,7 +123,7 @@ def import_cmd(
     """Import Claude Code transcripts incrementally: one usage row per API call, deduplicated."""
     from nerv.services import transcripts
 
-    data = transcripts.import_transcripts(_ctx.store(orm=False), paths or [], progress=out.progress)
+    data = transcripts.import_transcripts(_ctx.store(), paths or [], progress=out.progress)
     out.emit(data, _import_summary)
 
 

@@ -15,7 +15,7 @@ def status_cmd() -> None:
     """Show the database path, schema version and how many rows each table holds."""
     from nerv.services import database
 
-    data = database.overview(_ctx.store(orm=False))
+    data = database.overview(_ctx.store())
 
     def human(d: dict) -> None:
         out.kv({"database": d["path"], "schema version": d["schema_version"],

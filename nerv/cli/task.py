@@ -175,7 +175,7 @@ def ready(limit: int = typer.Option(-1, "--limit", help="At most this many (defa
     """Ready tasks: todo, all `blocks` dependencies done, held by nobody; by priority, then age."""
     from nerv.services import queue
 
-    rows = queue.ready_tasks(_ctx.store(orm=False), project, limit)
+    rows = queue.ready_tasks(_ctx.store(), project, limit)
     out.emit(rows, lambda rs: out.table([{**r, "ref": f"#{r['number']}"} for r in rs],
                                         ["ref", "title", "priority", "type", "created_at"],
                                         empty="nothing is ready"))
@@ -186,7 +186,7 @@ def next_cmd(project: Optional[str] = ProjectOpt) -> None:
     """The first ready task (exit 1 when nothing is ready)."""
     from nerv.services import queue
 
-    data = queue.next_task(_ctx.store(orm=False), project)
+    data = queue.next_task(_ctx.store(), project)
     out.emit(data, lambda d: out.message(f"#{d['number']} {d['title']} (priority {d['priority']})"))
 
 

@@ -25,7 +25,7 @@ def export_cmd(
     from nerv.services import transfer
 
     # peewee is only needed to resolve --project; the rows are read with the raw connection.
-    store = _ctx.store(orm=project is not None)
+    store = _ctx.store()
     if output is None:
         transfer.export_state(store, file_format=file_format, project_ref=project, stream=out.document_stream())
         return
@@ -44,7 +44,7 @@ def import_cmd(
     from nerv.cli.rule import warn_recomputed
     from nerv.services import transfer
 
-    data = transfer.import_state(_ctx.store(orm=False), file, mode=mode, dry_run=dry_run, yes=yes)
+    data = transfer.import_state(_ctx.store(), file, mode=mode, dry_run=dry_run, yes=yes)
 
     def human(d: dict) -> None:
         verb = "would import" if d["dry_run"] else "imported"

@@ -357,8 +357,7 @@ def database_report() -> tuple[dict, list[dict], list[str]]:
 def _with_database(body):
     """Run body(conn) on a read-only, ORM-bound connection; None when there is no usable current database."""
     from nerv.store import migrate, paths
-    from nerv.store.db import Store, open_readonly
-    from nerv.store.orm import bind
+    from nerv.store.db import Store, open_readonly, use_for_models
 
     path = paths.db_path()
     if not path.is_file():
@@ -370,7 +369,7 @@ def _with_database(body):
     try:
         if migrate.check_plan(migrate.load_plan(), migrate.applied_migrations(conn)):
             return None  # an older schema: the models may not match it yet
-        bind(Store(conn, path))
+        use_for_models(Store(conn, path))
         return body(conn)
     except NervError:
         return None

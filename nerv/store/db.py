@@ -36,6 +36,24 @@ class Store:
         self.conn.close()
 
 
+_models_store: Store | None = None
+
+
+def use_for_models(store: Store | None) -> None:
+    """Make `store` the one peewee's models run on (nerv.store.orm reads it on first use)."""
+    global _models_store
+    _models_store = store
+    import sys
+
+    orm = sys.modules.get("nerv.store.orm")  # already bound to another store: move it now
+    if orm is not None and store is not None:
+        orm.bind(store)
+
+
+def models_store() -> Store | None:
+    return _models_store
+
+
 def open_store(path: Path | str | None = None, *, auto_migrate: bool = True) -> Store:
     """Open (creating if needed) and migrate the database at `path` (default: NERV_DB / NERV_HOME).
 

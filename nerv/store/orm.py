@@ -1,7 +1,9 @@
 """Peewee bound to the connection nerv opened, so ORM queries run inside nerv's own transactions.
 
 Services build queries with the models in `nerv.store.models`; they never see SQL text. peewee costs
-~30 ms to import, so only commands that need it import this module.
+~30 ms to import, so only code that uses a model imports this module. The models find their connection
+through `nerv.store.db.models_store()` on first use: whoever opens the store (the CLI, once per process)
+says which one the models use, and nothing has to know in advance whether a service will need peewee.
 """
 
 from __future__ import annotations
@@ -26,7 +28,12 @@ class NervDatabase(peewee.SqliteDatabase):
 
     def _connect(self):
         if self._nerv_conn is None:
-            raise peewee.InterfaceError("nerv store not opened")
+            from nerv.store.db import models_store
+
+            store = models_store()
+            if store is None:
+                raise peewee.InterfaceError("nerv store not opened")
+            self.use(store)
         return self._nerv_conn
 
     def _close(self, conn):

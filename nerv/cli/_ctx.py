@@ -26,3 +26,32 @@ def close() -> None:
         use_for_models(None)
         _store.close()
         _store = None
+
+
+def readonly_store() -> Store:
+    """The existing database opened read-only and bound to peewee: never creates, migrates or locks it.
+
+    For views that poll (`nerv watch`); refused when migrations are pending, since the tables may not
+    have the shape this nerv reads.
+    """
+    from nerv.errors import NervError
+    from nerv.store import migrate
+    from nerv.store.db import open_readonly
+    from nerv.store.orm import bind
+    from nerv.store.paths import db_path
+
+    path = db_path()
+    conn = open_readonly(path)
+    try:
+        pending = migrate.check_plan(migrate.load_plan(), migrate.applied_migrations(conn))
+    except BaseException:
+        conn.close()
+        raise
+    if pending:
+        conn.close()
+        raise NervError("database", f"{path} has {len(pending)} pending migration(s)",
+                        "run `nerv db migrate` (or any command that writes), then watch again")
+    global _store
+    close()
+    _store = Store(conn, path)
+    return bind(_store)

@@ -219,3 +219,77 @@ def document(data: Any) -> None:
 def document_stream():
     """stdout for a command whose output *is* a document (e.g. `nerv export` without --output)."""
     return sys.stdout
+
+
+def span(seconds: float) -> str:
+    """A duration in its largest whole unit: 45s, 5m, 3h, 2d (ages and time left, to fit narrow columns)."""
+    seconds = max(seconds, 0)
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)}{unit}"
+    return f"{int(seconds)}s"
+
+
+def render(renderable) -> None:
+    """Print a rich renderable built by a command's view module (the dashboard)."""
+    console().print(renderable)
+
+
+def live(frame: Callable[[], Any], interval: float) -> None:
+    """Show `frame()` full screen, redrawn every `interval` seconds and at once when the terminal is resized,
+    until `q` or Ctrl-C; the terminal (mode, screen, cursor) is restored on the way out."""
+    import select
+    import signal
+
+    from rich.live import Live
+
+    wake_read, wake_write = os.pipe()
+    os.set_blocking(wake_write, False)
+    previous = signal.signal(signal.SIGWINCH, lambda *_: _poke(wake_write))
+    try:
+        with _keys_unbuffered() as keys, Live(frame(), console=console(), screen=True, auto_refresh=False,
+                                              redirect_stdout=False, redirect_stderr=False) as view:
+            while True:
+                ready, _, _ = select.select([fd for fd in (keys, wake_read) if fd is not None], [], [], interval)
+                if wake_read in ready:
+                    os.read(wake_read, 64)
+                if keys is not None and keys in ready and _quit_key(keys):
+                    return
+                view.update(frame(), refresh=True)
+    except KeyboardInterrupt:
+        return
+    finally:
+        signal.signal(signal.SIGWINCH, previous)
+        os.close(wake_read)
+        os.close(wake_write)
+
+
+def _poke(fd: int) -> None:
+    try:
+        os.write(fd, b"!")
+    except OSError:
+        pass  # the pipe is full: a redraw is already due
+
+
+def _quit_key(fd: int) -> bool:
+    data = os.read(fd, 64)
+    return not data or b"q" in data.lower()
+
+
+@contextmanager
+def _keys_unbuffered():
+    """stdin's descriptor in cbreak mode (keys arrive one by one, Ctrl-C still interrupts), or None when
+    stdin is not a terminal (then only Ctrl-C stops the view)."""
+    fd = sys.stdin.fileno() if sys.stdin is not None and sys.stdin.isatty() else None
+    if fd is None:
+        yield None
+        return
+    import termios
+    import tty
+
+    saved = termios.tcgetattr(fd)
+    try:
+        tty.setcbreak(fd)
+        yield fd
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)

@@ -18,6 +18,7 @@ from nerv.errors import NervError
 # tests/cli/test_contract.py checks the table against what the modules register.
 COMMANDS = {
     "status": "nerv.cli.status",
+    "watch": "nerv.cli.watch",
     "project": "nerv.cli.project",
     "repo": "nerv.cli.repo",
     "task": "nerv.cli.task",

@@ -29,15 +29,8 @@ def list_cmd(
     out.emit(rows, lambda rs: _human_list(rs, status, approvals.waiting_sessions(store)))
 
 
-def _age(seconds: float) -> str:
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size:
-            return f"{int(seconds // size)}{unit}"
-    return f"{int(max(seconds, 0))}s"
-
-
 def _human_list(rows: list[dict], status: str, waiting: list[dict]) -> None:
-    shown = [{**r, "session": (r["session_id"] or "")[:8], "age": _age(r["age_s"]),
+    shown = [{**r, "session": (r["session_id"] or "")[:8], "age": out.span(r["age_s"]),
               "waiting": "waiting for input" if r["waiting_for"] else ""} for r in rows]
     out.table(shown, ["id", "status", "tool", "summary", "project", "session", "agent", "age", "mode", "waiting"],
               empty=f"no {status} approval requests")

@@ -25,7 +25,7 @@ def path_cmd() -> None:
 
 @app.command("status")
 def status_cmd() -> None:
-    """Show applied and pending migrations (read-only). Exits 1 when migrations are pending."""
+    """Show applied and pending migrations and each table's row count (read-only). Exits 1 when migrations are pending."""
     from nerv.services import database
 
     data = database.status()
@@ -37,6 +37,9 @@ def status_cmd() -> None:
             out.message(f"pending: {m['version']:04d} {m['name']}", style="yellow")
         if not d["pending"]:
             out.message("up to date", style="green")
+        if d["exists"]:
+            out.message(f"size: {d['size_bytes'] / 1024:.0f} KiB")
+            out.table([{"table": k, "rows": v} for k, v in d["counts"].items()])
 
     out.emit(data, human)
     if data["pending"]:

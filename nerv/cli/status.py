@@ -1,4 +1,4 @@
-"""`nerv status`: a short dashboard."""
+"""`nerv status`: the dashboard, once. `nerv watch` (nerv/cli/watch.py) keeps it on screen."""
 
 from __future__ import annotations
 
@@ -6,20 +6,26 @@ import typer
 
 from nerv.cli import _ctx, _output as out
 
+UTC_HELP = "Full UTC time stamps instead of `5m ago`."
+WIDE_HELP = "Let long titles, paths and summaries wrap instead of cutting them to the terminal width."
+
 
 def register(root: typer.Typer) -> None:
     root.command("status")(status_cmd)
 
 
-def status_cmd() -> None:
-    """Show the database path, schema version and how many rows each table holds."""
-    from nerv.services import database
+def status_cmd(
+    utc: bool = typer.Option(False, "--utc", help=UTC_HELP),
+    wide: bool = typer.Option(False, "--wide", help=WIDE_HELP),
+) -> None:
+    """Who holds what, what needs a person, queues, spend against budgets, database health."""
+    from nerv.services import dashboard
 
-    data = database.overview(_ctx.store())
+    data = dashboard.snapshot(_ctx.store())
 
     def human(d: dict) -> None:
-        out.kv({"database": d["path"], "schema version": d["schema_version"],
-                "size": f"{d['size_bytes'] / 1024:.0f} KiB"}, title="nerv")
-        out.table([{"table": k, "rows": v} for k, v in d["counts"].items()])
+        from nerv.cli._dashboard import View
+
+        out.render(View(d, utc=utc, wide=wide))
 
     out.emit(data, human)

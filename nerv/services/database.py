@@ -1,4 +1,4 @@
-"""Database status, migration, health and checkpoints (`nerv db ...`, `nerv status`)."""
+"""Database status, migration, health and checkpoints (`nerv db ...`)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ def _describe(m: migrate.Migration) -> dict:
 
 
 def status() -> dict:
-    """Read-only view of the migration state; never creates or changes the database file."""
+    """Read-only view of the migration state, the file size and each table's row count; never creates or
+    changes the database file."""
     path = paths.db_path()
     plan = migrate.load_plan()
     if not path.exists():
@@ -23,10 +24,14 @@ def status() -> dict:
     try:
         applied = migrate.applied_migrations(conn)
         pending = migrate.check_plan(plan, applied)
+        counts = admin.table_counts(conn)
     finally:
         conn.close()
+    counts.pop(migrate.HISTORY_TABLE, None)
+    size = sum(p.stat().st_size for p in _db_files(path) if p.exists())
     return {"path": str(path), "exists": True, "current_version": applied[-1]["version"] if applied else 0,
-            "latest_version": len(plan), "applied": applied, "pending": [_describe(m) for m in pending]}
+            "latest_version": len(plan), "applied": applied, "pending": [_describe(m) for m in pending],
+            "size_bytes": size, "counts": counts}
 
 
 def run_migrations() -> dict:
@@ -46,15 +51,6 @@ def health(store: Store) -> dict:
 
 def checkpoint(store: Store, mode: str) -> dict:
     return admin.checkpoint(store.conn, mode)
-
-
-def overview(store: Store) -> dict:
-    """The `nerv status` dashboard: where the data is, its version, and how much of it there is."""
-    counts = admin.table_counts(store.conn)
-    counts.pop(migrate.HISTORY_TABLE, None)
-    size = sum(p.stat().st_size for p in _db_files(store.path) if p.exists())
-    return {"path": str(store.path), "home": str(paths.nerv_home()), "schema_version": admin.schema_version(store.conn),
-            "size_bytes": size, "counts": counts}
 
 
 def _db_files(path: Path) -> list[Path]:

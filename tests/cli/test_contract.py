@@ -140,7 +140,7 @@ def test_debug_flag_shows_traceback_for_internal_errors(cli, nerv_home, monkeypa
     def boom(*a, **k):
         raise RuntimeError("kaboom")
 
-    monkeypatch.setattr("nerv.services.database.overview", boom)
+    monkeypatch.setattr("nerv.services.dashboard.snapshot", boom)
     plain = cli("status")
     assert plain.code == 1 and "kaboom" in plain.stderr and "--debug" in plain.stderr
     assert "Traceback" not in plain.stderr

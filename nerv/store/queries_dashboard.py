@@ -2,7 +2,7 @@
 
 `nerv watch` runs these on every refresh, so each one walks an index and never scans the ledger: the
 queue counts reuse the ready query's own predicates (one definition of "ready"), spend reads the
-`ix_usage_ts` range of the current month, and database health reads file sizes and pragmas only.
+covering `ix_usage_ts_cost` range of the current month, and database health reads file sizes only.
 """
 
 from __future__ import annotations

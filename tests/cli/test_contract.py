@@ -51,7 +51,7 @@ def test_json_envelope_on_stdout_and_nothing_on_stderr(cli):
     result = cli("status", "--json")
     assert result.code == 0 and result.stderr == ""
     assert set(json.loads(result.stdout)) == {"schema_version", "data"}
-    assert result.data["schema_version"] >= 1
+    assert result.data["database"]["schema_version"] >= 1
 
 
 def test_nerv_json_env_switches_json_on(cli, monkeypatch):

@@ -11,12 +11,13 @@ from __future__ import annotations
 import calendar
 from datetime import datetime
 
-from nerv.hook_leases import live_leases
+from nerv.domain.budget import period_start
 from nerv.store import paths, queries_dashboard as q, queries_tasks
 from nerv.store.clock import now_iso, parse_iso, to_iso
 from nerv.store.db import Store
 from nerv.store.fastpath import latest_shipped_version
-from nerv.store.queries_costs import period_start
+from nerv.store.queries_budgets import spent_since
+from nerv.store.queries_leases import live_leases
 
 # An agent with no work and no lease is shown only when seen this recently; older ones are counted.
 RECENT_S = 86400
@@ -102,7 +103,7 @@ def _spend(store: Store, moment: datetime) -> dict:
     from nerv.services.budgets import status as budget_states
 
     today, month = period_start("daily", moment), period_start("monthly", moment)
-    spent_today, spent_month = q.spend_since(store.conn, today), q.spend_since(store.conn, month)
+    spent_today, spent_month = spent_since(store.conn, None, today), spent_since(store.conn, None, month)
     day_part, month_part = _elapsed_fraction("daily", moment), _elapsed_fraction("monthly", moment)
     budgets = []
     for state in budget_states(store):

@@ -11,7 +11,6 @@ import os
 import sqlite3
 
 from nerv.store import admin
-from nerv.store.queries_costs import _spent_since
 from nerv.store.queries_tasks import _LEASE_EXPIRED, _TODO_UNHELD, _UNBLOCKED
 
 OPEN_STATUSES = ("todo", "in_progress", "review", "blocked")
@@ -64,11 +63,6 @@ def blocked_tasks(conn: sqlite3.Connection, limit: int) -> list[dict]:
 
 def blocked_count(conn: sqlite3.Connection) -> int:
     return conn.execute("SELECT count(*) FROM tasks WHERE status = 'blocked'").fetchone()[0]
-
-
-def spend_since(conn: sqlite3.Connection, since: str) -> float:
-    """US$ of every project since `since` (the same sum the budgets are measured with)."""
-    return _spent_since(conn, None, since)
 
 
 def unpriced_models(conn: sqlite3.Connection, since: str) -> list[dict]:

@@ -66,12 +66,15 @@ class View:
             if not last:
                 line.append(" " * GAP)
         line.rstrip()
+        if not self.wide:
+            line.truncate(self.width, overflow="ellipsis")  # short columns alone may outgrow a tiny terminal
         return line
 
     def _line(self, label: str, text: str, style: str | None = None):
         from rich.text import Text
 
-        line = Text(f"{label:<{LABEL}} ", style="bold", no_wrap=not self.wide, overflow="ellipsis")
+        line = Text(no_wrap=not self.wide, overflow="ellipsis")
+        line.append(f"{label:<{LABEL}} ", style="bold")
         line.append(text, style=style)
         if not self.wide:
             line.truncate(self.width, overflow="ellipsis")

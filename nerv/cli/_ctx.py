@@ -29,15 +29,14 @@ def close() -> None:
 
 
 def readonly_store() -> Store:
-    """The existing database opened read-only and bound to peewee: never creates, migrates or locks it.
+    """The existing database opened read-only, the one the models use: never creates, migrates or locks it.
 
     For views that poll (`nerv watch`); refused when migrations are pending, since the tables may not
     have the shape this nerv reads.
     """
     from nerv.errors import NervError
     from nerv.store import migrate
-    from nerv.store.db import open_readonly
-    from nerv.store.orm import bind
+    from nerv.store.db import open_readonly, use_for_models
     from nerv.store.paths import db_path
 
     path = db_path()
@@ -54,4 +53,5 @@ def readonly_store() -> Store:
     global _store
     close()
     _store = Store(conn, path)
-    return bind(_store)
+    use_for_models(_store)
+    return _store

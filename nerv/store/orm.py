@@ -26,14 +26,17 @@ class NervDatabase(peewee.SqliteDatabase):
         self._nerv_conn = store.conn
         self.init(str(store.path))
 
-    def _connect(self):
-        if self._nerv_conn is None:
+    def connect(self, reuse_if_open=False):
+        if self._nerv_conn is None:  # first model query: take the store its opener named
             from nerv.store.db import models_store
 
             store = models_store()
             if store is None:
                 raise peewee.InterfaceError("nerv store not opened")
             self.use(store)
+        return super().connect(reuse_if_open)
+
+    def _connect(self):
         return self._nerv_conn
 
     def _close(self, conn):

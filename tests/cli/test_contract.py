@@ -152,7 +152,7 @@ def test_the_bad_input_check_catches_an_internal_error_in_both_output_modes(cli,
     def boom(*a, **k):
         raise RuntimeError("kaboom")
 
-    monkeypatch.setattr("nerv.services.database.overview", boom)
+    monkeypatch.setattr("nerv.services.dashboard.snapshot", boom)
     for result in (cli("status"), cli("--json", "status")):
         assert result.code == 1 and "Traceback" not in result.stderr  # what the old check looked for
         with pytest.raises(AssertionError):

@@ -57,6 +57,9 @@ KNOWN: dict[str, Key] = {
                                                 "(pending ones are never pruned; `never` keeps them)."),
     "retention.sessions": Key("string", "365d", "`nerv prune` default age for ended Claude sessions, with their "
                                                 "usage rows (`never` keeps them)."),
+    "sessions.archive": Key("boolean", True, "Keep a compressed copy of every imported transcript (SessionEnd hook "
+                                             "and `nerv session import`) so `nerv session restore` can bring it "
+                                             "back after Claude Code deletes it (docs/data-safety.md)."),
     "search.embedder": Key("string", "hashing", "Embedder for semantic search: `hashing` (offline, built in), "
                                                 "`model2vec:<local model>` or `sentence-transformers:<local model>`; "
                                                 "changing it re-embeds lazily (docs/search.md)."),

@@ -19,11 +19,16 @@ def prune_cmd(
     what: Optional[str] = typer.Option(None, "--what", help="Comma list of metrics, usage, approvals, sessions "
                                        "(default: all)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Only count what would be deleted."),
+    archives: bool = typer.Option(False, "--archives", help="Also delete archived transcripts last archived before "
+                                  "the cut-off (--older-than, else retention.sessions); never without this."),
+    yes: bool = typer.Option(False, "--yes", help="Confirm --archives (their content cannot be brought back)."),
 ) -> None:
-    """Delete old metrics, usage rows, decided approvals and ended sessions; writes an audit row with counts."""
+    """Delete old metrics, usage rows, decided approvals and ended sessions; writes an audit row with counts.
+    Archived transcripts are kept unless --archives --yes."""
     from nerv.services import retention
 
-    data = retention.prune(_ctx.store(), older_than=older_than, what=what, dry_run=dry_run)
+    data = retention.prune(_ctx.store(), older_than=older_than, what=what, dry_run=dry_run, archives=archives,
+                           yes=yes)
 
     def human(d: dict) -> None:
         verb = "would delete" if d["dry_run"] else "deleted"

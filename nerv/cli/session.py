@@ -1,4 +1,5 @@
-"""`nerv session ...`: Claude sessions, transcript import and assignment to projects and tasks."""
+"""`nerv session ...`: Claude sessions, transcript import and assignment to projects and tasks (the archive's
+commands are in nerv/cli/session_archive.py)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,9 @@ LIST_COLUMNS = ["id", "project", "status", "started", "model", "input", "output"
 
 
 def register(root: typer.Typer) -> None:
+    from nerv.cli import session_archive
+
+    session_archive.register(app)
     root.add_typer(app, name="session")
 
 
@@ -74,8 +78,17 @@ def _list_row(row: dict) -> dict:
 
 
 @app.command("show")
-def show(session_id: str = typer.Argument(..., help=SESSION_HELP)) -> None:
+def show(
+    session_id: str = typer.Argument(..., help=SESSION_HELP),
+    transcript: bool = typer.Option(False, "--transcript", help="Print the archived conversation: turns, tool "
+                                                                "calls and the cost of each turn."),
+) -> None:
     """Show one session: tokens by kind, cost, API calls, models, duration, task, cycle, project."""
+    if transcript:
+        from nerv.cli.session_archive import show_transcript
+
+        show_transcript(session_id)
+        return
     from nerv.services import sessions
 
     data = sessions.show_session(_ctx.store(), session_id)
@@ -106,6 +119,8 @@ def _import_summary(d: dict) -> None:
         out.warn(f"{d['partial_tails']} files end with an unfinished line; it is read by the next import")
     for bad in d["unreadable"]:
         out.warn(f"cannot read {bad['path']}: {bad['reason']}")
+    if "archive" in d:
+        archive_summary(d["archive"])
     for model, calls in d["unpriced_models"].items():
         out.warn(f"no price for model {model} ({calls} calls): `nerv pricing set {model} --input ... --output ...`"
                  " then `nerv cost --recompute`")
@@ -125,6 +140,16 @@ def import_cmd(
 
     data = transcripts.import_transcripts(_ctx.store(), paths or [], progress=out.progress)
     out.emit(data, _import_summary)
+
+
+def archive_summary(archived: dict) -> None:
+    out.message(f"archive: {archived['archived']} files archived, {archived['appended']} appended, "
+                f"{archived['unchanged']} unchanged; {archived['new_chunks']} new chunks, "
+                f"{archived['new_bytes']:,} new bytes stored in {archived['stored_bytes']:,}")
+    if archived["deferred"]:
+        out.warn(f"{archived['deferred']} files left for the next run (size bound)")
+    for bad in archived["unreadable"]:
+        out.warn(f"cannot archive {bad['path']}: {bad['reason']}")
 
 
 @app.command("assign")

@@ -1,11 +1,12 @@
-"""`nerv prune`: delete old metrics, usage, decided approvals and ended sessions; never the audit log."""
+"""`nerv prune`: delete old metrics, usage, decided approvals and ended sessions; never the audit log, and
+archived transcripts only when named (`--archives --yes`)."""
 
 from __future__ import annotations
 
 from nerv import settings_keys
-from nerv.errors import invalid
+from nerv.errors import invalid, usage
 from nerv.services.periods import parse_when
-from nerv.store import lookups
+from nerv.store import archive, lookups, queries_archive
 from nerv.store.db import Store
 from nerv.store.queries_retention import TARGETS, count_older, delete_older, missing_reason
 
@@ -33,9 +34,16 @@ def _cutoff(store: Store, name: str, older_than: str | None) -> tuple[str | None
     return parse_when(str(age), key), str(age)
 
 
-def prune(store: Store, *, older_than: str | None = None, what: str | None = None, dry_run: bool = False) -> dict:
+def prune(store: Store, *, older_than: str | None = None, what: str | None = None, dry_run: bool = False,
+          archives: bool = False, yes: bool = False) -> dict:
     """Delete rows older than `older_than` (else each kind's retention.* setting) and write one audit row
-    with the counts. Kinds whose table does not exist here are reported as skipped."""
+    with the counts. Kinds whose table does not exist here are reported as skipped.
+
+    Archived transcripts are deleted only with `archives` (and `yes`, unless `dry_run`): those last archived
+    before `older_than` (else retention.sessions), then the chunks no manifest lists any more.
+    """
+    if archives and not (yes or dry_run):
+        raise usage("--archives deletes archived transcripts for good", "add --yes (or look first with --dry-run)")
     plan, skipped = [], {}
     for name in parse_what(what):
         target = TARGETS[name]
@@ -50,18 +58,33 @@ def prune(store: Store, *, older_than: str | None = None, what: str | None = Non
         plan.append((name, target, cutoff, age))
     result = {"dry_run": dry_run, "skipped": skipped,
               "kinds": {n: {"table": t.table, "older_than": age, "cutoff": c} for n, t, c, age in plan}}
+    archive_cutoff = _cutoff(store, "sessions", older_than) if archives else (None, None)
+    if archive_cutoff[0]:
+        result["kinds"]["archives"] = {"table": "archive_files", "older_than": archive_cutoff[1],
+                                       "cutoff": archive_cutoff[0]}
+    elif archives:
+        skipped["archives"] = "retention setting is `never`"
     if dry_run:
         for name, target, cutoff, _ in plan:
             result["kinds"][name]["rows"] = count_older(store.conn, target, cutoff)
+        if archive_cutoff[0]:
+            result["kinds"]["archives"]["rows"] = queries_archive.count_files_older(store.conn, archive_cutoff[0])
         return result
+    removed_chunks: list[str] = []
 
     def body(tx):
         for name, target, cutoff, _ in plan:
             deleted, cascaded = delete_older(tx.conn, target, cutoff)
             result["kinds"][name].update({"rows": deleted, "cascaded_changes": cascaded})
+        if archive_cutoff[0]:
+            deleted = queries_archive.delete_files_older(tx.conn, archive_cutoff[0])
+            removed_chunks[:] = queries_archive.delete_unreferenced_chunks(tx.conn)
+            result["kinds"]["archives"].update({"rows": deleted, "chunks": len(removed_chunks)})
         tx.audit("prune", "retention", None, after={"deleted": {n: k["rows"] for n, k in result["kinds"].items()},
                                                     "cutoffs": {n: k["cutoff"] for n, k in result["kinds"].items()},
                                                     "skipped": sorted(skipped)})
         return result
 
-    return store.write(body)
+    store.write(body)
+    archive.remove_chunk_files(removed_chunks)
+    return result

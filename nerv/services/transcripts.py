@@ -10,14 +10,17 @@ from nerv.store.db import Store
 
 def import_transcripts(store: Store, paths: list[str] | None = None, progress=None) -> dict:
     """Import Claude Code transcripts (default folders when `paths` is empty); see nerv.store.ingest.import_files.
+    With sessions.archive on (the default) the files are archived too (`archive`: nerv.store.archive.archive_files).
 
     `progress(total, description)` is a context manager yielding advance(n) (the CLI's progress bar).
     Raises not_found for an explicit path that does not exist.
     """
-    from nerv.store import ingest
+    from nerv.store import archive, ingest
 
     files, roots = ingest.discover(list(paths or []))
     with (progress(len(files), "importing transcripts") if progress else nullcontext(None)) as advance:
         result = ingest.import_files(store.conn, files, progress=advance)
     result["roots"] = roots
+    if archive.enabled(store.conn):
+        result["archive"] = archive.archive_files(store.conn, files)
     return result

@@ -9,6 +9,7 @@ from __future__ import annotations
 from nerv.store.models.base import NervModel
 from nerv.store.models.core import *  # noqa: F401,F403
 from nerv.store.models.approvals import *  # noqa: F401,F403
+from nerv.store.models.archive import *  # noqa: F401,F403
 from nerv.store.models.claude import *  # noqa: F401,F403
 from nerv.store.models.knowledge import *  # noqa: F401,F403
 from nerv.store.models.leases import *  # noqa: F401,F403

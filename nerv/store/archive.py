@@ -1,0 +1,192 @@
+"""The transcript archive: Claude Code transcripts kept as content-addressed, compressed chunks. Stdlib only
+(the SessionEnd hook archives its session's files).
+
+A file is cut at line ends into chunks of about CHUNK_BYTES; a chunk is stored once, under
+<NERV_HOME>/archive/<first 2 hex>/<other 62 hex> of the sha256 of its uncompressed bytes, zlib-compressed,
+mode 0600. A file's manifest (nerv.store.queries_archive) lists its chunks in order with the file's size and
+sha256. Transcripts only grow, so a file whose archived bytes are still its prefix (same size, same sha256)
+adds chunks for its new tail only; any other change archives it anew (chunks it shares are not stored twice).
+Chunk files are written before the manifest's transaction: a crash in between leaves only unreferenced
+files, never a manifest naming a chunk that is not there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import zlib
+from pathlib import Path
+
+from nerv.errors import NervError
+from nerv.store import paths, queries_archive, tx
+
+CHUNK_BYTES = 1024 * 1024
+CODEC = "zlib"
+ZLIB_LEVEL = 6  # measured (docs/performance.md): level 9 saves 5 % more at 60 % of the speed
+SETTING = "sessions.archive"
+
+
+def archive_dir() -> Path:
+    return paths.nerv_home() / "archive"
+
+
+def chunk_path(digest: str) -> Path:
+    return archive_dir() / digest[:2] / digest[2:]
+
+
+def rel_path_of(path: str) -> str:
+    """The file's path below Claude Code's projects folder: `<project>/<session>.jsonl`, or
+    `<project>/<session>/subagents/agent-<id>.jsonl` for a subagent's file."""
+    parts = Path(path).parts
+    keep = 4 if len(parts) >= 5 and parts[-2] == "subagents" else 2
+    return "/".join(parts[-keep:])
+
+
+def session_of(rel_path: str) -> str:
+    parts = rel_path.split("/")
+    return parts[1] if len(parts) == 4 else parts[-1].removesuffix(".jsonl")
+
+
+def split_at_lines(data: bytes, limit: int = CHUNK_BYTES) -> list[bytes]:
+    """`data` in pieces of at most `limit` bytes that end at a newline (a longer line is a piece of its own;
+    an unterminated last line is the last piece)."""
+    pieces, start = [], 0
+    while start < len(data):
+        end = start + limit
+        if end < len(data):
+            cut = data.rfind(b"\n", start, end)
+            end = cut + 1 if cut >= start else data.find(b"\n", end) + 1 or len(data)
+        pieces.append(data[start:end])
+        start = end
+    return pieces
+
+
+def write_chunk(digest: str, data: bytes) -> int:
+    """Store one chunk (atomically, 0600); returns its compressed size."""
+    packed = zlib.compress(data, ZLIB_LEVEL)
+    target = chunk_path(digest)
+    paths.ensure_private_dir(archive_dir())
+    paths.ensure_private_dir(target.parent)
+    paths.write_private_file(target, packed)
+    return len(packed)
+
+
+def read_chunk(digest: str, size: int, codec: str) -> bytes:
+    """The chunk's bytes, checked against its hash; NervError('integrity') when missing, damaged or altered."""
+    hint = "the archive copy is damaged: restore NERV_HOME/archive from a backup (docs/data-safety.md)"
+    try:
+        packed = chunk_path(digest).read_bytes()
+    except FileNotFoundError:
+        raise NervError("integrity", f"archive chunk {digest[:12]} is missing", hint) from None
+    except OSError as exc:
+        raise NervError("io", f"cannot read archive chunk {digest[:12]}: {exc.strerror or exc}") from None
+    try:
+        data = zlib.decompress(packed) if codec == CODEC else None
+    except zlib.error:
+        data = None
+    if data is None or len(data) != size or hashlib.sha256(data).hexdigest() != digest:
+        raise NervError("integrity", f"archive chunk {digest[:12]} fails its checksum", hint)
+    return data
+
+
+def remove_chunk_files(digests: list[str]) -> None:
+    """Delete the files of chunks whose rows are gone (after that transaction committed)."""
+    for digest in digests:
+        try:
+            os.unlink(chunk_path(digest))
+        except FileNotFoundError:
+            pass
+
+
+def enabled(conn: sqlite3.Connection) -> bool:
+    from nerv import settings_keys
+    from nerv.store import lookups
+
+    return lookups.effective_setting(conn, SETTING, None, settings_keys.KNOWN[SETTING].default) is not False
+
+
+def archive_files(conn: sqlite3.Connection, files: list[Path], *, max_new_bytes: int | None = None,
+                  actor: str | None = None) -> dict:
+    """Archive what is new in `files`; returns counts. A file that cannot be read is reported, not raised.
+
+    With `max_new_bytes`, files whose new bytes would pass that total are left for a later run (`deferred`).
+    Returns {files, archived, appended, unchanged, deferred, new_chunks, new_bytes, stored_bytes, unreadable}.
+    """
+    result = {"files": len(files), "archived": 0, "appended": 0, "unchanged": 0, "deferred": 0, "new_chunks": 0,
+              "new_bytes": 0, "stored_bytes": 0, "unreadable": []}
+    staged, chunk_rows, seen = [], [], set()
+    for path in files:
+        try:
+            plan = _plan(conn, str(path))
+        except OSError as exc:
+            result["unreadable"].append({"path": str(path), "reason": exc.strerror or str(exc)})
+            continue
+        if plan is None:
+            result["unchanged"] += 1
+            continue
+        manifest, hashes, first_new, pieces = plan
+        new_bytes = sum(map(len, pieces))
+        if max_new_bytes is not None and result["new_bytes"] + new_bytes > max_new_bytes and staged:
+            result["deferred"] += 1
+            continue
+        new_hashes = hashes[first_new:]
+        present = queries_archive.stored_chunks(conn, new_hashes)
+        fresh = 0
+        for digest, piece in zip(new_hashes, pieces):
+            if digest in present or digest in seen:
+                continue
+            seen.add(digest)
+            stored = write_chunk(digest, piece)
+            chunk_rows.append((digest, len(piece), stored, CODEC))
+            result["stored_bytes"] += stored
+            fresh += 1
+        result["new_chunks"] += fresh
+        result["new_bytes"] += new_bytes
+        result["appended" if first_new else "archived"] += 1
+        staged.append((manifest, hashes, first_new))
+    if staged:
+        _save(conn, staged, chunk_rows, result, actor)
+    return result
+
+
+def _save(conn, staged, chunk_rows, result, actor) -> None:
+    def body(write_tx: tx.WriteTx) -> None:
+        queries_archive.insert_chunks(conn, [row + (write_tx.now,) for row in chunk_rows])
+        for manifest, hashes, first_new in staged:
+            queries_archive.save_file(conn, {**manifest, "archived_at": write_tx.now}, hashes, first_new)
+        write_tx.audit("session.archive", "transcripts", None,
+                       after={k: result[k] for k in ("archived", "appended", "new_chunks", "new_bytes",
+                                                     "stored_bytes")})
+
+    tx.write(conn, body, actor=actor)
+
+
+def _plan(conn: sqlite3.Connection, path: str) -> tuple[dict, list[str], int, list[bytes]] | None:
+    """(manifest, every chunk hash, index of the first new one, the new chunks' bytes), or None when nothing
+    changed."""
+    rel = rel_path_of(path)
+    known = queries_archive.file_manifest(conn, rel)
+    stat = os.stat(path)
+    if known and known["size"] == stat.st_size and known["mtime_ns"] == stat.st_mtime_ns:
+        return None
+    with open(path, "rb") as handle:
+        data = handle.read()
+    digest = hashlib.sha256()
+    prefix: list[str] = []
+    start = 0
+    if known and len(data) >= known["size"]:
+        digest.update(memoryview(data)[:known["size"]])
+        if digest.hexdigest() == known["sha256"]:
+            if len(data) == known["size"]:
+                return None
+            prefix, start = queries_archive.chunk_hashes(conn, known["id"]), known["size"]
+        else:
+            digest = hashlib.sha256()
+    tail = data[start:]
+    digest.update(tail)
+    pieces = split_at_lines(tail)
+    hashes = prefix + [hashlib.sha256(piece).hexdigest() for piece in pieces]
+    manifest = {"session_id": session_of(rel), "rel_path": rel, "source_path": path, "size": len(data),
+                "sha256": digest.hexdigest(), "mtime_ns": stat.st_mtime_ns}
+    return manifest, hashes, len(prefix), pieces

@@ -66,9 +66,14 @@ def write_chunk(digest: str, data: bytes) -> int:
     """Store one chunk (atomically, 0600); returns its compressed size."""
     packed = zlib.compress(data, ZLIB_LEVEL)
     target = chunk_path(digest)
-    paths.ensure_private_dir(archive_dir())
-    paths.ensure_private_dir(target.parent)
-    paths.write_private_file(target, packed)
+    try:
+        paths.ensure_private_dir(archive_dir())
+        paths.ensure_private_dir(target.parent)
+        paths.write_private_file(target, packed)
+    except OSError as exc:
+        raise NervError("io", f"cannot write archive chunk {target}: {exc.strerror or exc}",
+                        "free disk space or fix NERV_HOME/archive's permissions; nothing of this run was recorded"
+                        " in the archive") from None
     return len(packed)
 
 

@@ -5,8 +5,10 @@
 Generates a realistic corpus in a temporary folder laid out like ~/.claude/projects (sessions with
 subagent files, responses written as several lines with growing output, sidechain lines, lines copied
 into a resumed session's file, large tool results), then times:
-- `nerv session import` (the installed console script, a fresh process, cold: empty database);
-  every step runs twice and the better time is printed;
+- `nerv session import` (the installed console script, a fresh process, cold: empty database) with the
+  transcript archive off (sessions.archive false), then the same with it on (the default), and the archive's
+  stored size as a share of the raw JSONL (`nerv session archive --stats`); every step runs twice and the
+  better time is printed;
 - the same command again with nothing changed, and the in-process `import_paths` call alone;
 - `ccusage session --json --offline` (when found: --ccusage, PATH, or /tmp/ccu/node_modules/.bin) with
   CLAUDE_CONFIG_DIR pointed at the corpus, and whether both agree on the token and cost totals.
@@ -125,6 +127,27 @@ def nerv_totals(db: Path) -> dict:
     return dict(zip(("input", "output", "cache_write", "cache_read", "cost", "api_calls"), row))
 
 
+def cold_imports(tmp_path: Path, env: dict, name: str, *, archive: bool):
+    """Best time of RUNS cold `nerv session import`s, each into a fresh NERV_HOME (left in env), and the last
+    result (None when it failed); with `archive`, the archive's size report instead of the result."""
+    best, done = float("inf"), None
+    for run in range(RUNS):
+        env["NERV_HOME"] = str(tmp_path / f"{name}-{run}")
+        subprocess.run(nerv_executable() + ["status"], env=env, capture_output=True)  # create + migrate first
+        subprocess.run(nerv_executable() + ["settings", "set", "sessions.archive", json.dumps(archive)], env=env,
+                       capture_output=True)
+        seconds, done = timed(nerv_executable() + ["session", "import", "--json"], env)
+        if done.returncode:
+            print(done.stderr)
+            return best, None
+        best = min(best, seconds)
+    if archive:
+        report = subprocess.run(nerv_executable() + ["session", "archive", "--stats", "--json"], env=env,
+                                capture_output=True, text=True)
+        return best, json.loads(report.stdout)["data"] if report.returncode == 0 else None
+    return best, done
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=2000)
@@ -145,16 +168,11 @@ def main() -> None:
         env.pop("NERV_DB", None)
         # Each tool runs RUNS times (nerv into a fresh database each time); the best time counts, so a
         # neighbour's load on a shared machine penalises neither side more than the other.
-        cold = float("inf")
-        for run in range(RUNS):
-            home = tmp_path / f"nerv-{run}"
-            env["NERV_HOME"] = str(home)
-            subprocess.run(nerv_executable() + ["status"], env=env, capture_output=True)  # create + migrate first
-            seconds, done = timed(nerv_executable() + ["session", "import", "--json"], env)
-            if done.returncode:
-                print(done.stderr)
-                return
-            cold = min(cold, seconds)
+        archived_cold, archive_stats = cold_imports(tmp_path, env, "archived", archive=True)
+        cold, done = cold_imports(tmp_path, env, "nerv", archive=False)
+        if done is None:
+            return
+        home = Path(env["NERV_HOME"])
         imported = json.loads(done.stdout)["data"]
         warm = min(timed(nerv_executable() + ["session", "import", "--json"], env)[0] for _ in range(RUNS))
         sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -170,11 +188,17 @@ def main() -> None:
             in_process = min(in_process, time.perf_counter() - start)
         store.close()
         totals = nerv_totals(home / "state.db")
-        rows = [("nerv session import, cold (process)", cold),
+        rows = [("nerv session import, cold, archive off (process)", cold),
+                ("nerv session import, cold, archive on (process)", archived_cold),
                 ("nerv session import, nothing changed (process)", warm),
                 ("import_paths, nothing changed (in process)", in_process)]
         print(f"nerv: {imported['api_calls']:,} API-call lines -> {totals['api_calls']:,} usage rows, "
               f"{imported['sessions']:,} sessions, {imported['skipped_lines']} skipped")
+        if archive_stats:
+            print(f"archive: {archive_stats['files']:,} files, {archive_stats['raw_bytes'] / 1e6:.0f} MB raw -> "
+                  f"{archive_stats['stored_bytes'] / 1e6:.1f} MB stored in {archive_stats['chunks']:,} chunks: "
+                  f"ratio {archive_stats['ratio']:.2%} (target <= 20%); archiving added "
+                  f"{archived_cold - cold:.3f} s to the cold import")
         ccusage = find_ccusage(args.ccusage)
         agreement = "ccusage not found"
         if ccusage:

@@ -223,3 +223,14 @@ def test_session_end_hook_archives_the_session(cli, nerv_home, tmp_path, claude)
     assert stats(cli)["files"] == 3
     assert cli("session", "restore", SESSION).code == 0
     assert (claude / "projects" / source.relative_to(tmp_path / "source")).read_bytes() == source.read_bytes()
+
+
+def test_an_unwritable_archive_folder_is_an_io_error_and_records_nothing(cli, nerv_home, tmp_path):
+    generated_session(tmp_path / "source")
+    cli("session", "list")
+    (nerv_home / "archive").write_text("a file where the folder should be")
+    result = cli("session", "archive", tmp_path / "source", "--json")
+    assert result.code == 1 and result.error["code"] == "io"
+    assert (nerv_home / "archive").read_text() == "a file where the folder should be"
+    (nerv_home / "archive").unlink()
+    assert stats(cli)["files"] == 0

@@ -43,8 +43,9 @@ def create_temp(path: str | os.PathLike, mode: int | None = None) -> tuple[int, 
     raise FileExistsError(f"no free temporary name beside {path}")
 
 
-def commit(fd: int, tmp: str, path: str | os.PathLike) -> None:
-    """fsync and close `fd`, rename `tmp` over `path`, fsync the folder. On failure `tmp` is removed."""
+def commit(fd: int, tmp: str, path: str | os.PathLike, *, sync_folder: bool = True) -> None:
+    """fsync and close `fd`, rename `tmp` over `path`, fsync the folder (unless the caller syncs it once for
+    many files: `sync_folder=False`, then fsync_dir). On failure `tmp` is removed."""
     try:
         os.fsync(fd)
     except BaseException:
@@ -56,7 +57,8 @@ def commit(fd: int, tmp: str, path: str | os.PathLike) -> None:
     except BaseException:
         _unlink_quietly(tmp)
         raise
-    fsync_dir(os.path.dirname(os.fspath(path)) or ".")
+    if sync_folder:
+        fsync_dir(os.path.dirname(os.fspath(path)) or ".")
 
 
 def discard(fd: int, tmp: str) -> None:
@@ -74,8 +76,8 @@ class Replacement:
     so a folder that cannot be written raises OSError before the block runs. Binary; text with `encoding`."""
 
     def __init__(self, path: str | os.PathLike, *, mode: int | None = None, encoding: str | None = None,
-                 newline: str | None = None, buffering: int = -1):
-        self.path = path
+                 newline: str | None = None, buffering: int = -1, sync_folder: bool = True):
+        self.path, self.sync_folder = path, sync_folder
         self.fd, self.tmp = create_temp(path, mode)
         try:
             # A second descriptor: closing the handle flushes it, the first stays open for fsync.
@@ -97,12 +99,12 @@ class Replacement:
         if exc_type is not None:
             discard(self.fd, self.tmp)
             return
-        commit(self.fd, self.tmp, self.path)
+        commit(self.fd, self.tmp, self.path, sync_folder=self.sync_folder)
 
 
-def write_bytes(path: str | os.PathLike, data: bytes, *, mode: int | None = None) -> None:
-    """Replace `path` with `data` (see Replacement for the guarantees)."""
-    with Replacement(path, mode=mode) as handle:
+def write_bytes(path: str | os.PathLike, data: bytes, *, mode: int | None = None, sync_folder: bool = True) -> None:
+    """Replace `path` with `data` (see Replacement for the guarantees, and commit for `sync_folder`)."""
+    with Replacement(path, mode=mode, sync_folder=sync_folder) as handle:
         handle.write(data)
 
 

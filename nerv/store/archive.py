@@ -18,6 +18,7 @@ import sqlite3
 import zlib
 from pathlib import Path
 
+from nerv import atomic_file
 from nerv.errors import NervError
 from nerv.store import paths, queries_archive, tx
 
@@ -63,18 +64,25 @@ def split_at_lines(data: bytes, limit: int = CHUNK_BYTES) -> list[bytes]:
 
 
 def write_chunk(digest: str, data: bytes) -> int:
-    """Store one chunk (atomically, 0600); returns its compressed size."""
+    """Store one chunk (0600, atomically); returns its compressed size. The folder's fsync, which makes the
+    rename durable, is left to sync_chunk_folders: once per folder for a whole run, not once per chunk."""
     packed = zlib.compress(data, ZLIB_LEVEL)
     target = chunk_path(digest)
     try:
         paths.ensure_private_dir(archive_dir())
         paths.ensure_private_dir(target.parent)
-        paths.write_private_file(target, packed)
+        atomic_file.write_bytes(target, packed, mode=0o600, sync_folder=False)
     except OSError as exc:
         raise NervError("io", f"cannot write archive chunk {target}: {exc.strerror or exc}",
                         "free disk space or fix NERV_HOME/archive's permissions; nothing of this run was recorded"
                         " in the archive") from None
     return len(packed)
+
+
+def sync_chunk_folders(digests) -> None:
+    """fsync the folders the chunks were renamed into, before a manifest names them."""
+    for folder in sorted({chunk_path(d).parent for d in digests}):
+        atomic_file.fsync_dir(folder)
 
 
 def read_chunk(digest: str, size: int, codec: str) -> bytes:
@@ -151,6 +159,7 @@ def archive_files(conn: sqlite3.Connection, files: list[Path], *, max_new_bytes:
         result["appended" if first_new else "archived"] += 1
         staged.append((manifest, hashes, first_new))
     if staged:
+        sync_chunk_folders(row[0] for row in chunk_rows)
         _save(conn, staged, chunk_rows, result, actor)
     return result
 

@@ -104,10 +104,13 @@ def _keep_better(calls: dict, key, call, turn: int) -> None:
 
 
 def _price(turns: list[dict], calls: dict, overrides) -> None:
+    rates: dict = {}
     for turn in turns:
         turn.update(api_calls=0, tokens=0, cost_usd=0.0)
     for call, index in calls.values():
-        cost, _known = pricing.call_cost(call, pricing.price_for(call.model, overrides))
+        if call.model not in rates:
+            rates[call.model] = pricing.rates_for(call.model, overrides)
+        cost = pricing.call_cost(call, rates[call.model])[0]
         turn = turns[index]
         turn["api_calls"] += 1
         turn["tokens"] += call.total_tokens

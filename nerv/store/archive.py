@@ -129,9 +129,10 @@ def archive_files(conn: sqlite3.Connection, files: list[Path], *, max_new_bytes:
     result = {"files": len(files), "archived": 0, "appended": 0, "unchanged": 0, "deferred": 0, "new_chunks": 0,
               "new_bytes": 0, "stored_bytes": 0, "unreadable": []}
     staged, chunk_rows, seen = [], [], set()
+    manifests = queries_archive.file_manifests(conn) if files else {}
     for path in files:
         try:
-            plan = _plan(conn, str(path))
+            plan = _plan(conn, str(path), manifests)
         except OSError as exc:
             result["unreadable"].append({"path": str(path), "reason": exc.strerror or str(exc)})
             continue
@@ -176,11 +177,12 @@ def _save(conn, staged, chunk_rows, result, actor) -> None:
     tx.write(conn, body, actor=actor)
 
 
-def _plan(conn: sqlite3.Connection, path: str) -> tuple[dict, list[str], int, list[bytes]] | None:
+def _plan(conn: sqlite3.Connection, path: str, manifests: dict[str, dict]
+          ) -> tuple[dict, list[str], int, list[bytes]] | None:
     """(manifest, every chunk hash, index of the first new one, the new chunks' bytes), or None when nothing
     changed."""
     rel = rel_path_of(path)
-    known = queries_archive.file_manifest(conn, rel)
+    known = manifests.get(rel)
     stat = os.stat(path)
     if known and known["size"] == stat.st_size and known["mtime_ns"] == stat.st_mtime_ns:
         return None

@@ -9,9 +9,9 @@ FILE_COLUMNS = ("id", "session_id", "rel_path", "source_path", "size", "sha256",
 _FILE_SELECT = f"SELECT {', '.join(FILE_COLUMNS)} FROM archive_files"
 
 
-def file_manifest(conn: sqlite3.Connection, rel_path: str) -> dict | None:
-    row = conn.execute(_FILE_SELECT + " WHERE rel_path = ?", (rel_path,)).fetchone()
-    return dict(zip(FILE_COLUMNS, row)) if row else None
+def file_manifests(conn: sqlite3.Connection) -> dict[str, dict]:
+    """rel_path -> manifest of every archived file (one query: an import with nothing new stats and compares)."""
+    return {row[2]: dict(zip(FILE_COLUMNS, row)) for row in conn.execute(_FILE_SELECT)}
 
 
 def chunk_hashes(conn: sqlite3.Connection, file_id: int) -> list[str]:

@@ -234,3 +234,11 @@ def test_an_unwritable_archive_folder_is_an_io_error_and_records_nothing(cli, ne
     assert (nerv_home / "archive").read_text() == "a file where the folder should be"
     (nerv_home / "archive").unlink()
     assert stats(cli)["files"] == 0
+
+
+def test_export_carries_the_manifests_not_the_chunks(cli, nerv_home, tmp_path, own):
+    cli("session", "import", own)
+    result = cli("export", "--format", "jsonl", "--output", tmp_path / "e.jsonl", "--json")
+    assert result.code == 0, result.stderr
+    assert {result.data["tables"][t] for t in ("archive_files", "archive_file_chunks", "archive_chunks")} == {3}
+    assert b"add a health check" not in (tmp_path / "e.jsonl").read_bytes()  # transcript text stays in the chunks

@@ -1,4 +1,4 @@
-"""Models for 0011_transcript_archive.sql: archived transcript files and their content-addressed chunks."""
+"""Models for 0012_transcript_archive.sql: archived transcript files and their content-addressed chunks."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
--- 0011: the transcript archive (Claude Code deletes transcripts after cleanupPeriodDays): content-addressed compressed chunks under <NERV_HOME>/archive and, per archived file, its ordered chunk list, so `nerv session restore` can write it back byte for byte.
+-- 0012: the transcript archive (Claude Code deletes transcripts after cleanupPeriodDays): content-addressed compressed chunks under <NERV_HOME>/archive and, per archived file, its ordered chunk list, so `nerv session restore` can write it back byte for byte.
 -- No foreign key to claude_sessions on purpose: `nerv prune` of sessions must not take their archived
 -- transcripts with them; archives go only by `nerv prune --archives --yes`.
 

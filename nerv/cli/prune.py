@@ -21,14 +21,15 @@ def prune_cmd(
     dry_run: bool = typer.Option(False, "--dry-run", help="Only count what would be deleted."),
     archives: bool = typer.Option(False, "--archives", help="Also delete archived transcripts last archived before "
                                   "the cut-off (--older-than, else retention.sessions); never without this."),
-    yes: bool = typer.Option(False, "--yes", help="Confirm --archives (their content cannot be brought back)."),
+    yes: bool = typer.Option(False, "--yes", help="Delete (without it nothing is deleted: prune says what would go)."),
+    force: bool = typer.Option(False, "--force", help="Allow a cut-off less than a day ago (today's rows too)."),
 ) -> None:
-    """Delete old metrics, usage rows, decided approvals and ended sessions; writes an audit row with counts.
-    Archived transcripts are kept unless --archives --yes."""
+    """Delete old metrics, usage rows, decided approvals and ended sessions (with --yes; without it, say what
+    would go); writes an audit row with counts. Archived transcripts are kept unless --archives --yes."""
     from nerv.services import retention
 
     data = retention.prune(_ctx.store(), older_than=older_than, what=what, dry_run=dry_run, archives=archives,
-                           yes=yes)
+                           yes=yes, force=force)
 
     def human(d: dict) -> None:
         verb = "would delete" if d["dry_run"] else "deleted"

@@ -3,9 +3,12 @@ archived transcripts only when named (`--archives --yes`)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from nerv import settings_keys
-from nerv.errors import invalid, usage
+from nerv.errors import conflict, invalid, usage
 from nerv.services.periods import parse_when
+from nerv.store.clock import now_iso, parse_iso, to_iso
 from nerv.store import archive, lookups, queries_archive
 from nerv.store.db import Store
 from nerv.store.queries_retention import TARGETS, count_older, delete_older, missing_reason
@@ -35,12 +38,14 @@ def _cutoff(store: Store, name: str, older_than: str | None) -> tuple[str | None
 
 
 def prune(store: Store, *, older_than: str | None = None, what: str | None = None, dry_run: bool = False,
-          archives: bool = False, yes: bool = False) -> dict:
+          archives: bool = False, yes: bool = False, force: bool = False) -> dict:
     """Delete rows older than `older_than` (else each kind's retention.* setting) and write one audit row
     with the counts. Kinds whose table does not exist here are reported as skipped.
 
     Archived transcripts are deleted only with `archives` (and `yes`, unless `dry_run`): those last archived
     before `older_than` (else retention.sessions), then the chunks no manifest lists any more.
+    Deleting needs `yes` (without it: conflict, naming what would go), and a cut-off less than a day ago
+    needs `force` too: `--older-than 0d` would take today's usage, metrics and sessions.
     """
     if archives and not (yes or dry_run):
         raise usage("--archives deletes archived transcripts for good", "add --yes (or look first with --dry-run)")
@@ -64,12 +69,18 @@ def prune(store: Store, *, older_than: str | None = None, what: str | None = Non
                                        "cutoff": archive_cutoff[0]}
     elif archives:
         skipped["archives"] = "retention setting is `never`"
-    if dry_run:
+    if not dry_run:
+        _refuse_recent_cutoff(result, force)
+    if dry_run or not yes:
         for name, target, cutoff, _ in plan:
             result["kinds"][name]["rows"] = count_older(store.conn, target, cutoff)
         if archive_cutoff[0]:
             result["kinds"]["archives"]["rows"] = queries_archive.count_files_older(store.conn, archive_cutoff[0])
-        return result
+        if dry_run:
+            return result
+        counts = ", ".join(f"{k['rows']} {n}" for n, k in result["kinds"].items())
+        raise conflict(f"prune would delete {counts or 'nothing'}", "rerun with --yes (or look first with --dry-run)",
+                       details=result)
     removed_chunks: list[str] = []
 
     def body(tx):
@@ -88,3 +99,11 @@ def prune(store: Store, *, older_than: str | None = None, what: str | None = Non
     store.write(body)
     archive.remove_chunk_files(removed_chunks)
     return result
+
+
+def _refuse_recent_cutoff(result: dict, force: bool) -> None:
+    day_ago = to_iso(parse_iso(now_iso()) - timedelta(days=1))
+    recent = sorted(n for n, k in result["kinds"].items() if k["cutoff"] > day_ago)
+    if recent and not force:
+        raise invalid(f"the cut-off for {', '.join(recent)} is less than a day ago: today's rows would go too",
+                      "give a longer --older-than, or add --force to mean it")

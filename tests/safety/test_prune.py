@@ -46,7 +46,7 @@ def test_prune_deletes_only_old_finished_rows(cli, nerv_home, db_hash):
     dry = cli("prune", "--older-than", "30d", "--dry-run", "--json")
     assert dry.code == 0 and db_hash() == before
     assert dry.data["kinds"]["metrics"]["rows"] == 2  # the seeded metric is recent
-    result = cli("prune", "--older-than", "30d", "--json")
+    result = cli("prune", "--older-than", "30d", "--yes", "--json")
     assert result.code == 0, result.stderr
     kinds = result.data["kinds"]
     assert kinds["approvals"]["rows"] == 1 and kinds["sessions"]["rows"] == 1
@@ -64,7 +64,7 @@ def test_prune_deletes_only_old_finished_rows(cli, nerv_home, db_hash):
 def test_defaults_come_from_settings(cli, nerv_home):
     _history(nerv_home)
     assert cli("settings", "set", "retention.metrics", "never").code == 0
-    result = cli("prune", "--what", "metrics,approvals", "--json")
+    result = cli("prune", "--what", "metrics,approvals", "--yes", "--json")
     assert result.code == 0, result.stderr
     assert result.data["skipped"] == {"metrics": "retention setting is `never`"}
     assert result.data["kinds"]["approvals"]["older_than"] == "90d"
@@ -74,7 +74,7 @@ def test_defaults_come_from_settings(cli, nerv_home):
 def test_missing_tables_are_skipped(cli, nerv_home, monkeypatch):
     cli("project", "list")
     monkeypatch.setitem(queries_retention.TARGETS, "future", queries_retention.Target("not_there_yet", "ts"))
-    result = cli("prune", "--what", "future,metrics", "--older-than", "1d", "--json")
+    result = cli("prune", "--what", "future,metrics", "--older-than", "2d", "--yes", "--json")
     assert result.code == 0, result.stderr
     assert "does not exist" in result.data["skipped"]["future"]
 
@@ -88,3 +88,26 @@ def test_bad_input(cli, nerv_home, db_hash):
         assert result.code == 1, args
         assert_not_a_bug(result)
     assert db_hash() == before
+
+
+def test_prune_says_what_it_would_delete_and_deletes_only_with_yes(cli, nerv_home, db_hash):
+    _history(nerv_home)
+    before = db_hash()
+    refused = cli("prune", "--older-than", "30d", "--json")
+    assert refused.code == 1 and refused.error["code"] == "conflict" and db_hash() == before
+    assert "would delete" in refused.error["message"] and "--yes" in refused.error["hint"]
+    assert refused.error["details"]["kinds"]["approvals"]["rows"] == 1
+    plain = cli("prune", "--older-than", "30d")
+    assert plain.code == 1 and "would delete" in plain.stderr and db_hash() == before
+
+
+def test_a_cut_off_under_a_day_needs_force(cli, nerv_home, db_hash):
+    _history(nerv_home)
+    before = db_hash()
+    for age in ("0d", "12h"):
+        result = cli("prune", "--older-than", age, "--yes", "--json")
+        assert result.code == 1 and result.error["code"] == "invalid" and db_hash() == before
+        assert_not_a_bug(result)
+    assert cli("prune", "--older-than", "0d", "--dry-run", "--json").code == 0  # looking is always allowed
+    forced = cli("prune", "--older-than", "0d", "--yes", "--force", "--json")
+    assert forced.code == 0 and forced.data["kinds"]["metrics"]["rows"] >= 2

@@ -188,7 +188,7 @@ def test_prune_keeps_archives_unless_named_with_yes(cli, nerv_home, tmp_path):
     generated_session(tmp_path / "source")
     cli("session", "import", tmp_path / "source")
     before, files = stats(cli), chunk_files(nerv_home)
-    pruned = cli("prune", "--older-than", "2999-01-01", "--json")
+    pruned = cli("prune", "--older-than", "2999-01-01", "--yes", "--force", "--json")
     assert pruned.code == 0 and pruned.data["kinds"]["sessions"]["rows"] == 1
     assert stats(cli) == before and chunk_files(nerv_home) == files
     db = nerv_home / "state.db"
@@ -199,7 +199,7 @@ def test_prune_keeps_archives_unless_named_with_yes(cli, nerv_home, tmp_path):
     looked = cli("prune", "--archives", "--dry-run", "--older-than", "2999-01-01", "--json")
     assert looked.data["kinds"]["archives"]["rows"] == 3 and stats(cli) == before
     assert cli("session", "restore", SESSION, "--to", tmp_path / "back").code == 0  # session row gone, archive not
-    done = cli("prune", "--archives", "--yes", "--older-than", "2999-01-01", "--json")
+    done = cli("prune", "--archives", "--yes", "--force", "--older-than", "2999-01-01", "--json")
     assert done.code == 0 and done.data["kinds"]["archives"] == {**done.data["kinds"]["archives"], "rows": 3,
                                                                   "chunks": before["chunks"]}
     assert stats(cli)["files"] == 0 and chunk_files(nerv_home) == []

@@ -129,6 +129,10 @@ def _create_private_file(path: Path) -> None:
         return
     parent = path.parent
     if not parent.exists():
+        if os.environ.get("NERV_DB"):
+            # A mistyped NERV_DB must not quietly start a fresh, empty ledger beside the real one.
+            raise NervError("database", f"NERV_DB is {path}, in a folder that does not exist ({parent})",
+                            "fix NERV_DB, or create the folder first if a new ledger there is what you want")
         from nerv.store.paths import ensure_private_dir
 
         try:

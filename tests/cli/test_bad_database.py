@@ -54,3 +54,16 @@ def test_nerv_db_on_a_read_only_filesystem_path(cli, monkeypatch):
     result = cli("--json", "status")
     assert result.code == 1 and result.error["code"] == "database"
     assert_not_a_bug(result)
+
+
+def test_a_nerv_db_in_a_missing_folder_is_an_error_not_a_new_ledger(cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("NERV_DB", str(tmp_path / "typo" / "state.db"))
+    for args in (("--json", "status"), ("--json", "task", "list")):
+        result = cli(*args)
+        assert result.code == 1 and result.error["code"] == "database", args
+        assert "does not exist" in result.error["message"]
+        assert_not_a_bug(result)
+    assert not (tmp_path / "typo").exists()
+    monkeypatch.delenv("NERV_DB")
+    monkeypatch.setenv("NERV_HOME", str(tmp_path / "new-home"))  # a home is created on first use, as before
+    assert cli("status").code == 0 and (tmp_path / "new-home" / "state.db").is_file()

@@ -113,12 +113,16 @@ def edit(
 
 def _transition_command(verb: str, summary: str, past: str):
     def command(ref: str = typer.Argument(..., help=TASK_REF_HELP), reason: Optional[str] = ReasonOpt,
-                agent: Optional[str] = typer.Option(None, "--agent", help="Who acts (recorded as the actor; "
-                                                                          "`start` also makes it the holder)."),
+                agent: Optional[str] = typer.Option(None, "--agent", envvar="NERV_AGENT",
+                                                    help="Who acts (default: $NERV_AGENT; recorded as the actor; "
+                                                         "`start` also makes it the holder)."),
+                force: bool = typer.Option(False, "--force", help="review/done: finish a task another agent "
+                                                                  "holds (audited as forced)."),
                 project: Optional[str] = ProjectOpt) -> None:
         from nerv.services import tasks
 
-        data = tasks.change_status(_ctx.store(), ref, verb, reason=reason, agent=agent, project=project)
+        data = tasks.change_status(_ctx.store(), ref, verb, reason=reason, agent=agent, project=project,
+                                   force=force)
         out.emit(data, lambda d: _show_task_line(d, past))
 
     command.__doc__ = summary

@@ -340,9 +340,17 @@ def transition_fields(task: Task, target: str, now: str, *, reason=None, agent=N
     return fields
 
 
+# Finishing work another agent holds is refused unless forced: two agents racing to close one task is
+# how work gets lost, and the audit must say when someone overrode the holder.
+HOLDER_VERBS = frozenset({"review", "done"})
+
+
 def change_status(store: Store, ref: str, verb: str, *, reason: str | None = None, agent: str | None = None,
-                  project=None) -> dict:
-    """Apply a state-machine verb (start/review/done/block/reopen/cancel); refuse forbidden moves clearly."""
+                  project=None, force: bool = False) -> dict:
+    """Apply a state-machine verb (start/review/done/block/reopen/cancel); refuse forbidden moves clearly.
+
+    `review`/`done` of a task held by another agent (or with no agent named) needs `force`; the audit row's
+    action then ends in `.forced`."""
     if verb not in TRANSITIONS:
         raise invalid(f"unknown action {verb!r}", f"use one of: {', '.join(TRANSITIONS)}")
     reason = validate.one_line(reason, "reason", max_len=validate.TITLE_MAX, required=False)
@@ -357,6 +365,7 @@ def change_status(store: Store, ref: str, verb: str, *, reason: str | None = Non
                            f"{verb} applies to {' or '.join(sorted(allowed_from))} tasks",
                            "docs/tasks.md shows the state machine",
                            details={"status": current.status, "allowed_from": sorted(allowed_from)})
+        forced = _overrides_holder(current, verb, agent, force)
         if target == "done":
             children = open_children(current.id)
             if children:
@@ -372,11 +381,24 @@ def change_status(store: Store, ref: str, verb: str, *, reason: str | None = Non
         before = task_row(current)
         update_row(current, **transition_fields(current, target, tx.now, reason=reason, agent=agent))
         after = task_row(Task.get_by_id(current.id))
-        tx.audit(f"task.{verb}", "task", current.id, project_id=current.project_id, before=before, after=after)
+        action = f"task.{verb}.forced" if forced else f"task.{verb}"
+        tx.audit(action, "task", current.id, project_id=current.project_id, before=before, after=after)
         note_holder_change(tx, before, after)
         return after
 
     return store.write(body, actor=agent)
+
+
+def _overrides_holder(task: Task, verb: str, agent: str | None, force: bool) -> bool:
+    """Whether this move overrides the agent holding `task`; raises conflict when it would and not `force`."""
+    holder = task.assignee if task.status == "in_progress" else None
+    if verb not in HOLDER_VERBS or holder is None or holder == agent:
+        return False
+    if not force:
+        who = f"{agent} does not hold" if agent else "no agent named for"
+        raise conflict(f"{who} {label(task)}: {holder} holds it", f"pass --agent {holder}, or --force to "
+                       "finish it for them (audited as forced)", details={"holder": holder, "agent": agent})
+    return True
 
 
 def remove_task(store: Store, ref: str, *, yes: bool, project=None) -> dict:

@@ -91,7 +91,7 @@ def test_transitions_set_timestamps_and_write_audit_rows(cli, add_task, raw_db):
     add_task("Timed")
     started = cli("task", "start", "1", "--agent", "ann", "--json").data
     assert started["started_at"] and started["assignee"] == "ann"
-    done = cli("task", "done", "1", "--json").data
+    done = cli("task", "done", "1", "--agent", "ann", "--json").data
     assert done["completed_at"] and done["lease_expires_at"] is None
     reopened = cli("task", "reopen", "1", "--json").data
     assert reopened["assignee"] is None and reopened["completed_at"] is None
@@ -99,6 +99,24 @@ def test_transitions_set_timestamps_and_write_audit_rows(cli, add_task, raw_db):
     assert actions == ["task.add", "task.start", "task.done", "task.reopen"]
     actor = raw_db.execute("SELECT actor FROM audit_log WHERE action='task.start'").fetchone()[0]
     assert actor in ("tester", "ann")
+
+
+def test_done_or_review_by_a_non_holder_needs_force_and_is_audited_as_forced(cli, add_task, db_hash, raw_db):
+    add_task("Held")
+    assert cli("task", "start", "1", "--agent", "ann").code == 0
+    before = db_hash()
+    for args in (("--agent", "bob"), ()):
+        for verb in ("review", "done"):
+            refused = cli("task", verb, "1", *args, "--json")
+            assert refused.code == 1 and refused.error["code"] == "conflict", (verb, args)
+            assert "ann holds it" in refused.error["message"] and "--force" in refused.error["hint"]
+    assert db_hash() == before
+    forced = cli("task", "done", "1", "--agent", "bob", "--force", "--json")
+    assert forced.code == 0 and forced.data["status"] == "done"
+    last = raw_db.execute("SELECT action, actor FROM audit_log WHERE entity='task' ORDER BY id DESC").fetchone()
+    assert last[0] == "task.done.forced" and last[1] in ("tester", "bob")  # NERV_ACTOR wins when set
+    add_task("Free")
+    assert cli("task", "done", "2").code == 0  # nobody holds it: nothing to override
 
 
 def test_start_refuses_while_blocking_dependencies_are_open(cli, add_task):

@@ -43,21 +43,23 @@ class LazyPattern:
 
 
 class Span:
-    """What the lexer reads of an `re.Match`: `end()` and `group()`, group 1 being an inner span."""
+    """What the lexer reads of an `re.Match`: `end()` and `group()`; group 1 is an inner span, or None."""
 
     __slots__ = ("text", "start", "stop", "inner")
 
-    def __init__(self, text: str, start: int, stop: int, inner: int = -1):
+    def __init__(self, text: str, start: int, stop: int, inner: tuple[int, int] | None = None):
         self.text = text
         self.start = start
         self.stop = stop
-        self.inner = start if inner < 0 else inner
+        self.inner = inner
 
     def end(self) -> int:
         return self.stop
 
-    def group(self, index: int = 0) -> str:
-        return self.text[self.inner if index else self.start:self.stop]
+    def group(self, index: int = 0) -> str | None:
+        if not index:
+            return self.text[self.start:self.stop]
+        return None if self.inner is None else self.text[self.inner[0]:self.inner[1]]
 
 
 def _run_end(text: str, pos: int, end: int, chars: frozenset, inside: bool) -> int:
@@ -113,7 +115,7 @@ class HeadRun:
         stop = _run_end(text, pos + 1, end, self.rest, True)
         if stop < 0:
             return self.regex.match(text, start, end)
-        return Span(text, start, stop, pos)
+        return Span(text, start, stop, (pos, stop))
 
     def fullmatch(self, text: str, pos: int = 0, end: int | None = None):
         """The runs are greedy and cannot give characters back, so a full match is a match ending at `end`."""
@@ -162,25 +164,23 @@ class AssignmentPrefix:
         self.regex = LazyPattern(r"[A-Za-z_][A-Za-z0-9_]*(\[[^\]]*\])?\+?=")
         self.name = HeadRun(_NAME_FIRST, _NAME_REST, r"[A-Za-z_][A-Za-z0-9_]*")
 
-    def _end(self, text: str, pos: int, end: int) -> int:
-        """The end of the prefix at `pos`, or -1 (-2: too long to scan, ask `re`)."""
+    def match(self, text: str, pos: int = 0, end: int | None = None):
+        """Group 1 is the subscript, as in the regular expression."""
+        end = len(text) if end is None else end
         name = self.name.match(text, pos, end)
         if name is None:
-            return -1
+            return None
         index = name.end()
+        subscript = None
         if index < end and text[index] == "[":
             close = text.find("]", index + 1, end)
             if close < 0:
-                return -1
+                return None
+            subscript = (index, close + 1)
             index = close + 1
         if index < end and text[index] == "+":
             index += 1
-        return index + 1 if index < end and text[index] == "=" else -1
-
-    def match(self, text: str, pos: int = 0, end: int | None = None):
-        end = len(text) if end is None else end
-        stop = self._end(text, pos, end)
-        return Span(text, pos, stop) if stop >= 0 else None
+        return Span(text, pos, index + 1, subscript) if index < end and text[index] == "=" else None
 
     def fullmatch(self, text: str, pos: int = 0, end: int | None = None):
         """Bash reads the name greedily, so a full match is a match that ends at `end`."""

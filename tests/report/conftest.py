@@ -33,7 +33,7 @@ def seeded(cli, project, nerv_home):
     for ref, verbs in {"1": ["start", "review", "done"], "2": ["start", "done"], "3": ["start", "review"],
                        "4": ["start"], "5": ["block"], "6": ["cancel"]}.items():
         for verb in verbs:
-            _ok(cli("task", verb, ref, *(["--agent", "alice"] if verb == "start" else [])))
+            _ok(cli("task", verb, ref, *(["--agent", "alice"] if verb in ("start", "review", "done") else [])))
     conn = sqlite3.connect(nerv_home / "state.db", isolation_level=None)
     try:
         _seed_usage(conn)

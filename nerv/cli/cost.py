@@ -1,4 +1,5 @@
-"""`nerv cost`: tokens and US$ by day, week, month, project, model, session, task, cycle, agent or subagent."""
+"""`nerv cost`: tokens and US$ by day, week, month, project, model, session, task, cycle, agent or subagent;
+`--blocks`: Claude's 5-hour usage blocks."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import typer
 
 from nerv.cli import _ctx, _output as out
 from nerv.cli._options import ALL, project_option
+from nerv.errors import usage
 
 COLUMNS = ["key", "api_calls", "input_tokens", "output_tokens", "cache_write_tokens", "cache_read_tokens",
            "cost_usd"]
@@ -33,11 +35,21 @@ def cost(
                                                               "in force (`nerv pricing`)."),
     cost_mode: str = typer.Option("auto", "--cost-mode", help="auto: a line's own costUSD, else from tokens; "
                                                              "calculate: always from tokens; display: costUSD only."),
+    blocks: bool = typer.Option(False, "--blocks", help="Claude's 5-hour usage blocks (default: last 7 days) with "
+                                                        "burn rate and projection."),
+    now: Optional[str] = typer.Option(None, "--now", help="With --blocks: the time taken as now (ISO)."),
+    timezone: Optional[str] = typer.Option(None, "--timezone", help="With --blocks: show times in this IANA zone "
+                                                                    "(default UTC)."),
 ) -> None:
     """Tokens and cost with totals and p50/p90/p99 per session and per task (docs/costs.md)."""
     from nerv.services import costs
 
-    store = _ctx.store()
+    store = _ctx.store(orm=False)
+    if blocks:
+        _blocks(store, by=by, since=since, until=until, project=project, now=now, timezone_name=timezone)
+        return
+    if now or timezone:
+        raise usage("--now and --timezone go with --blocks")
     if recompute and not (by or since or until or project or chart or csv or cost_mode != "auto"):
         done = costs.recompute(store)
         out.emit(done, lambda d: out.message(f"re-priced {d['rows']} API calls ({d['models_priced']} models)" + (
@@ -68,6 +80,41 @@ def _human(data: dict, chart: bool) -> None:
     for model, calls in data["unpriced_models"].items():
         out.warn(f"{calls} API calls of {model} have no price and count as $0: `nerv pricing set {model} ...`, "
                  "then `nerv cost --recompute`")
+
+
+BLOCK_COLUMNS = ["start", "end", "api_calls", "tokens", "cost_usd", "usd_per_hour", "tokens_per_minute",
+                 "projected_usd"]
+
+
+def _blocks(store, *, by, **options) -> None:
+    from nerv.services import costs
+
+    if by:
+        raise usage("--by does not go with --blocks")
+    data = costs.blocks(store, **options)
+    out.emit(data, _human_blocks)
+
+
+def _human_blocks(data: dict) -> None:
+    rows = []
+    for block in data["blocks"]:
+        rate, projected = block["burn_rate"] or {}, block["projection"] or {}
+        rows.append({"start": block["start"], "end": "active" if block["active"] else block["last_call"],
+                     "api_calls": block["api_calls"], "tokens": block["input_tokens"] + block["output_tokens"],
+                     "cost_usd": round(block["cost_usd"], 4), "usd_per_hour": _rounded(rate.get("usd_per_hour"), 2),
+                     "tokens_per_minute": _rounded(rate.get("tokens_per_minute"), 0),
+                     "projected_usd": _rounded(projected.get("cost_usd"), 2)})
+    out.table(rows, BLOCK_COLUMNS, headers={"api_calls": "calls", "cost_usd": "US$", "usd_per_hour": "US$/h",
+                                            "tokens_per_minute": "tokens/min", "projected_usd": "projected US$"},
+              title=f"5-hour blocks since {data['since'][:16]} ({data['timezone']})", empty="no usage in range")
+    active = data["active"]
+    if active and active["projection"]:
+        out.message(f"active block ends {active['end']}: {active['projection']['remaining_minutes']} min left, "
+                    f"projected US$ {active['projection']['cost_usd']:.2f}")
+
+
+def _rounded(value, digits: int):
+    return None if value is None else round(value, digits) if digits else round(value)
 
 
 def _spread(stats: dict) -> str:

@@ -3,21 +3,26 @@
 The importer, with hashlib and the transcript parser, is loaded only to recompute costs. Budget spend is
 nerv.store.queries_budgets (the hook reads it).
 
-Grouping keys are SQL expressions chosen from a fixed table (never from user text), so the report's one
-GROUP BY query stays a single pass over the usage rows in range.
+Reports in the default cost mode read usage_daily (0012), the exact rollup the usage triggers maintain;
+the other cost modes read usage. Grouping keys are SQL expressions chosen from a fixed table (never from
+user text), and only the joins a key needs are made.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from datetime import date, timedelta
 
 from nerv import pricing
 
+NANO = 1_000_000_000  # usage_daily.cost_nano units per US$
+ROLLUP_TRIGGERS = "usage_daily_%"  # LIKE pattern of the triggers that keep usage_daily (0012)
+
 GROUP_KEYS = {
-    "day": "substr(u.ts, 1, 10)",
+    "day": "u.day",
     # Weeks start on Monday: 'weekday 0' moves to the coming Sunday (or stays), then back six days.
-    "week": "date(substr(u.ts, 1, 10), 'weekday 0', '-6 days')",
-    "month": "substr(u.ts, 1, 7)",
+    "week": "date(u.day, 'weekday 0', '-6 days')",
+    "month": "substr(u.day, 1, 7)",
     "project": "COALESCE(p.name, '(unassigned)')",
     "model": "COALESCE(u.model, '(none)')",
     "session": "u.session_id",
@@ -29,11 +34,23 @@ GROUP_KEYS = {
                 " ELSE COALESCE(sa.agent_type, '(unknown type)') || ' ' || u.subagent_id END",
 }
 
-_FROM = ("FROM usage u LEFT JOIN projects p ON p.id = u.project_id"
-         " LEFT JOIN claude_sessions s ON s.id = u.session_id"
-         " LEFT JOIN subagents sa ON sa.session_id = u.session_id AND sa.agent_id = u.subagent_id"
-         " LEFT JOIN tasks t ON t.id = u.task_id LEFT JOIN projects tp ON tp.id = t.project_id"
-         " LEFT JOIN cycles c ON c.id = t.cycle_id LEFT JOIN projects cp ON cp.id = c.project_id")
+_JOIN_SQL = {
+    "p": " LEFT JOIN projects p ON p.id = u.project_id",
+    "s": " LEFT JOIN claude_sessions s ON s.id = u.session_id",
+    "sa": " LEFT JOIN subagents sa ON sa.session_id = u.session_id AND sa.agent_id = u.subagent_id",
+    "t": " LEFT JOIN tasks t ON t.id = u.task_id LEFT JOIN projects tp ON tp.id = t.project_id",
+    "c": " LEFT JOIN cycles c ON c.id = t.cycle_id LEFT JOIN projects cp ON cp.id = c.project_id",
+}
+_KEY_JOINS = {"project": ("p",), "agent": ("s",), "subagent": ("sa",), "task": ("t",), "cycle": ("t", "c")}
+# usage with the day a call counts for, for the cost modes the rollup does not hold.
+_RAW_FROM = "FROM (SELECT *, substr(ts, 1, 10) AS day FROM usage) u"
+
+
+def joins_for(by: str | None) -> str:
+    """The LEFT JOINs grouping key `by` reads (none for day, week, month, model, session)."""
+    return "".join(_JOIN_SQL[name] for name in _KEY_JOINS.get(by or "", ()))
+
+
 # Per cost mode (docs/costs.md, "Cost modes"): a call's US$, and whether it counts as unpriced.
 COST_MODES = {
     "auto": ("u.cost_usd", "u.cost_known = 0"),
@@ -49,8 +66,58 @@ def _sums_sql(mode: str) -> str:
 
 
 _SUMS = _sums_sql("auto")
+_ROLLUP_SUMS = ("SUM(u.api_calls), SUM(u.input_tokens), SUM(u.output_tokens), SUM(u.cache_write_5m_tokens),"
+                " SUM(u.cache_write_1h_tokens), SUM(u.cache_read_tokens), SUM(u.cost_nano), SUM(u.unpriced_calls)")
 _SUM_NAMES = ("api_calls", "input_tokens", "output_tokens", "cache_write_5m_tokens", "cache_write_1h_tokens",
               "cache_read_tokens", "cost_usd", "unpriced_calls")
+_KEY_NAMES = ("day", "session_id", "project_id", "model", "task_id", "subagent_id")
+# usage rows in the rollup's shape: the partial days at the edges of a range that does not start or end at
+# midnight UTC come from usage itself (through ix_usage_ts), the whole days from usage_daily.
+_RAW_AS_ROLLUP = ("SELECT substr(ts, 1, 10), session_id, project_id, model, task_id, subagent_id, 1, input_tokens,"
+                  " output_tokens, cache_write_5m_tokens, cache_write_1h_tokens, cache_read_tokens,"
+                  " CAST(round(cost_usd * 1e9) AS INTEGER), 1 - cost_known FROM usage")
+_ROLLUP_ROWS = ("SELECT day, session_id, NULLIF(project_id, ''), NULLIF(model, ''), NULLIF(task_id, ''),"
+                " NULLIF(subagent_id, ''), api_calls, input_tokens, output_tokens, cache_write_5m_tokens,"
+                " cache_write_1h_tokens, cache_read_tokens, cost_nano, unpriced_calls FROM usage_daily")
+_ROLLUP_COLUMNS = ", ".join(_KEY_NAMES + _SUM_NAMES[:6] + ("cost_nano", "unpriced_calls"))
+REBUILD_ROLLUP = (
+    f"INSERT INTO usage_daily ({_ROLLUP_COLUMNS})"
+    " SELECT substr(u.ts, 1, 10), u.session_id, coalesce(u.project_id, ''), coalesce(u.model, ''),"
+    " coalesce(u.task_id, ''), coalesce(u.subagent_id, ''), COUNT(*), SUM(u.input_tokens), SUM(u.output_tokens),"
+    " SUM(u.cache_write_5m_tokens), SUM(u.cache_write_1h_tokens), SUM(u.cache_read_tokens),"
+    " SUM(CAST(round(u.cost_usd * 1e9) AS INTEGER)), SUM(1 - u.cost_known) FROM usage u GROUP BY 1, 2, 3, 4, 5, 6")
+
+
+def _day_after(iso: str) -> str:
+    return (date.fromisoformat(iso[:10]) + timedelta(days=1)).isoformat()
+
+
+def _whole_days(since: str | None, until: str | None) -> tuple[str | None, str | None]:
+    """The first and the end (exclusive) day the range covers entirely; None: unbounded."""
+    first = None if since is None else since[:10] if since[10:].strip("T0:.Z") == "" else _day_after(since)
+    end = None if until is None else until[:10]
+    return first, end
+
+
+def _source(since: str | None, until: str | None, project_id: str | None) -> tuple[str, list]:
+    """A subquery of rollup-shaped rows (NULL keys as NULL) covering exactly [since, until) of one project or all."""
+    first, end = _whole_days(since, until)
+    project_sql, project_params = (" AND project_id = ?", [project_id]) if project_id else ("", [])
+    if first is not None and end is not None and first >= end:
+        return (f"{_RAW_AS_ROLLUP} WHERE ts >= ? AND ts < ?{project_sql}",
+                [since, until, *project_params])
+    parts, params = [], []
+    days = [("day >= ?", first), ("day < ?", end)]
+    day_sql = " AND ".join(sql for sql, value in days if value is not None)
+    parts.append(_ROLLUP_ROWS + " WHERE " + (day_sql or "1") + (project_sql if project_id else ""))
+    params += [value for _sql, value in days if value is not None] + project_params
+    for lower, upper in ((since, first and first + "T00:00:00.000000Z"), (end and end + "T00:00:00.000000Z", until)):
+        if lower is not None and upper is not None and lower < upper:
+            parts.append(f"{_RAW_AS_ROLLUP} WHERE ts >= ? AND ts < ?{project_sql}")
+            params += [lower, upper, *project_params]
+    return " UNION ALL ".join(parts), params
+
+
 
 
 def _where(since: str | None, until: str | None, project_id: str | None) -> tuple[str, list]:
@@ -67,27 +134,57 @@ def _where(since: str | None, until: str | None, project_id: str | None) -> tupl
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
-def _sums(values) -> dict:
+def _sums(values, cost_unit: float = 1) -> dict:
     row = dict(zip(_SUM_NAMES, (v or 0 for v in values)))
+    row["cost_usd"] /= cost_unit
     row["cache_write_tokens"] = row["cache_write_5m_tokens"] + row["cache_write_1h_tokens"]
     return row
 
 
 def cost_groups(conn: sqlite3.Connection, by: str | None, *, since=None, until=None, project_id=None,
                 cost_mode: str = "auto") -> dict:
-    """{totals, groups: [{key, ...sums}], per_session: [cost], per_task: [cost], unpriced_models: {model: calls}}."""
-    where, params = _where(since, until, project_id)
-    cost, unpriced = COST_MODES[cost_mode]
-    sums = _sums_sql(cost_mode)
-    totals = _sums(conn.execute(f"SELECT {sums} {_FROM}{where}", params).fetchone())
+    """{totals, groups: [{key, ...sums}], per_session: [cost], per_task: [cost], unpriced_models: {model: calls}}.
+
+    In the `auto` cost mode: usage_daily for the whole days of the range, usage only for its partial days.
+    """
+    if cost_mode != "auto":
+        return _raw_cost_groups(conn, by, since=since, until=until, project_id=project_id, cost_mode=cost_mode)
+    source, params = _source(since, until, project_id)
+    rows = f"(WITH u ({_ROLLUP_COLUMNS}) AS ({source}) SELECT * FROM u) u"
+    totals = _sums(conn.execute(f"SELECT {_ROLLUP_SUMS} FROM {rows}", params).fetchone(), NANO)
     groups = []
     if by:
         key = GROUP_KEYS[by]
-        for row in conn.execute(f"SELECT {key} AS k, {sums} {_FROM}{where} GROUP BY k ORDER BY k", params):
+        for row in conn.execute(f"SELECT {key} AS k, {_ROLLUP_SUMS} FROM {rows}{joins_for(by)} GROUP BY k ORDER BY k",
+                                params):
+            groups.append({"key": row[0], **_sums(row[1:], NANO)})
+    per_session = [r[0] / NANO for r in conn.execute(
+        f"SELECT SUM(u.cost_nano) FROM {rows} GROUP BY u.session_id", params)]
+    per_task = [r[0] / NANO for r in conn.execute(
+        f"SELECT SUM(u.cost_nano) FROM {rows} WHERE u.task_id IS NOT NULL GROUP BY u.task_id", params)]
+    unpriced = {r[0] or "(none)": r[1] for r in conn.execute(
+        f"SELECT u.model, SUM(u.unpriced_calls) FROM {rows} WHERE u.unpriced_calls > 0 GROUP BY u.model"
+        " ORDER BY u.model", params)}
+    return {"totals": totals, "groups": groups, "per_session": per_session, "per_task": per_task,
+            "unpriced_models": unpriced}
+
+
+def _raw_cost_groups(conn: sqlite3.Connection, by: str | None, *, since, until, project_id, cost_mode: str) -> dict:
+    where, params = _where(since, until, project_id)
+    cost, unpriced = COST_MODES[cost_mode]
+    sums = _sums_sql(cost_mode)
+    totals = _sums(conn.execute(f"SELECT {sums} {_RAW_FROM}{where}", params).fetchone())
+    groups = []
+    if by:
+        key = GROUP_KEYS[by]
+        for row in conn.execute(f"SELECT {key} AS k, {sums} {_RAW_FROM}{joins_for(by)}{where} GROUP BY k ORDER BY k",
+                                params):
             groups.append({"key": row[0], **_sums(row[1:])})
-    per_session = [r[0] for r in conn.execute(f"SELECT SUM({cost}) {_FROM}{where} GROUP BY u.session_id", params)]
+    per_session = [r[0] for r in conn.execute(f"SELECT SUM({cost}) {_RAW_FROM}{where} GROUP BY u.session_id",
+                                              params)]
     task_where = where + (" AND " if where else " WHERE ") + "u.task_id IS NOT NULL"
-    per_task = [r[0] for r in conn.execute(f"SELECT SUM({cost}) {_FROM}{task_where} GROUP BY u.task_id", params)]
+    per_task = [r[0] for r in conn.execute(f"SELECT SUM({cost}) {_RAW_FROM}{task_where} GROUP BY u.task_id",
+                                           params)]
     return {"totals": totals, "groups": groups, "per_session": per_session, "per_task": per_task,
             "unpriced_models": unpriced_models(conn, where + (" AND " if where else " WHERE ") + unpriced, params)}
 
@@ -97,6 +194,30 @@ def unpriced_models(conn: sqlite3.Connection, where: str = " WHERE u.token_cost_
     """{model: API calls} of the stored calls selected by `where`; by default those whose model has no price."""
     return {r[0] or "(none)": r[1] for r in conn.execute(
         f"SELECT u.model, COUNT(*) FROM usage u{where} GROUP BY u.model ORDER BY u.model", params)}
+
+
+def rebuild_rollup(conn: sqlite3.Connection) -> None:
+    """Refill usage_daily from usage (caller's transaction); the triggers keep it exact from then on."""
+    conn.execute("DELETE FROM usage_daily")
+    conn.execute(REBUILD_ROLLUP)
+
+
+def calls_between(conn: sqlite3.Connection, since: str, until: str | None, project_id: str | None) -> list[tuple]:
+    """(ts, input, output, cache write, cache read, US$, model) of every call in [since, until), oldest first.
+
+    Reads only the range, through ix_usage_ts: blocks need each call's time, which the rollup does not keep.
+    """
+    clauses, params = ["ts >= ?"], [since]
+    if until:
+        clauses.append("ts < ?")
+        params.append(until)
+    if project_id:
+        clauses.append("project_id = ?")
+        params.append(project_id)
+    return conn.execute(
+        "SELECT ts, input_tokens, output_tokens, cache_write_5m_tokens + cache_write_1h_tokens, cache_read_tokens,"
+        f" cost_usd, model FROM usage WHERE {' AND '.join(clauses)} ORDER BY ts",
+        params).fetchall()
 
 
 def session_usage(conn: sqlite3.Connection, session_id: str) -> dict:
@@ -147,6 +268,7 @@ def recompute_costs(conn: sqlite3.Connection, now: str) -> dict:
     conn.executemany("UPDATE usage SET token_cost_usd = ?, cost_usd = COALESCE(?, cost_usd),"
                      " cost_known = COALESCE(?, cost_known) WHERE id = ?", updates)
     refresh_session_totals(conn, now, "SELECT id FROM claude_sessions")
+    rebuild_rollup(conn)
     return {"models_priced": sum(1 for found in rates.values() if found is not None),
             "unpriced_models": unpriced_models(conn),
             "rows": len(updates)}

@@ -214,8 +214,8 @@ def test_a_bulk_load_with_index_rebuild_gives_the_same_rows(monkeypatch, own, ne
     indexes = store.conn.execute("SELECT name, sql FROM sqlite_master WHERE tbl_name = 'usage'").fetchall()
     try:
         result = ingest.import_paths(store.conn, [str(own)])
-        assert store.conn.execute("SELECT name, sql FROM sqlite_master WHERE tbl_name = 'usage'").fetchall() \
-            == indexes
+        assert sorted(store.conn.execute("SELECT name, sql FROM sqlite_master WHERE tbl_name = 'usage'")) \
+            == sorted(indexes)
     finally:
         store.close()
     assert result["new_usage_rows"] == 8 and result["skipped_lines"] == 4 and result["partial_tails"] == 1

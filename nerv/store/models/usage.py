@@ -1,13 +1,14 @@
-"""Models for the tables created by 0004_sessions_costs.sql (usage, transcript bookkeeping, prices, budgets)."""
+"""Models for the tables created by 0004_sessions_costs.sql (usage, transcript bookkeeping, prices, budgets) and
+0012_usage_daily.sql (the usage rollup)."""
 
 from __future__ import annotations
 
-from peewee import AutoField, FloatField, ForeignKeyField, IntegerField, TextField
+from peewee import AutoField, CompositeKey, FloatField, ForeignKeyField, IntegerField, TextField
 
 from nerv.store.models.base import NervModel
 from nerv.store.models.core import ClaudeSession, Project
 
-__all__ = ["TranscriptFile", "Usage", "ModelPrice", "Budget"]
+__all__ = ["TranscriptFile", "Usage", "UsageDaily", "ModelPrice", "Budget"]
 
 
 class TranscriptFile(NervModel):
@@ -52,6 +53,29 @@ class Usage(NervModel):
 
     class Meta:
         table_name = "usage"
+
+
+class UsageDaily(NervModel):
+    """Derived from usage by triggers (read by nerv.store.queries_costs); '' stands for a NULL key."""
+
+    day = TextField()
+    session_id = TextField()
+    project_id = TextField()
+    model = TextField()
+    task_id = TextField()
+    subagent_id = TextField()
+    api_calls = IntegerField()
+    input_tokens = IntegerField()
+    output_tokens = IntegerField()
+    cache_write_5m_tokens = IntegerField()
+    cache_write_1h_tokens = IntegerField()
+    cache_read_tokens = IntegerField()
+    cost_nano = IntegerField()
+    unpriced_calls = IntegerField()
+
+    class Meta:
+        table_name = "usage_daily"
+        primary_key = CompositeKey("day", "session_id", "project_id", "model", "task_id", "subagent_id")
 
 
 class ModelPrice(NervModel):

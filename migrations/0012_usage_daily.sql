@@ -1,0 +1,58 @@
+-- 0012: usage_daily, an exact rollup of usage per UTC day, session, project, model, task and subagent, so cost reports read thousands of rows instead of every API call.
+-- The keys serve every `nerv cost --by` grouping and filter: week and month derive from the day, agent
+-- and cycle join through the session and the task. NULL keys are stored as '' so the primary key (and the
+-- triggers' upsert) treats them as one value. Cost is summed in integer nano-dollars (cost_usd rounded
+-- per call): integer sums stay exact under any order of inserts, updates and deletes, where REAL sums
+-- drift. The triggers keep the rollup in the transaction of whatever writes usage (import, re-import,
+-- session assign, prune, cascades from deleted sessions, `nerv import`); `nerv cost --recompute` rebuilds
+-- it (nerv.store.queries_costs.rebuild_rollup, the same SELECT as the backfill below).
+
+CREATE TABLE usage_daily (
+    day                    TEXT NOT NULL,
+    session_id             TEXT NOT NULL,
+    project_id             TEXT NOT NULL,
+    model                  TEXT NOT NULL,
+    task_id                TEXT NOT NULL,
+    subagent_id            TEXT NOT NULL,
+    api_calls              INTEGER NOT NULL,
+    input_tokens           INTEGER NOT NULL,
+    output_tokens          INTEGER NOT NULL,
+    cache_write_5m_tokens  INTEGER NOT NULL,
+    cache_write_1h_tokens  INTEGER NOT NULL,
+    cache_read_tokens      INTEGER NOT NULL,
+    cost_nano              INTEGER NOT NULL,
+    unpriced_calls         INTEGER NOT NULL,
+    PRIMARY KEY (day, session_id, project_id, model, task_id, subagent_id)
+) WITHOUT ROWID;
+
+CREATE TRIGGER usage_daily_ai AFTER INSERT ON usage
+BEGIN
+    INSERT INTO usage_daily (day, session_id, project_id, model, task_id, subagent_id, api_calls, input_tokens, output_tokens, cache_write_5m_tokens, cache_write_1h_tokens, cache_read_tokens, cost_nano, unpriced_calls)
+    VALUES (substr(new.ts, 1, 10), new.session_id, coalesce(new.project_id, ''), coalesce(new.model, ''), coalesce(new.task_id, ''), coalesce(new.subagent_id, ''), 1, new.input_tokens, new.output_tokens, new.cache_write_5m_tokens, new.cache_write_1h_tokens, new.cache_read_tokens, CAST(round(new.cost_usd * 1e9) AS INTEGER), (1 - new.cost_known))
+    ON CONFLICT (day, session_id, project_id, model, task_id, subagent_id) DO UPDATE SET
+        api_calls = api_calls + excluded.api_calls, input_tokens = input_tokens + excluded.input_tokens, output_tokens = output_tokens + excluded.output_tokens, cache_write_5m_tokens = cache_write_5m_tokens + excluded.cache_write_5m_tokens, cache_write_1h_tokens = cache_write_1h_tokens + excluded.cache_write_1h_tokens, cache_read_tokens = cache_read_tokens + excluded.cache_read_tokens, cost_nano = cost_nano + excluded.cost_nano, unpriced_calls = unpriced_calls + excluded.unpriced_calls;
+END;
+
+CREATE TRIGGER usage_daily_ad AFTER DELETE ON usage
+BEGIN
+    UPDATE usage_daily SET api_calls = api_calls - 1, input_tokens = input_tokens - old.input_tokens, output_tokens = output_tokens - old.output_tokens, cache_write_5m_tokens = cache_write_5m_tokens - old.cache_write_5m_tokens, cache_write_1h_tokens = cache_write_1h_tokens - old.cache_write_1h_tokens, cache_read_tokens = cache_read_tokens - old.cache_read_tokens, cost_nano = cost_nano - CAST(round(old.cost_usd * 1e9) AS INTEGER), unpriced_calls = unpriced_calls - (1 - old.cost_known)
+    WHERE day = substr(old.ts, 1, 10) AND session_id = old.session_id AND project_id = coalesce(old.project_id, '') AND model = coalesce(old.model, '') AND task_id = coalesce(old.task_id, '') AND subagent_id = coalesce(old.subagent_id, '');
+    DELETE FROM usage_daily WHERE day = substr(old.ts, 1, 10) AND session_id = old.session_id AND project_id = coalesce(old.project_id, '') AND model = coalesce(old.model, '') AND task_id = coalesce(old.task_id, '') AND subagent_id = coalesce(old.subagent_id, '') AND api_calls = 0;
+END;
+
+CREATE TRIGGER usage_daily_au AFTER UPDATE OF session_id, project_id, model, ts, task_id, subagent_id, input_tokens, output_tokens, cache_write_5m_tokens, cache_write_1h_tokens, cache_read_tokens, cost_usd, cost_known ON usage
+BEGIN
+    UPDATE usage_daily SET api_calls = api_calls - 1, input_tokens = input_tokens - old.input_tokens, output_tokens = output_tokens - old.output_tokens, cache_write_5m_tokens = cache_write_5m_tokens - old.cache_write_5m_tokens, cache_write_1h_tokens = cache_write_1h_tokens - old.cache_write_1h_tokens, cache_read_tokens = cache_read_tokens - old.cache_read_tokens, cost_nano = cost_nano - CAST(round(old.cost_usd * 1e9) AS INTEGER), unpriced_calls = unpriced_calls - (1 - old.cost_known)
+    WHERE day = substr(old.ts, 1, 10) AND session_id = old.session_id AND project_id = coalesce(old.project_id, '') AND model = coalesce(old.model, '') AND task_id = coalesce(old.task_id, '') AND subagent_id = coalesce(old.subagent_id, '');
+    DELETE FROM usage_daily WHERE day = substr(old.ts, 1, 10) AND session_id = old.session_id AND project_id = coalesce(old.project_id, '') AND model = coalesce(old.model, '') AND task_id = coalesce(old.task_id, '') AND subagent_id = coalesce(old.subagent_id, '') AND api_calls = 0;
+    INSERT INTO usage_daily (day, session_id, project_id, model, task_id, subagent_id, api_calls, input_tokens, output_tokens, cache_write_5m_tokens, cache_write_1h_tokens, cache_read_tokens, cost_nano, unpriced_calls)
+    VALUES (substr(new.ts, 1, 10), new.session_id, coalesce(new.project_id, ''), coalesce(new.model, ''), coalesce(new.task_id, ''), coalesce(new.subagent_id, ''), 1, new.input_tokens, new.output_tokens, new.cache_write_5m_tokens, new.cache_write_1h_tokens, new.cache_read_tokens, CAST(round(new.cost_usd * 1e9) AS INTEGER), (1 - new.cost_known))
+    ON CONFLICT (day, session_id, project_id, model, task_id, subagent_id) DO UPDATE SET
+        api_calls = api_calls + excluded.api_calls, input_tokens = input_tokens + excluded.input_tokens, output_tokens = output_tokens + excluded.output_tokens, cache_write_5m_tokens = cache_write_5m_tokens + excluded.cache_write_5m_tokens, cache_write_1h_tokens = cache_write_1h_tokens + excluded.cache_write_1h_tokens, cache_read_tokens = cache_read_tokens + excluded.cache_read_tokens, cost_nano = cost_nano + excluded.cost_nano, unpriced_calls = unpriced_calls + excluded.unpriced_calls;
+END;
+
+INSERT INTO usage_daily (day, session_id, project_id, model, task_id, subagent_id, api_calls, input_tokens, output_tokens, cache_write_5m_tokens, cache_write_1h_tokens, cache_read_tokens, cost_nano, unpriced_calls)
+SELECT substr(u.ts, 1, 10), u.session_id, coalesce(u.project_id, ''), coalesce(u.model, ''), coalesce(u.task_id, ''), coalesce(u.subagent_id, ''),
+       COUNT(*), SUM(u.input_tokens), SUM(u.output_tokens), SUM(u.cache_write_5m_tokens), SUM(u.cache_write_1h_tokens),
+       SUM(u.cache_read_tokens), SUM(CAST(round(u.cost_usd * 1e9) AS INTEGER)), SUM(1 - u.cost_known)
+FROM usage u GROUP BY 1, 2, 3, 4, 5, 6;

@@ -1,4 +1,5 @@
-"""Entry point. `nerv hook <event>` goes to the stdlib-only hook module before anything heavy is imported."""
+"""Entry point. `nerv hook <event>` and `nerv statusline` go to their stdlib-only modules before anything heavy
+is imported."""
 
 from __future__ import annotations
 
@@ -14,6 +15,10 @@ def main(argv: list[str] | None = None) -> int:
         from nerv.hook import run
 
         return run(args[1:])
+    if args == ["statusline"]:
+        from nerv.statusline import run as statusline
+
+        return statusline(sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode())
     if args in (["--version"], ["-V"]):
         # The most common probe of an install; answering it needs no CLI framework.
         from nerv import __version__

@@ -42,6 +42,8 @@ def _report(verb: str):
             out.note(_summary(d, verb))
         else:
             out.message(_summary(d, verb))
+        if d.get("statusline"):
+            out.message(f"statusLine {d['statusline']}: {d['command']} statusline")
         checks = d.get("checks") or []
         if checks:
             slowest = max(c["duration_ms"] for c in checks)
@@ -57,12 +59,14 @@ def install(scope: str = ScopeOpt, dry_run: bool = DryRunOpt, outside_git: bool 
             follow_symlinks: bool = FollowOpt,
             queue_timeout: Optional[float] = typer.Option(
                 None, "--queue-timeout", help="Size the PreToolUse/PermissionRequest timeout for this queue wait "
-                                              "(seconds) even before hook.queue_timeout_s is raised to it.")) -> None:
+                                              "(seconds) even before hook.queue_timeout_s is raised to it."),
+            statusline: bool = typer.Option(False, "--statusline", help="Also set Claude Code's statusLine to "
+                                                                        "`nerv statusline`.")) -> None:
     """Write nerv's hook entries (absolute command, idempotent, backup first) and prove each answers."""
     from nerv.services import hook_install
 
     data = hook_install.install(scope, dry_run=dry_run, outside_git=outside_git, follow_symlinks=follow_symlinks,
-                                queue_timeout=queue_timeout)
+                                queue_timeout=queue_timeout, statusline=statusline)
     out.emit(data, _report("added|updated"))
 
 

@@ -10,35 +10,35 @@ hour) and projected linearly to the block's end.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 BLOCK = timedelta(hours=5)
 
 
-@dataclass
 class Call:
-    ts: datetime  # aware, UTC
-    input_tokens: int
-    output_tokens: int
-    cache_write_tokens: int
-    cache_read_tokens: int
-    cost_usd: float
-    model: str | None
+    """One API call (ts: aware UTC datetime); a plain class like Block, for the statusline's import budget."""
+
+    __slots__ = ("ts", "input_tokens", "output_tokens", "cache_write_tokens", "cache_read_tokens", "cost_usd", "model")
+
+    def __init__(self, ts: datetime, input_tokens: int, output_tokens: int, cache_write_tokens: int,
+                 cache_read_tokens: int, cost_usd: float, model: str | None) -> None:
+        self.ts, self.input_tokens, self.output_tokens = ts, input_tokens, output_tokens
+        self.cache_write_tokens, self.cache_read_tokens = cache_write_tokens, cache_read_tokens
+        self.cost_usd, self.model = cost_usd, model
 
 
-@dataclass
 class Block:
-    start: datetime
-    first_call: datetime
-    last_call: datetime
-    api_calls: int = 0
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cache_write_tokens: int = 0
-    cache_read_tokens: int = 0
-    cost_usd: float = 0.0
-    models: list[str] = field(default_factory=list)
+    """Not a dataclass: `nerv statusline` imports this module, and dataclasses pulls in re and inspect."""
+
+    __slots__ = ("start", "first_call", "last_call", "api_calls", "input_tokens", "output_tokens",
+                 "cache_write_tokens", "cache_read_tokens", "cost_usd", "models")
+
+    def __init__(self, start: datetime, first_call: datetime) -> None:
+        self.start, self.first_call, self.last_call = start, first_call, first_call
+        self.api_calls = self.input_tokens = self.output_tokens = 0
+        self.cache_write_tokens = self.cache_read_tokens = 0
+        self.cost_usd = 0.0
+        self.models: list[str] = []
 
     @property
     def end(self) -> datetime:
@@ -63,7 +63,7 @@ def blocks_of(calls: list[Call]) -> list[Block]:
     for call in calls:
         if current is None or call.ts - current.start > BLOCK or call.ts - current.last_call > BLOCK:
             start = call.ts.replace(minute=0, second=0, microsecond=0)
-            current = Block(start=start, first_call=call.ts, last_call=call.ts)
+            current = Block(start, call.ts)
             blocks.append(current)
         current.add(call)
     return blocks

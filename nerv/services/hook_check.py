@@ -148,6 +148,24 @@ def check_commands(commands: list[tuple[str, str]], *, cwd: str, expect_version:
     return results
 
 
+def check_statusline(command: str, *, cwd: str, timeout: float = CHECK_TIMEOUT_S) -> dict:
+    """Run a statusLine command as Claude Code would (sh -c, minimal PATH, its JSON on stdin) against a scratch
+    ledger: {command, ok, problem, exit_code, duration_ms}; ok when it exits 0 with nerv's one line."""
+    with tempfile.TemporaryDirectory(prefix="nerv-hook-check-") as scratch_name:
+        scratch = Path(scratch_name)
+        _fresh_ledger(scratch)
+        payload = {"session_id": SESSION, "transcript_path": str(scratch / "transcript.jsonl"), "cwd": cwd,
+                   "model": {"id": "claude-sonnet-4-5", "display_name": "Sonnet 4.5"},
+                   "workspace": {"current_dir": cwd, "project_dir": cwd}, "cost": {"total_cost_usd": 0.01}}
+        outcome = run_as_claude_code(command, json.dumps(payload).encode("utf-8"), minimal_env(scratch, cwd), cwd,
+                                     timeout)
+    problem = judge("StatusLine", {**outcome, "stdout": ""}, timeout)
+    if problem is None and not outcome["stdout"].startswith("nerv"):
+        problem = f"printed {outcome['stdout'][:120]!r}, not nerv's status line"
+    return {"command": command, "ok": problem is None, "problem": problem, "exit_code": outcome["exit_code"],
+            "duration_ms": outcome["duration_ms"]}
+
+
 def version_command(command: str) -> str | None:
     """`<the same executable> --version` for a nerv hook command (`... hook EVENT` at its end)."""
     match = re.fullmatch(r"(.*\S)\s+hook\s+[a-z-]+\s*", command, re.DOTALL)

@@ -271,8 +271,10 @@ def _read(file: Path) -> tuple[bytes | None, dict]:
 # ---- install / uninstall --------------------------------------------------------------------------
 
 def install(scope: str = DEFAULT_SCOPE, *, dry_run: bool = False, cwd: str | None = None,
-            outside_git: bool = False, follow_symlinks: bool = False, queue_timeout: float | None = None) -> dict:
+            outside_git: bool = False, follow_symlinks: bool = False, queue_timeout: float | None = None,
+            statusline: bool = False) -> dict:
     """Make nerv's entry for every registered event the one this nerv writes; every other key and hook is kept.
+    With `statusline`, also set `statusLine` to `<nerv> statusline` (result: statusline added/updated/None).
 
     Backs the file up, writes it atomically, then runs every installed command as Claude Code would. Returns
     file, scope, command, events, added, updated, unchanged, backup, checks, warnings (settings on a dry run).
@@ -292,11 +294,13 @@ def install(scope: str = DEFAULT_SCOPE, *, dry_run: bool = False, cwd: str | Non
         change = _merge_event(hooks, event, entry)
         if change:
             changes[change].append(event.name)
-    unchanged = not (changes["added"] or changes["updated"])
-    if not unchanged:
+    line_change = _merge_statusline(updated, argv) if statusline else None
+    unchanged = not (changes["added"] or changes["updated"] or line_change)
+    if changes["added"] or changes["updated"]:
         updated["hooks"] = hooks
     result = {"file": str(file), "scope": scope, "command": " ".join(shlex.quote(w) for w in argv),
-              "events": [e.name for e in events], **changes, "unchanged": unchanged, "dry_run": dry_run,
+              "events": [e.name for e in events], **changes, "statusline": line_change, "unchanged": unchanged,
+              "dry_run": dry_run,
               "backup": None, "queue_wait_s": wait_s, "checks": [],
               "warnings": _install_warnings(scope, file, cwd, argv)}
     if dry_run:
@@ -309,11 +313,40 @@ def install(scope: str = DEFAULT_SCOPE, *, dry_run: bool = False, cwd: str | Non
         write_json_file(file, updated)
     try:
         result["checks"] = _verify(file, events, cwd)
+        if statusline:
+            result["checks"].append(_verify_statusline(file, cwd))
     except NervError as err:
         if err.code == "hook_check_failed" and not unchanged:
             _roll_back(file, original, created_folder)
         raise
     return result
+
+
+def statusline_command(argv: list[str]) -> str:
+    return " ".join(shlex.quote(word) for word in argv) + " statusline"
+
+
+def _merge_statusline(settings: dict, argv: list[str]) -> str | None:
+    """Point `statusLine` at this nerv: "added", "updated" (another command was there), or None (already)."""
+    entry = {"type": "command", "command": statusline_command(argv)}
+    current = settings.get("statusLine")
+    if current == entry:
+        return None
+    settings["statusLine"] = entry
+    return "added" if current is None else "updated"
+
+
+def _verify_statusline(file: Path, cwd: str | None) -> dict:
+    from nerv.services import hook_check
+
+    written = read_settings_file(file, missing_ok=True).get("statusLine") or {}
+    check = hook_check.check_statusline(str(written.get("command")), cwd=cwd or os.getcwd())
+    if not check["ok"]:
+        raise NervError("hook_check_failed", f"the installed statusLine command does not answer as Claude Code "
+                        f"would run it: {check['problem']}", "the settings file is as it was before; run "
+                        f"`{check['command']}` under `sh -c` with PATH={hook_check.MINIMAL_PATH}",
+                        details={"file": str(file), "failed": [check]})
+    return {"event": "statusLine", **check}
 
 
 def _roll_back(file: Path, original: bytes | None, created_folder: bool) -> None:

@@ -13,8 +13,6 @@ from __future__ import annotations
 import sqlite3
 from datetime import date, timedelta
 
-from nerv import pricing
-
 NANO = 1_000_000_000  # usage_daily.cost_nano units per US$
 ROLLUP_TRIGGERS = "usage_daily_%"  # LIKE pattern of the triggers that keep usage_daily (0012)
 
@@ -220,6 +218,16 @@ def calls_between(conn: sqlite3.Connection, since: str, until: str | None, proje
         params).fetchall()
 
 
+def spend_by_day(conn: sqlite3.Connection, first_day: str, project_id: str | None = None) -> float:
+    """US$ of the UTC days from `first_day` (YYYY-MM-DD) on, from the rollup (today: first_day = today)."""
+    sql = "SELECT COALESCE(SUM(cost_nano), 0) FROM usage_daily WHERE day >= ?"
+    params = [first_day]
+    if project_id:
+        sql += " AND project_id = ?"
+        params.append(project_id)
+    return conn.execute(sql, params).fetchone()[0] / NANO
+
+
 def session_usage(conn: sqlite3.Connection, session_id: str) -> dict:
     """Sums and models of one session's usage rows."""
     totals = _sums(conn.execute(f"SELECT {_SUMS} FROM usage u WHERE u.session_id = ?", (session_id,)).fetchone())
@@ -245,6 +253,7 @@ def recompute_costs(conn: sqlite3.Connection, now: str) -> dict:
 
     The cost from tokens is recomputed; a row's own costUSD stays what `auto` takes (docs/costs.md).
     """
+    from nerv import pricing
     from nerv.store.ingest import load_price_overrides, refresh_session_totals
 
     overrides = load_price_overrides(conn)

@@ -161,3 +161,9 @@ def holding_spans(conn: sqlite3.Connection, agents: list[str]) -> dict[str, list
                 f" ({', '.join('?' * len(part))}) ORDER BY agent, started_at, id", part):
             spans.setdefault(agent, []).append((started, ended, task_id))
     return spans
+
+
+def task_label(conn: sqlite3.Connection, task_id: str | None) -> str | None:
+    """`#number title` of a task, or None."""
+    row = conn.execute("SELECT number, title FROM tasks WHERE id = ?", (task_id,)).fetchone() if task_id else None
+    return f"#{row[0]} {row[1]}" if row else None

@@ -82,7 +82,7 @@ def _human(data: dict, chart: bool) -> None:
                  "then `nerv cost --recompute`")
 
 
-BLOCK_COLUMNS = ["start", "end", "api_calls", "tokens", "cost_usd", "usd_per_hour", "tokens_per_minute",
+BLOCK_COLUMNS = ["start", "last_call", "api_calls", "tokens", "cost_usd", "usd_per_hour", "tokens_per_minute",
                  "projected_usd"]
 
 
@@ -99,12 +99,13 @@ def _human_blocks(data: dict) -> None:
     rows = []
     for block in data["blocks"]:
         rate, projected = block["burn_rate"] or {}, block["projection"] or {}
-        rows.append({"start": block["start"], "end": "active" if block["active"] else block["last_call"],
+        rows.append({"start": block["start"][:16].replace("T", " "),
+                     "last_call": block["last_call"][11:16] + (" (active)" if block["active"] else ""),
                      "api_calls": block["api_calls"], "tokens": block["input_tokens"] + block["output_tokens"],
                      "cost_usd": round(block["cost_usd"], 4), "usd_per_hour": _rounded(rate.get("usd_per_hour"), 2),
                      "tokens_per_minute": _rounded(rate.get("tokens_per_minute"), 0),
                      "projected_usd": _rounded(projected.get("cost_usd"), 2)})
-    out.table(rows, BLOCK_COLUMNS, headers={"api_calls": "calls", "cost_usd": "US$", "usd_per_hour": "US$/h",
+    out.table(rows, BLOCK_COLUMNS, headers={"last_call": "last call", "api_calls": "calls", "cost_usd": "US$", "usd_per_hour": "US$/h",
                                             "tokens_per_minute": "tokens/min", "projected_usd": "projected US$"},
               title=f"5-hour blocks since {data['since'][:16]} ({data['timezone']})", empty="no usage in range")
     active = data["active"]

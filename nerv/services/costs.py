@@ -159,6 +159,17 @@ def report(store: Store, *, by: str | None = None, since: str | None = None, unt
             **({"recomputed": recomputed} if recompute_first else {})}
 
 
+def spend_today_and_month(store: Store, project_id: str | None = None) -> dict:
+    """US$ spent today and this month (UTC), from the rollup: cheap enough for a dashboard refresh."""
+    from datetime import datetime, timezone
+
+    from nerv.store.queries_costs import spend_by_day
+
+    now = datetime.now(timezone.utc)
+    return store.read(lambda conn: {"today_usd": spend_by_day(conn, now.strftime("%Y-%m-%d"), project_id),
+                                    "month_usd": spend_by_day(conn, now.strftime("%Y-%m-01"), project_id)})
+
+
 BLOCKS_DEFAULT_DAYS = 7
 
 

@@ -356,21 +356,27 @@ def _stored_copies(conn: sqlite3.Connection, keyed: list[tuple]) -> dict[str, li
 
 @contextmanager
 def _indexes_rebuilt_after(conn: sqlite3.Connection, inserting: int):
-    """For a bulk load at least as big as the table, drop usage's indexes and build them again afterwards.
+    """For a bulk load at least as big as the table, drop usage's indexes and the rollup's triggers, and build
+    them (and usage_daily, in one GROUP BY) again afterwards.
 
-    Sorting once is measured twice as fast as growing the indexes row by row. It stays transactional:
-    a failure rolls the DDL back with the rows, and CREATE UNIQUE INDEX re-checks uniqueness.
+    Sorting once is measured twice as fast as growing the indexes row by row, and one GROUP BY is faster
+    than a rollup upsert per row. It stays transactional: a failure rolls the DDL back with the rows, and
+    CREATE UNIQUE INDEX re-checks uniqueness.
     """
     if inserting < BULK_REBUILD_MIN_ROWS or inserting < conn.execute("SELECT COUNT(*) FROM usage").fetchone()[0]:
         yield
         return
-    indexes = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'usage'"
-                           " AND sql IS NOT NULL").fetchall()
-    for name, _sql in indexes:
-        conn.execute(f'DROP INDEX "{name}"')
+    from nerv.store.queries_costs import ROLLUP_TRIGGERS, rebuild_rollup
+
+    dropped = conn.execute("SELECT type, name, sql FROM sqlite_master WHERE tbl_name = 'usage' AND sql IS NOT NULL"
+                           " AND (type = 'index' OR (type = 'trigger' AND name LIKE ?))", (ROLLUP_TRIGGERS,)).fetchall()
+    for kind, name, _sql in dropped:
+        conn.execute(f'DROP {kind.upper()} "{name}"')
     yield
-    for _name, sql in indexes:
+    for _kind, _name, sql in dropped:
         conn.execute(sql)
+    if any(kind == "trigger" for kind, _name, _sql in dropped):
+        rebuild_rollup(conn)
 
 
 def _upsert_keyed(conn: sqlite3.Connection, keyed: list[tuple]) -> None:

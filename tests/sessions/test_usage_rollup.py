@@ -186,3 +186,27 @@ def test_deleting_a_session_removes_its_calls_from_the_rollup(nerv_home, tmp_pat
     finally:
         conn.close()
     assert_rollup_exact(nerv_home / "state.db")
+
+
+def test_spend_today_and_month_come_from_the_rollup(nerv_home, tmp_path):
+    from datetime import datetime, timezone
+
+    from nerv.services.costs import spend_today_and_month
+    from nerv.store.db import open_store
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    ok("project", "add", "alpha", "--path", repo)
+    now = datetime.now(timezone.utc)
+    stamps = [now.strftime("%Y-%m-%dT00:00:01.000Z"), now.strftime("%Y-%m-01T00:00:00.000Z"), "2020-01-01T00:00:00Z"]
+    lines = [assistant_line("s-one", repo, f"m{i}", ts, MODELS[0], 100 * (i + 1), None) for i, ts in enumerate(stamps)]
+    (tmp_path / "t.jsonl").write_text("\n".join(lines) + "\n")
+    ok("session", "import", tmp_path / "t.jsonl")
+    expected = {name: ok("cost", "--since", since)["totals"]["cost_usd"]
+                for name, since in (("today_usd", now.strftime("%Y-%m-%d")), ("month_usd", now.strftime("%Y-%m-01")))}
+    store = open_store()
+    try:
+        got = spend_today_and_month(store)
+    finally:
+        store.close()
+    assert got == {k: pytest.approx(v, abs=1e-6) for k, v in expected.items()} and got["month_usd"] > 0

@@ -44,7 +44,7 @@ def cost(
     """Tokens and cost with totals and p50/p90/p99 per session and per task (docs/costs.md)."""
     from nerv.services import costs
 
-    store = _ctx.store(orm=False)
+    store = _ctx.store()
     if blocks:
         _blocks(store, by=by, since=since, until=until, project=project, now=now, timezone_name=timezone)
         return

@@ -30,7 +30,7 @@ def list_prices(store: Store) -> list[dict]:
     """Every price and where it came from: the packaged table (one row per family and effective date, with its
     modifiers), your overrides, and every model seen in usage with the price it gets now (or none)."""
     from nerv.store.ingest import load_price_overrides
-    from nerv.store.models import Usage
+    from nerv.store.models import ModelPrice, Usage
 
     found = pricing.tables()
     page = found.sources["prices"]

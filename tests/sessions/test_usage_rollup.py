@@ -124,7 +124,7 @@ def apply(op, index, root, repos, task, transcripts, files) -> None:
 
 
 def raw_report(db: Path, by: str, since: str | None, until: str | None) -> dict:
-    from nerv.store.queries_costs import GROUP_KEYS, _JOINS
+    from nerv.store.queries_costs import GROUP_KEYS, joins_for
 
     clauses, params = [], []
     if since:
@@ -138,7 +138,7 @@ def raw_report(db: Path, by: str, since: str | None, until: str | None) -> dict:
     try:
         raw = f"(SELECT *, substr(ts, 1, 10) AS day FROM usage{where}) u"
         return {k: (calls, tokens, pytest.approx(cost, abs=1e-6)) for k, calls, tokens, cost in conn.execute(
-            f"SELECT {GROUP_KEYS[by]} AS k, COUNT(*), SUM(u.output_tokens), SUM(u.cost_usd) FROM {raw}{_JOINS}"
+            f"SELECT {GROUP_KEYS[by]} AS k, COUNT(*), SUM(u.output_tokens), SUM(u.cost_usd) FROM {raw}{joins_for(by)}"
             " GROUP BY k", params)}
     finally:
         conn.close()

@@ -366,17 +366,16 @@ def _indexes_rebuilt_after(conn: sqlite3.Connection, inserting: int):
     if inserting < BULK_REBUILD_MIN_ROWS or inserting < conn.execute("SELECT COUNT(*) FROM usage").fetchone()[0]:
         yield
         return
-    from nerv.store.queries_costs import ROLLUP_TRIGGERS, rebuild_rollup
+    from nerv.store.queries_costs import rollup_rebuilt_after
 
-    dropped = conn.execute("SELECT type, name, sql FROM sqlite_master WHERE tbl_name = 'usage' AND sql IS NOT NULL"
-                           " AND (type = 'index' OR (type = 'trigger' AND name LIKE ?))", (ROLLUP_TRIGGERS,)).fetchall()
-    for kind, name, _sql in dropped:
-        conn.execute(f'DROP {kind.upper()} "{name}"')
-    yield
-    for _kind, _name, sql in dropped:
+    indexes = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'usage'"
+                           " AND sql IS NOT NULL").fetchall()
+    for name, _sql in indexes:
+        conn.execute(f'DROP INDEX "{name}"')
+    with rollup_rebuilt_after(conn):
+        yield
+    for _name, sql in indexes:
         conn.execute(sql)
-    if any(kind == "trigger" for kind, _name, _sql in dropped):
-        rebuild_rollup(conn)
 
 
 def _upsert_keyed(conn: sqlite3.Connection, keyed: list[tuple]) -> None:

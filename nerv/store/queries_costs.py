@@ -11,10 +11,10 @@ user text), and only the joins a key needs are made.
 from __future__ import annotations
 
 import sqlite3
+from contextlib import contextmanager
 from datetime import date, timedelta
 
 NANO = 1_000_000_000  # usage_daily.cost_nano units per US$
-ROLLUP_TRIGGERS = "usage_daily_%"  # LIKE pattern of the triggers that keep usage_daily (0012)
 
 GROUP_KEYS = {
     "day": "u.day",
@@ -71,11 +71,13 @@ _SUM_NAMES = ("api_calls", "input_tokens", "output_tokens", "cache_write_5m_toke
 _KEY_NAMES = ("day", "session_id", "project_id", "model", "task_id", "subagent_id")
 # usage rows in the rollup's shape: the partial days at the edges of a range that does not start or end at
 # midnight UTC come from usage itself (through ix_usage_ts), the whole days from usage_daily.
-_RAW_AS_ROLLUP = ("SELECT substr(ts, 1, 10), session_id, project_id, model, task_id, subagent_id, 1, input_tokens,"
-                  " output_tokens, cache_write_5m_tokens, cache_write_1h_tokens, cache_read_tokens,"
-                  " CAST(round(cost_usd * 1e9) AS INTEGER), 1 - cost_known FROM usage")
-_ROLLUP_ROWS = ("SELECT day, session_id, NULLIF(project_id, ''), NULLIF(model, ''), NULLIF(task_id, ''),"
-                " NULLIF(subagent_id, ''), api_calls, input_tokens, output_tokens, cache_write_5m_tokens,"
+_RAW_AS_ROLLUP = ("SELECT substr(ts, 1, 10) AS day, session_id, project_id, model, task_id, subagent_id,"
+                  " 1 AS api_calls, input_tokens, output_tokens, cache_write_5m_tokens, cache_write_1h_tokens,"
+                  " cache_read_tokens, CAST(round(cost_usd * 1e9) AS INTEGER) AS cost_nano,"
+                  " 1 - cost_known AS unpriced_calls FROM usage")
+# Both shapes name their columns alike: the first SELECT of a UNION ALL names the subquery's columns.
+_ROLLUP_ROWS = ("SELECT day, session_id, NULLIF(project_id, '') AS project_id, NULLIF(model, '') AS model,"
+                " NULLIF(task_id, '') AS task_id, NULLIF(subagent_id, '') AS subagent_id, api_calls, input_tokens, output_tokens, cache_write_5m_tokens,"
                 " cache_write_1h_tokens, cache_read_tokens, cost_nano, unpriced_calls FROM usage_daily")
 _ROLLUP_COLUMNS = ", ".join(_KEY_NAMES + _SUM_NAMES[:6] + ("cost_nano", "unpriced_calls"))
 REBUILD_ROLLUP = (
@@ -148,7 +150,7 @@ def cost_groups(conn: sqlite3.Connection, by: str | None, *, since=None, until=N
     if cost_mode != "auto":
         return _raw_cost_groups(conn, by, since=since, until=until, project_id=project_id, cost_mode=cost_mode)
     source, params = _source(since, until, project_id)
-    rows = f"(WITH u ({_ROLLUP_COLUMNS}) AS ({source}) SELECT * FROM u) u"
+    rows = f"({source}) u"
     totals = _sums(conn.execute(f"SELECT {_ROLLUP_SUMS} FROM {rows}", params).fetchone(), NANO)
     groups = []
     if by:
@@ -198,6 +200,21 @@ def rebuild_rollup(conn: sqlite3.Connection) -> None:
     """Refill usage_daily from usage (caller's transaction); the triggers keep it exact from then on."""
     conn.execute("DELETE FROM usage_daily")
     conn.execute(REBUILD_ROLLUP)
+
+
+@contextmanager
+def rollup_rebuilt_after(conn: sqlite3.Connection):
+    """Drop the triggers that keep usage_daily, let the caller write usage in bulk, then restore them and
+    rebuild the rollup in one GROUP BY (caller's transaction: a failure rolls the DDL back with the rows).
+    For writes that touch most of usage (a first import, `--recompute`), where one upsert per row costs more."""
+    triggers = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'usage'"
+                            " AND name LIKE 'usage_daily_%'").fetchall()
+    for name, _sql in triggers:
+        conn.execute(f'DROP TRIGGER "{name}"')
+    yield
+    for _name, sql in triggers:
+        conn.execute(sql)
+    rebuild_rollup(conn)
 
 
 def calls_between(conn: sqlite3.Connection, since: str, until: str | None, project_id: str | None) -> list[tuple]:
@@ -274,10 +291,10 @@ def recompute_costs(conn: sqlite3.Connection, now: str) -> dict:
             updates.append((from_tokens, from_tokens, 1, row_id))
         else:  # an unpriced row of an older import may hold a costUSD in cost_usd only: it keeps it
             updates.append((None, None, None, row_id))
-    conn.executemany("UPDATE usage SET token_cost_usd = ?, cost_usd = COALESCE(?, cost_usd),"
-                     " cost_known = COALESCE(?, cost_known) WHERE id = ?", updates)
+    with rollup_rebuilt_after(conn):
+        conn.executemany("UPDATE usage SET token_cost_usd = ?, cost_usd = COALESCE(?, cost_usd),"
+                         " cost_known = COALESCE(?, cost_known) WHERE id = ?", updates)
     refresh_session_totals(conn, now, "SELECT id FROM claude_sessions")
-    rebuild_rollup(conn)
     return {"models_priced": sum(1 for found in rates.values() if found is not None),
             "unpriced_models": unpriced_models(conn),
             "rows": len(updates)}

@@ -36,19 +36,24 @@ INSERT = ("INSERT INTO usage (session_id, project_id, message_id, request_id, mo
 
 
 def usage_rows(count: int, sessions: list[tuple[str, str, datetime]], tasks: list[str], seed: int = 7):
-    """Sessions of ~500 calls each, a few seconds to minutes apart, spread over a year."""
+    """Sessions of ~500 calls each, a few seconds to minutes apart, spread over a year: one main model with
+    a fifth of the calls on haiku, and up to three subagents, each a run of consecutive calls."""
     rng = random.Random(seed)
     per_session = max(1, count // len(sessions))
     made = 0
     for session_id, project_id, start in sessions:
         ts = start
         task = rng.choice(tasks) if rng.random() < 0.6 else None
-        for _ in range(min(per_session, count - made)):
+        main_model = rng.choice(MODELS[:2])
+        runs = sorted(rng.sample(range(per_session), min(per_session, 2 * rng.randint(0, 3))))
+        for index in range(min(per_session, count - made)):
             ts += timedelta(seconds=rng.randint(2, 90))
             output = rng.randint(10, 3000)
-            yield (session_id, project_id, f"msg-{made}", "req", rng.choice(MODELS), ts.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
-                   + "Z", rng.randint(1, 50), output, rng.randint(0, 5000), 0, rng.randint(0, 80_000),
-                   output * 15e-6 + 3e-6, task, f"agent-{made % 7}" if rng.random() < 0.1 else None)
+            inside = sum(1 for r in runs if r <= index) % 2 == 1
+            subagent = f"{session_id}-agent-{sum(1 for r in runs if r <= index) // 2}" if inside else None
+            yield (session_id, project_id, f"msg-{made}", "req", MODELS[2] if rng.random() < 0.2 else main_model,
+                   ts.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z", rng.randint(1, 50), output, rng.randint(0, 5000),
+                   0, rng.randint(0, 80_000), output * 15e-6 + 3e-6, task, subagent)
             made += 1
 
 

@@ -51,9 +51,11 @@ def test_without_cost_in_the_input_the_ledger_gives_the_session_cost(nerv_home, 
     assert f"session ${cost:.2f}" in statusline({"session_id": "s-old"})
 
 
-def test_bad_input_and_a_missing_ledger_still_print_a_line(nerv_home):
-    assert statusline("not json") == "nerv | no ledger\n"
-    ok("project", "list")  # creates the ledger
+def test_bad_input_and_a_missing_ledger_still_print_a_line(nerv_home, tmp_path, monkeypatch):
+    with monkeypatch.context() as patched:
+        patched.setenv("NERV_DB", str(tmp_path / "absent" / "state.db"))
+        assert statusline("not json") == "nerv | no ledger\n"
+    ok("project", "list")  # the ledger exists
     assert statusline("[1, 2]").startswith("nerv | today $0.00")
     assert statusline({"session_id": 7, "cwd": ["x"], "cost": "lots"}).startswith("nerv | today $0.00")
 

@@ -17,10 +17,10 @@ from datetime import date, timedelta
 NANO = 1_000_000_000  # usage_daily.cost_nano units per US$
 
 GROUP_KEYS = {
-    "day": "u.day",
+    "day": "substr(u.ts, 1, 10)",
     # Weeks start on Monday: 'weekday 0' moves to the coming Sunday (or stays), then back six days.
-    "week": "date(u.day, 'weekday 0', '-6 days')",
-    "month": "substr(u.day, 1, 7)",
+    "week": "date(substr(u.ts, 1, 10), 'weekday 0', '-6 days')",
+    "month": "substr(u.ts, 1, 7)",
     "project": "COALESCE(p.name, '(unassigned)')",
     "model": "COALESCE(u.model, '(none)')",
     "session": "u.session_id",
@@ -40,8 +40,7 @@ _JOIN_SQL = {
     "c": " LEFT JOIN cycles c ON c.id = t.cycle_id LEFT JOIN projects cp ON cp.id = c.project_id",
 }
 _KEY_JOINS = {"project": ("p",), "agent": ("s",), "subagent": ("sa",), "task": ("t",), "cycle": ("t", "c")}
-# usage with the day a call counts for, for the cost modes the rollup does not hold.
-_RAW_FROM = "FROM (SELECT *, substr(ts, 1, 10) AS day FROM usage) u"
+_RAW_FROM = "FROM usage u"  # the cost modes the rollup does not hold
 
 
 def joins_for(by: str | None) -> str:
@@ -71,12 +70,13 @@ _SUM_NAMES = ("api_calls", "input_tokens", "output_tokens", "cache_write_5m_toke
 _KEY_NAMES = ("day", "session_id", "project_id", "model", "task_id", "subagent_id")
 # usage rows in the rollup's shape: the partial days at the edges of a range that does not start or end at
 # midnight UTC come from usage itself (through ix_usage_ts), the whole days from usage_daily.
-_RAW_AS_ROLLUP = ("SELECT substr(ts, 1, 10) AS day, session_id, project_id, model, task_id, subagent_id,"
+_RAW_AS_ROLLUP = ("SELECT substr(ts, 1, 10) AS ts, session_id, project_id, model, task_id, subagent_id,"
                   " 1 AS api_calls, input_tokens, output_tokens, cache_write_5m_tokens, cache_write_1h_tokens,"
                   " cache_read_tokens, CAST(round(cost_usd * 1e9) AS INTEGER) AS cost_nano,"
                   " 1 - cost_known AS unpriced_calls FROM usage")
-# Both shapes name their columns alike: the first SELECT of a UNION ALL names the subquery's columns.
-_ROLLUP_ROWS = ("SELECT day, session_id, NULLIF(project_id, '') AS project_id, NULLIF(model, '') AS model,"
+# Both shapes name their columns alike (the first SELECT of a UNION ALL names the subquery's columns), and
+# the day is named `ts`, so GROUP_KEYS read a rollup row like a usage row.
+_ROLLUP_ROWS = ("SELECT day AS ts, session_id, NULLIF(project_id, '') AS project_id, NULLIF(model, '') AS model,"
                 " NULLIF(task_id, '') AS task_id, NULLIF(subagent_id, '') AS subagent_id, api_calls, input_tokens, output_tokens, cache_write_5m_tokens,"
                 " cache_write_1h_tokens, cache_read_tokens, cost_nano, unpriced_calls FROM usage_daily")
 _ROLLUP_COLUMNS = ", ".join(_KEY_NAMES + _SUM_NAMES[:6] + ("cost_nano", "unpriced_calls"))

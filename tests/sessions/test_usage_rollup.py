@@ -136,7 +136,7 @@ def raw_report(db: Path, by: str, since: str | None, until: str | None) -> dict:
     where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
     conn = sqlite3.connect(db)
     try:
-        raw = f"(SELECT *, substr(ts, 1, 10) AS day FROM usage{where}) u"
+        raw = f"(SELECT * FROM usage{where}) u"
         return {k: (calls, tokens, pytest.approx(cost, abs=1e-6)) for k, calls, tokens, cost in conn.execute(
             f"SELECT {GROUP_KEYS[by]} AS k, COUNT(*), SUM(u.output_tokens), SUM(u.cost_usd) FROM {raw}{joins_for(by)}"
             " GROUP BY k", params)}

@@ -210,3 +210,19 @@ def test_spend_today_and_month_come_from_the_rollup(nerv_home, tmp_path):
     finally:
         store.close()
     assert got == {k: pytest.approx(v, abs=1e-6) for k, v in expected.items()} and got["month_usd"] > 0
+
+
+def test_a_long_report_prints_aligned_plain_columns(nerv_home, tmp_path):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    ok("project", "add", "alpha", "--path", repo)
+    lines = [assistant_line("s-one", repo, f"m{i}", f"2026-{1 + i // 28:02d}-{1 + i % 28:02d}T10:00:00Z", MODELS[0],
+                            10, None) for i in range(120)]
+    (tmp_path / "t.jsonl").write_text("\n".join(lines) + "\n")
+    ok("session", "import", tmp_path / "t.jsonl")
+    result = run_cli("cost", "--by", "day")
+    assert result.code == 0, result.stderr
+    printed = result.stdout.splitlines()
+    assert printed[0].split() == ["day", "calls", "input", "output", "cache", "write", "cache", "read", "US$"]
+    days = [line for line in printed if line[:4] == "2026"]
+    assert len(days) == 120 and len({line.index(" 1 ") for line in days}) == 1  # one column for the calls

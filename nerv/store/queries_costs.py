@@ -3,7 +3,7 @@
 The importer, with hashlib and the transcript parser, is loaded only to recompute costs. Budget spend is
 nerv.store.queries_budgets (the hook reads it).
 
-Reports in the default cost mode read usage_daily (0012), the exact rollup the usage triggers maintain;
+Reports in the default cost mode read usage_daily (0013), the exact rollup the usage triggers maintain;
 the other cost modes read usage. Grouping keys are SQL expressions chosen from a fixed table (never from
 user text), and only the joins a key needs are made.
 """

@@ -28,7 +28,7 @@ DERIVED_TABLES: set[str] = {
     # 0009: per-project number counters; triggers keep each at least the highest number inserted, so
     # imported and restored rows raise them as they arrive.
     "project_counters",
-    # 0012: the usage rollup; its triggers fill it as imported usage rows arrive.
+    # 0013: the usage rollup; its triggers fill it as imported usage rows arrive.
     "usage_daily",
 }
 

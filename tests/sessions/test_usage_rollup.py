@@ -1,4 +1,4 @@
-"""usage_daily (0012) equals the raw aggregate of usage after any sequence of imports, re-imports, session
+"""usage_daily (0013) equals the raw aggregate of usage after any sequence of imports, re-imports, session
 reassignments, re-pricing and prunes; reports read from it give what the raw GROUP BY gives."""
 
 from __future__ import annotations
@@ -120,7 +120,7 @@ def apply(op, index, root, repos, task, transcripts, files) -> None:
         ok("cost", "--recompute")
     elif kind == "prune":
         # A cut inside a day leaves rollup rows that lost some of their calls.
-        ok("prune", "--what", "usage", "--older-than", f"2026-03-{9 + op[1]:02d}T{op[2]:02d}:00:00Z")
+        ok("prune", "--what", "usage", "--older-than", f"2026-03-{9 + op[1]:02d}T{op[2]:02d}:00:00Z", "--yes")
 
 
 def raw_report(db: Path, by: str, since: str | None, until: str | None) -> dict:

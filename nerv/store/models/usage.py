@@ -1,5 +1,5 @@
 """Models for the tables created by 0004_sessions_costs.sql (usage, transcript bookkeeping, prices, budgets) and
-0012_usage_daily.sql (the usage rollup)."""
+0013_usage_daily.sql (the usage rollup)."""
 
 from __future__ import annotations
 

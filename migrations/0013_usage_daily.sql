@@ -1,4 +1,4 @@
--- 0012: usage_daily, an exact rollup of usage per UTC day, session, project, model, task and subagent, so cost reports read thousands of rows instead of every API call.
+-- 0013: usage_daily, an exact rollup of usage per UTC day, session, project, model, task and subagent, so cost reports read thousands of rows instead of every API call.
 -- The keys serve every `nerv cost --by` grouping and filter: week and month derive from the day, agent
 -- and cycle join through the session and the task. NULL keys are stored as '' so the primary key (and the
 -- triggers' upsert) treats them as one value. Cost is summed in integer nano-dollars (cost_usd rounded

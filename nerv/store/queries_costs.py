@@ -118,18 +118,16 @@ def _source(since: str | None, until: str | None, project_id: str | None) -> tup
     return " UNION ALL ".join(parts), params
 
 
-
-
-def _where(since: str | None, until: str | None, project_id: str | None) -> tuple[str, list]:
+def _where(since: str | None, until: str | None, project_id: str | None, alias: str = "u.") -> tuple[str, list]:
     clauses, params = [], []
     if since:
-        clauses.append("u.ts >= ?")
+        clauses.append(f"{alias}ts >= ?")
         params.append(since)
     if until:
-        clauses.append("u.ts < ?")
+        clauses.append(f"{alias}ts < ?")
         params.append(until)
     if project_id:
-        clauses.append("u.project_id = ?")
+        clauses.append(f"{alias}project_id = ?")
         params.append(project_id)
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
@@ -222,16 +220,10 @@ def calls_between(conn: sqlite3.Connection, since: str, until: str | None, proje
 
     Reads only the range, through ix_usage_ts: blocks need each call's time, which the rollup does not keep.
     """
-    clauses, params = ["ts >= ?"], [since]
-    if until:
-        clauses.append("ts < ?")
-        params.append(until)
-    if project_id:
-        clauses.append("project_id = ?")
-        params.append(project_id)
+    where, params = _where(since, until, project_id, alias="")
     return conn.execute(
         "SELECT ts, input_tokens, output_tokens, cache_write_5m_tokens + cache_write_1h_tokens, cache_read_tokens,"
-        f" cost_usd, model FROM usage WHERE {' AND '.join(clauses)} ORDER BY ts",
+        f" cost_usd, model FROM usage{where} ORDER BY ts",
         params).fetchall()
 
 

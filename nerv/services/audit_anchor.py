@@ -14,8 +14,8 @@ from pathlib import Path
 
 from nerv.errors import NervError, invalid
 from nerv.services import export_format as fmt
+from nerv.services import output_files
 from nerv.store import audit as audit_log
-from nerv.store import paths
 from nerv.store.clock import now_iso
 from nerv.store.db import Store
 from nerv.store.sqlite import open_connection
@@ -42,14 +42,8 @@ def write_anchor(store: Store, *, output: Path | None = None, git_ref: str | Non
     encoded = json.dumps(anchor, sort_keys=True, indent=2) + "\n"
     written = []
     if output is not None:
-        output = Path(output).expanduser()
-        if output.is_dir() or not output.parent.is_dir():
-            raise NervError("io", f"cannot write {output}: not a file in an existing folder",
-                            "give a file name, e.g. --output audit-anchor.json")
-        try:
-            paths.write_private_file(output, encoded.encode("utf-8"))
-        except OSError as exc:
-            raise NervError("io", f"cannot write {output}: {exc.strerror}") from exc
+        output = output_files.output_path(output, "--output audit-anchor.json")
+        output_files.write_private(output, encoded.encode("utf-8"))
         written.append(str(output))
     if git_ref is not None:
         _git("notes", "--ref", GIT_NOTES_REF, "add", "-f", "-m", encoded, git_ref)

@@ -12,9 +12,10 @@ import math
 from datetime import date, timedelta
 from pathlib import Path
 
-from nerv.errors import NervError, invalid
+from nerv.errors import invalid
+from nerv.services import output_files
 from nerv.services.periods import parse_when
-from nerv.store import paths, queries_report
+from nerv.store import queries_report
 from nerv.store.clock import now_iso, parse_iso
 from nerv.store.db import Store
 
@@ -68,17 +69,11 @@ def write_report(store: Store, output: Path, **options) -> dict:
     """Build the page and write it to `output` atomically (mode 0600: costs and task titles are private)."""
     from nerv.services.report_html import page
 
-    output = Path(output).expanduser()
-    if output.is_dir() or not output.parent.is_dir():
-        raise NervError("io", f"cannot write {output}: not a file in an existing folder",
-                        "give a file name in an existing folder, e.g. -o report.html")
+    output = output_files.output_path(output, "-o report.html")
     data = build(store, **options)
     html, charts = page(data)
     encoded = html.encode("utf-8")
-    try:
-        paths.write_private_file(output, encoded)
-    except OSError as exc:
-        raise NervError("io", f"cannot write {output}: {exc.strerror}") from exc
+    output_files.write_private(output, encoded)
     return {"output": str(output), "bytes": len(encoded), "charts": charts, "project": data["project"],
             "now": data["now"], "since": data["since"], "end": data["end"]}
 

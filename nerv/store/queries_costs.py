@@ -99,7 +99,7 @@ def _whole_days(since: str | None, until: str | None) -> tuple[str | None, str |
     return first, end
 
 
-def _source(since: str | None, until: str | None, project_id: str | None) -> tuple[str, list]:
+def rollup_source(since: str | None, until: str | None, project_id: str | None) -> tuple[str, list]:
     """A subquery of rollup-shaped rows (NULL keys as NULL) covering exactly [since, until) of one project or all."""
     first, end = _whole_days(since, until)
     project_sql, project_params = (" AND project_id = ?", [project_id]) if project_id else ("", [])
@@ -147,7 +147,7 @@ def cost_groups(conn: sqlite3.Connection, by: str | None, *, since=None, until=N
     """
     if cost_mode != "auto":
         return _raw_cost_groups(conn, by, since=since, until=until, project_id=project_id, cost_mode=cost_mode)
-    source, params = _source(since, until, project_id)
+    source, params = rollup_source(since, until, project_id)
     rows = f"({source}) u"
     totals = _sums(conn.execute(f"SELECT {_ROLLUP_SUMS} FROM {rows}", params).fetchone(), NANO)
     groups = []

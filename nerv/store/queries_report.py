@@ -12,7 +12,7 @@ import json
 import sqlite3
 from datetime import datetime
 
-from nerv.store.queries_costs import GROUP_KEYS
+from nerv.store.queries_costs import GROUP_KEYS, NANO, rollup_source
 
 NARROW_SHARE = 0.2  # a range under this share of the table's time span is read through the time index
 _TOKENS = "u.input_tokens + u.output_tokens + u.cache_write_5m_tokens + u.cache_write_1h_tokens + u.cache_read_tokens"
@@ -46,19 +46,16 @@ def _range(column: str, start: str | None, end: str, project_id: str | None) -> 
 
 def usage_summary(conn: sqlite3.Connection, start: str | None, end: str, project_id: str | None,
                   top: int) -> tuple[list[tuple], list[dict]]:
-    """([(day, model, agent, cost_usd, api_calls)], the `top` sessions by cost) from one pass over usage.
+    """([(day, model, agent, cost_usd, api_calls)], the `top` sessions by cost), read from the daily rollup.
 
-    The pass sums usage per (day, model, session); both answers are read from those sums, so the rows are
-    sorted once, and the join that names each session's agent runs per group instead of per API call.
+    usage_daily holds the range's whole days and usage only its partial edge days (`rollup_source`), so the
+    page costs thousands of rows whatever the number of API calls; the join that names each session's agent
+    runs per group instead of per call.
     """
-    where, params = _range("u.ts", start, end, None)
-    if project_id:
-        where += " AND u.project_id = ?"
-        params.append(project_id)
-    access = _access(conn, "usage", "ts", start, end)
-    sql = (f"WITH per AS MATERIALIZED (SELECT {GROUP_KEYS['day']} AS day, {GROUP_KEYS['model']} AS model,"
-           f" u.session_id AS session_id, SUM(u.cost_usd) AS cost, COUNT(*) AS calls, SUM({_TOKENS}) AS tokens"
-           f" FROM usage u{access}{where} GROUP BY u.session_id, day, model)"
+    source, params = rollup_source(start, end, project_id)
+    sql = (f"WITH per AS MATERIALIZED (SELECT u.ts AS day, {GROUP_KEYS['model']} AS model,"
+           f" u.session_id AS session_id, SUM(u.cost_nano) AS cost, SUM(u.api_calls) AS calls,"
+           f" SUM({_TOKENS}) AS tokens FROM ({source}) u GROUP BY u.session_id, day, model)"
            f" SELECT 'day', per.day, per.model, {GROUP_KEYS['agent']}, SUM(per.cost), SUM(per.calls), NULL"
            " FROM per LEFT JOIN claude_sessions s ON s.id = per.session_id"
            f" GROUP BY per.day, per.model, {GROUP_KEYS['agent']}"
@@ -67,9 +64,9 @@ def usage_summary(conn: sqlite3.Connection, start: str | None, end: str, project
     days, ranked = [], []
     for kind, key, model, agent, cost, calls, tokens in conn.execute(sql, [*params, top]):
         if kind == "day":
-            days.append((key, model, agent, cost, calls))
+            days.append((key, model, agent, cost / NANO, calls))
         else:
-            ranked.append({"session_id": key, "cost_usd": cost, "api_calls": calls, "tokens": tokens})
+            ranked.append({"session_id": key, "cost_usd": cost / NANO, "api_calls": calls, "tokens": tokens})
     days.sort()
     return days, [{**row, **_session_facts(conn, row["session_id"])} for row in ranked]
 

@@ -44,7 +44,7 @@ def show_cmd(entry_id: int = typer.Argument(..., help="Audit row number.")) -> N
 def verify_cmd(
     against: Optional[str] = typer.Option(None, "--against", help="Also check the chain still holds this anchor: "
                                           "an anchor file, a nerv export, a backup .db, or git:REF (its note)."),
-    replay: bool = typer.Option(False, "--replay", help="Also rebuild rules, settings, budgets and tasks from "
+    replay: bool = typer.Option(False, "--replay", help="Also rebuild rules, approval requests, settings, budgets and tasks from "
                                 "the log and name the first row that differs from the tables."),
 ) -> None:
     """Recompute the whole hash chain. Exits 1 and names the first broken row when one was edited,

@@ -13,6 +13,7 @@ import subprocess
 import pytest
 
 from nerv.store.audit import AUDIT_COLUMNS, GENESIS_HASH, row_hash
+from tests.hooks.test_hook_flows import fire, permission_request  # noqa: F401 (fire: a fixture)
 
 
 def _db(home):
@@ -238,3 +239,39 @@ def test_not_detected_a_forged_row_with_a_matching_table_edit_after_the_anchor(s
            after=json.dumps({"action": "allow"}))
     conn.close()
     _ok(cli, "--against", str(state["anchor"]), "--replay")
+
+
+# ---- approval requests: a pending request marked approved by hand is the bypass replay must name ----------
+def _request_through_the_hook(fire, tmp_path, command: str):
+    fire(permission_request(tmp_path, {"command": command, "description": "x" * 2500}))
+
+
+def test_a_request_approved_without_an_audit_row_is_named_by_replay(state, cli, fire, tmp_path):
+    _request_through_the_hook(fire, tmp_path, "make deploy")
+    _ok(cli, "--replay")
+    conn = _db(state["home"])
+    request_id = conn.execute("SELECT id FROM approval_requests").fetchone()[0]
+    conn.execute("UPDATE approval_requests SET status = 'approved', decided_by = 'me' WHERE id = ?", (request_id,))
+    conn.commit()
+    conn.close()
+    _ok(cli)
+    first = _fails(cli, "--replay")["replay"]["first_difference"]
+    assert (first["table"], first["id"], first["column"], first["expected"], first["actual"]) == \
+        ("approval_requests", str(request_id), "status", "pending", "approved")
+
+
+def test_replay_follows_requests_through_decisions_deletions_and_prune(state, cli, fire, tmp_path):
+    for command in ("make one", "make two", "make three", "make four"):
+        _request_through_the_hook(fire, tmp_path, command)
+    ids = [r[0] for r in _db(state["home"]).execute("SELECT id FROM approval_requests ORDER BY id")]
+    for args in (("approval", "approve", str(ids[0]), "--remember"), ("approval", "deny", str(ids[1]))):
+        result = cli(*args)
+        assert result.code == 0, (args, result.stdout, result.stderr)
+    _ok(cli, "--replay")
+    rule_id = _db(state["home"]).execute("SELECT rule_id FROM approval_requests WHERE id = ?", (ids[0],)).fetchone()[0]
+    assert rule_id is not None and cli("rule", "rm", str(rule_id)).code == 0
+    result = cli("prune", "--older-than", "0d", "--force", "--yes")
+    assert result.code == 0, result.stdout + result.stderr
+    left = {r[0] for r in _db(state["home"]).execute("SELECT id FROM approval_requests")}
+    assert left == set(ids[2:])
+    _ok(cli, "--replay")

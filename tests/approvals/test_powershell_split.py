@@ -458,6 +458,7 @@ def test_a_megabyte_command_is_read_in_linear_time(shape):
     assert _seconds(command) < 2.0
 
 
+@pytest.mark.slow  # megabyte inputs
 def test_past_the_part_limit_the_rest_is_not_read():
     parts = split_powershell("a|" * (MAX_PARTS + 10))
     assert len(parts) <= MAX_PARTS + 1 and all(p.uncertain for p in parts)

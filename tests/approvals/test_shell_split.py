@@ -433,6 +433,7 @@ def test_deep_nesting_is_uncertain_not_a_crash():
         assert uncertain(command) or len(split_command(command)) > 0
 
 
+@pytest.mark.slow  # megabyte inputs
 @pytest.mark.parametrize("command", [
     "ls a; " * 166_666,
     "echo " + "ab " * 333_331,

@@ -15,6 +15,7 @@ values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner), st.dicti
                       max_leaves=25)
 
 
+@pytest.mark.slow  # fuzz: 300 hypothesis examples
 @settings(max_examples=300, deadline=None)
 @given(value=values, ascii_only=st.booleans(), sort_keys=st.booleans(),
        separators=st.sampled_from([None, (",", ":")]))

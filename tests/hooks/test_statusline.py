@@ -7,6 +7,8 @@ import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
 from tests.conftest import run_cli
 from tests.hooks.test_hook_imports import HEAVY
 from tests.sessions.test_usage_rollup import MODELS, assistant_line, ok
@@ -72,6 +74,7 @@ def test_the_statusline_imports_only_the_standard_library_and_no_re(nerv_home):
     assert not {m for m in imported if m.split(".")[0] in HEAVY} | (imported & {"re", "typing", "dataclasses"})
 
 
+@pytest.mark.slow  # proves the installed command by running it as a process
 def test_hook_install_statusline_writes_the_command_and_proves_it(nerv_home, tmp_path, monkeypatch):
     repo = tmp_path / "repo"
     (repo / ".git").mkdir(parents=True)

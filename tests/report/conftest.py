@@ -9,6 +9,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from tests.conftest import from_template
+
 TITLE_WITH_URL = "Read https://example.com/x?a=1&b=<2> and http://plain.test first"
 
 
@@ -25,7 +27,13 @@ def _ok(result):
 
 @pytest.fixture
 def seeded(cli, project, nerv_home):
-    """The `demo` project with 6 tasks in every status, cycle 1, 4 days of usage and 6 approval requests."""
+    """The `demo` project with 6 tasks in every status, cycle 1, 4 days of usage and 6 approval requests (built
+    once per session, copied per test)."""
+    from_template("report-seeded", nerv_home, lambda: _seed(cli, nerv_home))
+    return nerv_home
+
+
+def _seed(cli, nerv_home) -> None:
     _ok(cli("cycle", "start", "ship the report"))
     for title in ("Chart costs", "Draw burn-down", "Board <columns> & cards", TITLE_WITH_URL, "Approvals table",
                   "Abandoned idea"):
@@ -39,7 +47,6 @@ def seeded(cli, project, nerv_home):
         _seed_usage(conn)
     finally:
         conn.close()
-    return nerv_home
 
 
 def _seed_usage(conn: sqlite3.Connection) -> None:

@@ -121,6 +121,7 @@ def test_an_empty_ledger_gives_a_page_that_says_so(cli, project, tmp_path):
     assert data["charts"] == [] and "no usage in range" in html and html.endswith("</html>\n")
 
 
+@pytest.mark.slow  # builds a ledger of 3,000 tasks
 def test_a_busy_ledger_stays_under_a_megabyte(cli, project, nerv_home, tmp_path):
     """More models, agents, cycles, tasks and days than the page draws one by one: the caps keep it small."""
     conn = sqlite3.connect(nerv_home / "state.db", isolation_level=None)

@@ -46,6 +46,7 @@ def chromium(tmp_path, *args) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow  # starts Chromium
 def test_chromium_renders_every_chart_without_console_errors(cli, seeded, tmp_path):
     page = tmp_path / "report.html"
     result = cli("report", "--html", "-o", str(page), "--now", report_now(), "--json")

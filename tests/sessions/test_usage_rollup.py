@@ -70,6 +70,7 @@ operation = st.one_of(
 )
 
 
+@pytest.mark.slow  # property test: 20 sequences of imports, prunes and moves
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(operation, min_size=1, max_size=7))
 # A better copy of one call in a rollup row of several, then a cut inside a day and a move to a task.

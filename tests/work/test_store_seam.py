@@ -35,6 +35,7 @@ def _race(tmp_path, count: int, args: list[str]) -> list[tuple[int, str, str]]:
     return [(p.returncode, out, err) for p, (out, err) in zip(procs, outputs)]
 
 
+@pytest.mark.slow  # starts concurrent processes
 def test_processes_claiming_the_same_task_exactly_one_wins(cli, project, tmp_path):
     assert cli("task", "add", "contested").code == 0
     results = _race(tmp_path, 6, ["task", "claim", "1"])
@@ -72,6 +73,7 @@ def test_a_claim_whose_row_changed_under_it_changes_nothing(cli, project, nerv_h
         second.close()
 
 
+@pytest.mark.slow  # starts concurrent processes
 def test_concurrent_task_adds_never_share_a_number(cli, project, tmp_path):
     results = []
     for _ in range(3):

@@ -13,7 +13,12 @@ CODES = {
     "ambiguous",  # a prefix or name matching several things
     "conflict",  # the operation contradicts the current state (duplicate, forbidden transition, held task...)
     "nothing_ready",  # a queue operation found nothing to take
-    "database",  # the database file cannot be used (not SQLite, directory, read-only, locked for too long)
+    "database",  # the database file cannot be used (not SQLite, a directory, locked for too long)
+    "corrupt",  # the database file is damaged (SQLite reports corruption): restore a backup
+    "disk_full",  # the disk (or the file system quota) is full: nothing was written
+    "permission",  # the operating system refused access to a file or folder (EACCES, EPERM, SQLITE_CANTOPEN)
+    "read_only",  # a write to a file, folder or mount that is read-only (EROFS, SQLITE_READONLY)
+    "needs_migration",  # a read-only database older than this nerv: migrating it needs a write
     "schema_newer",  # the database was migrated by a newer nerv
     "migration",  # the migration plan or a migration failed
     "integrity",  # a check found corruption or a broken audit chain
@@ -57,3 +62,25 @@ def conflict(message: str, hint: str | None = None, details=None) -> NervError:
 
 def usage(message: str, hint: str | None = None) -> NervError:
     return NervError("usage", message, hint, exit_code=2)
+
+
+# errno -> (code, hint) for the operating-system failures that have a code of their own.
+_OS_FAILURES = {
+    "ENOSPC": ("disk_full", "free space on that disk (or raise the quota), then retry; nothing was written"),
+    "EDQUOT": ("disk_full", "free space on that disk (or raise the quota), then retry; nothing was written"),
+    "EACCES": ("permission", "check the owner and permissions of the file and of its folder"),
+    "EPERM": ("permission", "check the owner and permissions of the file and of its folder"),
+    "EROFS": ("read_only", "the file system is mounted read-only: read commands work, writes need a writable copy"),
+}
+
+
+def from_os_error(exc: OSError, what: str = "") -> NervError | None:
+    """The NervError an OSError means when it has a code of its own (disk full, permission, read-only), else None."""
+    import errno
+
+    name = errno.errorcode.get(exc.errno or 0, "")
+    if name not in _OS_FAILURES:
+        return None
+    code, hint = _OS_FAILURES[name]
+    target = what or exc.filename or "a file"
+    return NervError(code, f"cannot use {target}: {exc.strerror or name}", hint)

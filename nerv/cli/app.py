@@ -172,7 +172,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         _output.emit_error("usage", "interrupted")
         return 130
-    except Exception as err:  # a bug: report it without a traceback unless asked
+    except Exception as err:  # a bug, unless the disk or the database file failed under us
+        from nerv.store.sqlite import explain_failure
+
+        known = explain_failure(err)
+        if known is not None:
+            _output.emit_error(known.code, known.message, known.hint)
+            return known.exit_code
         if _output.mode.debug:
             raise
         _output.emit_error("internal", f"unexpected error: {type(err).__name__}: {err}",

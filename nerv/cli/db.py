@@ -111,15 +111,27 @@ def backup_cmd(
 def restore_cmd(
     source: str = typer.Argument(..., help="A backup taken by `nerv db backup` (or any nerv database file)."),
     yes: bool = typer.Option(False, "--yes", help="Confirm: the current database is replaced (after a safety backup)."),
+    force: bool = typer.Option(False, "--force", help="Confirm, and restore even over a damaged (corrupt) live "
+                                                      "file, which is moved aside instead of backed up."),
 ) -> None:
     """Verify SOURCE, back up the current database, then restore SOURCE into it (audited)."""
     from nerv.cli.rule import warn_recomputed
+    from nerv.errors import NervError
     from nerv.services import backups
+    from nerv.store.paths import db_path
 
-    data = backups.restore(_ctx.store(), source, yes=yes)
+    try:
+        store = _ctx.store()
+    except NervError as err:
+        if not (force and err.code == "corrupt"):
+            raise
+        store = None  # too damaged to open: restore moves it aside
+    data = backups.restore(store, source, yes=yes, force=force, live=db_path())
 
     def human(d: dict) -> None:
-        out.message(f"restored {d['source']} (schema {d['schema_version']}); previous state saved to {d['safety_backup']}")
+        kept = (f"the damaged file was moved aside to {d['corrupt_copy']}" if d.get("corrupt_copy")
+                else f"previous state saved to {d['safety_backup']}")
+        out.message(f"restored {d['source']} (schema {d['schema_version']}); {kept}")
         warn_recomputed(d["rules_recomputed"])
 
     out.emit(data, human)

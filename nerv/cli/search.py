@@ -43,6 +43,8 @@ def search(
         cache = d["index"].get("cache") or ""
         if cache.startswith("rebuilt (") and "stale" not in cache:
             out.warn(f"the cached vector matrix was {cache[9:-1]}; rebuilt it")
+        if d.get("note"):
+            out.warn(d["note"])
         out.table([{**r, "what": f"{r['title']} — {r['excerpt']}" if r["title"] else r["excerpt"],
                     "by": "+".join(r["matched_by"])} for r in d["results"]],
                   ["rank", "ref", "what", "by"], headers={"rank": "#"},

@@ -13,7 +13,8 @@ from nerv.store import admin, leftovers, migrate, paths, rule_rows, search_index
 from nerv.store.audit import verify_chain
 from nerv.store.backup import backup_to, inspect_copy, restore_into, scratch_folder, snapshot_backup
 from nerv.store.clock import now_iso
-from nerv.store.db import Store
+from nerv.store.db import Store, open_store
+from nerv.store.sqlite import explain_failure
 
 DEFAULT_NAME = re.compile(r"^state-(\d{8}-\d{6})(?:-(\d+))?\.db$")
 
@@ -109,23 +110,58 @@ def safety_backup(store: Store, prefix: str) -> tuple[Path, dict]:
     return path, snapshot_backup(store.conn, path)
 
 
-def restore(store: Store, source: str | Path, *, yes: bool = False) -> dict:
+def restore(store: Store | None, source: str | Path, *, yes: bool = False, force: bool = False,
+            live: Path | None = None) -> dict:
     """Replace the live database with `source` after verifying it; a safety backup of the current state first.
 
     Refuses (database untouched) a file that is not SQLite, fails integrity_check, has a broken audit
     chain, holds approval rules that do not parse, or was migrated by a newer nerv. What is restored is a
     private copy of `source`, migrated to this schema and with the rules' derived columns recomputed
     (`rules_recomputed`), so the live database never holds the unchecked file. Audited.
+
+    With `force` (which also confirms), a live file too damaged to be backed up or opened (`store` None)
+    is moved aside instead (`corrupt_copy`, beside it, with its -wal/-shm) and the copy takes its place.
     """
-    if not yes:
+    if not (yes or force):
         raise usage("restore replaces the whole database; add --yes to confirm",
                     "a safety backup of the current database is taken first")
+    live = Path(store.path if store is not None else live)
     source = validate.user_path(source, "backup source")
+    report, pending = _verified_source(source, live)
+    with scratch_folder(live, ".restore-") as scratch:
+        prepared = scratch / "restore.db"
+        migrated, recomputed = _prepare_copy(source, prepared, pending)
+        safety_path, safety = _safety_or_damaged(store, force)
+        if safety is None:
+            if store is not None:
+                store.close()
+            corrupt_copy = _replace_damaged(live, prepared)
+            store = open_store(live)
+        else:
+            restore_into(store.conn, prepared)
+    after = {"source": str(source), "safety_backup": str(safety_path) if safety_path else None,
+             "source_schema_version": report["schema_version"], "migrated": [m.version for m in migrated],
+             "rows": sum(report["counts"].values()),
+             "replaced_rows": sum(safety["counts"].values()) if safety else None,
+             "rules_recomputed": [r["id"] for r in recomputed]}
+    if safety is None:
+        after["corrupt_copy"] = str(corrupt_copy)
+    try:
+        store.write(lambda tx: tx.audit("db.restore", "database", None, after=after))
+        return {**after, "rules_recomputed": recomputed, "schema_version": admin.schema_version(store.conn),
+                "audit_chain_ok": verify_chain(store.conn)["ok"]}
+    finally:
+        if safety is None:
+            store.close()
+
+
+def _verified_source(source: Path, live: Path) -> tuple[dict, list]:
+    """The inspection report of a backup fit to restore and its pending migrations; NervError otherwise."""
     if not source.exists():
         raise NervError("not_found", f"{source} does not exist")
     if source.is_dir():
         raise NervError("io", f"{source} is a directory, not a database backup")
-    if source.resolve() == store.path.resolve():
+    if source.resolve() == live.resolve():
         raise usage("the source is the live database itself")
     report = inspect_copy(source)
     if not report["integrity_ok"]:
@@ -138,18 +174,35 @@ def restore(store: Store, source: str | Path, *, yes: bool = False) -> dict:
         broken = report["audit_chain"]["first_broken"]
         raise NervError("integrity", f"{source} has a broken audit chain at row {broken['id']}: {broken['problem']}",
                         "the backup was altered after it was taken; the database was left unchanged")
-    with scratch_folder(store.path, ".restore-") as scratch:
-        prepared = scratch / "restore.db"
-        migrated, recomputed = _prepare_copy(source, prepared, pending)
-        safety_path, safety = safety_backup(store, "pre-restore")
-        restore_into(store.conn, prepared)
-    after = {"source": str(source), "safety_backup": str(safety_path),
-             "source_schema_version": report["schema_version"], "migrated": [m.version for m in migrated],
-             "rows": sum(report["counts"].values()), "replaced_rows": sum(safety["counts"].values()),
-             "rules_recomputed": [r["id"] for r in recomputed]}
-    store.write(lambda tx: tx.audit("db.restore", "database", None, after=after))
-    return {**after, "rules_recomputed": recomputed, "schema_version": admin.schema_version(store.conn),
-            "audit_chain_ok": verify_chain(store.conn)["ok"]}
+    return report, pending
+
+
+def _safety_or_damaged(store: Store | None, force: bool) -> tuple[Path | None, dict | None]:
+    """The safety backup of the live database; (None, None) when, with `force`, it is too damaged to copy."""
+    if store is None:
+        return None, None
+    try:
+        return safety_backup(store, "pre-restore")
+    except Exception as exc:
+        known = explain_failure(exc)
+        if force and known is not None and known.code == "corrupt":
+            return None, None
+        raise
+
+
+def _replace_damaged(live: Path, prepared: Path) -> Path:
+    """Move the damaged live file (and its -wal/-shm) aside, put `prepared` in its place; the aside name."""
+    aside = live.with_name(f"{live.name}.corrupt-{_stamp()}")
+    n = 1
+    while aside.exists():
+        aside, n = live.with_name(f"{live.name}.corrupt-{_stamp()}-{n}"), n + 1
+    os.replace(live, aside)
+    for suffix in ("-wal", "-shm"):
+        side = live.with_name(live.name + suffix)
+        if side.exists():
+            os.replace(side, aside.with_name(aside.name + suffix))
+    os.replace(prepared, live)
+    return aside
 
 
 def _prepare_copy(source: Path, dest: Path, pending: list) -> tuple[list, list[dict]]:

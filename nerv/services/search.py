@@ -249,6 +249,9 @@ def search(store: Store, query: str, *, kinds=None, mode: str = "hybrid", limit:
     Raises invalid for an empty or over-long query, one without words, an unknown kind or mode.
     """
     query, kinds, mode = _check(query, kinds, mode, limit)
+    asked_mode = mode
+    if store.readonly:
+        mode = "text"  # the vectors of changed items are computed and saved first: that is a write
     scope = _project_scope(store, project)
     project_id = scope["id"] if scope else None
     pool = max(50, limit * 5)
@@ -281,7 +284,9 @@ def search(store: Store, query: str, *, kinds=None, mode: str = "hybrid", limit:
                         "excerpt": excerpt(item), "score": round(score, 6),
                         "matched_by": [name for name in ("text", "semantic") if rowid in found_by.get(name, ())]})
     return {"query": query, "mode": mode, "kinds": kinds or list(KINDS), "project": scope["name"] if scope else None,
-            "embedder": embedder.name if embedder else None, "index": info, "results": results}
+            "embedder": embedder.name if embedder else None, "index": info, "results": results,
+            **({"note": f"the database is read-only here: {asked_mode} search ran as text search"}
+               if mode != asked_mode else {})}
 
 
 def result_ref(item: dict) -> str:

@@ -30,8 +30,24 @@ def schema_version(conn: sqlite3.Connection) -> int:
     return applied[-1]["version"] if applied else 0
 
 
-def health(conn: sqlite3.Connection) -> dict:
+def _journal_mode(conn: sqlite3.Connection) -> str:
+    """The journal mode; for a file opened `immutable` (a read-only mount), the one its header records,
+    since SQLite then reports `delete` whatever the file is."""
     journal = conn.execute("PRAGMA journal_mode").fetchone()[0]
+    if journal.lower() == "wal":
+        return journal
+    path = conn.execute("PRAGMA database_list").fetchone()[2]
+    try:
+        with open(path, "rb") as handle:
+            header = handle.read(20)
+    except OSError:
+        return journal
+    # Bytes 18-19 are the file format's write/read versions: 2 means WAL.
+    return "wal" if len(header) == 20 and header[18] == 2 and header[19] == 2 else journal
+
+
+def health(conn: sqlite3.Connection) -> dict:
+    journal = _journal_mode(conn)
     foreign_keys = bool(conn.execute("PRAGMA foreign_keys").fetchone()[0])
     synchronous = conn.execute("PRAGMA synchronous").fetchone()[0]
     quick = [r[0] for r in conn.execute("PRAGMA quick_check")]

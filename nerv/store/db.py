@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, TypeVar
 
+from nerv.errors import NervError
 from nerv.store import migrate, paths, tx
 from nerv.store.backup import backup_to
 from nerv.store.clock import now_iso
-from nerv.store.sqlite import enable_wal, open_connection
+from nerv.store.sqlite import enable_wal, explain_error, open_connection
 from nerv.store.task_area import TaskArea
 
 T = TypeVar("T")
@@ -24,9 +26,15 @@ class Store:
     pre_migration_backup: Path | None = None
     # Areas: what services call instead of touching `conn` (docs/architecture.md, "The store seam").
     tasks: TaskArea = field(default_factory=TaskArea)
+    # Opened `mode=ro` because the file or its folder cannot be written (open_store): reads work, writes are refused.
+    readonly: bool = False
 
     def write(self, body: Callable[[tx.WriteTx], T], *, actor: str | None = None) -> T:
         """Run `body(tx)` in one audited IMMEDIATE transaction (see nerv.store.tx.write)."""
+        if self.readonly:
+            raise NervError("read_only", f"{self.path} is read-only here (the file or its folder is not writable), "
+                            "so this change cannot be made",
+                            "read commands work on it; to write, make the file and its folder writable or use a copy")
         return tx.write(self.conn, body, actor=actor)
 
     def read(self, body: Callable[[sqlite3.Connection], T]) -> T:
@@ -60,6 +68,8 @@ def open_store(path: Path | str | None = None, *, auto_migrate: bool = True) -> 
     Raises NervError: 'database' (unusable file), 'schema_newer' (left untouched), 'migration'.
     """
     path = Path(path) if path else paths.db_path()
+    if not_writable(path):
+        return _open_readonly_store(path)
     conn = open_connection(path)
     try:
         plan = migrate.load_plan()
@@ -73,9 +83,36 @@ def open_store(path: Path | str | None = None, *, auto_migrate: bool = True) -> 
                 store.pre_migration_backup = backup_before_migration(conn, applied)
             store.migrated = migrate.apply_pending(conn, pending)
         return store
+    except sqlite3.Error as exc:
+        conn.close()
+        raise explain_error(exc, path) or exc
     except BaseException:
         conn.close()
         raise
+
+
+def not_writable(path: Path) -> bool:
+    """An existing database this process cannot write: the file, or its folder (WAL writes -wal/-shm beside it)."""
+    return path.is_file() and not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK | os.X_OK))
+
+
+def _open_readonly_store(path: Path) -> Store:
+    conn = open_readonly(path)
+    try:
+        pending = migrate.check_plan(migrate.load_plan(), migrate.applied_migrations(conn))
+    except sqlite3.Error as exc:
+        conn.close()
+        raise explain_error(exc, path) or exc
+    except BaseException:
+        conn.close()
+        raise
+    if pending:
+        conn.close()
+        raise NervError("needs_migration", f"{path} is read-only here and {len(pending)} migration(s) behind this nerv; "
+                        "migrating it needs a write",
+                        "make the file and its folder writable once and run `nerv db migrate`, or use the nerv "
+                        "that wrote it")
+    return Store(conn, path, readonly=True)
 
 
 def backup_before_migration(conn: sqlite3.Connection, applied: list[dict]) -> Path:

@@ -12,7 +12,8 @@ import sqlite3
 import time
 from pathlib import Path
 
-from nerv.errors import NervError
+from nerv.errors import NervError, from_os_error
+from nerv.store import fastpath
 
 # One definition of each, shared with the hook's cheap open.
 from nerv.store.fastpath import BUSY_TIMEOUT_MS, set_connection_pragmas, set_wal_durability
@@ -27,17 +28,58 @@ def is_lock_error(exc: BaseException) -> bool:
     return "locked" in text or "busy" in text
 
 
+RESTORE_HINT = ("restore the newest good backup with `nerv db restore BACKUP --force` (backups are in "
+                "NERV_HOME/backups; the damaged file is kept aside, named in the output)")
+
+
+def explain_error(exc: BaseException, path: Path | None = None) -> NervError | None:
+    """The NervError an SQLite failure means when it has a code of its own (corruption, disk full,
+    read-only, permission), else None. Keyed on SQLite's primary result code (Python 3.11+)."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    primary = name.split("_")[1] if name.count("_") >= 1 else ""
+    where = path or Path(fastpath.db_file())
+    text = str(exc)
+    if primary == "CORRUPT":
+        return NervError("corrupt", f"{where} is damaged: {text}", RESTORE_HINT)
+    if primary == "FULL":
+        return NervError("disk_full", f"the disk holding {where} is full: {text}",
+                         "free space on that disk, then retry; the change was rolled back")
+    if primary == "READONLY":
+        return NervError("read_only", f"{where} is read-only here: {text}",
+                         "read commands work on it; to write, make the file and its folder writable or use a copy")
+    if primary in ("CANTOPEN", "PERM", "AUTH"):
+        return NervError("permission", f"cannot open {where}: {text}",
+                         "check the owner and permissions of the file and of its folder")
+    return None
+
+
+def explain_failure(exc: BaseException | None) -> NervError | None:
+    """What an exception that escaped a command means when it is the disk's or the database file's doing
+    (corrupt, full, read-only, permission) rather than a bug. Follows the chain, since the ORM re-raises
+    the driver's error as its own type."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, sqlite3.Error):
+            return explain_error(exc)
+        if isinstance(exc, OSError):
+            return from_os_error(exc)
+        wrapped = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else None
+        exc = exc.__cause__ or wrapped or exc.__context__
+    return None
+
+
 def _explain_open_failure(path: Path, exc: Exception) -> NervError:
     text = str(exc)
     if path.is_dir():
         return NervError("database", f"{path} is a directory, not a database file",
                          "point NERV_DB at a file, or unset it to use NERV_HOME/state.db")
-    if "not a database" in text or "malformed" in text:
+    if "not a database" in text:
         return NervError("database", f"{path} is not a nerv/SQLite database ({text})",
                          "check NERV_DB / NERV_HOME; nerv never overwrites a file it cannot read")
-    if "readonly" in text or "read-only" in text or "unable to open" in text or isinstance(exc, PermissionError):
-        return NervError("database", f"cannot open {path} for writing ({text})",
-                         "check the permissions of the file and of its folder")
+    known = explain_error(exc, path) or (from_os_error(exc, str(path)) if isinstance(exc, OSError) else None)
+    if known is not None:
+        return known
     return NervError("database", f"cannot use {path}: {text}")
 
 
@@ -53,9 +95,11 @@ def open_connection(path: Path | str, *, readonly: bool = False) -> sqlite3.Conn
     if readonly:
         if not path.exists():
             raise NervError("database", f"{path} does not exist yet", "run any nerv command (e.g. `nerv status`) to create it")
-        uri = f"{path.resolve().as_uri()}?mode=ro"
-        conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000,
-                               check_same_thread=False)
+        try:
+            conn = sqlite3.connect(_readonly_uri(path), uri=True, isolation_level=None,
+                                   timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise _explain_open_failure(path, exc) from exc
     else:
         _create_private_file(path)
         try:
@@ -71,6 +115,17 @@ def open_connection(path: Path | str, *, readonly: bool = False) -> sqlite3.Conn
         conn.close()
         raise _explain_open_failure(path, exc) from exc
     return conn
+
+
+def _readonly_uri(path: Path) -> str:
+    """`mode=ro`, plus `immutable=1` when SQLite could not create the WAL's shared-memory file: in a folder
+    this process cannot write (a read-only mount) with no `-shm` left beside the file, a WAL database does
+    not open `mode=ro` alone. No writer can be at work there (it would have made the `-shm`)."""
+    uri = f"{path.resolve().as_uri()}?mode=ro"
+    shm = path.with_name(path.name + "-shm")
+    if not os.access(path.parent, os.W_OK | os.X_OK) and not shm.exists():
+        uri += "&immutable=1"
+    return uri
 
 
 def write_marker(conn: sqlite3.Connection):
@@ -138,8 +193,9 @@ def _create_private_file(path: Path) -> None:
         try:
             ensure_private_dir(parent)
         except OSError as exc:
-            raise NervError("database", f"cannot create folder {parent}: {exc.strerror}",
-                            "check NERV_HOME / NERV_DB and the permissions of the parent folder") from exc
+            raise from_os_error(exc, f"folder {parent}") or NervError(
+                "database", f"cannot create folder {parent}: {exc.strerror}",
+                "check NERV_HOME / NERV_DB and the permissions of the parent folder") from exc
     try:
         # Create the file ourselves so it is 0600 from the first byte; SQLite copies this mode to -wal/-shm.
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -147,8 +203,9 @@ def _create_private_file(path: Path) -> None:
     except FileExistsError:
         pass
     except OSError as exc:
-        raise NervError("database", f"cannot create {path}: {exc.strerror}",
-                        "check the permissions of its folder, or point NERV_DB elsewhere") from exc
+        raise from_os_error(exc, str(path)) or NervError(
+            "database", f"cannot create {path}: {exc.strerror}",
+            "check the permissions of its folder, or point NERV_DB elsewhere") from exc
 
 
 def retry_on_lock(fn, *, deadline_s: float = RETRY_DEADLINE_S):

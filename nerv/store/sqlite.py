@@ -41,7 +41,7 @@ def explain_error(exc: BaseException, path: Path | None = None) -> NervError | N
     text = str(exc)
     if primary == "CORRUPT":
         return NervError("corrupt", f"{where} is damaged: {text}", RESTORE_HINT)
-    if primary == "FULL":
+    if primary == "FULL" or (primary == "IOERR" and _no_space_left(where)):
         return NervError("disk_full", f"the disk holding {where} is full: {text}",
                          "free space on that disk, then retry; the change was rolled back")
     if primary == "READONLY":
@@ -67,6 +67,16 @@ def explain_failure(exc: BaseException | None) -> NervError | None:
         wrapped = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else None
         exc = exc.__cause__ or wrapped or exc.__context__
     return None
+
+
+def _no_space_left(path: Path) -> bool:
+    """Whether the disk holding `path` is full: SQLite reports a failed -shm or -wal write as an I/O error."""
+    import shutil
+
+    try:
+        return shutil.disk_usage(path.parent).free < 64 * 1024
+    except OSError:
+        return False
 
 
 def _explain_open_failure(path: Path, exc: Exception) -> NervError:

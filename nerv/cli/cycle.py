@@ -86,7 +86,7 @@ def current(project: Optional[str] = ProjectOpt) -> None:
 
 
 @app.command("close")
-def close(learnings: Optional[str] = typer.Option(None, "--learnings", help="What this cycle taught."),
+def close(learnings: Optional[str] = typer.Option(None, "--learnings", help="What this cycle taught (also recorded as a learning of the cycle, tagged retro)."),
           carry_over: bool = typer.Option(False, "--carry-over",
                                           help="Move open tasks to a new next cycle instead of refusing."),
           next_goal: Optional[str] = typer.Option(None, "--next-goal", help="Goal of the cycle --carry-over starts."),
@@ -99,6 +99,8 @@ def close(learnings: Optional[str] = typer.Option(None, "--learnings", help="Wha
 
     def human(d: dict) -> None:
         out.message(f"cycle {d['number']} closed ({_progress(d)} done)")
+        if d["learning_number"]:
+            out.message(f"learnings recorded as learning {d['learning_number']} (`nerv learnings --cycle {d['number']}`)")
         if d["next_cycle"]:
             out.message(f"cycle {d['next_cycle']['number']} started with {', '.join(d['carried_over'])}")
 

@@ -26,6 +26,27 @@ def register(root: typer.Typer) -> None:
     root.add_typer(app, name="task")
 
 
+def status_cell(row: dict) -> str:
+    """A task's status as a person should read it: a container's progress, an expired lease said so."""
+    text = row["status"]
+    if row.get("lease_expired"):
+        text += " (lease expired)"
+    progress = row.get("progress")
+    if progress:
+        text += f" · {progress['done']}/{progress['total']} done"
+    return text
+
+
+def holder_cell(row: dict) -> str | None:
+    if row.get("assignee") and row.get("lease_expired"):
+        return f"{row['assignee']} (expired)"
+    return row.get("assignee")
+
+
+def _shown(row: dict) -> dict:
+    return {**row, "ref": f"#{row['number']}", "status": status_cell(row), "assignee": holder_cell(row)}
+
+
 def _show_task_line(data: dict, verb: str) -> None:
     holder = f" ({data['assignee']})" if data.get("assignee") else ""
     out.message(f"#{data['number']} {verb}: {data['title']} [{data['status']}]{holder}")
@@ -64,8 +85,7 @@ def list_cmd(
 
     rows = tasks.list_tasks(_ctx.store(), status=status, cycle=cycle, ready=ready, mine=mine, agent=agent,
                             project=project)
-    out.emit(rows, lambda rs: out.table([{**r, "ref": f"#{r['number']}"} for r in rs], LIST_COLUMNS,
-                                        empty="no tasks match"))
+    out.emit(rows, lambda rs: out.table([_shown(r) for r in rs], LIST_COLUMNS, empty="no tasks match"))
 
 
 @app.command("show")
@@ -77,8 +97,8 @@ def show(ref: str = typer.Argument(..., help=TASK_REF_HELP), project: Optional[s
 
     def human(d: dict) -> None:
         parent = d["parent"]
-        out.kv({"id": d["id"], "status": d["status"], "priority": d["priority"], "type": d["type"],
-                "assignee": d["assignee"], "lease until": d["lease_expires_at"], "reason": d["status_reason"],
+        out.kv({"id": d["id"], "status": status_cell(d), "priority": d["priority"], "type": d["type"],
+                "assignee": holder_cell(d), "lease until": d["lease_expires_at"], "reason": d["status_reason"],
                 "parent": f"{parent['ref']} {parent['title']}" if parent else None, "cycle": d["cycle_number"],
                 "ready": d["ready"], "created": d["created_at"], "description": d["description"]},
                title=f"#{d['number']} {d['title']}")
@@ -161,7 +181,7 @@ def board(cycle: Optional[int] = typer.Option(None, "--cycle", help="Only tasks 
         shown = [c for c in d["columns"] if c["status"] != "cancelled"]
         cells = []
         for col in shown:
-            lines = [f"{t['ref']} {t['title']}" for t in col["tasks"][:max(limit, 0)]]
+            lines = [_card(t) for t in col["tasks"][:max(limit, 0)]]
             if col["count"] > len(lines):
                 lines.append(f"... {col['count'] - len(lines)} more")
             cells.append(lines)
@@ -171,6 +191,15 @@ def board(cycle: Optional[int] = typer.Option(None, "--cycle", help="Only tasks 
         out.message(f"project {d['project']}; cancelled: {cancelled}", style="dim")
 
     out.emit(data, human)
+
+
+def _card(task: dict) -> str:
+    text = f"{task['ref']} {task['title']}"
+    if task["progress"]:
+        text += f" [{task['progress']['done']}/{task['progress']['total']}]"
+    if task["lease_expired"]:
+        text += f" ({task['assignee']}: lease expired)"
+    return text
 
 
 @app.command("ready")

@@ -16,6 +16,7 @@ from peewee import fn
 
 from nerv.errors import NervError, conflict, invalid
 from nerv.services.tasks import (agent_name, current_row, find_task, label, note_holder_change, open_blockers,
+                                 open_children,
                                  resolve_project, task_row, transition_fields)
 from nerv.store.clock import now_iso, parse_iso, to_iso
 from nerv.store.db import Store
@@ -88,6 +89,10 @@ def _why_not_claimable(task: Task, now: str) -> str:
     blockers = open_blockers(task.id)
     if blockers:
         return "it waits on " + ", ".join(f"{label(b)} ({b.status})" for b in blockers)
+    children = open_children(task.id)
+    if children:
+        return (f"it is a container: its subtasks are the work, and {len(children)} are open ("
+                + ", ".join(f"#{c.number}" for c in children[:10]) + ")")
     return "it is not ready"
 
 

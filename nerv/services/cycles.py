@@ -140,6 +140,15 @@ def close_cycle(store: Store, *, learnings: str | None = None, carry_over: bool 
         Cycle.update(status="closed", learnings=learnings, closed_at=tx.now).where(Cycle.id == cycle.id).execute()
         tx.audit("cycle.close", "cycle", cycle.id, project_id=proj.id, before=before,
                  after={"status": "closed", "learnings": learnings, "closed_at": tx.now})
+        learning = None
+        if learnings and learnings.strip():
+            # The retro's text is a learning of the cycle too: `nerv learnings --cycle N` lists it and
+            # `nerv search` finds it, like one recorded with `nerv learn`.
+            from nerv.services.knowledge_links import acting_agent
+            from nerv.services.learnings import insert_learning
+
+            learning = insert_learning(tx, proj.id, learnings, tags=["retro"], agent=acting_agent(None),
+                                       task_id=None, cycle_id=cycle.id)
         next_cycle = None
         if open_tasks:
             next_cycle = _insert_cycle(tx, proj, next_goal or f"carried over from cycle {cycle.number}")
@@ -147,7 +156,8 @@ def close_cycle(store: Store, *, learnings: str | None = None, carry_over: bool 
                 Task.update(cycle=next_cycle["id"], updated_at=tx.now).where(Task.id == task.id).execute()
                 tx.audit("task.carry_over", "task", task.id, project_id=proj.id, before={"cycle_id": cycle.id},
                          after={"cycle_id": next_cycle["id"]})
-        return cycle.id, next_cycle, [f"#{t.number}" for t in open_tasks]
+        return cycle.id, next_cycle, [f"#{t.number}" for t in open_tasks], learning
 
-    cycle_id, next_cycle, moved = store.write(body)
-    return {**_cycle_row(Cycle.get_by_id(cycle_id)), "carried_over": moved, "next_cycle": next_cycle}
+    cycle_id, next_cycle, moved, learning = store.write(body)
+    return {**_cycle_row(Cycle.get_by_id(cycle_id)), "carried_over": moved, "next_cycle": next_cycle,
+            "learning_number": learning["number"] if learning else None}

@@ -50,16 +50,23 @@ def add_learning(store: Store, text: str, *, task=None, cycle: int | None = None
     linked_cycle = optional_cycle(proj, cycle) if cycle is not None else active_cycle(proj)
 
     def body(tx):
-        number = tx.next_number("learning", proj.id)
-        row = {"id": new_id(), "project_id": proj.id, "number": number, "text": body_text.strip(),
-               "tags": json.dumps(clean_tags, ensure_ascii=False),
-               "task_id": linked_task.id if linked_task else None,
-               "cycle_id": linked_cycle.id if linked_cycle else None, "agent": who, "created_at": tx.now}
-        Learning.insert(row).execute()
-        tx.audit("learning.add", "learning", row["id"], project_id=proj.id, after=row)
-        return {**row, "tags": clean_tags}
+        return insert_learning(tx, proj.id, body_text, tags=clean_tags, agent=who,
+                               task_id=linked_task.id if linked_task else None,
+                               cycle_id=linked_cycle.id if linked_cycle else None)
 
     return store.write(body)
+
+
+def insert_learning(tx, project_id: str, text: str, *, tags: list[str], agent: str | None,
+                    task_id: str | None, cycle_id: str | None) -> dict:
+    """Write one learning (validated text) with the project's next number, audited, inside `tx`."""
+    number = tx.next_number("learning", project_id)
+    row = {"id": new_id(), "project_id": project_id, "number": number, "text": text.strip(),
+           "tags": json.dumps(tags, ensure_ascii=False), "task_id": task_id, "cycle_id": cycle_id,
+           "agent": agent, "created_at": tx.now}
+    Learning.insert(row).execute()
+    tx.audit("learning.add", "learning", row["id"], project_id=project_id, after=row)
+    return {**row, "tags": tags}
 
 
 def list_learnings(store: Store, *, cycle: int | None = None, task=None, tag: str | None = None,

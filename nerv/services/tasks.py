@@ -225,7 +225,7 @@ def list_tasks(store: Store, *, status: str | None = None, cycle: int | None = N
         query = query.where(Task.cycle == _cycle_by_number(proj, cycle, open_only=False).id)
     if assignee is not None:
         query = query.where(Task.assignee == assignee)
-    return [task_row(t) for t in query.order_by(Task.number)]
+    return annotate(proj.id, [task_row(t) for t in query.order_by(Task.number)])
 
 
 def ready_tasks(store: Store, project=None, limit: int | None = None) -> list[dict]:
@@ -240,6 +240,36 @@ def open_blockers(task_id: str) -> list[Task]:
     return list(Task.select().join(TaskDep, on=(TaskDep.depends_on == Task.id))
                 .where((TaskDep.task == task_id) & (TaskDep.type == "blocks") & (Task.status != "done"))
                 .order_by(Task.number))
+
+
+def children_progress(project_id: str) -> dict[str, dict]:
+    """Per parent task of the project: its children `done`, `open` and `total` (cancelled ones not counted)."""
+    from peewee import Case, fn
+
+    def count_of(condition):
+        return fn.SUM(Case(None, [(condition, 1)], 0))
+
+    query = (Task.select(Task.parent, count_of(Task.status == "done"), count_of(Task.status.in_(OPEN_STATUSES)),
+                         count_of(Task.status != "cancelled"))
+             .where((Task.project == project_id) & Task.parent.is_null(False)).group_by(Task.parent).tuples())
+    return {parent: {"done": done, "open": open_, "total": total} for parent, done, open_, total in query}
+
+
+def annotate(project_id: str, rows: list[dict], now: str | None = None) -> list[dict]:
+    """Add what a row's columns alone would misstate: `progress` of its children and `container` (open children: the
+    task is not ready or claimable itself), `lease_expired` (in progress, but its holder's lease ran out)."""
+    progress = children_progress(project_id)
+    now = now or now_iso()
+    for row in rows:
+        row["progress"] = progress.get(row["id"])
+        row["container"] = bool(row["progress"] and row["progress"]["open"])
+        row["lease_expired"] = lease_expired(row, now)
+    return rows
+
+
+def lease_expired(row: dict, now: str) -> bool:
+    return (row["status"] == "in_progress" and row.get("assignee") is not None
+            and row.get("lease_expires_at") is not None and row["lease_expires_at"] <= now)
 
 
 def open_children(task_id: str) -> list[Task]:
@@ -262,7 +292,7 @@ def show_task(store: Store, ref: str, project=None) -> dict:
                           .join(TaskDep, on=(TaskDep.task == Task.id)).where(TaskDep.depends_on == task.id)
                           .order_by(Task.number).objects()]
     data["ready"] = queries_tasks.is_claimable(store.conn, task.id, now_iso())
-    return data
+    return annotate(task.project_id, [data])[0]
 
 
 def _brief(task: Task | None) -> dict | None:
@@ -430,8 +460,11 @@ def board(store: Store, project=None, *, cycle: int | None = None) -> dict:
     if cycle is not None:
         query = query.where(Task.cycle == _cycle_by_number(proj, cycle, open_only=False).id)
     columns = {s: [] for s in STATUSES}
-    for task in query.order_by(Task.priority, Task.number):
-        columns[task.status].append({"id": task.id, "number": task.number, "ref": f"#{task.number}",
-                                     "title": task.title, "priority": task.priority, "assignee": task.assignee})
+    cards = annotate(proj.id, [{"id": task.id, "number": task.number, "ref": f"#{task.number}", "title": task.title,
+                                "status": task.status, "priority": task.priority, "assignee": task.assignee,
+                                "lease_expires_at": task.lease_expires_at}
+                               for task in query.order_by(Task.priority, Task.number)])
+    for card in cards:
+        columns[card["status"]].append(card)
     return {"project": proj.name,
             "columns": [{"status": s, "count": len(rows), "tasks": rows} for s, rows in columns.items()]}

@@ -40,7 +40,7 @@ _BLOCKED_SQL = """
 
 def queues(conn: sqlite3.Connection, now: str) -> list[dict]:
     """Per project with open work: counts by open status, `ready` (claimable now) and `waiting` (todo
-    behind an unfinished `blocks` dependency)."""
+    behind an unfinished `blocks` dependency or with open children)."""
     projects: dict[str, dict] = {}
     for project_id, name, status, count in conn.execute(_STATUS_COUNTS_SQL):
         entry = projects.setdefault(project_id, {"project_id": project_id, "project": name,

@@ -102,7 +102,7 @@ class View:
 
         task = agent["task"]
         if agent["stale"] and agent["stale_why"] == "lease expired":
-            return Text("STALE", style="bold red")
+            return Text("expired", style="bold red")
         if task is None or task["lease_left_s"] is None:
             text = "-" if task is None else "none"
         else:

@@ -214,6 +214,28 @@ def ready(limit: int = typer.Option(-1, "--limit", help="At most this many (defa
                                         empty="nothing is ready"))
 
 
+@app.command("blocked")
+def blocked_cmd(project: Optional[str] = ProjectOpt) -> None:
+    """What waits and on what: unfinished dependencies, blocked status (with its reason), open subtasks,
+    pending approvals recorded for the task."""
+    from nerv.services import waiting
+
+    rows = waiting.waiting_tasks(_ctx.store(), project)
+    out.emit(rows, lambda rs: out.table([{**r, "waits on": "; ".join(_wait_text(w) for w in r["waits_on"])}
+                                         for r in rs], ["ref", "title", "status", "waits on"],
+                                        empty="nothing waits"))
+
+
+def _wait_text(wait: dict) -> str:
+    if wait["kind"] == "dependency":
+        return f"{wait['ref']} {wait['title']} ({wait['status']})"
+    if wait["kind"] == "blocked":
+        return f"blocked: {wait['reason']}" if wait["reason"] else "blocked (no reason given)"
+    if wait["kind"] == "subtasks":
+        return f"{wait['open']} open subtask(s), {wait['done']}/{wait['total']} done"
+    return f"approval {wait['id']} ({wait['tool']}: {wait['summary']})"
+
+
 @app.command("next")
 def next_cmd(project: Optional[str] = ProjectOpt) -> None:
     """The first ready task (exit 1 when nothing is ready)."""

@@ -16,8 +16,7 @@ from peewee import fn
 
 from nerv.errors import NervError, conflict, invalid
 from nerv.services.tasks import (agent_name, current_row, find_task, label, note_holder_change, open_blockers,
-                                 open_children,
-                                 resolve_project, task_row, transition_fields)
+                                 open_children, resolve_project, task_row, transition_fields)
 from nerv.store.clock import now_iso, parse_iso, to_iso
 from nerv.store.db import Store
 from nerv.store.models import Agent, ClaudeSession, Task

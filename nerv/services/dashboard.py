@@ -66,9 +66,8 @@ def _agent_row(store: Store, agent: dict, leases: list[dict], now: str, moment: 
     task = None
     if held is not None:
         left = _seconds(parse_iso(held["lease_expires_at"]), now) if held["lease_expires_at"] else None
-        task = {**held, "lease_left_s": left}
-    expired = any(h["status"] == "in_progress" and h["lease_expires_at"] and h["lease_expires_at"] <= now
-                  for h in agent["holds"])
+        task = {**held, "lease_left_s": left, "lease_expired": queries_tasks.lease_expired(held, now)}
+    expired = any(queries_tasks.lease_expired(h, now) for h in agent["holds"])
     why = ("lease expired" if expired else "not seen lately") if agent["stale"] else None
     return {"name": agent["name"], "task": task, "also_holds": [h["ref"] for h in agent["holds"] if h is not held],
             "paths": [lease["pattern"] for lease in leases], "stale": agent["stale"], "stale_why": why,

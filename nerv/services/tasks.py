@@ -263,13 +263,8 @@ def annotate(project_id: str, rows: list[dict], now: str | None = None) -> list[
     for row in rows:
         row["progress"] = progress.get(row["id"])
         row["container"] = bool(row["progress"] and row["progress"]["open"])
-        row["lease_expired"] = lease_expired(row, now)
+        row["lease_expired"] = queries_tasks.lease_expired(row, now)
     return rows
-
-
-def lease_expired(row: dict, now: str) -> bool:
-    return (row["status"] == "in_progress" and row.get("assignee") is not None
-            and row.get("lease_expires_at") is not None and row["lease_expires_at"] <= now)
 
 
 def open_children(task_id: str) -> list[Task]:

@@ -52,6 +52,12 @@ _EXPIRED_SQL = ("SELECT id, number, assignee, lease_expires_at FROM tasks"
                 " WHERE project_id = :project AND status = 'in_progress' AND lease_expires_at <= :now")
 
 
+def lease_expired(row: dict, now: str) -> bool:
+    """`_LEASE_EXPIRED` of one row: in progress, but the holder's lease ran out, so the task is claimable
+    again whatever `assignee` still says."""
+    return row["status"] == "in_progress" and row.get("lease_expires_at") is not None and row["lease_expires_at"] <= now
+
+
 def ready_tasks(conn: sqlite3.Connection, project_id: str, now: str, limit: int | None = None) -> list[dict]:
     """Ready tasks of a project in claim order (priority, then creation time, then number); all of them
     when `limit` is None or negative."""

@@ -90,7 +90,7 @@ def test_80_columns_no_long_line_no_split_header(cli, ledger):
     assert lines and max(len(line) for line in lines) <= 80
     text = "\n".join(lines)
     assert "#1 Fix the login" in text and "…" in text and LONG_TITLE not in text
-    assert re.search(r"bob .*STALE", text) and "src/auth/**" in text
+    assert re.search(r"bob .*expired", text) and "src/auth/**" in text  # its lease ran out
     assert "approval 1" in text and "npm publish" in text and "carol" in text
     assert "blocked #3" in text and "gpt-mystery" in text and "schema" in text
     assert re.search(r"\d+[smhd] ago", text)

@@ -194,12 +194,11 @@ def board(cycle: Optional[int] = typer.Option(None, "--cycle", help="Only tasks 
 
 
 def _card(task: dict) -> str:
-    text = f"{task['ref']} {task['title']}"
-    if task["progress"]:
-        text += f" [{task['progress']['done']}/{task['progress']['total']}]"
+    # Markers before the title: a narrow column cuts the end of a card, never these.
+    marks = [f"[{task['progress']['done']}/{task['progress']['total']}]"] if task["progress"] else []
     if task["lease_expired"]:
-        text += f" ({task['assignee']}: lease expired)"
-    return text
+        marks.append("(expired)")
+    return " ".join([task["ref"], *marks, task["title"]])
 
 
 @app.command("ready")

@@ -222,6 +222,24 @@ def run_proc(*args: str, stdin: str = "", env: dict | None = None, cwd: str | No
     return Result(proc.returncode, proc.stdout, proc.stderr)
 
 
+# Without these two capabilities root is held to file permissions like any user (CI runs as root).
+DROP_PERMISSION_OVERRIDE = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--inh-caps=-all"]
+
+
+def run_as_user(*args: str, env: dict | None = None) -> Result:
+    """run_proc, held to file permissions: under root, through setpriv without the override capabilities."""
+    prefix = []
+    if os.geteuid() == 0:
+        import shutil
+
+        if shutil.which("setpriv") is None:
+            pytest.skip("running as root without setpriv: file permissions cannot be enforced")
+        prefix = DROP_PERMISSION_OVERRIDE
+    proc = subprocess.run(prefix + nerv_executable() + [str(a) for a in args], capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=60)
+    return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
 @pytest.fixture
 def proc():
     return run_proc

@@ -31,27 +31,14 @@ def close() -> None:
 def readonly_store() -> Store:
     """The existing database opened read-only, the one the models use: never creates, migrates or locks it.
 
-    For views that poll (`nerv watch`); refused when migrations are pending, since the tables may not
-    have the shape this nerv reads.
+    For views that poll (`nerv watch`); refused when migrations are pending (nerv.store.db.open_readonly_store).
     """
-    from nerv.errors import NervError
-    from nerv.store import migrate
-    from nerv.store.db import open_readonly, use_for_models
+    from nerv.store.db import open_readonly_store, use_for_models
     from nerv.store.paths import db_path
 
-    path = db_path()
-    conn = open_readonly(path)
-    try:
-        pending = migrate.check_plan(migrate.load_plan(), migrate.applied_migrations(conn))
-    except BaseException:
-        conn.close()
-        raise
-    if pending:
-        conn.close()
-        raise NervError("database", f"{path} has {len(pending)} pending migration(s)",
-                        "run `nerv db migrate` (or any command that writes), then watch again")
+    store_ = open_readonly_store(db_path())
     global _store
     close()
-    _store = Store(conn, path)
+    _store = store_
     use_for_models(_store)
     return _store

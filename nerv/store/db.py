@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, TypeVar
@@ -69,9 +70,9 @@ def open_store(path: Path | str | None = None, *, auto_migrate: bool = True) -> 
     """
     path = Path(path) if path else paths.db_path()
     if not_writable(path):
-        return _open_readonly_store(path)
+        return open_readonly_store(path)
     conn = open_connection(path)
-    try:
+    with _closed_on_failure(conn, path):
         plan = migrate.load_plan()
         applied = migrate.applied_migrations(conn)
         # Checked before anything is written, so a newer or tampered database is left untouched.
@@ -83,6 +84,13 @@ def open_store(path: Path | str | None = None, *, auto_migrate: bool = True) -> 
                 store.pre_migration_backup = backup_before_migration(conn, applied)
             store.migrated = migrate.apply_pending(conn, pending)
         return store
+
+
+@contextmanager
+def _closed_on_failure(conn: sqlite3.Connection, path: Path):
+    """Close `conn` when opening fails; an SQLite failure with a code of its own (corrupt...) is raised as such."""
+    try:
+        yield
     except sqlite3.Error as exc:
         conn.close()
         raise explain_error(exc, path) or exc
@@ -96,16 +104,13 @@ def not_writable(path: Path) -> bool:
     return path.is_file() and not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK | os.X_OK))
 
 
-def _open_readonly_store(path: Path) -> Store:
+def open_readonly_store(path: Path) -> Store:
+    """The existing database opened `mode=ro`: never created, migrated or written (writes raise `read_only`).
+    Refused with `needs_migration` when it is older than this nerv, since its tables may not have the shape
+    this nerv reads."""
     conn = open_readonly(path)
-    try:
+    with _closed_on_failure(conn, path):
         pending = migrate.check_plan(migrate.load_plan(), migrate.applied_migrations(conn))
-    except sqlite3.Error as exc:
-        conn.close()
-        raise explain_error(exc, path) or exc
-    except BaseException:
-        conn.close()
-        raise
     if pending:
         conn.close()
         raise NervError("needs_migration", f"{path} is read-only here and {len(pending)} migration(s) behind this nerv; "

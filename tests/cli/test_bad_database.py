@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import os
-
-import pytest
-
-from tests.conftest import assert_not_a_bug
+from tests.conftest import assert_not_a_bug, run_as_user
 
 
 def _snapshot(folder):
@@ -33,17 +29,16 @@ def test_nerv_db_pointing_at_a_non_sqlite_file(cli, tmp_path, monkeypatch):
     assert _snapshot(tmp_path) == before
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores file permissions")
-def test_nerv_db_in_a_read_only_folder(cli, tmp_path, monkeypatch):
+def test_nerv_db_in_a_read_only_folder(tmp_path, monkeypatch):
     folder = tmp_path / "ro"
     folder.mkdir()
     folder.chmod(0o500)
     monkeypatch.setenv("NERV_DB", str(folder / "state.db"))
     try:
-        result = cli("status")
+        result = run_as_user("--json", "status")
     finally:
         folder.chmod(0o700)
-    assert result.code == 1
+    assert result.code == 1 and result.error["code"] == "permission", result.stderr
     assert_not_a_bug(result)
     assert list(folder.iterdir()) == []
 

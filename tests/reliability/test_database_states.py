@@ -18,11 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import assert_not_a_bug, db_content_hash, nerv_executable, run_proc
+from tests.conftest import assert_not_a_bug, db_content_hash, run_as_user, run_proc
 
 IS_ROOT = os.geteuid() == 0
-# Without these two capabilities root is held to file permissions like any user.
-DROP_OVERRIDE = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--inh-caps=-all"]
 READ_COMMANDS = [
     ("status",), ("db", "status"), ("db", "health"), ("db", "integrity"), ("task", "list"), ("task", "show", "1"),
     ("task", "board"), ("task", "ready"), ("task", "blocked"), ("learnings",), ("search", "alpha"),
@@ -32,17 +30,7 @@ READ_COMMANDS = [
 
 
 def as_user(*args: str, env: dict | None = None):
-    """Run `nerv ARGS --json` as a process held to file permissions (root: under setpriv)."""
-    prefix = []
-    if IS_ROOT:
-        if shutil.which("setpriv") is None:
-            pytest.skip("running as root without setpriv: file permissions cannot be enforced")
-        prefix = DROP_OVERRIDE
-    proc = subprocess.run(prefix + nerv_executable() + [*args, "--json"], capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}, timeout=60)
-    from tests.conftest import Result
-
-    return Result(proc.returncode, proc.stdout, proc.stderr)
+    return run_as_user(*args, "--json", env=env)
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ IS_ROOT = os.geteuid() == 0
 READ_COMMANDS = [
     ("status",), ("db", "status"), ("db", "health"), ("db", "integrity"), ("task", "list"), ("task", "show", "1"),
     ("task", "board"), ("task", "ready"), ("task", "blocked"), ("learnings",), ("search", "alpha"),
-    ("export", "-o", "-"), ("audit", "verify"), ("project", "list"), ("cost",), ("session", "list"),
+    ("export",), ("audit", "verify"), ("project", "list"), ("cost",), ("session", "list"),
     ("decision", "list"), ("cycle", "list"), ("approval", "list"), ("rule", "list"),
 ]
 

@@ -32,6 +32,7 @@ COMMANDS = {
     "doctor": "nerv.cli.doctor",
     "cost": "nerv.cli.cost",
     "pricing": "nerv.cli.pricing",
+    "otel": "nerv.cli.otel",
     "budget": "nerv.cli.budget",
     "metrics": "nerv.cli.metrics",
     "report": "nerv.cli.report",

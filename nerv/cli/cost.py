@@ -40,11 +40,18 @@ def cost(
     now: Optional[str] = typer.Option(None, "--now", help="With --blocks: the time taken as now (ISO)."),
     timezone: Optional[str] = typer.Option(None, "--timezone", help="With --blocks: show times in this IANA zone "
                                                                     "(default UTC)."),
+    reconcile: bool = typer.Option(False, "--reconcile", help="Per session, the transcripts' calls beside Claude "
+                                                              "Code's telemetry (`nerv otel serve`), by request id."),
 ) -> None:
     """Tokens and cost with totals and p50/p90/p99 per session and per task (docs/costs.md)."""
     from nerv.services import costs
 
     store = _ctx.store()
+    if reconcile:
+        _reconcile(store, since=since, until=until, others=[by, project, chart or None, csv or None, recompute or None,
+                                                            blocks or None, now, timezone,
+                                                            None if cost_mode == "auto" else cost_mode])
+        return
     if blocks:
         _blocks(store, by=by, since=since, until=until, project=project, now=now, timezone_name=timezone)
         return
@@ -80,6 +87,43 @@ def _human(data: dict, chart: bool) -> None:
     for model, calls in data["unpriced_models"].items():
         out.warn(f"{calls} API calls of {model} have no price and count as $0: `nerv pricing set {model} ...`, "
                  "then `nerv cost --recompute`")
+
+
+RECONCILE_COLUMNS = ["session", "matched_calls", "telemetry_only_calls", "transcript_only_calls", "tokens_off",
+                     "nerv_cost_usd", "claude_code_cost_usd"]
+RECONCILE_HEADERS = {"matched_calls": "both", "telemetry_only_calls": "otel only",
+                     "transcript_only_calls": "jsonl only", "tokens_off": "Δ tokens", "nerv_cost_usd": "nerv US$",
+                     "claude_code_cost_usd": "CC US$"}
+SESSION_SHOWN = 13  # characters of a session id in the text view (JSON has them whole)
+
+
+def _reconcile(store, *, since, until, others) -> None:
+    from nerv.services import telemetry
+
+    if any(value is not None for value in others):
+        raise usage("--reconcile goes only with --since and --until")
+    out.emit(telemetry.reconcile(store, since=since, until=until), _human_reconcile)
+
+
+def _human_reconcile(data: dict) -> None:
+    rows = []
+    for session in data["sessions"]:
+        sid = session["session_id"]
+        rows.append({**session, "session": sid if len(sid) <= SESSION_SHOWN else sid[:SESSION_SHOWN - 1] + "…",
+                     "tokens_off": sum(abs(v) for v in session["token_differences"].values())})
+    out.table(rows, RECONCILE_COLUMNS, headers=RECONCILE_HEADERS, title="transcripts vs Claude Code telemetry",
+              empty="no telemetry in range: run `nerv otel serve` and set Claude Code's OTEL_* variables "
+                    "(docs/costs.md)")
+    totals = data["totals"]
+    differences = ", ".join(f"{k.replace('_tokens', '')} {v:+}" for k, v in totals["token_differences"].items() if v)
+    out.kv({"sessions": totals["sessions"], "calls in both": totals["matched_calls"],
+            "telemetry only": totals["telemetry_only_calls"], "transcripts only": totals["transcript_only_calls"],
+            "calls with other tokens": f"{totals['calls_with_token_differences']}"
+                                       + (f" (telemetry - transcripts: {differences})" if differences else ""),
+            "nerv US$ / Claude Code US$": f"{totals['nerv_cost_usd']:.6f} / {totals['claude_code_cost_usd']:.6f}",
+            "same, calls in both": f"{totals['matched_nerv_cost_usd']:.6f} / "
+                                   f"{totals['matched_claude_code_cost_usd']:.6f}",
+            "sessions without telemetry": data["sessions_without_telemetry"]}, title="total")
 
 
 BLOCK_COLUMNS = ["start", "last_call", "api_calls", "tokens", "cost_usd", "usd_per_hour", "tokens_per_minute",

@@ -15,6 +15,7 @@ from nerv.store.backup import backup_to
 from nerv.store.clock import now_iso
 from nerv.store.sqlite import enable_wal, explain_error, open_connection
 from nerv.store.task_area import TaskArea
+from nerv.store.telemetry_area import TelemetryArea
 
 T = TypeVar("T")
 
@@ -27,6 +28,7 @@ class Store:
     pre_migration_backup: Path | None = None
     # Areas: what services call instead of touching `conn` (docs/architecture.md, "The store seam").
     tasks: TaskArea = field(default_factory=TaskArea)
+    telemetry: TelemetryArea = field(default_factory=TelemetryArea)
     # Opened `mode=ro` because the file or its folder cannot be written (open_store): reads work, writes are refused.
     readonly: bool = False
 

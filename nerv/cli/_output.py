@@ -113,15 +113,16 @@ def _cell(value: Any) -> str:
 
 
 def table(rows: Sequence[dict], columns: Sequence[str] | None = None, *, title: str | None = None,
-          headers: dict[str, str] | None = None, empty: str = "nothing to show") -> None:
-    """A rich table of `rows` (dicts); `columns` picks and orders the keys. Past LONG_TABLE rows, aligned plain
-    columns instead: rich lays a table out at about 1 ms a row (`nerv cost --by day` over a year: 300 ms)."""
+          headers: dict[str, str] | None = None, empty: str = "nothing to show", plain: bool = False) -> None:
+    """A rich table of `rows` (dicts); `columns` picks and orders the keys. Past LONG_TABLE rows, or with `plain`
+    (cells kept short by the caller, leading spaces kept), aligned plain columns instead: rich lays a table out at
+    about 1 ms a row (`nerv cost --by day` over a year: 300 ms)."""
     if not rows:
         message(empty, style="dim")
         return
     columns = list(columns or rows[0].keys())
     headers = headers or {}
-    if len(rows) > LONG_TABLE:
+    if plain or len(rows) > LONG_TABLE:
         _plain_table(rows, columns, title, headers)
         return
     from rich.table import Table

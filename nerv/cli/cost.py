@@ -40,6 +40,8 @@ def cost(
     now: Optional[str] = typer.Option(None, "--now", help="With --blocks: the time taken as now (ISO)."),
     timezone: Optional[str] = typer.Option(None, "--timezone", help="With --blocks: show times in this IANA zone "
                                                                     "(default UTC)."),
+    breakdown: Optional[str] = typer.Option(None, "--breakdown", help="model: each group's (or the total's) "
+                                                                      "calls and cost per model, nested."),
     reconcile: bool = typer.Option(False, "--reconcile", help="Per session, the transcripts' calls beside Claude "
                                                               "Code's telemetry (`nerv otel serve`), by request id."),
 ) -> None:
@@ -49,7 +51,7 @@ def cost(
     store = _ctx.store()
     if reconcile:
         _reconcile(store, since=since, until=until, others=[by, project, chart or None, csv or None, recompute or None,
-                                                            blocks or None, now, timezone,
+                                                            blocks or None, now, timezone, breakdown,
                                                             None if cost_mode == "auto" else cost_mode])
         return
     if blocks:
@@ -57,22 +59,30 @@ def cost(
         return
     if now or timezone:
         raise usage("--now and --timezone go with --blocks")
-    if recompute and not (by or since or until or project or chart or csv or cost_mode != "auto"):
+    if breakdown and chart:
+        raise usage("--breakdown does not go with --chart")
+    if recompute and not (by or since or until or project or chart or csv or breakdown or cost_mode != "auto"):
         done = costs.recompute(store)
         out.emit(done, lambda d: out.message(f"re-priced {d['rows']} API calls ({d['models_priced']} models)" + (
             "; no price for: " + ", ".join(d["unpriced_models"]) if d["unpriced_models"] else "")))
         return
     data = costs.report(store, by=by, since=since, until=until, project=project, recompute_first=recompute,
-                        cost_mode=cost_mode)
+                        cost_mode=cost_mode, breakdown=breakdown)
     if csv and not out.mode.json:
         rows = data["groups"] if by else [{"key": "total", **data["totals"]}]
-        out.csv_rows(rows, CSV_COLUMNS)
+        if breakdown:
+            out.csv_rows([{"key": row["key"], **model} for row in rows for model in row["models"]],
+                         ["key", "model", *CSV_COLUMNS[1:]])
+        else:
+            out.csv_rows(rows, CSV_COLUMNS)
         return
     out.emit(data, lambda d: _human(d, chart))
 
 
 def _human(data: dict, chart: bool) -> None:
-    if data["by"]:
+    if data["breakdown"]:
+        _human_breakdown(data)
+    elif data["by"]:
         if chart:
             out.bars([(g["key"], g["cost_usd"]) for g in data["groups"]], title=f"cost by {data['by']} (US$)")
         else:
@@ -124,6 +134,38 @@ def _human_reconcile(data: dict) -> None:
             "same, calls in both": f"{totals['matched_nerv_cost_usd']:.6f} / "
                                    f"{totals['matched_claude_code_cost_usd']:.6f}",
             "sessions without telemetry": data["sessions_without_telemetry"]}, title="total")
+
+
+# The nested view fits 80 columns: names cut at KEY_SHOWN characters, token counts shortened (12.3M).
+KEY_SHOWN = 28
+BREAKDOWN_COLUMNS = ["key", "api_calls", "tokens", "cache_write_tokens", "cache_read_tokens", "cost_usd"]
+
+
+def _human_breakdown(data: dict) -> None:
+    """Each group's row, then its models' rows indented under it (JSON keeps the nesting as lists)."""
+    groups = data["groups"] if data["by"] else [{"key": "total", **data["totals"]}]
+    rows = []
+    for group in groups:
+        rows.append(_breakdown_row(str(group["key"]), group))
+        rows += [_breakdown_row("  " + model["model"], model) for model in group["models"]]
+    out.table(rows, BREAKDOWN_COLUMNS, headers={"key": f"{data['by'] or 'total'} / model", "tokens": "in+out",
+                                                **HEADERS}, empty="no usage in range", plain=True)
+
+
+def _breakdown_row(key: str, sums: dict) -> dict:
+    return {"key": key if len(key) <= KEY_SHOWN else key[:KEY_SHOWN - 1] + "…", "api_calls": sums["api_calls"],
+            "tokens": _short(sums["input_tokens"] + sums["output_tokens"]),
+            "cache_write_tokens": _short(sums["cache_write_tokens"]), "cache_read_tokens": _short(sums["cache_read_tokens"]),
+            "cost_usd": f"{sums['cost_usd']:.{4 if sums['cost_usd'] < 100 else 2}f}"}
+
+
+def _short(count: int) -> str:
+    """A token count in at most 5 characters: 999, 1.23k, 12.3k, 456k, 12.3M, 4.56B."""
+    for unit, size in (("B", 1e9), ("M", 1e6), ("k", 1e3)):
+        if count >= size:
+            value = count / size
+            return f"{value:.{2 if value < 9.995 else 1 if value < 99.95 else 0}f}{unit}"
+    return str(count)
 
 
 BLOCK_COLUMNS = ["start", "last_call", "api_calls", "tokens", "cost_usd", "usd_per_hour", "tokens_per_minute",

@@ -139,14 +139,35 @@ def _sums(values, cost_unit: float = 1) -> dict:
     return row
 
 
+def _with_models(conn: sqlite3.Connection, by: str | None, sums: str, rows: str, where: str, params,
+                 unit: float) -> dict:
+    """{group key (None without `by`): [{model, ...sums}]}, the most costly model first in each group."""
+    key = GROUP_KEYS[by] if by else "NULL"
+    found: dict = {}
+    for row in conn.execute(
+            f"SELECT {key} AS k, {GROUP_KEYS['model']} AS m, {sums} FROM {rows}{joins_for(by)}{where}"
+            " GROUP BY k, m ORDER BY k, 9 DESC, m", params):
+        found.setdefault(row[0], []).append({"model": row[1], **_sums(row[2:], unit)})
+    return found
+
+
+def _attach_models(totals: dict, groups: list[dict], models: dict, by: str | None) -> None:
+    if by is None:
+        totals["models"] = models.get(None, [])
+    for group in groups:
+        group["models"] = models.get(group["key"], [])
+
+
 def cost_groups(conn: sqlite3.Connection, by: str | None, *, since=None, until=None, project_id=None,
-                cost_mode: str = "auto") -> dict:
+                cost_mode: str = "auto", breakdown: str | None = None) -> dict:
     """{totals, groups: [{key, ...sums}], per_session: [cost], per_task: [cost], unpriced_models: {model: calls}}.
+    `breakdown="model"`: each group (or, without `by`, the totals) also gets `models: [{model, ...sums}]`.
 
     In the `auto` cost mode: usage_daily for the whole days of the range, usage only for its partial days.
     """
     if cost_mode != "auto":
-        return _raw_cost_groups(conn, by, since=since, until=until, project_id=project_id, cost_mode=cost_mode)
+        return _raw_cost_groups(conn, by, since=since, until=until, project_id=project_id, cost_mode=cost_mode,
+                                breakdown=breakdown)
     source, params = rollup_source(since, until, project_id)
     rows = f"({source}) u"
     totals = _sums(conn.execute(f"SELECT {_ROLLUP_SUMS} FROM {rows}", params).fetchone(), NANO)
@@ -156,6 +177,8 @@ def cost_groups(conn: sqlite3.Connection, by: str | None, *, since=None, until=N
         for row in conn.execute(f"SELECT {key} AS k, {_ROLLUP_SUMS} FROM {rows}{joins_for(by)} GROUP BY k ORDER BY k",
                                 params):
             groups.append({"key": row[0], **_sums(row[1:], NANO)})
+    if breakdown:
+        _attach_models(totals, groups, _with_models(conn, by, _ROLLUP_SUMS, rows, "", params, NANO), by)
     per_session = [r[0] / NANO for r in conn.execute(
         f"SELECT SUM(u.cost_nano) FROM {rows} GROUP BY u.session_id", params)]
     per_task = [r[0] / NANO for r in conn.execute(
@@ -167,7 +190,8 @@ def cost_groups(conn: sqlite3.Connection, by: str | None, *, since=None, until=N
             "unpriced_models": unpriced}
 
 
-def _raw_cost_groups(conn: sqlite3.Connection, by: str | None, *, since, until, project_id, cost_mode: str) -> dict:
+def _raw_cost_groups(conn: sqlite3.Connection, by: str | None, *, since, until, project_id, cost_mode: str,
+                     breakdown: str | None = None) -> dict:
     where, params = _where(since, until, project_id)
     cost, unpriced = COST_MODES[cost_mode]
     sums = _sums_sql(cost_mode)
@@ -178,6 +202,8 @@ def _raw_cost_groups(conn: sqlite3.Connection, by: str | None, *, since, until, 
         for row in conn.execute(f"SELECT {key} AS k, {sums} {_RAW_FROM}{joins_for(by)}{where} GROUP BY k ORDER BY k",
                                 params):
             groups.append({"key": row[0], **_sums(row[1:])})
+    if breakdown:
+        _attach_models(totals, groups, _with_models(conn, by, sums, "usage u", where, params, 1), by)
     per_session = [r[0] for r in conn.execute(f"SELECT SUM({cost}) {_RAW_FROM}{where} GROUP BY u.session_id",
                                               params)]
     task_where = where + (" AND " if where else " WHERE ") + "u.task_id IS NOT NULL"

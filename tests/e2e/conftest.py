@@ -212,14 +212,16 @@ def netns() -> tuple[list[str] | None, str]:
 @pytest.fixture
 def run_claude(claude_code, netns, tmp_path, nerv_home):
     """run_claude(prompt, script, *, cwd, settings=None, permission_mode=None, extra_args=(), env=None,
-    timeout=120, model=None) -> Result. Each call gets its own HOME/CLAUDE_CONFIG_DIR and fake server."""
+    timeout=120, model=None, forwards=None) -> Result. Each call gets its own HOME/CLAUDE_CONFIG_DIR and fake
+    server. `forwards` {VAR: unix socket}: inside a network namespace, VAR is a loopback URL bridged to that
+    socket (on the host's loopback, `env` gives VAR its host URL instead)."""
     prefix, _why = netns
     counter = iter(range(1, 1000))
     live: list[subprocess.Popen] = []
 
     def run(prompt: str, script: list, *, cwd: Path | str, settings: dict | None = None,
             permission_mode: str | None = None, extra_args=(), env: dict | None = None,
-            timeout: float = 120, model: str | None = None) -> Result:
+            timeout: float = 120, model: str | None = None, forwards: dict | None = None) -> Result:
         n = next(counter)
         base = tmp_path / f"claude-run-{n}"
         home = base / "home"
@@ -255,8 +257,11 @@ def run_claude(claude_code, netns, tmp_path, nerv_home):
             if prefix:
                 run_env.pop("ANTHROPIC_BASE_URL", None)  # the launcher sets it to its loopback port
                 _check_offline_env(run_env, None)
-                command = [*prefix, sys.executable, "-I", str(LAUNCHER), "--bridge", fake.unix_socket, "--",
-                           *command]
+                bridges = ["--bridge", fake.unix_socket]
+                for name, unix_path in (forwards or {}).items():  # these too: env's host URL is unreachable
+                    run_env.pop(name, None)
+                    bridges += ["--forward", f"{name}={unix_path}"]
+                command = [*prefix, sys.executable, "-I", str(LAUNCHER), *bridges, "--", *command]
             else:
                 run_env["ANTHROPIC_BASE_URL"] = fake.base_url
                 _check_offline_env(run_env, fake.base_url)

@@ -9,7 +9,8 @@ Started by conftest.py as a plain script, usually inside fresh namespaces:
 --bridge: a new network namespace has only `lo`, down at first. This brings it up (an ioctl: no `ip`
 binary needed), listens on 127.0.0.1:<free port>, sets ANTHROPIC_BASE_URL to it and forwards each
 connection to the Unix socket SOCK, where the test's fake API listens (a Unix socket in the file system is
-reachable from any network namespace). Nothing else can leave the namespace.
+reachable from any network namespace). Nothing else can leave the namespace. `--forward VAR=SOCK` does the
+same for another variable (the telemetry test's OTEL_EXPORTER_OTLP_ENDPOINT, relayed to `nerv otel serve`).
 
 Reaping: the launcher is a child subreaper (prctl PR_SET_CHILD_SUBREAPER), so processes the command leaves
 behind (Claude Code starts tool shells in their own process groups) become its children; when the command
@@ -139,10 +140,17 @@ def main(argv: list[str]) -> int:
     if argv == ["--probe"]:
         return probe()
     unix_path = None
-    if argv[:1] == ["--bridge"] and len(argv) > 1:
-        unix_path, argv = argv[1], argv[2:]
-    if len(argv) < 2 or argv[0] != "--":
-        sys.stderr.write("usage: launcher.py [--bridge UNIX_SOCKET] -- COMMAND... | --probe\n")
+    forwards = {}  # environment variable -> Unix socket: the variable becomes a loopback URL bridged to it
+    while len(argv) > 1 and argv[0] in ("--bridge", "--forward"):
+        if argv[0] == "--bridge":
+            unix_path = argv[1]
+        else:
+            name, _, path = argv[1].partition("=")
+            forwards[name] = path
+        argv = argv[2:]
+    if len(argv) < 2 or argv[0] != "--" or not all(forwards.values()):
+        sys.stderr.write("usage: launcher.py [--bridge UNIX_SOCKET] [--forward VAR=UNIX_SOCKET]... -- COMMAND... "
+                         "| --probe\n")
         return 2
     command = argv[1:]
     try:
@@ -151,7 +159,9 @@ def main(argv: list[str]) -> int:
         pass  # not Linux: the process group kill in conftest.py is all there is
     env = dict(os.environ)
     if unix_path:
-        env["ANTHROPIC_BASE_URL"] = f"http://127.0.0.1:{start_bridge(unix_path)}"
+        forwards["ANTHROPIC_BASE_URL"] = unix_path
+    for name, path in forwards.items():
+        env[name] = f"http://127.0.0.1:{start_bridge(path)}"
     child = subprocess.Popen(command, env=env)
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, lambda signum, _frame: child.send_signal(signum))

@@ -160,19 +160,21 @@ def open_server(store: Store, *, host: str = DEFAULT_HOST, port: int = DEFAULT_P
 
 
 def run(server: Receiver) -> dict:
-    """Serve until SIGINT or SIGTERM; the tally."""
+    """Serve until SIGINT or SIGTERM, letting the request in hand finish (its batch stored and answered); the
+    tally."""
     import signal
+    import threading
 
     def stop(_signum, _frame):
-        raise KeyboardInterrupt
+        # shutdown() waits for serve_forever's loop, which runs in this thread: ask from another one.
+        threading.Thread(target=server.shutdown, daemon=True).start()
 
-    previous = signal.signal(signal.SIGTERM, stop)
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         server.serve_forever()
-    except KeyboardInterrupt:
-        pass
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         server.server_close()
     return server.tally.as_dict()
 
@@ -198,17 +200,17 @@ def _handler(store: Store, max_body: int, on_request: Callable[[str, dict], None
                 self._refuse(status, exc.message)
                 return
             tally.requests += 1
-            self._answer(200, response)
-            if on_request:
+            if on_request:  # before the answer: a client that stops the receiver once answered finds it reported
                 on_request(signal, result)
+            self._answer(200, response)
 
         def _refuse(self, status: int, message: str) -> None:
             tally.refused += 1
             tally.errors = (tally.errors + [f"{status} {message}"])[-5:]
             self.close_connection = True  # the rest of a refused body may still be in the socket
-            self._answer(status, {"code": status, "message": message})
             if on_request:
                 on_request("refused", {"status": status, "message": message})
+            self._answer(status, {"code": status, "message": message})
 
         def _answer(self, status: int, document: dict) -> None:
             payload = json.dumps(document).encode()

@@ -118,8 +118,7 @@ def _reconcile(store, *, since, until, others) -> None:
 def _human_reconcile(data: dict) -> None:
     rows = []
     for session in data["sessions"]:
-        sid = session["session_id"]
-        rows.append({**session, "session": sid if len(sid) <= SESSION_SHOWN else sid[:SESSION_SHOWN - 1] + "…",
+        rows.append({**session, "session": _cut(session["session_id"], SESSION_SHOWN),
                      "tokens_off": sum(abs(v) for v in session["token_differences"].values())})
     out.table(rows, RECONCILE_COLUMNS, headers=RECONCILE_HEADERS, title="transcripts vs Claude Code telemetry",
               empty="no telemetry in range: run `nerv otel serve` and set Claude Code's OTEL_* variables "
@@ -153,10 +152,14 @@ def _human_breakdown(data: dict) -> None:
 
 
 def _breakdown_row(key: str, sums: dict) -> dict:
-    return {"key": key if len(key) <= KEY_SHOWN else key[:KEY_SHOWN - 1] + "…", "api_calls": sums["api_calls"],
+    return {"key": _cut(key, KEY_SHOWN), "api_calls": sums["api_calls"],
             "tokens": _short(sums["input_tokens"] + sums["output_tokens"]),
             "cache_write_tokens": _short(sums["cache_write_tokens"]), "cache_read_tokens": _short(sums["cache_read_tokens"]),
             "cost_usd": f"{sums['cost_usd']:.{4 if sums['cost_usd'] < 100 else 2}f}"}
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[:width - 1] + "…"
 
 
 def _short(count: int) -> str:

@@ -105,8 +105,8 @@ def _document(handler: BaseHTTPRequestHandler, max_body: int):
     body = _decoded(_read_body(handler, max_body), handler.headers.get("Content-Encoding") or "", max_body)
     try:
         return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise HttpError(400, "the body is not JSON") from None
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        raise HttpError(400, "the body is not JSON (or nests too deeply)") from None
 
 
 def handle(store: Store, signal: str, document, tally: Tally) -> tuple[dict, dict]:
@@ -198,6 +198,9 @@ def _handler(store: Store, max_body: int, on_request: Callable[[str, dict], None
             except NervError as exc:
                 status = 503 if exc.code == "database" else 400
                 self._refuse(status, exc.message)
+                return
+            except Exception as exc:  # noqa: BLE001 - a bug in nerv: answered and reported, the receiver goes on
+                self._refuse(500, f"internal error ({type(exc).__name__}): a bug in nerv")
                 return
             tally.requests += 1
             if on_request:  # before the answer: a client that stops the receiver once answered finds it reported

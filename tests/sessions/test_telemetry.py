@@ -120,6 +120,7 @@ def test_serve_refuses_what_it_cannot_read_and_keeps_serving(receiver, nerv_home
     assert db_hash() == before
 
     bad = copy.deepcopy(payload("logs-2.json"))
+    bad["resourceLogs"][0]["resource"]["attributes"].append({"key": "odd", "value": {"intValue": "12x"}})  # unused
     records = bad["resourceLogs"][0]["scopeLogs"][0]["logRecords"]
     for attribute in records[0]["attributes"]:
         if attribute["key"] == "output_tokens":

@@ -1,4 +1,4 @@
-"""Claude Code's telemetry events (0015) and what `nerv cost --reconcile` reads beside them. Stdlib only."""
+"""Claude Code's telemetry events (0014) and what `nerv cost --reconcile` reads beside them. Stdlib only."""
 
 from __future__ import annotations
 

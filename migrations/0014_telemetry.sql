@@ -1,4 +1,4 @@
--- 0015: Claude Code's own telemetry (OpenTelemetry `claude_code.api_request` log events received by `nerv otel serve`), a second, independent record of each API call that `nerv cost --reconcile` compares with the transcripts' usage rows.
+-- 0014: Claude Code's own telemetry (OpenTelemetry `claude_code.api_request` log events received by `nerv otel serve`), a second, independent record of each API call that `nerv cost --reconcile` compares with the transcripts' usage rows.
 -- No foreign key to claude_sessions on purpose: an event often arrives before its transcript is imported,
 -- and the events are what the transcripts are checked against, so a session prune must not take them.
 

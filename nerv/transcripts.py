@@ -149,17 +149,12 @@ def parse_api_call(line: dict, offset: int, fallback_session: str) -> ApiCall | 
         _count(usage, "input_tokens", True), _count(usage, "output_tokens", True),
         _count(usage, "cache_read_input_tokens", False), _count(usage, "cache_creation_input_tokens", False))
     split = usage.get("cache_creation")
-    write_1h = 0
+    split_5m = split_1h = None
     if split is not None:
         if split.__class__ is not dict:
             raise BadLine("usage.cache_creation is not an object")
-        write_1h = _count(split, "ephemeral_1h_input_tokens", False)
-        split_total = _count(split, "ephemeral_5m_input_tokens", False) + write_1h
-        # Older builds wrote the split with cache_creation_input_tokens 0: the larger account is the true one.
-        if split_total > cache_write:
-            cache_write = split_total
-        elif write_1h > cache_write:
-            write_1h = cache_write
+        split_1h = _count(split, "ephemeral_1h_input_tokens", False)
+        split_5m = _count(split, "ephemeral_5m_input_tokens", False)
     web_searches = 0
     tools = usage.get("server_tool_use")
     if tools is not None:
@@ -167,59 +162,88 @@ def parse_api_call(line: dict, offset: int, fallback_session: str) -> ApiCall | 
             raise BadLine("usage.server_tool_use is not an object")
         web_searches = _count(tools, "web_search_requests", False)
     ts = line.get("timestamp")
-    if ts.__class__ is not str or not _ISO_PREFIX.match(ts):
-        raise BadLine("timestamp is missing or not ISO-8601")
+    if ts.__class__ is not str:
+        ts = None
+    _check_timestamp(ts)
     message_id = message.get("id")
     if message_id is not None and message_id.__class__ is not str:
         raise BadLine("message.id is not text")
-    request_id = _optional_text(line, "requestId")
+    return _api_call(_optional_text(line, "sessionId") or fallback_session, message_id,
+                     _optional_text(line, "requestId"), model, ts, _optional_text(line, "cwd"),
+                     line.get("isSidechain"), input_tokens, output_tokens, cache_read, cache_write, split_5m, split_1h,
+                     line.get("costUSD"), offset, _optional_text(line, "agentId"), _optional_text(usage, "speed"),
+                     _optional_text(usage, "inference_geo"), web_searches)
+
+
+def _check_timestamp(ts: str | None) -> None:
+    if ts is None or not _ISO_PREFIX.match(ts):
+        raise BadLine("timestamp is missing or not ISO-8601")
+
+
+def _api_call(session_id: str, message_id: str | None, request_id: str | None, model: str | None, ts: str,
+              cwd: str | None, sidechain, input_tokens: int, output_tokens: int, cache_read: int, cache_write: int,
+              split_5m: int | None, split_1h: int | None, cost, offset: int, agent_id: str | None, speed: str | None,
+              inference_geo: str | None, web_searches: int) -> ApiCall:
+    """The ApiCall of a line's checked fields (both decoders end here: the rules below are stated once).
+    `split_5m`/`split_1h` are usage.cache_creation's counts, None when the line has no such object."""
+    write_1h = 0
+    if split_1h is not None:
+        write_1h = split_1h
+        split_total = split_5m + split_1h
+        # Older builds wrote the split with cache_creation_input_tokens 0: the larger account is the true one.
+        if split_total > cache_write:
+            cache_write = split_total
+        elif write_1h > cache_write:
+            write_1h = cache_write
     if message_id:
         request_id = request_id or ""
     else:
         message_id = None
-    cost = line.get("costUSD")
     line_cost = float(cost) if cost.__class__ in (int, float) and 0 <= cost < 1e9 else None
-    return ApiCall(_optional_text(line, "sessionId") or fallback_session, message_id, request_id, model, ts,
-                   _optional_text(line, "cwd"), 1 if line.get("isSidechain") is True else 0,
+    return ApiCall(session_id, message_id, request_id, model, ts, cwd, 1 if sidechain is True else 0,
                    input_tokens, output_tokens, cache_write - write_1h, write_1h, cache_read, line_cost, offset,
-                   _optional_text(line, "agentId"), _optional_text(usage, "speed"),
-                   _optional_text(usage, "inference_geo"), web_searches)
+                   agent_id, speed, inference_geo, web_searches)
 
 
-def parse_bytes(data: bytes, *, start_offset: int, start_line: int, fallback_session: str) -> ParsedChunk:
+def stdlib_line_call(raw: bytes, offset: int, fallback_session: str) -> ApiCall | None:
+    """The API call on one line holding `"usage"`, decoded by the standard library (the hook's decoder, and the
+    reference the faster nerv.transcript_decoder falls back to)."""
+    line = _DECODER.decode(raw.decode("utf-8"))
+    if line.__class__ is not dict:
+        raise BadLine("not a JSON object")
+    return parse_api_call(line, offset, fallback_session)
+
+
+def parse_bytes(data: bytes, *, start_offset: int, start_line: int, fallback_session: str, final: bool = True,
+                line_call=stdlib_line_call) -> ParsedChunk:
     """Parse the complete lines of `data` (read from byte `start_offset` of a file).
 
     Lines without `"usage"` are not decoded (most of a transcript: prompts, tool results, images); they
     only have to look like one JSON object. A last line without a newline that does not parse is left
-    unconsumed: the session may still be writing it.
+    unconsumed: the session may still be writing it. With `final` False (more of the file follows), an
+    unterminated last piece is left unconsumed whatever it holds. `line_call(raw, offset, fallback_session)`
+    decodes a line holding `"usage"`.
     """
     chunk = ParsedChunk()
-    pieces = data.split(b"\n")
-    # The piece after the last newline is unterminated: b"" when the data ends with a newline.
-    tail = pieces.pop()
-    position = 0
-    line_no = start_line
-    decode = _DECODER.decode
-    calls = chunk.calls
-    for index, raw in enumerate(pieces + [tail]):
-        terminated = index < len(pieces)
-        next_position = position + len(raw) + (1 if terminated else 0)
-        if not terminated and not raw:
-            break
-        line_no += 1
+    append = chunk.calls.append
+    find = data.find
+    size = len(data) if final else data.rfind(b"\n") + 1
+    position = lines = 0
+    while position < size:
+        end = find(b"\n", position, size)
+        terminated = end >= 0
+        if not terminated:
+            end = size
         reason = None
-        if b'"usage"' in raw:
+        if find(b'"usage"', position, end) >= 0:
             try:
-                line = decode(raw.decode("utf-8"))
-                if line.__class__ is not dict:
-                    raise BadLine("not a JSON object")
-                call = parse_api_call(line, start_offset + position, fallback_session)
+                call = line_call(data[position:end], start_offset + position, fallback_session)
                 if call is not None:
-                    calls.append(call)
+                    append(call)
             except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
                 reason = str(exc) if isinstance(exc, BadLine) else "not valid JSON"
-        else:
-            stripped = raw.strip()
+        elif not (data[position] == 0x7B and data[end - 1] == 0x7D):  # the common case: exactly {...}
+            stripped = data[position:end].strip()
             if stripped and not (stripped[:1] == b"{" and stripped[-1:] == b"}"):
                 reason = "not a JSON object"
         if reason:
@@ -228,8 +252,9 @@ def parse_bytes(data: bytes, *, start_offset: int, start_line: int, fallback_ses
                 break
             chunk.skipped += 1
             if len(chunk.skip_reasons) < MAX_REPORTED_SKIPS:
-                chunk.skip_reasons.append((line_no, reason))
-        chunk.lines += 1
-        chunk.consumed = next_position
-        position = next_position
+                chunk.skip_reasons.append((start_line + lines + 1, reason))
+        lines += 1
+        position = end + 1 if terminated else end
+    chunk.lines = lines
+    chunk.consumed = position
     return chunk

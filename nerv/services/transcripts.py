@@ -19,7 +19,7 @@ def import_transcripts(store: Store, paths: list[str] | None = None, progress=No
 
     files, roots = ingest.discover(list(paths or []))
     with (progress(len(files), "importing transcripts") if progress else nullcontext(None)) as advance:
-        result = ingest.import_files(store.conn, files, progress=advance)
+        result = ingest.import_files(store.conn, files, progress=advance, fast=True)
     result["roots"] = roots
     if archive.enabled(store.conn):
         result["archive"] = archive.archive_files(store.conn, files)

@@ -88,6 +88,28 @@ REBUILD_ROLLUP = (
     " SUM(CAST(round(u.cost_usd * 1e9) AS INTEGER)), SUM(1 - u.cost_known) FROM usage u GROUP BY 1, 2, 3, 4, 5, 6")
 
 
+# The new rows' share of the rollup, added to what is there (the insert trigger's upsert, once per group).
+_ADD_TO_ROLLUP = (
+    REBUILD_ROLLUP.replace("FROM usage u GROUP BY", "FROM usage u WHERE u.id > ? GROUP BY")
+    + " ON CONFLICT (day, session_id, project_id, model, task_id, subagent_id) DO UPDATE SET "
+    + ", ".join(f"{c} = {c} + excluded.{c}" for c in ("api_calls", "input_tokens", "output_tokens",
+                                                      "cache_write_5m_tokens", "cache_write_1h_tokens",
+                                                      "cache_read_tokens", "cost_nano", "unpriced_calls")))
+
+
+@contextmanager
+def rollup_added_in_bulk(conn: sqlite3.Connection):
+    """Let the caller INSERT usage rows without the insert trigger's per-row upsert, then add those rows to
+    usage_daily in one GROUP BY (caller's transaction; 0014). Only INSERTs stand aside: updates and deletes
+    inside the block still move the rollup row by row. New rows are told apart by id (INTEGER PRIMARY KEY:
+    an insert takes a larger id than every row present)."""
+    after = conn.execute("SELECT COALESCE(MAX(id), 0) FROM usage").fetchone()[0]
+    conn.execute("INSERT INTO usage_rollup_paused (paused) VALUES (1)")
+    yield
+    conn.execute("DELETE FROM usage_rollup_paused")
+    conn.execute(_ADD_TO_ROLLUP, (after,))
+
+
 def _day_after(iso: str) -> str:
     return (date.fromisoformat(iso[:10]) + timedelta(days=1)).isoformat()
 

@@ -22,7 +22,7 @@ def archive_paths(store: Store, paths: list[str] | None = None) -> dict:
     from nerv.store import ingest
 
     files, roots = ingest.discover(list(paths or []))
-    result = archive.archive_files(store.conn, files)
+    result = archive.archive_files(store.conn, files, codec=archive.ZSTD)
     return {**result, "roots": roots, "stats": stats(store)}
 
 

@@ -22,5 +22,5 @@ def import_transcripts(store: Store, paths: list[str] | None = None, progress=No
         result = ingest.import_files(store.conn, files, progress=advance, fast=True)
     result["roots"] = roots
     if archive.enabled(store.conn):
-        result["archive"] = archive.archive_files(store.conn, files)
+        result["archive"] = archive.archive_files(store.conn, files, codec=archive.ZSTD)
     return result

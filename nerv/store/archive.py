@@ -2,12 +2,15 @@
 (the SessionEnd hook archives its session's files).
 
 A file is cut at line ends into chunks of about CHUNK_BYTES; a chunk is stored once, under
-<NERV_HOME>/archive/<first 2 hex>/<other 62 hex> of the sha256 of its uncompressed bytes, zlib-compressed,
-mode 0600. A file's manifest (nerv.store.queries_archive) lists its chunks in order with the file's size and
+<NERV_HOME>/archive/<first 2 hex>/<other 62 hex> of the sha256 of its uncompressed bytes, compressed, mode 0600.
+The codec is recorded per chunk: `nerv session import` writes zstd (the zstandard package, ten times zlib's
+speed at a smaller size on the transcript bench: docs/performance.md), the SessionEnd hook zlib (standard
+library only); both are read back. A file's manifest (nerv.store.queries_archive) lists its chunks in order with the file's size and
 sha256. Transcripts only grow, so a file whose archived bytes are still its prefix (same size, same sha256)
 adds chunks for its new tail only; any other change archives it anew (chunks it shares are not stored twice).
-Chunk files are written before the manifest's transaction: a crash in between leaves only unreferenced
-files, never a manifest naming a chunk that is not there.
+Chunk files are written before the manifests' transaction, which takes a batch of files of about
+BATCH_BYTES: a crash in between leaves only unreferenced files, never a manifest naming a chunk that is not
+there, and a batch's write lock is held for milliseconds.
 """
 
 from __future__ import annotations
@@ -23,8 +26,11 @@ from nerv.errors import NervError
 from nerv.store import paths, queries_archive, tx
 
 CHUNK_BYTES = 1024 * 1024
+BATCH_BYTES = 64 * 1024 * 1024
 CODEC = "zlib"
+ZSTD = "zstd"
 ZLIB_LEVEL = 6  # measured (docs/performance.md): level 9 saves 5 % more at 60 % of the speed
+ZSTD_LEVEL = 3  # zstd's default; level 1 was as fast and 1.3 points larger on the bench corpus
 SETTING = "sessions.archive"
 
 
@@ -63,10 +69,38 @@ def split_at_lines(data: bytes, limit: int = CHUNK_BYTES) -> list[bytes]:
     return pieces
 
 
-def write_chunk(digest: str, data: bytes) -> int:
+def _compress(data: bytes, codec: str) -> bytes:
+    if codec == ZSTD:
+        import zstandard
+
+        return zstandard.ZstdCompressor(level=ZSTD_LEVEL).compress(data)
+    return zlib.compress(data, ZLIB_LEVEL)
+
+
+def _decompress(packed: bytes, codec: str) -> bytes | None:
+    """The chunk's bytes, None for an unknown codec or damaged data."""
+    if codec == ZSTD:
+        try:
+            import zstandard
+        except ImportError:
+            raise NervError("io", "this archive holds zstd chunks and the zstandard package is not installed",
+                            "reinstall nerv (zstandard is one of its dependencies)") from None
+        try:
+            return zstandard.ZstdDecompressor().decompress(packed)
+        except zstandard.ZstdError:
+            return None
+    if codec == CODEC:
+        try:
+            return zlib.decompress(packed)
+        except zlib.error:
+            return None
+    return None
+
+
+def write_chunk(digest: str, data: bytes, codec: str = CODEC) -> int:
     """Store one chunk (0600, atomically); returns its compressed size. The folder's fsync, which makes the
     rename durable, is left to sync_chunk_folders: once per folder for a whole run, not once per chunk."""
-    packed = zlib.compress(data, ZLIB_LEVEL)
+    packed = _compress(data, codec)
     target = chunk_path(digest)
     try:
         paths.ensure_private_dir(archive_dir())
@@ -94,10 +128,7 @@ def read_chunk(digest: str, size: int, codec: str) -> bytes:
         raise NervError("integrity", f"archive chunk {digest[:12]} is missing", hint) from None
     except OSError as exc:
         raise NervError("io", f"cannot read archive chunk {digest[:12]}: {exc.strerror or exc}") from None
-    try:
-        data = zlib.decompress(packed) if codec == CODEC else None
-    except zlib.error:
-        data = None
+    data = _decompress(packed, codec)
     if data is None or len(data) != size or hashlib.sha256(data).hexdigest() != digest:
         raise NervError("integrity", f"archive chunk {digest[:12]} fails its checksum", hint)
     return data
@@ -120,15 +151,18 @@ def enabled(conn: sqlite3.Connection) -> bool:
 
 
 def archive_files(conn: sqlite3.Connection, files: list[Path], *, max_new_bytes: int | None = None,
-                  actor: str | None = None) -> dict:
+                  actor: str | None = None, codec: str = CODEC) -> dict:
     """Archive what is new in `files`; returns counts. A file that cannot be read is reported, not raised.
 
     With `max_new_bytes`, files whose new bytes would pass that total are left for a later run (`deferred`).
+    `codec`: CODEC (zlib, standard library: the hook) or ZSTD. Manifests are saved a batch of about
+    BATCH_BYTES of new bytes per transaction.
     Returns {files, archived, appended, unchanged, deferred, new_chunks, new_bytes, stored_bytes, unreadable}.
     """
     result = {"files": len(files), "archived": 0, "appended": 0, "unchanged": 0, "deferred": 0, "new_chunks": 0,
               "new_bytes": 0, "stored_bytes": 0, "unreadable": []}
-    staged, chunk_rows, seen = [], [], set()
+    batch = _Batch()
+    seen: set[str] = set()
     manifests = queries_archive.file_manifests(conn) if files else {}
     for path in files:
         try:
@@ -141,7 +175,9 @@ def archive_files(conn: sqlite3.Connection, files: list[Path], *, max_new_bytes:
             continue
         manifest, hashes, first_new, pieces = plan
         new_bytes = sum(map(len, pieces))
-        if max_new_bytes is not None and result["new_bytes"] + new_bytes > max_new_bytes and staged:
+        staged_bytes = result["new_bytes"] + batch.counts["new_bytes"]
+        if max_new_bytes is not None and staged_bytes + new_bytes > max_new_bytes and \
+                (batch.staged or result["archived"] + result["appended"]):
             result["deferred"] += 1
             continue
         new_hashes = hashes[first_new:]
@@ -151,30 +187,45 @@ def archive_files(conn: sqlite3.Connection, files: list[Path], *, max_new_bytes:
             if digest in present or digest in seen:
                 continue
             seen.add(digest)
-            stored = write_chunk(digest, piece)
-            chunk_rows.append((digest, len(piece), stored, CODEC))
-            result["stored_bytes"] += stored
+            stored = write_chunk(digest, piece, codec)
+            batch.chunk_rows.append((digest, len(piece), stored, codec))
+            batch.counts["stored_bytes"] += stored
             fresh += 1
-        result["new_chunks"] += fresh
-        result["new_bytes"] += new_bytes
-        result["appended" if first_new else "archived"] += 1
-        staged.append((manifest, hashes, first_new))
-    if staged:
-        sync_chunk_folders(row[0] for row in chunk_rows)
-        _save(conn, staged, chunk_rows, result, actor)
+        batch.counts["new_chunks"] += fresh
+        batch.counts["new_bytes"] += new_bytes
+        batch.counts["appended" if first_new else "archived"] += 1
+        batch.staged.append((manifest, hashes, first_new))
+        if batch.counts["new_bytes"] >= BATCH_BYTES:
+            batch = _save(conn, batch, result, actor)
+    if batch.staged:
+        _save(conn, batch, result, actor)
     return result
 
 
-def _save(conn, staged, chunk_rows, result, actor) -> None:
+class _Batch:
+    """Files whose chunks are written and whose manifests wait for their transaction."""
+
+    def __init__(self):
+        self.staged: list[tuple] = []
+        self.chunk_rows: list[tuple] = []
+        self.counts = dict.fromkeys(("archived", "appended", "new_chunks", "new_bytes", "stored_bytes"), 0)
+
+
+def _save(conn, batch: _Batch, result: dict, actor) -> _Batch:
+    """Make the batch's chunk files durable, then record its chunks and manifests in one transaction; adds its
+    counts to `result` and returns an empty batch."""
+    sync_chunk_folders(row[0] for row in batch.chunk_rows)
+
     def body(write_tx: tx.WriteTx) -> None:
-        queries_archive.insert_chunks(conn, [row + (write_tx.now,) for row in chunk_rows])
-        for manifest, hashes, first_new in staged:
+        queries_archive.insert_chunks(conn, [row + (write_tx.now,) for row in batch.chunk_rows])
+        for manifest, hashes, first_new in batch.staged:
             queries_archive.save_file(conn, {**manifest, "archived_at": write_tx.now}, hashes, first_new)
-        write_tx.audit("session.archive", "transcripts", None,
-                       after={k: result[k] for k in ("archived", "appended", "new_chunks", "new_bytes",
-                                                     "stored_bytes")})
+        write_tx.audit("session.archive", "transcripts", None, after=batch.counts)
 
     tx.write(conn, body, actor=actor)
+    for key, value in batch.counts.items():
+        result[key] += value
+    return _Batch()
 
 
 def _plan(conn: sqlite3.Connection, path: str, manifests: dict[str, dict]

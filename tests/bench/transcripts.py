@@ -1,17 +1,22 @@
-"""Transcript import speed: nerv cold import, re-import with nothing changed, and ccusage on the same corpus.
+"""Transcript import speed and size: nerv beside ccusage on the same corpus, archive off and on, memory and lock.
 
-    /work/venv/bin/python tests/bench/transcripts.py [--files 2000] [--lines 400000] [--ccusage PATH]
+    PYTHONPATH=$PWD /work/main/.venv/bin/python tests/bench/transcripts.py [--files 2000] [--lines 400000]
+        [--ccusage PATH]
 
-Generates a realistic corpus in a temporary folder laid out like ~/.claude/projects (sessions with
-subagent files, responses written as several lines with growing output, sidechain lines, lines copied
-into a resumed session's file, large tool results), then times:
-- `nerv session import` (the installed console script, a fresh process, cold: empty database) with the
-  transcript archive off (sessions.archive false), then the same with it on (the default), and the archive's
-  stored size as a share of the raw JSONL (`nerv session archive --stats`); every step runs twice and the
-  better time is printed;
-- the same command again with nothing changed, and the in-process `import_paths` call alone;
-- `ccusage session --json --offline` (when found: --ccusage, PATH, or /tmp/ccu/node_modules/.bin) with
-  CLAUDE_CONFIG_DIR pointed at the corpus, and whether both agree on the token and cost totals.
+Generates a realistic corpus in a temporary folder laid out like ~/.claude/projects: main session files and
+subagent files (sidechain lines), responses streamed as several lines with growing output, resumed sessions
+starting with copies of earlier lines, prose-like tool results of 0.2-4 KB, pasted screenshots as base64 image
+lines of 30-200 KB, a few malformed lines and files ending in a half-written line. Then, each step RUNS times
+(the fastest counts), every one a fresh process whose wall time, CPU time (user + system, worker processes
+included) and peak RSS (its largest process) are printed side by side:
+- `ccusage session --json --offline` (the baseline; --ccusage, PATH, or `npm install ccusage` into
+  $XDG_CACHE_HOME/nerv-bench-ccusage) with CLAUDE_CONFIG_DIR pointed at the corpus;
+- `nerv session import`, cold (a fresh database), with the transcript archive off (sessions.archive false) and
+  on (the default), the archive's stored size as a share of the raw JSONL, and the same command with nothing
+  changed; the in-process `import_paths` call alone;
+- a cold import while a second process writes every 10 ms (as hooks do): the longest write transaction of the
+  import and the longest the other writer waited for the lock;
+- whether nerv and ccusage agree on the token and cost totals.
 Prints figures; never asserts.
 """
 

@@ -179,9 +179,7 @@ def _import_batch(conn: sqlite3.Connection, plans: list[FilePlan], result: dict,
     summary = {k: result[k] - counts_before[k] for k in counts_before}
 
     def body(write_tx: tx.WriteTx) -> None:
-        before = conn.execute("SELECT COUNT(*) FROM usage").fetchone()[0]
-        _write(write_tx, plans, rows, sessions)
-        added = conn.execute("SELECT COUNT(*) FROM usage").fetchone()[0] - before
+        added = _write(write_tx, plans, rows, sessions)
         touched = conn.execute("SELECT s.id, c.project_id FROM temp.ingest_sessions s"
                                " JOIN claude_sessions c ON c.id = s.id ORDER BY s.id").fetchall()
         sessions_now = conn.execute("SELECT COUNT(*) FROM temp.ingest_sessions").fetchone()[0]
@@ -578,10 +576,11 @@ def _split_keyed(conn: sqlite3.Connection, keyed: list[tuple]) -> tuple[list[tup
     return fresh, better, moved_from
 
 
-def _write(write_tx: tx.WriteTx, plans: list[FilePlan], rows: list[tuple], sessions: dict[str, list]) -> None:
+def _write(write_tx: tx.WriteTx, plans: list[FilePlan], rows: list[tuple], sessions: dict[str, list]) -> int:
+    """Write one batch; returns how many usage rows it added (net of the rows of re-read files it dropped)."""
     conn, now = write_tx.conn, write_tx.now
     _prepare_connection(conn)
-    file_ids = _save_file_states(conn, plans, now)
+    file_ids, dropped = _save_file_states(conn, plans, now)
     conn.executemany("INSERT OR IGNORE INTO temp.ingest_sessions (id) VALUES (?)", [(s,) for s in sessions])
     conn.executemany(_UPSERT_SESSION, [(sid, *values, now, now) for sid, values in sessions.items()])
     conn.executemany("UPDATE claude_sessions SET transcript_path = ? WHERE id = ? AND transcript_path IS NULL",
@@ -595,14 +594,15 @@ def _write(write_tx: tx.WriteTx, plans: list[FilePlan], rows: list[tuple], sessi
         (unkeyed if row[2] is None else keyed).append(row)
     fresh, better, moved_from = _split_keyed(conn, keyed)
     with _rows_added(conn, len(fresh) + len(unkeyed)):
-        conn.executemany(_INSERT_USAGE, fresh)
-        conn.executemany(_INSERT_UNKEYED, unkeyed)
+        added = conn.executemany(_INSERT_USAGE, fresh).rowcount if fresh else 0
+        added += conn.executemany(_INSERT_UNKEYED, unkeyed).rowcount if unkeyed else 0
     conn.executemany(_REPLACE_USAGE, better)
     # An API call taken over by a better copy from another session changes that session's totals too.
     conn.executemany("INSERT OR IGNORE INTO temp.ingest_sessions (id) VALUES (?)", [(s,) for s in moved_from])
     conn.executemany(_UPSERT_SUBAGENT, [(session, agent, path, now, now)
                                         for (session, agent), path in _subagent_files(plans, rows).items()])
     refresh_session_totals(conn, now, "SELECT id FROM temp.ingest_sessions")
+    return added - dropped
 
 
 # A subagent first seen in a transcript (no SubagentStart hook ran) is recorded as ended, like its session.
@@ -632,14 +632,15 @@ def _session_transcripts(plans: list[FilePlan]) -> dict[str, str]:
     return paths
 
 
-def _save_file_states(conn: sqlite3.Connection, plans: list[FilePlan], now: str) -> dict[int, int]:
-    """Upsert one transcript_files row per file read; drop rows of files that were replaced. Returns key -> id."""
-    ids = {}
+def _save_file_states(conn: sqlite3.Connection, plans: list[FilePlan], now: str) -> tuple[dict[int, int], int]:
+    """Upsert one transcript_files row per file read; drop rows of files that were replaced. Returns
+    (key -> id, usage rows dropped)."""
+    ids, dropped = {}, 0
     for key, plan in enumerate(plans):
         if plan.reset and plan.file_id is not None:
             conn.execute("INSERT OR IGNORE INTO temp.ingest_sessions SELECT session_id FROM usage"
                          " WHERE source_file_id = ?", (plan.file_id,))
-            conn.execute("DELETE FROM usage WHERE source_file_id = ?", (plan.file_id,))
+            dropped += conn.execute("DELETE FROM usage WHERE source_file_id = ?", (plan.file_id,)).rowcount
         chunk = plan.chunk
         values = (plan.path, plan.size, plan.mtime_ns, plan.start + chunk.consumed, plan.first_hash,
                   plan.start_line + chunk.lines, plan.prior_skipped + chunk.skipped, now)
@@ -650,7 +651,7 @@ def _save_file_states(conn: sqlite3.Connection, plans: list[FilePlan], now: str)
             " lines = excluded.lines, skipped = excluded.skipped, imported_at = excluded.imported_at RETURNING id",
             values).fetchone()
         ids[key] = row[0]
-    return ids
+    return ids, dropped
 
 
 def refresh_session_totals(conn: sqlite3.Connection, now: str, session_ids_sql: str, params=()) -> None:

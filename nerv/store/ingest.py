@@ -1,13 +1,15 @@
-"""Incremental transcript import: files -> usage rows -> session totals, in one audited transaction. Stdlib only.
+"""Incremental transcript import: files -> usage rows -> session totals, a batch of whole files per audited
+transaction. Stdlib only (the hook's path; `fast` adds msgspec and worker processes for the CLI).
 
 `import_paths` runs on a raw sqlite3 connection so the SessionEnd hook can call it without peewee.
 Reading, parsing, pricing (nerv.pricing.call_cost) and deduplication (nerv.transcripts.better_copy) happen
-before the transaction; the transaction only looks up stored copies and writes (executemany), so the write
-lock is held for as short as possible.
+before each transaction; the transaction only looks up stored copies and writes (executemany), so the write
+lock is held briefly, and a file's rows always commit together with its new offset.
 
 Deduplication (nerv.transcripts.same_call, better_copy; docs/costs.md): one API call is one message_id with
-one request_id, or with any request_id when either copy is a sidechain one; within one import in Python,
-then against the stored copies. Rows without a message id are keyed by (file, byte offset).
+one request_id, or with any request_id when either copy is a sidechain one; within a file where it is read,
+across the files of a batch in Python, then against the stored copies (earlier batches and imports). Rows
+without a message id are keyed by (file, byte offset).
 """
 
 from __future__ import annotations

@@ -5,8 +5,8 @@ A file is cut at line ends into chunks of about CHUNK_BYTES; a chunk is stored o
 <NERV_HOME>/archive/<first 2 hex>/<other 62 hex> of the sha256 of its uncompressed bytes, compressed, mode 0600.
 The codec is recorded per chunk: `nerv session import` writes zstd (the zstandard package, ten times zlib's
 speed at a smaller size on the transcript bench: docs/performance.md), the SessionEnd hook zlib (standard
-library only); both are read back. A file's manifest (nerv.store.queries_archive) lists its chunks in order with the file's size and
-sha256. Transcripts only grow, so a file whose archived bytes are still its prefix (same size, same sha256)
+library only); both are read back. A file's manifest (nerv.store.queries_archive) lists its chunks in order
+with the file's size and sha256. Transcripts only grow, so a file whose archived bytes are still its prefix (same size, same sha256)
 adds chunks for its new tail only; any other change archives it anew (chunks it shares are not stored twice).
 Chunk files are written before the manifests' transaction, which takes a batch of files of about
 BATCH_BYTES: a crash in between leaves only unreferenced files, never a manifest naming a chunk that is not

@@ -100,7 +100,7 @@ _ADD_TO_ROLLUP = (
 @contextmanager
 def rollup_added_in_bulk(conn: sqlite3.Connection):
     """Let the caller INSERT usage rows without the insert trigger's per-row upsert, then add those rows to
-    usage_daily in one GROUP BY (caller's transaction; migration 0014). Only INSERTs stand aside: updates and deletes
+    usage_daily in one GROUP BY (caller's transaction; migration 0015). Only INSERTs stand aside: updates and deletes
     inside the block still move the rollup row by row. New rows are told apart by id (INTEGER PRIMARY KEY:
     an insert takes a larger id than every row present)."""
     after = conn.execute("SELECT COALESCE(MAX(id), 0) FROM usage").fetchone()[0]

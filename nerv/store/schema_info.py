@@ -30,7 +30,7 @@ DERIVED_TABLES: set[str] = {
     "project_counters",
     # 0013: the usage rollup; its triggers fill it as imported usage rows arrive.
     "usage_daily",
-    # 0014: set and emptied inside one import transaction (the rollup's insert trigger stands aside).
+    # 0015: set and emptied inside one import transaction (the rollup's insert trigger stands aside).
     "usage_rollup_paused",
 }
 

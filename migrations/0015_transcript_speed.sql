@@ -1,4 +1,4 @@
--- 0014: faster transcript import and archive. usage_rollup_paused lets the transcript import add a batch of new usage rows to usage_daily in one GROUP BY instead of one upsert per row (measured: the per-row upsert was 60 % of the insert's cost).
+-- 0015: faster transcript import and archive. usage_rollup_paused lets the transcript import add a batch of new usage rows to usage_daily in one GROUP BY instead of one upsert per row (measured: the per-row upsert was 60 % of the insert's cost).
 -- The insert trigger stands aside while the table holds a row. The importer inserts that row and deletes it
 -- inside its own write transaction (nerv.store.queries_costs.rollup_added_in_bulk), so no other writer, and
 -- no committed state, ever sees it: every other INSERT keeps the rollup exact row by row, as before.

@@ -65,9 +65,9 @@ def open_hook_store() -> HookStore:
     conn = open_current()
     if conn is not None:
         return HookStore(conn)
-    from nerv.store.db import open_store
+    from nerv.store.db import open_migrated_connection
 
-    return HookStore(open_store().conn)
+    return HookStore(open_migrated_connection())
 
 
 def setting(conn, key: str, project_id: str | None):

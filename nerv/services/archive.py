@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 from nerv.errors import NervError, conflict
-from nerv.store import archive, queries_archive
+from nerv.store import archive
 from nerv.store.db import Store
 
 ARCHIVE_HINT = "see `nerv session archive --stats`; sessions are archived when imported"
@@ -22,14 +22,14 @@ def archive_paths(store: Store, paths: list[str] | None = None) -> dict:
     from nerv.store import ingest
 
     files, roots = ingest.discover(list(paths or []))
-    result = archive.archive_files(store.conn, files, codec=archive.ZSTD)
+    result = store.archive.archive_files(files, codec=archive.ZSTD)
     return {**result, "roots": roots, "stats": stats(store)}
 
 
 def stats(store: Store) -> dict:
     """Archived files and sessions, chunks, raw bytes (the files' lengths), unique and stored (compressed) bytes,
     and stored / raw as `ratio`."""
-    data = queries_archive.stats(store.conn)
+    data = store.archive.stats()
     data["ratio"] = round(data["stored_bytes"] / data["raw_bytes"], 4) if data["raw_bytes"] else None
     data["folder"] = str(archive.archive_dir())
     return data
@@ -50,7 +50,7 @@ def find_archived_session(ref: str) -> str:
 def file_bytes(store: Store, manifest: dict) -> bytes:
     """An archived file's content, every chunk and the whole checked (NervError 'integrity' otherwise)."""
     data = b"".join(archive.read_chunk(digest, size, codec)
-                    for digest, size, codec in queries_archive.chunks_of_file(store.conn, manifest["id"]))
+                    for digest, size, codec in store.archive.chunks_of_file(manifest["id"]))
     if len(data) != manifest["size"] or hashlib.sha256(data).hexdigest() != manifest["sha256"]:
         raise NervError("integrity", f"archived {manifest['rel_path']} does not match its checksum",
                         "the archive's manifest and chunks disagree: restore NERV_HOME/archive and the database"
@@ -66,7 +66,7 @@ def restore(store: Store, ref: str, to: str | None = None) -> dict:
 
     session_id = find_archived_session(ref)
     root = Path(to).expanduser() if to else Path(claude_user_dir()) / "projects"
-    manifests = queries_archive.files_of_session(store.conn, session_id)
+    manifests = store.archive.files_of_session(session_id)
     targets = [(manifest, root / manifest["rel_path"]) for manifest in manifests]
     states = [_target_state(target, manifest) for manifest, target in targets]
     clashes = [str(target) for (_, target), state in zip(targets, states) if state == "different"]
@@ -113,8 +113,8 @@ def session_transcript(store: Store, ref: str) -> dict:
     from nerv.services.transcript_view import conversation
 
     session_id = find_archived_session(ref)
-    manifests = queries_archive.files_of_session(store.conn, session_id)
+    manifests = store.archive.files_of_session(session_id)
     main = [m for m in manifests if "/subagents/" not in m["rel_path"]]
     subagents = [m for m in manifests if "/subagents/" in m["rel_path"]]
-    return conversation(store.conn, session_id, file_bytes(store, main[0]) if main else b"",
+    return conversation(store, session_id, file_bytes(store, main[0]) if main else b"",
                         {Path(m["rel_path"]).stem: file_bytes(store, m) for m in subagents})

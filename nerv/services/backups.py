@@ -9,9 +9,8 @@ from pathlib import Path
 
 from nerv.errors import NervError, usage
 from nerv.services import validate
-from nerv.store import admin, leftovers, migrate, paths, rule_rows, search_index
-from nerv.store.audit import verify_chain
-from nerv.store.backup import backup_to, inspect_copy, restore_into, scratch_folder, snapshot_backup
+from nerv.store import leftovers, migrate, paths
+from nerv.store.sqlite_backup import inspect_copy, prepare_restore_copy, scratch_folder
 from nerv.store.clock import now_iso
 from nerv.store.db import Store, open_store
 from nerv.store.sqlite import explain_failure
@@ -59,7 +58,7 @@ def backup(store: Store, dest: str | Path | None = None, keep: int | None = None
     dest = _check_destination(validate.user_path(dest, "backup destination")) if dest else _default_destination()
     started = time.monotonic()
     try:
-        snapshot = snapshot_backup(store.conn, dest)
+        snapshot = store.admin.snapshot_backup(dest)
     except OSError as exc:
         raise NervError("io", f"cannot write {dest}: {exc.strerror}") from exc
     report = inspect_copy(dest, full_check=full_check)
@@ -107,7 +106,7 @@ def safety_backup(store: Store, prefix: str) -> tuple[Path, dict]:
     """A copy of the current database taken before a destructive operation: NERV_HOME/backups/PREFIX-<time>.db."""
     stamp = now_iso().replace(":", "").replace("-", "").replace(".", "")
     path = paths.backups_dir() / f"{prefix}-{stamp}.db"
-    return path, snapshot_backup(store.conn, path)
+    return path, store.admin.snapshot_backup(path)
 
 
 def restore(store: Store | None, source: str | Path, *, yes: bool = False, force: bool = False,
@@ -130,7 +129,7 @@ def restore(store: Store | None, source: str | Path, *, yes: bool = False, force
     report, pending = _verified_source(source, live)
     with scratch_folder(live, ".restore-") as scratch:
         prepared = scratch / "restore.db"
-        migrated, recomputed = _prepare_copy(source, prepared, pending)
+        migrated, recomputed = prepare_restore_copy(source, prepared, pending)
         safety_path, safety = _safety_or_damaged(store, force)
         if safety is None:
             if store is not None:
@@ -138,7 +137,7 @@ def restore(store: Store | None, source: str | Path, *, yes: bool = False, force
             corrupt_copy = _replace_damaged(live, prepared)
             store = open_store(live)
         else:
-            restore_into(store.conn, prepared)
+            store.admin.restore_from(prepared)
     after = {"source": str(source), "safety_backup": str(safety_path) if safety_path else None,
              "source_schema_version": report["schema_version"], "migrated": [m.version for m in migrated],
              "rows": sum(report["counts"].values()),
@@ -148,8 +147,8 @@ def restore(store: Store | None, source: str | Path, *, yes: bool = False, force
         after["corrupt_copy"] = str(corrupt_copy)
     try:
         store.write(lambda tx: tx.audit("db.restore", "database", None, after=after))
-        return {**after, "rules_recomputed": recomputed, "schema_version": admin.schema_version(store.conn),
-                "audit_chain_ok": verify_chain(store.conn)["ok"]}
+        return {**after, "rules_recomputed": recomputed, "schema_version": store.admin.schema_version(),
+                "audit_chain_ok": store.audit.verify_chain()["ok"]}
     finally:
         if safety is None:
             store.close()
@@ -205,32 +204,10 @@ def _replace_damaged(live: Path, prepared: Path) -> Path:
     return aside
 
 
-def _prepare_copy(source: Path, dest: Path, pending: list) -> tuple[list, list[dict]]:
-    """Copy `source` to `dest`, migrate the copy and check its rules: (migrations applied, rules recomputed).
-
-    Done on a copy because the live database must never hold rows the hook would trust unchecked, not
-    even between the copy and the check. Raises NervError('invalid') for rules that do not parse.
-    """
-    from nerv.store.sqlite import open_connection
-
-    original = open_connection(source, readonly=True)
-    try:
-        backup_to(original, dest)
-    finally:
-        original.close()
-    copy = open_connection(dest)
-    try:
-        migrated = migrate.apply_pending(copy, pending) if pending else []
-        search_index.renew_instance(copy)  # in the copy: the restore and the new identity land together
-        return migrated, rule_rows.reconcile(copy, str(source), "restored")
-    finally:
-        copy.close()
-
-
 def vacuum(store: Store) -> dict:
     """Rebuild the file to drop free pages; report the size before and after."""
     before = _size(store.path)
-    admin.vacuum(store.conn)
+    store.admin.vacuum()
     return {"path": str(store.path), "size_before": before, "size_after": _size(store.path)}
 
 
@@ -241,8 +218,8 @@ def _size(path: Path) -> int:
 def integrity(store: Store) -> dict:
     """Full integrity_check, foreign_key_check and the audit chain; `ok` is False when any finds a problem.
     Stale temporary files of killed operations are removed on the way (`leftovers_removed`)."""
-    result = admin.integrity(store.conn)
-    chain = verify_chain(store.conn)
+    result = store.admin.integrity()
+    chain = store.audit.verify_chain()
     return {**result, "audit_chain": chain, "ok": result["ok"] and chain["ok"],
             "leftovers_removed": remove_leftovers(store.path)}
 

@@ -16,12 +16,10 @@ from nerv.errors import not_found, usage
 from nerv.services import validate
 from nerv.services.projects import current_project
 from nerv.services.refs import by_id_or_prefix
-from nerv.store import admin
 from nerv.store.clock import new_id
 from nerv.store.db import Store
 from nerv.store.models import Checkpoint, ProjectRepo
-from nerv.store.queries_checkpoints import (KINDS, defer_foreign_keys, delete_row, insert_row, project_rows,
-                                            table_columns, table_exists, update_row)
+from nerv.store.queries_checkpoints import KINDS
 
 SNAPSHOT_VERSION = 1
 
@@ -42,9 +40,9 @@ def _repos(project_id: str) -> list[dict]:
     return [{"name": r.name, "path": r.path, "head": _git_head(r.path)} for r in repos]
 
 
-def _snapshot(conn, project_id: str, repos: list[dict]) -> dict:
-    tables = {name: project_rows(conn, kind, project_id) for name, kind in KINDS.items() if table_exists(conn, kind.table)}
-    return {"version": SNAPSHOT_VERSION, "schema_version": admin.schema_version(conn), "tables": tables, "repos": repos}
+def _snapshot(store: Store, project_id: str, repos: list[dict]) -> dict:
+    return {"version": SNAPSHOT_VERSION, "schema_version": store.admin.schema_version(),
+            "tables": store.checkpoints.project_tables(project_id), "repos": repos}
 
 
 def _insert_checkpoint(tx, project_id: str, snapshot: dict, *, name: str | None, reason: str | None, kind: str) -> dict:
@@ -72,7 +70,7 @@ def create(store: Store, *, name: str | None = None, reason: str | None = None, 
     reason = validate.text(reason, "reason")
     target = current_project(store, project)
     repos = _repos(target.id)  # git runs before the write lock is taken
-    return store.write(lambda tx: _insert_checkpoint(tx, target.id, _snapshot(tx.conn, target.id, repos),
+    return store.write(lambda tx: _insert_checkpoint(tx, target.id, _snapshot(store, target.id, repos),
                                                      name=name, reason=reason, kind="manual"))
 
 
@@ -155,7 +153,7 @@ def diff(store: Store, ref: str, ref2: str | None = None, project: str | None = 
         new_checkpoint = _find(target.id, ref2)
         new, to = _load(new_checkpoint), f"checkpoint {new_checkpoint.number}"
     else:
-        new, to = _snapshot(store.conn, target.id, _repos(target.id)), "now"
+        new, to = _snapshot(store, target.id, _repos(target.id)), "now"
     changes = diff_states(_load(old), new)
     total = sum(len(c["added"]) + len(c["removed"]) + len(c["changed"]) for n, c in changes.items() if n != "repos")
     return {"from": f"checkpoint {old.number}", "to": to, "changes": changes, "total": total}
@@ -172,11 +170,11 @@ def restore(store: Store, ref: str, *, yes: bool = False, project: str | None = 
     repos = _repos(target.id)
 
     def body(tx):
-        current = _snapshot(tx.conn, target.id, repos)
+        current = _snapshot(store, target.id, repos)
         safety = _insert_checkpoint(tx, target.id, current, name=None, kind="safety",
                                     reason=f"automatic, before restoring checkpoint {checkpoint.number}")
         changes = diff_states(current, wanted)
-        defer_foreign_keys(tx.conn)
+        store.checkpoints.defer_foreign_keys(tx)
         counts = _apply(tx, target.id, current, wanted)
         tx.audit("checkpoint.restore", "checkpoint", checkpoint.id, project_id=target.id,
                  after={"number": checkpoint.number, "safety_checkpoint": safety["number"], "changes": counts})
@@ -203,19 +201,19 @@ def _apply(tx, project_id: str, current: dict, wanted: dict) -> dict:
         have, want = plans[name]
         for key in sorted(have.keys() - want.keys()):
             row = have[key]
-            delete_row(tx.conn, kind, project_id, {c: row[c] for c in kind.identity})
+            tx.store.checkpoints.delete_row(tx, kind, project_id, {c: row[c] for c in kind.identity})
             tx.audit("checkpoint.restore.remove", name, key, project_id=project_id, before=row)
             counts[name]["removed"] += 1
     for name in names:
         kind = KINDS[name]
         have, want = plans[name]
-        columns = table_columns(tx.conn, kind.table)
+        columns = tx.store.checkpoints.table_columns(kind.table)
         for key in sorted(want.keys()):
             row = {c: v for c, v in want[key].items() if c in columns}
             if kind.table == "settings" or "project_id" in row:
                 row["project_id"] = project_id if "project_id" in columns else row.get("project_id")
             if key not in have:
-                insert_row(tx.conn, kind, row, columns)
+                tx.store.checkpoints.insert_row(tx, kind, row, columns)
                 tx.audit("checkpoint.restore.add", name, key, project_id=project_id, after=row)
                 counts[name]["added"] += 1
                 _holder_restored(tx, name, {}, row)
@@ -223,7 +221,7 @@ def _apply(tx, project_id: str, current: dict, wanted: dict) -> dict:
             changes = {c: v for c, v in row.items()
                        if c not in kind.generated and c not in kind.identity and have[key].get(c) != v}
             if changes:
-                update_row(tx.conn, kind, project_id, {c: row[c] for c in kind.identity}, changes)
+                tx.store.checkpoints.update_row(tx, kind, project_id, {c: row[c] for c in kind.identity}, changes)
                 tx.audit("checkpoint.restore.change", name, key, project_id=project_id,
                          before={c: have[key].get(c) for c in changes}, after=changes)
                 counts[name]["changed"] += 1

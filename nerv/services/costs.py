@@ -30,7 +30,6 @@ def _check_price(value: float | None, field: str) -> float | None:
 def list_prices(store: Store) -> list[dict]:
     """Every price and where it came from: the packaged table (one row per family and effective date, with its
     modifiers), your overrides, and every model seen in usage with the price it gets now (or none)."""
-    from nerv.store.ingest import load_price_overrides
     from nerv.store.models import ModelPrice, Usage
 
     found = pricing.tables()
@@ -40,7 +39,7 @@ def list_prices(store: Store) -> list[dict]:
         for start, price in rates.periods:
             rows.append({"model": family, "source": f"built-in ({page}, checked {found.checked})",
                          "from": start or None, **price._asdict(), "modifiers": _modifiers(rates)})
-    overrides = load_price_overrides(store.conn)
+    overrides = store.usage.price_overrides()
     set_at = dict(ModelPrice.select(ModelPrice.model, ModelPrice.updated_at).tuples())
     rows += [{"model": model, "source": "override", "from": None, **price._asdict(),
               "modifiers": _modifiers(pricing.rates_for(model, overrides)), "set_at": set_at.get(model)}
@@ -109,9 +108,7 @@ def recompute(store: Store) -> dict:
 
 
 def _audited_recompute(tx) -> dict:
-    from nerv.store.queries_costs import recompute_costs
-
-    result = recompute_costs(tx.conn, tx.now)
+    result = tx.store.usage.recompute(tx)
     tx.audit("cost.recompute", "usage", None, after=result)
     return result
 
@@ -141,7 +138,6 @@ def report(store: Store, *, by: str | None = None, since: str | None = None, unt
     Raises invalid for an unknown grouping or a bad date, before anything is written: `recompute_first`
     re-prices stored usage (`recompute`) only once every option is known good (result: `recomputed`).
     """
-    from nerv.store.lookups import find_project
     from nerv.store.queries_costs import cost_groups
 
     if by is not None:
@@ -152,7 +148,7 @@ def report(store: Store, *, by: str | None = None, since: str | None = None, unt
     since_iso, until_iso = parse_when(since, "--since"), parse_when(until, "--until")
     if since_iso and until_iso and since_iso >= until_iso:
         raise invalid("--since must be before --until")
-    project_id = find_project(store.conn, project)["id"] if project else None
+    project_id = store.projects.find(project)["id"] if project else None
     recomputed = recompute(store) if recompute_first else None
     raw = store.read(lambda conn: cost_groups(conn, by, since=since_iso, until=until_iso, project_id=project_id,
                                                  cost_mode=cost_mode, breakdown=breakdown))
@@ -201,7 +197,6 @@ def blocks(store: Store, *, since: str | None = None, until: str | None = None, 
 
     from nerv.domain import blocks as windows
     from nerv.store.clock import parse_iso, to_iso
-    from nerv.store.lookups import find_project
     from nerv.store.queries_costs import calls_between
 
     zone = _zone(timezone_name)
@@ -210,7 +205,7 @@ def blocks(store: Store, *, since: str | None = None, until: str | None = None, 
     until_iso = parse_when(until, "--until")
     if until_iso and since_iso >= until_iso:
         raise invalid("--since must be before --until")
-    project_id = find_project(store.conn, project)["id"] if project else None
+    project_id = store.projects.find(project)["id"] if project else None
     rows = store.read(lambda conn: calls_between(conn, since_iso, until_iso, project_id))
     calls = [windows.Call(parse_iso(ts), *rest) for ts, *rest in rows]
     found = [windows.summary(b, now_dt) for b in windows.blocks_of([c for c in calls if c.ts <= now_dt])]

@@ -12,12 +12,10 @@ import calendar
 from datetime import datetime
 
 from nerv.domain.budget import period_start
-from nerv.store import paths, queries_dashboard as q, queries_tasks
+from nerv.store import paths
 from nerv.store.clock import now_iso, parse_iso, to_iso
 from nerv.store.db import Store
 from nerv.store.fastpath import latest_shipped_version
-from nerv.store.queries_budgets import spent_since
-from nerv.store.queries_leases import live_leases
 
 # An agent with no work and no lease is shown only when seen this recently; older ones are counted.
 RECENT_S = 86400
@@ -30,7 +28,7 @@ def snapshot(store: Store) -> dict:
     moment = parse_iso(now)
     agents, idle = _agents(store, now, moment)
     return {"now": now, "agents": agents, "idle_agents": idle, "needs_person": _needs_person(store, now),
-            "queues": q.queues(store.conn, now), "spend": _spend(store, moment),
+            "queues": store.dashboard.queues(now), "spend": _spend(store, moment),
             "database": _database(store, moment)}
 
 
@@ -42,7 +40,7 @@ def _agents(store: Store, now: str, moment: datetime) -> tuple[list[dict], int]:
     from nerv.services.claims import list_agents
 
     leases: dict[str, list[dict]] = {}
-    for lease in live_leases(store.conn, now):
+    for lease in store.tasks.live_leases(now):
         leases.setdefault(lease["agent"], []).append(lease)
     shown, idle = [], 0
     for agent in list_agents(store):
@@ -52,7 +50,7 @@ def _agents(store: Store, now: str, moment: datetime) -> tuple[list[dict], int]:
             idle += 1
             continue
         shown.append(_agent_row(store, agent, mine, now, moment, seen_s))
-    projects = q.task_projects(store.conn, [a["task"]["id"] for a in shown if a["task"]])
+    projects = store.dashboard.task_projects([a["task"]["id"] for a in shown if a["task"]])
     for row in shown:
         if row["task"]:
             row["task"]["project"] = projects.get(row["task"]["id"])
@@ -61,7 +59,7 @@ def _agents(store: Store, now: str, moment: datetime) -> tuple[list[dict], int]:
 
 def _agent_row(store: Store, agent: dict, leases: list[dict], now: str, moment: datetime,
                seen_s: float | None) -> dict:
-    held_id = queries_tasks.held_task_id(store.conn, agent["name"])
+    held_id = store.tasks.held_task_id(agent["name"])
     held = next((h for h in agent["holds"] if h["id"] == held_id), None)
     task = None
     if held is not None:
@@ -83,9 +81,9 @@ def _needs_person(store: Store, now: str) -> dict:
                   "waiting_for": r["waiting_for"]} for r in requests]
     moment = parse_iso(now)
     blocked = [{"ref": f"#{row['number']}", **row, "since_s": _seconds(moment, row["since"])}
-               for row in q.blocked_tasks(store.conn, LIST_LIMIT)]
-    return {"approvals": approvals, "approvals_total": q.pending_approvals(store.conn),
-            "blocked": blocked, "blocked_total": q.blocked_count(store.conn)}
+               for row in store.dashboard.blocked_tasks(LIST_LIMIT)]
+    return {"approvals": approvals, "approvals_total": store.dashboard.pending_approvals(),
+            "blocked": blocked, "blocked_total": store.dashboard.blocked_count()}
 
 
 def _elapsed_fraction(period: str, moment: datetime) -> float:
@@ -102,7 +100,7 @@ def _spend(store: Store, moment: datetime) -> dict:
     from nerv.services.budgets import status as budget_states
 
     today, month = period_start("daily", moment), period_start("monthly", moment)
-    spent_today, spent_month = spent_since(store.conn, None, today), spent_since(store.conn, None, month)
+    spent_today, spent_month = store.usage.spent_since(None, today), store.usage.spent_since(None, month)
     day_part, month_part = _elapsed_fraction("daily", moment), _elapsed_fraction("monthly", moment)
     budgets = []
     for state in budget_states(store):
@@ -114,11 +112,11 @@ def _spend(store: Store, moment: datetime) -> dict:
             "burn_usd_per_day": round(spent_month / (month_part * calendar.monthrange(moment.year, moment.month)[1]),
                                       6),
             "month_projected_usd": round(spent_month / month_part, 6), "budgets": budgets,
-            "unpriced_since": month, "unpriced": q.unpriced_models(store.conn, month)}
+            "unpriced_since": month, "unpriced": store.dashboard.unpriced_models(month)}
 
 
 def _database(store: Store, moment: datetime) -> dict:
-    health = q.database_health(store.conn, str(store.path), str(paths.backups_dir()))
+    health = store.dashboard.database_health(str(store.path), str(paths.backups_dir()))
     mtime = health.pop("last_backup_mtime")
     backup_at = None if mtime is None else datetime.fromtimestamp(mtime, moment.tzinfo)
     return {**health, "latest_version": latest_shipped_version(),

@@ -40,17 +40,17 @@ def run_migrations() -> dict:
     try:
         return {"path": str(store.path), "applied": [_describe(m) for m in store.migrated],
                 "backup": str(store.pre_migration_backup) if store.pre_migration_backup else None,
-                "schema_version": admin.schema_version(store.conn)}
+                "schema_version": store.admin.schema_version()}
     finally:
         store.close()
 
 
 def health(store: Store) -> dict:
-    return {"path": str(store.path), **admin.health(store.conn)}
+    return {"path": str(store.path), **store.admin.health()}
 
 
 def checkpoint(store: Store, mode: str) -> dict:
-    return admin.checkpoint(store.conn, mode)
+    return store.admin.checkpoint(mode)
 
 
 def _db_files(path: Path) -> list[Path]:

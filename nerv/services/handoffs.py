@@ -9,7 +9,6 @@ from nerv.errors import invalid
 from nerv.services import validate
 from nerv.services.knowledge_links import acting_agent, optional_task, project_for, task_brief
 from nerv.services.tasks import held_task
-from nerv.store import queries_knowledge
 from nerv.store.clock import new_id
 from nerv.store.db import Store
 from nerv.store.models import Handoff
@@ -67,5 +66,5 @@ def show_handoff(store: Store, *, task=None, agent: str | None = None, project: 
 
     proj = project_for(store, project)
     linked = optional_task(store, task, proj) if task is not None else held_task(store, acting_agent(agent), proj.id)
-    data = queries_knowledge.resume_data(store.conn, proj.id, linked.id if linked else None)
+    data = store.sessions.resume_data(proj.id, linked.id if linked else None)
     return {"project": proj.name, **data, "brief": format_brief(data, proj.name)}

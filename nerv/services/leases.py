@@ -19,8 +19,7 @@ from nerv.errors import conflict, invalid, not_found
 from nerv.domain.leases import lease_glob, literal_dir
 from nerv.services import validate
 from nerv.services.tasks import agent_name, find_task, label, resolve_project
-from nerv.store import lookups, queries_tasks
-from nerv.store.queries_leases import live_leases
+from nerv.store import queries_tasks
 from nerv.store.clock import now_iso
 from nerv.store.db import Store
 from nerv.store.models import PathLease, Task
@@ -60,7 +59,7 @@ def check_patterns(patterns) -> list[str]:
 def anchor_for(store: Store, project_id: str, cwd: str | None = None) -> str:
     """The folder patterns are written against: the project's repo holding the cwd, else the cwd itself."""
     here = os.path.realpath(cwd or os.getcwd())
-    found = lookups.project_for_path(store.conn, here)
+    found = store.projects.for_path(here)
     if found and found["id"] == project_id:
         return found["repo_path"]
     return here
@@ -85,7 +84,7 @@ def _overlaps(tx, agent: str, patterns: list[str], anchor: str) -> list[dict]:
     """Live leases of other agents that may cover some file the new patterns cover."""
     home = os.path.expanduser("~")
     found = []
-    for lease in live_leases(tx.conn, tx.now):
+    for lease in tx.store.tasks.live_leases(tx.now):
         if lease["agent"] == agent:
             continue
         theirs = lease_glob(lease["pattern"], lease["anchor"], home)

@@ -30,7 +30,7 @@ def scope_id(project_ref: str | None) -> str | None:
 
 def current_project(store: Store, explicit: str | None = None, cwd: str | None = None) -> Project:
     """The project a command is about; the order is defined in nerv.store.lookups.current_project."""
-    return Project.get_by_id(lookups.current_project(store.conn, explicit, cwd)["id"])
+    return Project.get_by_id(store.projects.current(explicit, cwd)["id"])
 
 
 def optional_current_project(store: Store, explicit: str | None = None) -> Project | None:
@@ -97,9 +97,8 @@ def use_project(store: Store, ref: str) -> dict:
 
 def deletion_plan(store: Store, project: Project) -> dict:
     """What `project rm` removes (ON DELETE CASCADE) and what it only unlinks (SET NULL), per table."""
-    from nerv.store.admin import references_to
 
-    refs = references_to(store.conn, "projects", project.id)
+    refs = store.projects.references(project.id)
     return {"deleted": refs["deleted"], "unlinked": refs["unlinked"],
             "kept": "the audit log keeps every row about this project"}
 
@@ -117,7 +116,7 @@ def remove_project(store: Store, ref: str, *, yes: bool) -> dict:
         Project.delete().where(Project.id == project.id).execute()
         tx.audit("project.rm", "project", project.id, project_id=project.id, before=before,
                  after=None)
-        current = lookups.effective_setting(tx.conn, CURRENT_PROJECT_KEY, None)
+        current = store.settings.effective(CURRENT_PROJECT_KEY, None)
         if current == project.id:
             Setting.delete().where(Setting.project.is_null() & (Setting.key == CURRENT_PROJECT_KEY)).execute()
         return {"removed": before, **plan}

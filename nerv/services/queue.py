@@ -7,15 +7,14 @@ hand-written ready query directly; everything that changes a task stays in nerv.
 from __future__ import annotations
 
 from nerv.errors import NervError
-from nerv.store import lookups, queries_tasks
 from nerv.store.clock import now_iso
 from nerv.store.db import Store
 
 
 def ready_tasks(store: Store, project: str | None = None, limit: int | None = None) -> list[dict]:
     """Ready tasks in claim order: priority (0 first), then age (oldest first), then number."""
-    project_id = lookups.current_project(store.conn, project)["id"]
-    return queries_tasks.ready_tasks(store.conn, project_id, now_iso(), limit)
+    project_id = store.projects.current(project)["id"]
+    return store.tasks.ready_at(project_id, now_iso(), limit)
 
 
 def next_task(store: Store, project: str | None = None) -> dict:

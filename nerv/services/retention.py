@@ -9,9 +9,9 @@ from nerv import settings_keys
 from nerv.errors import conflict, invalid, usage
 from nerv.services.periods import parse_when
 from nerv.store.clock import now_iso, parse_iso, to_iso
-from nerv.store import archive, lookups, queries_archive
+from nerv.store import archive
 from nerv.store.db import Store
-from nerv.store.queries_retention import TARGETS, count_older, delete_older, missing_reason
+from nerv.store.queries_retention import TARGETS
 
 NEVER = "never"
 
@@ -31,7 +31,7 @@ def _cutoff(store: Store, name: str, older_than: str | None) -> tuple[str | None
     if older_than:
         return parse_when(older_than, "--older-than"), older_than
     key = f"retention.{name}"
-    age = lookups.effective_setting(store.conn, key, None, settings_keys.KNOWN[key].default)
+    age = store.settings.effective(key, None, settings_keys.KNOWN[key].default)
     if age is None or str(age).strip().lower() == NEVER:
         return None, NEVER
     return parse_when(str(age), key), str(age)
@@ -52,7 +52,7 @@ def prune(store: Store, *, older_than: str | None = None, what: str | None = Non
     plan, skipped = [], {}
     for name in parse_what(what):
         target = TARGETS[name]
-        reason = missing_reason(store.conn, target)
+        reason = store.admin.retention_missing(target)
         if reason:
             skipped[name] = reason
             continue
@@ -73,9 +73,9 @@ def prune(store: Store, *, older_than: str | None = None, what: str | None = Non
         _refuse_recent_cutoff(result, force)
     if dry_run or not yes:
         for name, target, cutoff, _ in plan:
-            result["kinds"][name]["rows"] = count_older(store.conn, target, cutoff)
+            result["kinds"][name]["rows"] = store.admin.count_older(target, cutoff)
         if archive_cutoff[0]:
-            result["kinds"]["archives"]["rows"] = queries_archive.count_files_older(store.conn, archive_cutoff[0])
+            result["kinds"]["archives"]["rows"] = store.archive.count_files_older(archive_cutoff[0])
         if dry_run:
             return result
         counts = ", ".join(f"{k['rows']} {n}" for n, k in result["kinds"].items())
@@ -85,11 +85,11 @@ def prune(store: Store, *, older_than: str | None = None, what: str | None = Non
 
     def body(tx):
         for name, target, cutoff, _ in plan:
-            deleted, cascaded = delete_older(tx.conn, target, cutoff)
+            deleted, cascaded = store.admin.delete_older(tx, target, cutoff)
             result["kinds"][name].update({"rows": deleted, "cascaded_changes": cascaded})
         if archive_cutoff[0]:
-            deleted = queries_archive.delete_files_older(tx.conn, archive_cutoff[0])
-            removed_chunks[:] = queries_archive.delete_unreferenced_chunks(tx.conn)
+            deleted = store.archive.delete_files_older(tx, archive_cutoff[0])
+            removed_chunks[:] = store.archive.delete_unreferenced_chunks(tx)
             result["kinds"]["archives"].update({"rows": deleted, "chunks": len(removed_chunks)})
         tx.audit("prune", "retention", None, after={"deleted": {n: k["rows"] for n, k in result["kinds"].items()},
                                                     "cutoffs": {n: k["cutoff"] for n, k in result["kinds"].items()},

@@ -13,8 +13,6 @@ from nerv.rules.tools import rule_warnings
 from nerv.services import validate
 from nerv.services.claude_files import read_settings_file
 from nerv.services.projects import scope_id
-from nerv.store import lookups
-from nerv.store import queries_approvals as q
 from nerv.store.db import Store
 from nerv.store.models import ApprovalRule, Project
 from nerv.store.rule_rows import derived_columns, rule_problem
@@ -163,12 +161,12 @@ def match(store: Store, tool: str, value: str | None, *, cwd: str | None = None,
 
         found = find_project(project_ref)
         project = {"id": found.id, "name": found.name, "repo_path": None}
-        repo = lookups.project_for_path(store.conn, cwd)
+        repo = store.projects.for_path(cwd)
         if repo and repo["id"] == found.id:
             project["repo_path"] = repo["repo_path"]
     else:
-        project = lookups.project_for_path(store.conn, cwd)
-    rules = q.candidate_rules(store.conn, tool, tool_input, project["id"] if project else None)
+        project = store.projects.for_path(cwd)
+    rules = store.rules.candidates(tool, tool_input, project["id"] if project else None)
     ctx = make_context(cwd, root=(project or {}).get("repo_path") or cwd)
     result = evaluate(rules, tool, tool_input, ctx).to_dict()
     result.update({"tool": tool, "tool_input": tool_input, "cwd": cwd, "project": project["name"] if project else None})

@@ -14,7 +14,7 @@ from contextlib import nullcontext
 from nerv import settings_keys
 from nerv.errors import invalid
 from nerv.services import validate
-from nerv.store import lookups, search_index
+from nerv.store import search_index
 from nerv.store.clock import now_iso
 from nerv.store.db import Store
 
@@ -32,8 +32,8 @@ def embedder_for(store: Store):
     """The embedder `search.embedder` names (numpy is imported here, not for text-only searches)."""
     from nerv.services.embedders import get_embedder
 
-    return get_embedder(lookups.effective_setting(store.conn, EMBEDDER_KEY, None,
-                                                  settings_keys.KNOWN[EMBEDDER_KEY].default))
+    return get_embedder(store.settings.effective(EMBEDDER_KEY, None,
+                                                settings_keys.KNOWN[EMBEDDER_KEY].default))
 
 
 def _content_hash(text: str) -> str:
@@ -43,7 +43,7 @@ def _content_hash(text: str) -> str:
 def refresh_embeddings(store: Store, embedder, progress=None, since: int = -1) -> dict:
     """Embed items changed after generation `since` that have no vector for `embedder` or whose text
     changed; one audited write."""
-    stale = search_index.stale_items(store.conn, embedder.name, since)
+    stale = store.search.stale_items(embedder.name, since)
     pending, unchanged = [], []
     for kind, item_id, title, body, seq, stored_hash in stale:
         text = f"{title}\n{body}"
@@ -64,8 +64,8 @@ def refresh_embeddings(store: Store, embedder, progress=None, since: int = -1) -
                 advance(len(batch))
     if rows or unchanged:
         def body(tx):
-            search_index.save_vectors(tx.conn, rows)
-            search_index.mark_vectors_current(tx.conn, unchanged)
+            store.search.save_vectors(tx, rows)
+            store.search.mark_vectors_current(tx, unchanged)
             tx.audit("search.embed", "search_index", embedder.name,
                      after={"embedded": len(rows), "unchanged_text": len(unchanged)})
 
@@ -81,7 +81,7 @@ def _segment(store: Store, embedder, since: int, projects: list[str]):
     ids, kinds, codes, blobs = [], [], [], []
     kind_code = {kind: index for index, kind in enumerate(KINDS)}
     project_code = {project_id: index for index, project_id in enumerate(projects)}
-    for rowid, kind, project_id, blob in search_index.vector_rows(store.conn, embedder.name, embedder.dim, since):
+    for rowid, kind, project_id, blob in store.search.vector_rows(embedder.name, embedder.dim, since):
         if project_id not in project_code:
             project_code[project_id] = len(projects)
             projects.append(project_id)
@@ -117,8 +117,8 @@ def _extend(store: Store, embedder, cached, generation: int):
         dead.update(np.flatnonzero(np.isin(ids, changed_ids)).tolist())
         segments.append(Segment(segment.columns, segment.rows, sorted(dead), segment.token))
     built = VectorMatrix(generation, segments + ([added] if len(added.rows) else []), projects)
-    if built.live_count() != search_index.item_count(store.conn):  # something was deleted
-        alive = np.array(search_index.item_ids(store.conn), dtype=np.int64)
+    if built.live_count() != store.search.item_count():  # something was deleted
+        alive = np.array(store.search.item_ids(), dtype=np.int64)
         for segment in built.segments:
             gone = np.flatnonzero(~np.isin(np.asarray(segment.rows[:, 0]), alive)).tolist()
             segment.dead = sorted(set(segment.dead) | set(gone))
@@ -130,7 +130,7 @@ def vectors(store: Store, embedder, progress=None) -> tuple:
     when current; extended with a segment for what changed since; or rebuilt (missing, corrupt, compacted)."""
     from nerv.store import vector_cache
 
-    generation, instance = search_index.state(store.conn)
+    generation, instance = store.search.state()
     cached, reason = vector_cache.load(instance, embedder.name, embedder.dim)
     if cached is not None and cached.generation == generation:
         return cached, {"cache": "current", "embedded": 0}
@@ -232,10 +232,9 @@ def _check(query: str, kinds, mode: str, limit: int) -> tuple[str, list[str], st
 def _project_scope(store: Store, project: str | None) -> dict | None:
     """The project searched ({id, name}), or None for every project when no current project applies."""
     from nerv.errors import NervError
-    from nerv.store import lookups
 
     try:
-        return lookups.current_project(store.conn, project)
+        return store.projects.current(project)
     except NervError as err:
         if err.code == "not_found" and not project:
             return None
@@ -263,8 +262,8 @@ def search(store: Store, query: str, *, kinds=None, mode: str = "hybrid", limit:
         # longer of the two, not their sum. Only numpy runs there; the connection stays on this thread.
         semantic = _in_background(rank) if mode == "hybrid" else rank
     if mode in ("text", "hybrid"):
-        match = search_index.match_for(store.conn, query)
-        lists["text"] = search_index.text_search(store.conn, match, project_id=project_id, kinds=kinds, limit=pool)
+        match = store.search.match_for(query)
+        lists["text"] = store.search.text_search(match, project_id=project_id, kinds=kinds, limit=pool)
     if semantic is not None:
         lists["semantic"] = semantic()
     if mode == "hybrid":
@@ -273,7 +272,7 @@ def search(store: Store, query: str, *, kinds=None, mode: str = "hybrid", limit:
         ranked = [(rowid, -score if mode == "text" else score) for rowid, score in lists[mode]]
     ranked = ranked[:limit]
     found_by = {name: {rowid for rowid, _ in items} for name, items in lists.items()}
-    details = search_index.describe(store.conn, [rowid for rowid, _ in ranked])
+    details = store.search.describe([rowid for rowid, _ in ranked])
     results = []
     for position, (rowid, score) in enumerate(ranked, start=1):
         item = details.get(rowid)
@@ -308,13 +307,13 @@ def reindex(store: Store, progress=None) -> dict:
     embedder = embedder_for(store)
 
     def body(tx):
-        counts = search_index.reindex_items(tx.conn)
+        counts = store.search.reindex(tx)
         tx.audit("search.reindex", "search_index", None, after=counts)
         return counts
 
     counts = store.write(body)
     refreshed = refresh_embeddings(store, embedder, progress)
-    generation, instance = search_index.state(store.conn)
+    generation, instance = store.search.state()
     from nerv.store import vector_cache
 
     vector_cache.save(instance, embedder.name, _from_scratch(store, embedder, generation))

@@ -9,7 +9,6 @@ from nerv.services import validate
 from nerv.services.periods import parse_when
 from nerv.services.refs import by_id_or_prefix
 from nerv.services.tasks import find_task, held_task
-from nerv.store import lookups
 from nerv.store.clock import new_id, parse_iso
 from nerv.store.db import Store
 from nerv.store.models import ClaudeSession, Cycle, Project, Task, Usage
@@ -39,7 +38,7 @@ def start_session(store: Store, session_id: str | None = None, *, task: str | No
     elif linked is not None:
         project_id = linked.project_id
     else:
-        found = lookups.project_for_path(store.conn, here)
+        found = store.projects.for_path(here)
         project_id = found["id"] if found else None
 
     def body(tx):
@@ -112,15 +111,14 @@ def _duration_s(start: str | None, end: str | None) -> float | None:
 
 def show_session(store: Store, ref: str) -> dict:
     """One session: tokens by kind (5-minute/1-hour cache writes apart), cost, API calls, models, duration, links."""
-    from nerv.store.queries_costs import session_usage, subagent_usage
 
     session = find_session(ref)
     data = session.to_dict()
-    usage = session_usage(store.conn, session.id)
+    usage = store.sessions.usage(session.id)
     data.update({k: usage[k] for k in ("cache_write_5m_tokens", "cache_write_1h_tokens", "unpriced_calls",
                                        "models")})
     data["api_calls"] = usage["api_calls"]
-    data["subagents"] = subagent_usage(store.conn, session.id)
+    data["subagents"] = store.sessions.subagent_usage(session.id)
     data["duration_s"] = _duration_s(session.started_at, session.ended_at or session.last_activity_at)
     project = Project.get_or_none(Project.id == session.project_id) if session.project_id else None
     data["project"] = project.name if project else None

@@ -46,7 +46,7 @@ def get_setting(store: Store, key: str, project_ref: str | None = None) -> dict:
     for scope, pid in (("project", project_id), ("global", None)):
         if scope == "project" and pid is None:
             continue
-        value = lookups.stored_setting(store.conn, key, pid)
+        value = store.settings.stored(key, pid)
         if value is not lookups._MISSING:
             return {"key": key, "value": value, "source": scope, "project_id": pid}
     if spec is None:
@@ -57,7 +57,7 @@ def get_setting(store: Store, key: str, project_ref: str | None = None) -> dict:
 def effective(store: Store, key: str, project_id: str | None):
     """The value in force for a project (used by services)."""
     spec = settings_keys.KNOWN.get(key)
-    return lookups.effective_setting(store.conn, key, project_id, spec.default if spec else None)
+    return store.settings.effective(key, project_id, spec.default if spec else None)
 
 
 def set_setting(store: Store, key: str, value, project_ref: str | None = None) -> dict:

@@ -60,7 +60,7 @@ def resolve_project(store: Store, project) -> Project:
 def held_task(store: Store, agent: str | None, project_id: str | None = None) -> Task | None:
     """The task `agent` holds (within `project_id` when given), or None: queries_tasks.held_task_id, the
     definition the hooks share, as a model."""
-    task_id = queries_tasks.held_task_id(store.conn, agent, project_id)
+    task_id = store.tasks.held_task_id(agent, project_id)
     return Task.get_by_id(task_id) if task_id else None
 
 
@@ -133,8 +133,8 @@ def note_holder_change(tx, before: dict, after: dict) -> None:
     """Record who holds the task now (agent_task_spans) and move the agents' active session links, one
     `session.task_link` audit row per moved link. `before`/`after` are task_row()s; call in the change's tx."""
     holder = queries_tasks.holder
-    moved = queries_tasks.record_holding(tx.conn, after["id"], holder(before["status"], before["assignee"]),
-                                         holder(after["status"], after["assignee"]), tx.now)
+    moved = tx.store.tasks.record_holding(tx, after["id"], holder(before["status"], before["assignee"]),
+                                           holder(after["status"], after["assignee"]))
     for link in moved:
         tx.audit("session.task_link", "session", link["session_id"], project_id=after["project_id"],
                  before={"task_id": link["before"]}, after={"task_id": link["after"], "agent": link["agent"]})
@@ -213,7 +213,7 @@ def list_tasks(store: Store, *, status: str | None = None, cycle: int | None = N
     if status is not None:
         validate.choice(status, "status", STATUSES)
     if ready:
-        rows = queries_tasks.ready_tasks(store.conn, proj.id, now_iso())
+        rows = store.tasks.ready_at(proj.id, now_iso())
         cycle_id = _cycle_by_number(proj, cycle, open_only=False).id if cycle is not None else None
         return [r for r in rows if (status is None or r["status"] == status)
                 and (cycle_id is None or r["cycle_id"] == cycle_id)
@@ -286,7 +286,7 @@ def show_task(store: Store, ref: str, project=None) -> dict:
                           Task.select(Task, TaskDep.type.alias("dep_type"))
                           .join(TaskDep, on=(TaskDep.task == Task.id)).where(TaskDep.depends_on == task.id)
                           .order_by(Task.number).objects()]
-    data["ready"] = queries_tasks.is_claimable(store.conn, task.id, now_iso())
+    data["ready"] = store.tasks.is_claimable(task.id, now_iso())
     return annotate(task.project_id, [data])[0]
 
 

@@ -11,7 +11,6 @@ from collections import defaultdict, deque
 from nerv.errors import conflict, invalid, not_found
 from nerv.services import validate
 from nerv.services.tasks import DEP_TYPES, current_row, find_task, label
-from nerv.store import queries_tasks
 from nerv.store.db import Store
 from nerv.store.models import Task, TaskDep
 
@@ -58,7 +57,7 @@ def add_dependency(store: Store, ref: str, dep_ref: str, dep_type: str = "blocks
                            "remove it first with `nerv task dep rm` to change its type")
         if dep_type == "blocks":
             # The new edge task -> dep closes a cycle iff dep already reaches task.
-            path = find_path(queries_tasks.blocks_edges(tx.conn, task.project_id), dep.id, task.id)
+            path = find_path(store.tasks.blocks_edges(task.project_id), dep.id, task.id)
             if path:
                 numbers = {t.id: t.number for t in Task.select(Task.id, Task.number).where(Task.id.in_(path))}
                 cycle = [task.number] + [numbers[node] for node in path]

@@ -12,13 +12,12 @@ TEXT_LIMIT = 2000  # characters of one block shown; the archive keeps it all
 INPUT_LIMIT = 200
 
 
-def conversation(conn, session_id: str, main: bytes, subagents: dict[str, bytes]) -> dict:
+def conversation(store, session_id: str, main: bytes, subagents: dict[str, bytes]) -> dict:
     """{session, turns: [{number, ts, prompt, items: [{kind: text|tool|tool_result, ...}], api_calls, tokens,
     cost_usd}], subagents: [{agent, api_calls, tokens, cost_usd}], api_calls, tokens, cost_usd}: the totals
     count each API call once across the session's files, as the import does."""
-    from nerv.store.ingest import load_price_overrides
 
-    overrides = load_price_overrides(conn)
+    overrides = store.usage.price_overrides()
     turns, calls = _turns(_lines(main), session_id)
     _price(turns, calls, overrides)
     agents, every_call = [], {key: (call, 0) for key, (call, _turn) in calls.items()}

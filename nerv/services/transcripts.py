@@ -19,8 +19,8 @@ def import_transcripts(store: Store, paths: list[str] | None = None, progress=No
 
     files, roots = ingest.discover(list(paths or []))
     with (progress(len(files), "importing transcripts") if progress else nullcontext(None)) as advance:
-        result = ingest.import_files(store.conn, files, progress=advance, fast=True)
+        result = store.sessions.import_transcripts(files, progress=advance, fast=True)
     result["roots"] = roots
-    if archive.enabled(store.conn):
-        result["archive"] = archive.archive_files(store.conn, files, codec=archive.ZSTD)
+    if store.archive.enabled():
+        result["archive"] = store.archive.archive_files(files, codec=archive.ZSTD)
     return result

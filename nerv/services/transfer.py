@@ -10,9 +10,10 @@ from typing import IO
 from nerv import __version__, atomic_file
 from nerv.errors import NervError, invalid, usage
 from nerv.services import export_format as fmt
-from nerv.store import admin, leftovers, migrate, rule_rows, transfer
+from nerv.store import admin, leftovers, migrate, tables_io
 from nerv.store.audit import chain_head
-from nerv.store.backup import scratch_folder
+from nerv.store.sqlite_backup import scratch_folder
+from nerv.store.tables_io import AUDIT_TABLE, LOAD_BATCH, Staging
 from nerv.store.clock import now_iso
 from nerv.store.db import Store
 
@@ -51,7 +52,7 @@ def _project(store: Store, ref: str) -> dict:
 
 def _write_document(conn, handle, file_format: str, project: dict | None, progress) -> dict:
     project_id = project["id"] if project else None
-    sections = transfer.export_sections(conn, project_id)
+    sections = tables_io.export_sections(conn, project_id)
     header = {
         "format": fmt.FORMAT_NAME,
         "format_version": fmt.FORMAT_VERSION,
@@ -69,7 +70,7 @@ def _write_document(conn, handle, file_format: str, project: dict | None, progre
         writer.header(header)
         for section in sections:
             writer.start_table(section.table.name, section.table.column_names, section.count)
-            for batch in transfer.iter_rows(conn, section, project_id):
+            for batch in tables_io.iter_rows(conn, section, project_id):
                 writer.rows_batch(batch)
                 advance(len(batch))
             writer.end_table()
@@ -122,10 +123,10 @@ def import_state(store: Store, path: Path, *, mode: str = "merge", dry_run: bool
     if path.is_dir():
         raise NervError("io", f"{path} is a directory, not an export file")
     with scratch_folder(store.path, ".import-") as scratch:
-        staging = transfer.Staging(store.conn, scratch / "staging.db")
+        staging = store.transfer.staging(scratch / "staging.db")
         try:
             header, skipped_tables = _load_into_staging(staging, path)
-            recomputed = _validate_staged(staging, path, header, mode)
+            recomputed = _validate_staged(store, staging, path, header, mode)
         finally:
             staging.close()
         return _apply(store, path, staging, header, skipped_tables, mode, dry_run, recomputed)
@@ -148,14 +149,14 @@ def _check_header(header, path: Path) -> dict:
     return header
 
 
-def _load_into_staging(staging: transfer.Staging, path: Path) -> tuple[dict, list[str]]:
+def _load_into_staging(staging: Staging, path: Path) -> tuple[dict, list[str]]:
     header: dict | None = None
     loaded = None
     section = None
     skipped: list[str] = []
     blob_columns: list[int] = []
     sections: dict[str, int] = {}
-    for event in fmt.read_events(path, transfer.LOAD_BATCH):
+    for event in fmt.read_events(path, LOAD_BATCH):
         kind = event[0]
         if kind == "header":
             header = _check_header(event[1], path)
@@ -198,11 +199,11 @@ def _check_totals(path: Path, header: dict, end, sections: dict[str, int]) -> No
                       "the file was edited; nothing was imported")
 
 
-def _validate_staged(staging: transfer.Staging, path: Path, header: dict, mode: str) -> list[dict]:
+def _validate_staged(store: Store, staging: Staging, path: Path, header: dict, mode: str) -> list[dict]:
     """Refuse what must not land; returns the approval rules whose derived columns were recomputed."""
     staging.check_types()
     full_export = header.get("project") is None
-    audit_rows = staging.loaded.get(transfer.AUDIT_TABLE)
+    audit_rows = staging.loaded.get(AUDIT_TABLE)
     if full_export and audit_rows and audit_rows.rows:
         chain = staging.verify_audit_chain()
         if not chain["ok"]:
@@ -213,10 +214,10 @@ def _validate_staged(staging: transfer.Staging, path: Path, header: dict, mode: 
     if mode == "replace" and not full_export:
         raise usage("--mode replace needs a full export; this file holds one project",
                     "import a project export with --mode merge")
-    return rule_rows.reconcile(staging.conn, str(path), "imported")
+    return store.transfer.reconcile_staged_rules(staging, str(path), "imported")
 
 
-def _apply(store: Store, path: Path, staging: transfer.Staging, header: dict, skipped_tables: list[str],
+def _apply(store: Store, path: Path, staging: Staging, header: dict, skipped_tables: list[str],
            mode: str, dry_run: bool, rules_recomputed: list[dict]) -> dict:
     full_export = header.get("project") is None
     result = {
@@ -234,9 +235,9 @@ def _apply(store: Store, path: Path, staging: transfer.Staging, header: dict, sk
 
     def body(tx):
         if mode == "replace":
-            report = transfer.apply_replace(tx.conn, staging)
+            report = store.transfer.apply_replace(tx, staging)
         else:
-            report = transfer.apply_merge(tx.conn, staging, audit_is_full_chain=full_export)
+            report = store.transfer.apply_merge(tx, staging, audit_is_full_chain=full_export)
         result.update({
             "tables": {name: {"rows": l.rows, "inserted": report.inserted.get(name, 0),
                               "updated": report.updated.get(name, 0), "unchanged": report.unchanged.get(name, 0)}
@@ -255,10 +256,8 @@ def _apply(store: Store, path: Path, staging: transfer.Staging, header: dict, sk
             raise _DryRun(result)
         return result
 
-    transfer.attach(store.conn, staging.path)
-    try:
-        return store.write(body)
-    except _DryRun as done:
-        return done.result
-    finally:
-        transfer.detach(store.conn)
+    with store.transfer.attached(staging):
+        try:
+            return store.write(body)
+        except _DryRun as done:
+            return done.result

@@ -11,40 +11,60 @@ from typing import Callable, TypeVar
 
 from nerv.errors import NervError
 from nerv.store import migrate, paths, tx
-from nerv.store.backup import backup_to
+from nerv.store.sqlite_backup import backup_to
 from nerv.store.clock import now_iso
 from nerv.store.sqlite import enable_wal, explain_error, open_connection
+from nerv.store.admin_area import AdminArea
+from nerv.store.audit_area import AuditArea
+from nerv.store.checkpoint_area import CheckpointArea
+from nerv.store.dashboard_area import DashboardArea
+from nerv.store.project_area import ProjectArea, SettingArea
+from nerv.store.rule_area import RuleArea
+from nerv.store.search_area import SearchArea
+from nerv.store.session_area import ArchiveArea, SessionArea
 from nerv.store.task_area import TaskArea
 from nerv.store.telemetry_area import TelemetryArea
+from nerv.store.transfer_area import TransferArea
+from nerv.store.usage_area import UsageArea
 
 T = TypeVar("T")
+
+# What services call instead of a connection: `store.<name>` (docs/architecture.md, "The store seam").
+AREAS = {"tasks": TaskArea, "projects": ProjectArea, "settings": SettingArea, "sessions": SessionArea,
+         "archive": ArchiveArea, "usage": UsageArea, "rules": RuleArea, "search": SearchArea, "audit": AuditArea,
+         "admin": AdminArea, "checkpoints": CheckpointArea, "dashboard": DashboardArea, "transfer": TransferArea,
+         "telemetry": TelemetryArea}
 
 
 @dataclass
 class Store:
-    conn: sqlite3.Connection
+    """The database as services see it: transactions and areas, never a connection (only nerv.store's own
+    modules use `_conn`; docs/architecture.md, "The store seam")."""
+
+    _conn: sqlite3.Connection
     path: Path
     migrated: list = field(default_factory=list)
     pre_migration_backup: Path | None = None
-    # Areas: what services call instead of touching `conn` (docs/architecture.md, "The store seam").
-    tasks: TaskArea = field(default_factory=TaskArea)
-    telemetry: TelemetryArea = field(default_factory=TelemetryArea)
     # Opened `mode=ro` because the file or its folder cannot be written (open_store): reads work, writes are refused.
     readonly: bool = False
 
+    def __post_init__(self):
+        for name, area in AREAS.items():
+            setattr(self, name, area(self._conn))
+
     def write(self, body: Callable[[tx.WriteTx], T], *, actor: str | None = None) -> T:
-        """Run `body(tx)` in one audited IMMEDIATE transaction (see nerv.store.tx.write)."""
+        """Run `body(tx)` in one audited IMMEDIATE transaction (see nerv.store.tx.write); `tx.store` is this store."""
         if self.readonly:
             raise NervError("read_only", f"{self.path} is read-only here (the file or its folder is not writable), "
                             "so this change cannot be made",
                             "read commands work on it; to write, make the file and its folder writable or use a copy")
-        return tx.write(self.conn, body, actor=actor)
+        return tx.write(self._conn, body, actor=actor, store=self)
 
     def read(self, body: Callable[[sqlite3.Connection], T]) -> T:
-        return tx.read(self.conn, body)
+        return tx.read(self._conn, body)
 
     def close(self) -> None:
-        self.conn.close()
+        self._conn.close()
 
 
 _models_store: Store | None = None
@@ -127,6 +147,11 @@ def backup_before_migration(conn: sqlite3.Connection, applied: list[dict]) -> Pa
     stamp = now_iso().replace(":", "").replace("-", "").replace(".", "")
     dest = paths.backups_dir() / f"pre-migrate-v{version:04d}-{stamp}.db"
     return backup_to(conn, dest)
+
+
+def open_migrated_connection() -> sqlite3.Connection:
+    """`open_store`'s connection alone, for the hook, which runs its stdlib queries on it directly."""
+    return open_store()._conn
 
 
 def open_readonly(path: Path | str | None = None) -> sqlite3.Connection:

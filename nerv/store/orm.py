@@ -23,7 +23,7 @@ class NervDatabase(peewee.SqliteDatabase):
     def use(self, store: Store) -> None:
         if not self.is_closed():
             self._state.reset()
-        self._nerv_conn = store.conn
+        self._nerv_conn = store._conn
         self.init(str(store.path))
 
     def connect(self, reuse_if_open=False):

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from nerv.store import queries_telemetry
+from nerv.store.area import Area
 
 
-class TelemetryArea:
+class TelemetryArea(Area):
     def add_api_requests(self, tx, rows: list[dict]) -> int:
         """Store `rows` (queries_telemetry.API_REQUEST_COLUMNS) not stored yet; the number stored."""
         return queries_telemetry.add_api_requests(tx.conn, rows, tx.now)

@@ -21,8 +21,9 @@ T = TypeVar("T")
 class WriteTx:
     """Handle given to the body of a write transaction."""
 
-    def __init__(self, conn: sqlite3.Connection, actor: str):
-        self.conn = conn
+    def __init__(self, conn: sqlite3.Connection, actor: str, store=None):
+        self.conn = conn  # for nerv.store's modules and the hook; services reach data through `store`'s areas
+        self.store = store
         self.actor = actor
         self.now = now_iso()
         self.audit_rows: list[int] = []
@@ -39,7 +40,7 @@ class WriteTx:
         return counters.next_number(self.conn, project_id, kind)
 
 
-def write(conn: sqlite3.Connection, body: Callable[[WriteTx], T], *, actor: str | None = None) -> T:
+def write(conn: sqlite3.Connection, body: Callable[[WriteTx], T], *, actor: str | None = None, store=None) -> T:
     """Run `body(tx)` in one write transaction and commit; retry the whole body on lock errors.
 
     Keep `body` to SQL work: validation and formatting belong before it, so the lock is held briefly.
@@ -50,7 +51,7 @@ def write(conn: sqlite3.Connection, body: Callable[[WriteTx], T], *, actor: str 
     def attempt() -> T:
         begin_write(conn)
         try:
-            tx = WriteTx(conn, who)
+            tx = WriteTx(conn, who, store)
             marker = write_marker(conn)
             result = body(tx)
             if write_marker(conn) != marker and not tx.audit_rows:

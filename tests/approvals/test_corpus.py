@@ -163,7 +163,7 @@ class RuleStore:
         from nerv.store.queries_approvals import candidate_rules
 
         refused = self.load(rule_entries(case))
-        rules = candidate_rules(self.store.conn, case["tool"], case["input"], None)
+        rules = candidate_rules(self.store._conn, case["tool"], case["input"], None)
         return evaluate(rules, case["tool"], case["input"], context(case)), refused
 
 

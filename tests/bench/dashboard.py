@@ -68,7 +68,7 @@ def add_activity(db_path: Path, project_id: str) -> None:
         tx.audit("bench.seed", "project", project_id, project_id=project_id, after={"activity": True})
 
     store.write(body)
-    store.conn.execute("ANALYZE")
+    store._conn.execute("ANALYZE")
     store.close()
 
 
@@ -95,10 +95,10 @@ def in_process(db_path: Path, project_id: str, runs: int) -> list[tuple]:
     console = Console(file=io.StringIO(), width=80, force_terminal=True)
     data = dashboard.snapshot(store)
     rows = [
-        ("SELECT count(*) FROM tasks (baseline)", cpu_ms(lambda: store.conn.execute(
+        ("SELECT count(*) FROM tasks (baseline)", cpu_ms(lambda: store._conn.execute(
             "SELECT count(*) FROM tasks").fetchone(), runs)),
         ("ready query, all ready tasks (baseline)", cpu_ms(lambda: queries_tasks.ready_tasks(
-            store.conn, project_id, now_iso()), runs)),
+            store._conn, project_id, now_iso()), runs)),
         ("dashboard snapshot (read-only connection)", cpu_ms(lambda: dashboard.snapshot(store), runs)),
         ("render at 80 columns", cpu_ms(lambda: console.print(View(data)), runs)),
         ("one refresh: snapshot + render", cpu_ms(lambda: console.print(View(dashboard.snapshot(store))), runs)),

@@ -81,7 +81,7 @@ def build(home: Path, rows: int) -> dict[str, int]:
     from nerv.store.db import open_store
 
     store = open_store(home / "state.db")
-    conn = store.conn
+    conn = store._conn
     counts = {t: int(rows * s) for t, s in SHARES.items()}
     counts["tasks"] = max(counts["tasks"], 10)
     conn.execute("BEGIN IMMEDIATE")
@@ -138,7 +138,7 @@ def empty_schema_copy(dest_home: Path) -> Path:
     from nerv.store.db import open_store
 
     store = open_store(dest_home / "state.db")
-    store.conn.execute("DELETE FROM audit_log")  # the migration records; the file brings its own chain
+    store._conn.execute("DELETE FROM audit_log")  # the migration records; the file brings its own chain
     store.close()
     return dest_home / "state.db"
 

@@ -55,7 +55,7 @@ def build(db_path: Path) -> str:
                  after={"tasks": TASKS, "deps": DEPS})
 
     store.write(body)
-    store.conn.execute("ANALYZE")
+    store._conn.execute("ANALYZE")
     store.close()
     return project["id"]
 
@@ -69,10 +69,10 @@ def in_process_ms(db_path: Path, project_id: str, runs: int) -> tuple[list[float
     all_times, first_times, count = [], [], 0
     for _ in range(runs + 2):
         start = time.perf_counter()
-        count = len(queries_tasks.ready_tasks(store.conn, project_id, now_iso()))
+        count = len(queries_tasks.ready_tasks(store._conn, project_id, now_iso()))
         all_times.append((time.perf_counter() - start) * 1000)
         start = time.perf_counter()
-        queries_tasks.ready_tasks(store.conn, project_id, now_iso(), 1)
+        queries_tasks.ready_tasks(store._conn, project_id, now_iso(), 1)
         first_times.append((time.perf_counter() - start) * 1000)
     store.close()
     return all_times[2:], first_times[2:], count

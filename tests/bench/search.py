@@ -106,7 +106,7 @@ def in_process(store, repeat: int) -> None:
     from nerv.store import search_index, vector_cache
 
     embedder = search.embedder_for(store)
-    generation, instance = search_index.state(store.conn)
+    generation, instance = search_index.state(store._conn)
     start = time.perf_counter()
     loaded, _ = vector_cache.load(instance, embedder.name, embedder.dim)
     load_s = time.perf_counter() - start
@@ -117,7 +117,7 @@ def in_process(store, repeat: int) -> None:
     matrix = np.ascontiguousarray(columns.T)  # the naive baseline's layout: one row per item
     print(f"\nmatrix: {columns.shape[1]:,} items x {columns.shape[0]} dims float32 ({columns.nbytes / 1e6:,.0f} MB);"
           f" np.load(mmap) {_ms(load_s)}, first full read {_ms(touch_s)}")
-    project_id = store.conn.execute("SELECT id FROM projects WHERE name = 'bench'").fetchone()[0]
+    project_id = store._conn.execute("SELECT id FROM projects WHERE name = 'bench'").fetchone()[0]
     naive_fts = ("SELECT s.id, bm25(search_fts, 2.0, 1.0) AS score FROM search_fts JOIN search_items s"
                  " ON s.id = search_fts.rowid WHERE search_fts MATCH ? AND s.project_id = ? ORDER BY score LIMIT 50")
     times: dict[str, list[float]] = {}
@@ -141,12 +141,12 @@ def in_process(store, repeat: int) -> None:
             timed(f"nerv's scoring (query's dims only) + top-10{label}", lambda: top10(loaded.scores(q)))
             worst = max(worst, float(np.abs(loaded.scores(q) - matrix @ q).max()))
             timed(f"baseline: FTS5 every word, filter each match, top 50{label}",
-                  lambda: store.conn.execute(naive_fts, (every_word, project_id)).fetchall())
+                  lambda: store._conn.execute(naive_fts, (every_word, project_id)).fetchall())
             without_rule = " OR ".join(f'"{w}"' for w in search_index.fts_terms(query))
             timed(f"text ranking without the common-word rule, top 50{label}",
-                  lambda: search_index.text_search(store.conn, without_rule, project_id=project_id, kinds=[], limit=50))
+                  lambda: search_index.text_search(store._conn, without_rule, project_id=project_id, kinds=[], limit=50))
             timed(f"text ranking as nerv does it, top 50{label}",
-                  lambda: search_index.text_search(store.conn, search_index.match_for(store.conn, query),
+                  lambda: search_index.text_search(store._conn, search_index.match_for(store._conn, query),
                                                    project_id=project_id, kinds=[], limit=50))
             for mode in ("semantic", "text", "hybrid"):
                 timed(f"{mode} (service){label}",

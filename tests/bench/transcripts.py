@@ -351,7 +351,7 @@ def main() -> None:
         in_process = float("inf")
         for _ in range(RUNS):
             start = time.perf_counter()
-            import_paths(store.conn, None)
+            import_paths(store._conn, None)
             in_process = min(in_process, time.perf_counter() - start)
         store.close()
         totals = nerv_totals(home / "state.db")

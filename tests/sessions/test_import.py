@@ -211,10 +211,10 @@ def test_a_bulk_load_with_index_rebuild_gives_the_same_rows(monkeypatch, own, ne
 
     monkeypatch.setattr(ingest, "BULK_REBUILD_MIN_ROWS", 0)
     store = open_store()
-    indexes = store.conn.execute("SELECT name, sql FROM sqlite_master WHERE tbl_name = 'usage'").fetchall()
+    indexes = store._conn.execute("SELECT name, sql FROM sqlite_master WHERE tbl_name = 'usage'").fetchall()
     try:
-        result = ingest.import_paths(store.conn, [str(own)])
-        assert sorted(store.conn.execute("SELECT name, sql FROM sqlite_master WHERE tbl_name = 'usage'")) \
+        result = ingest.import_paths(store._conn, [str(own)])
+        assert sorted(store._conn.execute("SELECT name, sql FROM sqlite_master WHERE tbl_name = 'usage'")) \
             == sorted(indexes)
     finally:
         store.close()

@@ -23,9 +23,9 @@ def test_fresh_home_applies_every_migration_once_with_history_and_audit(fresh_ho
     store = open_store()
     plan = migrate.load_plan()
     assert [m.version for m in store.migrated] == [m.version for m in plan]
-    history = migrate.applied_migrations(store.conn)
+    history = migrate.applied_migrations(store._conn)
     assert [h["checksum"] for h in history] == [m.checksum for m in plan]
-    audits = store.conn.execute("SELECT count(*) FROM audit_log WHERE action='migrate'").fetchone()[0]
+    audits = store._conn.execute("SELECT count(*) FROM audit_log WHERE action='migrate'").fetchone()[0]
     assert audits == len(plan)
     store.close()
     again = open_store()
@@ -46,7 +46,7 @@ def test_bad_plans_are_refused_before_anything_runs(tmp_path, files, message):
 
 def test_changed_checksum_of_an_applied_migration_is_refused(nerv_home):
     store = open_store()
-    store.conn.execute("UPDATE schema_migrations SET checksum='x' WHERE version=1")
+    store._conn.execute("UPDATE schema_migrations SET checksum='x' WHERE version=1")
     store.close()
     with pytest.raises(NervError) as err:
         open_store()

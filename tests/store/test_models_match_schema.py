@@ -28,7 +28,7 @@ def test_every_model_field_exists_in_the_schema_with_a_compatible_type(nerv_home
     assert len(models) >= 12
     for model in models:
         table = model._meta.table_name
-        columns = {row[1]: (row[2].upper(), row[3]) for row in store.conn.execute(f'PRAGMA table_info("{table}")')}
+        columns = {row[1]: (row[2].upper(), row[3]) for row in store._conn.execute(f'PRAGMA table_info("{table}")')}
         if not columns:
             problems.append(f"{table}: table missing")
             continue

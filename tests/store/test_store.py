@@ -21,7 +21,7 @@ def store(nerv_home):
 
 
 def test_every_connection_has_the_pragmas(store):
-    conn = store.conn
+    conn = store._conn
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
@@ -40,7 +40,7 @@ def test_a_change_without_audit_row_is_refused_and_rolled_back(store):
     with pytest.raises(NervError) as err:
         store.write(sneaky)
     assert err.value.code == "internal"
-    assert store.conn.execute("SELECT count(*) FROM projects").fetchone()[0] == 0
+    assert store._conn.execute("SELECT count(*) FROM projects").fetchone()[0] == 0
 
 
 def test_a_change_with_its_audit_row_commits_both(store):
@@ -49,9 +49,9 @@ def test_a_change_with_its_audit_row_commits_both(store):
         tx.audit("project.add", "project", "p", project_id="p", after={"name": "honest"})
 
     store.write(honest)
-    row = store.conn.execute("SELECT actor, action, after FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
+    row = store._conn.execute("SELECT actor, action, after FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
     assert row == ("tester", "project.add", '{"name":"honest"}')
-    assert audit.verify_chain(store.conn)["ok"]
+    assert audit.verify_chain(store._conn)["ok"]
 
 
 def test_an_error_inside_the_body_rolls_everything_back(store):
@@ -60,11 +60,11 @@ def test_an_error_inside_the_body_rolls_everything_back(store):
         tx.audit("project.add", "project", "p")
         raise NervError("conflict", "changed my mind")
 
-    count = store.conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
+    count = store._conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
     with pytest.raises(NervError):
         store.write(failing)
-    assert store.conn.execute("SELECT count(*) FROM projects").fetchone()[0] == 0
-    assert store.conn.execute("SELECT count(*) FROM audit_log").fetchone()[0] == count
+    assert store._conn.execute("SELECT count(*) FROM projects").fetchone()[0] == 0
+    assert store._conn.execute("SELECT count(*) FROM audit_log").fetchone()[0] == count
 
 
 def test_writes_wait_for_a_lock_held_longer_than_busy_timeout(store, monkeypatch):
@@ -72,7 +72,7 @@ def test_writes_wait_for_a_lock_held_longer_than_busy_timeout(store, monkeypatch
     monkeypatch.setattr("nerv.store.sqlite.BUSY_TIMEOUT_MS", 50)
     other = sqlite3.connect(store.path, isolation_level=None, check_same_thread=False)
     other.execute("PRAGMA busy_timeout = 50")
-    store.conn.execute("PRAGMA busy_timeout = 50")
+    store._conn.execute("PRAGMA busy_timeout = 50")
     other.execute("BEGIN IMMEDIATE")
     releaser = threading.Timer(0.4, lambda: other.execute("COMMIT"))
     releaser.start()
@@ -86,17 +86,17 @@ def test_writes_wait_for_a_lock_held_longer_than_busy_timeout(store, monkeypatch
     releaser.join()
     other.close()
     assert time.monotonic() - started >= 0.3
-    assert store.conn.execute("SELECT name FROM projects").fetchall() == [("late",)]
+    assert store._conn.execute("SELECT name FROM projects").fetchall() == [("late",)]
 
 
 def test_audit_chain_detects_an_edited_row(store):
     for name in ("a", "b", "c"):
         store.write(lambda tx, n=name: (tx.conn.execute("INSERT INTO projects VALUES (?, ?, NULL, 't', 't')", (n, n)),
                                         tx.audit("project.add", "project", n)))
-    assert audit.verify_chain(store.conn)["ok"]
-    target = store.conn.execute("SELECT id FROM audit_log ORDER BY id DESC LIMIT 1 OFFSET 1").fetchone()[0]
-    store.conn.execute("UPDATE audit_log SET actor='mallory' WHERE id=?", (target,))
-    result = audit.verify_chain(store.conn)
+    assert audit.verify_chain(store._conn)["ok"]
+    target = store._conn.execute("SELECT id FROM audit_log ORDER BY id DESC LIMIT 1 OFFSET 1").fetchone()[0]
+    store._conn.execute("UPDATE audit_log SET actor='mallory' WHERE id=?", (target,))
+    result = audit.verify_chain(store._conn)
     assert not result["ok"] and result["first_broken"]["id"] == target
 
 

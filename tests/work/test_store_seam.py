@@ -54,7 +54,7 @@ def test_a_claim_whose_row_changed_under_it_changes_nothing(cli, project, nerv_h
     assert cli("task", "add", "once").code == 0
     first, second = open_store(nerv_home / "state.db"), open_store(nerv_home / "state.db")
     try:
-        task_id = first.conn.execute("SELECT id FROM tasks WHERE number = 1").fetchone()[0]
+        task_id = first._conn.execute("SELECT id FROM tasks WHERE number = 1").fetchone()[0]
         fields = {"status": "in_progress", "assignee": "a", "lease_expires_at": "2999-01-01T00:00:00.000000Z"}
 
         def take(store, agent):
@@ -67,7 +67,7 @@ def test_a_claim_whose_row_changed_under_it_changes_nothing(cli, project, nerv_h
 
         assert take(first, "a") is True
         assert take(second, "b") is False
-        assert second.conn.execute("SELECT assignee FROM tasks WHERE id = ?", (task_id,)).fetchone() == ("a",)
+        assert second._conn.execute("SELECT assignee FROM tasks WHERE id = ?", (task_id,)).fetchone() == ("a",)
     finally:
         first.close()
         second.close()
@@ -114,10 +114,10 @@ def test_a_database_made_by_the_previous_layout_opens_without_rerunning_anything
     store = open_store(db)
     try:
         assert [m.version for m in store.migrated] == [m.version for m in migrate.load_plan()][8:]
-        ledger = [tuple(r) for r in store.conn.execute(
+        ledger = [tuple(r) for r in store._conn.execute(
             "SELECT version, name, checksum, applied_at FROM schema_migrations ORDER BY version")]
         assert ledger[:8] == old_ledger
-        counters = dict(store.conn.execute("SELECT kind, last FROM project_counters").fetchall())
+        counters = dict(store._conn.execute("SELECT kind, last FROM project_counters").fetchall())
         assert counters["task"] == 3 and counters["decision"] == 1 and counters["cycle"] == 1
     finally:
         store.close()

@@ -115,6 +115,29 @@ def restore_into(conn: sqlite3.Connection, source: Path) -> None:
         src.close()
 
 
+def prepare_restore_copy(source: Path, dest: Path, pending: list) -> tuple[list, list[dict]]:
+    """Copy `source` to `dest`, migrate the copy and check its rules: (migrations applied, rules recomputed).
+
+    Done on a copy because the live database must never hold rows the hook would trust unchecked, not
+    even between the copy and the check. Raises NervError('invalid') for rules that do not parse.
+    """
+    from nerv.store import migrate, rule_rows, search_index
+    from nerv.store.sqlite import open_connection
+
+    original = open_connection(source, readonly=True)
+    try:
+        backup_to(original, dest)
+    finally:
+        original.close()
+    copy = open_connection(dest)
+    try:
+        migrated = migrate.apply_pending(copy, pending) if pending else []
+        search_index.renew_instance(copy)  # in the copy: the restore and the new identity land together
+        return migrated, rule_rows.reconcile(copy, str(source), "restored")
+    finally:
+        copy.close()
+
+
 @contextmanager
 def scratch_folder(db_file: Path, prefix: str):
     """A private temporary folder (mode 0700), removed afterwards, for copies of the database at `db_file`.

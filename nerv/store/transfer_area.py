@@ -1,0 +1,41 @@
+"""`store.transfer`: the tables as export sections, and import's staging database (nerv.store.tables_io). Stdlib only."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from nerv.store import rule_rows, tables_io
+from nerv.store.area import Area
+
+
+class TransferArea(Area):
+    def export_sections(self, project_id: str | None) -> list[tables_io.ExportSection]:
+        return tables_io.export_sections(self._conn, project_id)
+
+    def iter_rows(self, section: tables_io.ExportSection, project_id: str | None) -> Iterator[list[tuple]]:
+        return tables_io.iter_rows(self._conn, section, project_id)
+
+    def staging(self, path: Path) -> tables_io.Staging:
+        """A scratch database at `path` with the live schema's state tables, to load a file into."""
+        return tables_io.Staging(self._conn, path)
+
+    def reconcile_staged_rules(self, staging: tables_io.Staging, source: str, refused_verb: str) -> list[dict]:
+        """Recompute the staged approval rules' derived columns (nerv.store.rule_rows.reconcile)."""
+        return rule_rows.reconcile(staging.conn, source, refused_verb)
+
+    @contextmanager
+    def attached(self, staging: tables_io.Staging):
+        """The staging file attached to the live connection, so a write body can apply it."""
+        tables_io.attach(self._conn, staging.path)
+        try:
+            yield
+        finally:
+            tables_io.detach(self._conn)
+
+    def apply_replace(self, tx, staging: tables_io.Staging) -> tables_io.ApplyReport:
+        return tables_io.apply_replace(tx.conn, staging)
+
+    def apply_merge(self, tx, staging: tables_io.Staging, *, audit_is_full_chain: bool) -> tables_io.ApplyReport:
+        return tables_io.apply_merge(tx.conn, staging, audit_is_full_chain=audit_is_full_chain)

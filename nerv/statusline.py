@@ -50,6 +50,7 @@ def line(payload: dict, now: datetime) -> str:
 def _ledger_parts(conn, payload: dict, session_cost: float | None, now: datetime) -> list[str]:
     from nerv.domain import blocks
     from nerv.domain.budget import session_states
+    from nerv.store.budget_area import BudgetArea
     from nerv.store import lookups, queries_costs, queries_sessions, queries_tasks
 
     session_id = payload.get("session_id") if payload.get("session_id").__class__ is str else None
@@ -64,7 +65,7 @@ def _ledger_parts(conn, payload: dict, session_cost: float | None, now: datetime
     if session_cost is not None:
         parts.append(f"session ${session_cost:.2f}")
     parts.append(f"today ${queries_costs.spend_by_day(conn, now.strftime('%Y-%m-%d')):.2f}")
-    budgets = session_states(conn, project_id, task_id)
+    budgets = session_states(BudgetArea(conn), project_id, task_id)
     if budgets:
         top = max(budgets, key=lambda b: b["used"])
         parts.append(f"budget {top['used'] * 100:.0f}% of ${top['limit_usd']:g} {top['period']}")

@@ -8,8 +8,6 @@ from nerv.errors import invalid, not_found
 from nerv.services import validate
 from nerv.services.periods import parse_when
 from nerv.services.audit_anchor import load_anchor
-from nerv.store.audit import check_anchor, verify_chain
-from nerv.store.audit_replay import replay as replay_log
 from nerv.store.db import Store
 from nerv.store.models import AuditLog
 
@@ -59,16 +57,16 @@ def verify(store: Store, *, against: str | None = None, replay: bool = False) ->
     the anchor check ({source, id, hash, rows, problem}) and with `replay` the replay report
     (nerv.store.audit_replay). `ok` is true only when every check asked for passes."""
     anchor = load_anchor(against) if against else None
-    report = store.read(lambda conn: _checks(conn, anchor, replay))
+    report = store.read(lambda s: _checks(s, anchor, replay))
     report["ok"] = (report["first_broken"] is None and not (anchor and report["anchor"]["problem"])
                     and not (replay and not report["replay"]["ok"]))
     return report
 
 
-def _checks(conn, anchor: dict | None, replay: bool) -> dict:
-    report = verify_chain(conn)
+def _checks(store: Store, anchor: dict | None, replay: bool) -> dict:
+    report = store.audit.verify_chain()
     if anchor is not None:
-        report["anchor"] = {**anchor, "problem": check_anchor(conn, anchor)}
+        report["anchor"] = {**anchor, "problem": store.audit.check_anchor(anchor)}
     if replay:
-        report["replay"] = replay_log(conn)
+        report["replay"] = store.audit.replay()
     return report

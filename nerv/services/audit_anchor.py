@@ -18,7 +18,6 @@ from nerv.services import output_files
 from nerv.store import audit as audit_log
 from nerv.store.clock import now_iso
 from nerv.store.db import Store
-from nerv.store.sqlite import open_connection
 
 FORMAT_NAME = "nerv-audit-anchor"
 FORMAT_VERSION = 1
@@ -29,7 +28,7 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 
 def current_anchor(store: Store) -> dict:
     """The live chain's head as an anchor document. Raises invalid for an empty log."""
-    head = store.read(audit_log.chain_head)
+    head = store.read(lambda s: s.audit.chain_head())
     if head is None:
         raise invalid("the audit log is empty; there is nothing to anchor")
     return {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, **head, "anchored_at": now_iso(),
@@ -77,11 +76,7 @@ def _first_line(path: Path) -> str:
 
 
 def _from_backup(path: Path, source: str) -> dict:
-    conn = open_connection(path, readonly=True)
-    try:
-        chain = audit_log.verify_chain(conn)
-    finally:
-        conn.close()
+    chain = audit_log.verify_file_chain(path)
     if not chain["ok"] or chain["head"] is None:
         raise invalid(f"{source}: the backup's own audit chain is broken or empty, so it anchors nothing")
     return {**chain["head"], "source": source}

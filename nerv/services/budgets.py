@@ -82,7 +82,7 @@ def status(store: Store, *, project: str | None = None) -> list[dict]:
     from nerv.services.projects import find_project
 
     project_id = find_project(project).id if project else None
-    states = store.read(lambda conn: budget_states(conn, project_id=project_id, all_projects=project_id is None))
+    states = store.read(lambda s: budget_states(s.budgets, project_id=project_id, all_projects=project_id is None))
     for state in states:
         state["summary"] = describe_budget(state)
     return states

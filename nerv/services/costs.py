@@ -69,9 +69,7 @@ def _modifiers(rates: pricing.Rates | None) -> str:
 
 def unpriced_models(store: Store) -> dict[str, int]:
     """{model: API calls} stored whose model has no price (`nerv pricing set` it): for `status` and `doctor`."""
-    from nerv.store.queries_costs import unpriced_models as stored_unpriced
-
-    return store.read(stored_unpriced)
+    return store.read(lambda s: s.usage.unpriced_models())
 
 
 def set_price(store: Store, model: str, *, input: float, output: float, cache_write_5m: float | None = None,
@@ -138,8 +136,6 @@ def report(store: Store, *, by: str | None = None, since: str | None = None, unt
     Raises invalid for an unknown grouping or a bad date, before anything is written: `recompute_first`
     re-prices stored usage (`recompute`) only once every option is known good (result: `recomputed`).
     """
-    from nerv.store.queries_costs import cost_groups
-
     if by is not None:
         validate.choice(by, "--by", GROUPINGS)
     validate.choice(cost_mode, "--cost-mode", COST_MODES)
@@ -150,8 +146,8 @@ def report(store: Store, *, by: str | None = None, since: str | None = None, unt
         raise invalid("--since must be before --until")
     project_id = store.projects.find(project)["id"] if project else None
     recomputed = recompute(store) if recompute_first else None
-    raw = store.read(lambda conn: cost_groups(conn, by, since=since_iso, until=until_iso, project_id=project_id,
-                                                 cost_mode=cost_mode, breakdown=breakdown))
+    raw = store.read(lambda s: s.usage.cost_groups(by, since=since_iso, until=until_iso, project_id=project_id,
+                                                   cost_mode=cost_mode, breakdown=breakdown))
     for row in [raw["totals"], *raw["groups"]]:
         row["cost_usd"] = round(row["cost_usd"], 6)
         for model in row.get("models", []):
@@ -166,11 +162,9 @@ def spend_today_and_month(store: Store, project_id: str | None = None) -> dict:
     """US$ spent today and this month (UTC), from the rollup: cheap enough for a dashboard refresh."""
     from datetime import datetime, timezone
 
-    from nerv.store.queries_costs import spend_by_day
-
     now = datetime.now(timezone.utc)
-    return store.read(lambda conn: {"today_usd": spend_by_day(conn, now.strftime("%Y-%m-%d"), project_id),
-                                    "month_usd": spend_by_day(conn, now.strftime("%Y-%m-01"), project_id)})
+    return store.read(lambda s: {"today_usd": s.usage.spend_by_day(now.strftime("%Y-%m-%d"), project_id),
+                                 "month_usd": s.usage.spend_by_day(now.strftime("%Y-%m-01"), project_id)})
 
 
 BLOCKS_DEFAULT_DAYS = 7
@@ -197,7 +191,6 @@ def blocks(store: Store, *, since: str | None = None, until: str | None = None, 
 
     from nerv.domain import blocks as windows
     from nerv.store.clock import parse_iso, to_iso
-    from nerv.store.queries_costs import calls_between
 
     zone = _zone(timezone_name)
     now_dt = parse_iso(parse_when(now, "--now")) if now else datetime.now(timezone.utc)
@@ -206,7 +199,7 @@ def blocks(store: Store, *, since: str | None = None, until: str | None = None, 
     if until_iso and since_iso >= until_iso:
         raise invalid("--since must be before --until")
     project_id = store.projects.find(project)["id"] if project else None
-    rows = store.read(lambda conn: calls_between(conn, since_iso, until_iso, project_id))
+    rows = store.read(lambda s: s.usage.calls_between(since_iso, until_iso, project_id))
     calls = [windows.Call(parse_iso(ts), *rest) for ts, *rest in rows]
     found = [windows.summary(b, now_dt) for b in windows.blocks_of([c for c in calls if c.ts <= now_dt])]
     for block in found:

@@ -100,7 +100,7 @@ def _spend(store: Store, moment: datetime) -> dict:
     from nerv.services.budgets import status as budget_states
 
     today, month = period_start("daily", moment), period_start("monthly", moment)
-    spent_today, spent_month = store.usage.spent_since(None, today), store.usage.spent_since(None, month)
+    spent_today, spent_month = store.budgets.spent_since(None, today), store.budgets.spent_since(None, month)
     day_part, month_part = _elapsed_fraction("daily", moment), _elapsed_fraction("monthly", moment)
     budgets = []
     for state in budget_states(store):

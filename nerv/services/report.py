@@ -3,7 +3,7 @@ status, approvals and costliest sessions.
 
 The page depends only on the data and on `now` (a parameter, never the clock once given): every query orders
 its rows, every float has a fixed format, and no other time stamp is written. Figures come from the GROUP BY
-queries in nerv.store.queries_report; this module shapes them into series and tables for nerv.services.report_html.
+queries in nerv.store.queries_report (`store.report`); this module shapes them into series and tables for nerv.services.report_html.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from pathlib import Path
 from nerv.errors import invalid
 from nerv.services import output_files
 from nerv.services.periods import parse_when
-from nerv.store import queries_report
 from nerv.store.clock import now_iso, parse_iso
 from nerv.store.db import Store
 
@@ -50,14 +49,14 @@ def build(store: Store, *, now: str | None = None, since: str | None = None, unt
     project_id = proj.id if proj else None
     start, end = bounds["since"], bounds["end"]
 
-    def read(conn):
-        cost_rows, sessions = queries_report.usage_summary(conn, start, end, project_id, TOP_SESSIONS)
+    def read(store: Store):
+        cost_rows, sessions = store.report.usage_summary(start, end, project_id, TOP_SESSIONS)
         data = {"cost_rows": cost_rows, "sessions": sessions,
-                "time_in_status": _time_in_status(conn, start, end, project_id),
-                "approvals": _approvals(queries_report.approvals(conn, start, end, project_id))}
+                "time_in_status": _time_in_status(store, start, end, project_id),
+                "approvals": _approvals(store.report.approvals(start, end, project_id))}
         if project_id:
-            data["cycles"] = _cycles(conn, project_id, end)
-            data["board"] = _board(conn, project_id)
+            data["cycles"] = _cycles(store, project_id, end)
+            data["board"] = _board(store, project_id)
         return data
 
     data = store.read(read)
@@ -125,13 +124,13 @@ def _totals(table: dict) -> list[dict]:
 
 # ---- cycles, board, time in status ------------------------------------------------------------------------
 
-def _cycles(conn, project_id: str, end: str) -> list[dict]:
+def _cycles(store: Store, project_id: str, end: str) -> list[dict]:
     """Each cycle that started before `end`, with its days; the latest ones with, day by day, the tasks left."""
     done_days: dict[str, dict[str, int]] = {}
-    for cycle_id, day, count in queries_report.done_per_day(conn, project_id):
+    for cycle_id, day, count in store.report.done_per_day(project_id):
         done_days.setdefault(cycle_id, {})[day] = count
     last_day = (parse_iso(end) - timedelta(microseconds=1)).date()
-    rows = [c for c in queries_report.cycles(conn, project_id) if c["started_at"] < end]
+    rows = [c for c in store.report.cycles(project_id) if c["started_at"] < end]
     for index, cycle in enumerate(rows):
         closed = cycle["closed_at"] if cycle["closed_at"] and cycle["closed_at"] < end else None
         cycle["days"] = round((parse_iso(closed or end) - parse_iso(cycle["started_at"])).total_seconds() / 86400, 1)
@@ -155,19 +154,19 @@ def _burndown(cycle: dict, first: date, last: date, done_by_day: dict[str, int])
     return {"days": days, "remaining": remaining, "ideal": ideal}
 
 
-def _board(conn, project_id: str) -> list[dict]:
+def _board(store: Store, project_id: str) -> list[dict]:
     from nerv.services.tasks import STATUSES
 
-    counts, tasks = queries_report.board(conn, project_id, BOARD_PER_COLUMN)
+    counts, tasks = store.report.board(project_id, BOARD_PER_COLUMN)
     return [{"status": status, "count": counts.get(status, 0),
              "tasks": [t for t in tasks if t["status"] == status]} for status in STATUSES]
 
 
-def _time_in_status(conn, start: str | None, end: str, project_id: str | None) -> list[dict]:
+def _time_in_status(store: Store, start: str | None, end: str, project_id: str | None) -> list[dict]:
     from nerv.services.tasks import OPEN_STATUSES
 
     found = {status: (tasks, hours) for status, tasks, hours in
-             queries_report.time_in_status(conn, start, end, project_id, OPEN_STATUSES)}
+             store.report.time_in_status(start, end, project_id, OPEN_STATUSES)}
     rows = []
     for status in OPEN_STATUSES:
         tasks, hours = found.get(status, (0, 0.0))

@@ -216,7 +216,7 @@ def reconcile(store: Store, *, since: str | None = None, until: str | None = Non
     since_iso, until_iso = parse_when(since, "--since"), parse_when(until, "--until")
     if since_iso and until_iso and since_iso >= until_iso:
         raise invalid("--since must be before --until")
-    found = store.read(lambda conn: store.telemetry.reconcile_inputs(conn, since_iso, until_iso))
+    found = store.read(lambda s: s.telemetry.reconcile_inputs(since_iso, until_iso))
     sessions = [_session(session_id, calls["telemetry"], calls["transcript"])
                 for session_id, calls in found["sessions"].items()]
     return {"since": since_iso, "until": until_iso, "sessions": sessions, "totals": _totals(sessions),

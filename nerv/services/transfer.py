@@ -10,8 +10,7 @@ from typing import IO
 from nerv import __version__, atomic_file
 from nerv.errors import NervError, invalid, usage
 from nerv.services import export_format as fmt
-from nerv.store import admin, leftovers, migrate, tables_io
-from nerv.store.audit import chain_head
+from nerv.store import leftovers, migrate
 from nerv.store.sqlite_backup import scratch_folder
 from nerv.store.tables_io import AUDIT_TABLE, LOAD_BATCH, Staging
 from nerv.store.clock import now_iso
@@ -38,7 +37,7 @@ def export_state(store: Store, *, file_format: str = "json", project_ref: str | 
         if output.is_dir():
             raise NervError("io", f"{output} is a directory", "give a file name, e.g. --output backup.json")
     with _open_output(output, stream) as handle:
-        summary = store.read(lambda conn: _write_document(conn, handle, file_format, project, progress))
+        summary = store.read(lambda s: _write_document(s, handle, file_format, project, progress))
     summary.update({"path": str(output) if output else None, "format": file_format})
     return summary
 
@@ -50,19 +49,19 @@ def _project(store: Store, ref: str) -> dict:
     return {"id": found.id, "name": found.name}
 
 
-def _write_document(conn, handle, file_format: str, project: dict | None, progress) -> dict:
+def _write_document(store: Store, handle, file_format: str, project: dict | None, progress) -> dict:
     project_id = project["id"] if project else None
-    sections = tables_io.export_sections(conn, project_id)
+    sections = store.transfer.export_sections(project_id)
     header = {
         "format": fmt.FORMAT_NAME,
         "format_version": fmt.FORMAT_VERSION,
-        "schema_version": admin.schema_version(conn),
+        "schema_version": store.admin.schema_version(),
         "nerv_version": __version__,
         "exported_at": now_iso(),
         "project": project,
         "tables": {s.table.name: s.count for s in sections},
         # The chain head of this snapshot: the export is an anchor (`nerv audit verify --against FILE`).
-        "audit_head": None if project else chain_head(conn),
+        "audit_head": None if project else store.audit.chain_head(),
     }
     writer = fmt.Writer(handle, file_format)
     total = sum(s.count for s in sections)
@@ -70,7 +69,7 @@ def _write_document(conn, handle, file_format: str, project: dict | None, progre
         writer.header(header)
         for section in sections:
             writer.start_table(section.table.name, section.table.column_names, section.count)
-            for batch in tables_io.iter_rows(conn, section, project_id):
+            for batch in store.transfer.iter_rows(section, project_id):
                 writer.rows_batch(batch)
                 advance(len(batch))
             writer.end_table()

@@ -137,3 +137,14 @@ def verify_chain(conn: sqlite3.Connection) -> dict:
         expected_id = row["id"] + 1
     head = {"id": expected_id - 1, "hash": prev, "rows": count} if count else None
     return {"ok": True, "rows": count, "head": head, "first_broken": None}
+
+
+def verify_file_chain(path) -> dict:
+    """`verify_chain` of the database file at `path` (a backup), opened read-only and closed again."""
+    from nerv.store.sqlite import open_connection
+
+    conn = open_connection(path, readonly=True)
+    try:
+        return verify_chain(conn)
+    finally:
+        conn.close()

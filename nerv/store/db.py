@@ -16,9 +16,11 @@ from nerv.store.clock import now_iso
 from nerv.store.sqlite import enable_wal, explain_error, open_connection
 from nerv.store.admin_area import AdminArea
 from nerv.store.audit_area import AuditArea
+from nerv.store.budget_area import BudgetArea
 from nerv.store.checkpoint_area import CheckpointArea
 from nerv.store.dashboard_area import DashboardArea
 from nerv.store.project_area import ProjectArea, SettingArea
+from nerv.store.report_area import ReportArea
 from nerv.store.rule_area import RuleArea
 from nerv.store.search_area import SearchArea
 from nerv.store.session_area import ArchiveArea, SessionArea
@@ -31,9 +33,10 @@ T = TypeVar("T")
 
 # What services call instead of a connection: `store.<name>` (docs/architecture.md, "The store seam").
 AREAS = {"tasks": TaskArea, "projects": ProjectArea, "settings": SettingArea, "sessions": SessionArea,
-         "archive": ArchiveArea, "usage": UsageArea, "rules": RuleArea, "search": SearchArea, "audit": AuditArea,
-         "admin": AdminArea, "checkpoints": CheckpointArea, "dashboard": DashboardArea, "transfer": TransferArea,
-         "telemetry": TelemetryArea}
+         "archive": ArchiveArea, "usage": UsageArea, "budgets": BudgetArea,
+         "rules": RuleArea, "search": SearchArea, "audit": AuditArea,
+         "admin": AdminArea, "checkpoints": CheckpointArea, "dashboard": DashboardArea, "report": ReportArea,
+         "transfer": TransferArea, "telemetry": TelemetryArea}
 
 
 @dataclass
@@ -60,8 +63,9 @@ class Store:
                             "read commands work on it; to write, make the file and its folder writable or use a copy")
         return tx.write(self._conn, body, actor=actor, store=self)
 
-    def read(self, body: Callable[[sqlite3.Connection], T]) -> T:
-        return tx.read(self._conn, body)
+    def read(self, body: Callable[["Store"], T]) -> T:
+        """Run `body(store)` in one read transaction: every area it calls sees the same snapshot."""
+        return tx.read(self._conn, lambda _conn: body(self))
 
     def close(self) -> None:
         self._conn.close()

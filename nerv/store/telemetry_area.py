@@ -11,9 +11,10 @@ class TelemetryArea(Area):
         """Store `rows` (queries_telemetry.API_REQUEST_COLUMNS) not stored yet; the number stored."""
         return queries_telemetry.add_api_requests(tx.conn, rows, tx.now)
 
-    def reconcile_inputs(self, conn, since: str | None, until: str | None) -> dict:
+    def reconcile_inputs(self, since: str | None, until: str | None) -> dict:
         """{sessions: {id: {"telemetry": [...], "transcript": [...]}}, sessions_without_telemetry: n}: each
         session telemetry saw in the range, with every call of both sources (queries_telemetry.CALL_FIELDS)."""
+        conn = self._conn
         sessions = queries_telemetry.telemetry_sessions(conn, since, until)
         return {"sessions": {s: {"telemetry": queries_telemetry.telemetry_calls(conn, s),
                                  "transcript": queries_telemetry.transcript_calls(conn, s)} for s in sessions},

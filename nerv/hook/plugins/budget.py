@@ -36,8 +36,9 @@ def budget_context(conn: sqlite3.Connection, event_name: str, event: dict) -> st
     if not has_budgets(conn):
         return None
     from nerv.domain.budget import describe_budget, session_states
+    from nerv.store.budget_area import BudgetArea
 
-    near = [s for s in session_states(conn, *_scope(conn, event)) if s["state"] != "ok"]
+    near = [s for s in session_states(BudgetArea(conn), *_scope(conn, event)) if s["state"] != "ok"]
     if not near:
         return None
     lines = [("EXCEEDED " if s["state"] == "exceeded" else "") + describe_budget(s) for s in near]
@@ -56,8 +57,9 @@ def budget_guard(conn: sqlite3.Connection, event: dict) -> tuple[str, str] | Non
     if enforce is not True:
         return None
     from nerv.domain.budget import describe_budget, session_states
+    from nerv.store.budget_area import BudgetArea
 
-    over = [s for s in session_states(conn, project_id, task_id) if s["hard"] and s["state"] == "exceeded"]
+    over = [s for s in session_states(BudgetArea(conn), project_id, task_id) if s["hard"] and s["state"] == "exceeded"]
     if not over:
         return None
     return ("deny", "nerv: budget exceeded (" + "; ".join(describe_budget(s) for s in over) + "). Tool calls are "

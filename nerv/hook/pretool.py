@@ -15,7 +15,8 @@ from nerv.hook.common import decide_tool_event, emit, hook_mode, on_error, proje
 from nerv.hook.loader import call_each
 from nerv.hook.requests import record, wait_for_decision
 from nerv.rules import Match, evaluate, make_context
-from nerv.store import queries_approvals as q
+from nerv.rules.candidates import candidate_rules
+from nerv.store.rule_area import RuleArea
 
 HOLDING_MODES = ("queue", "strict")  # the modes that record and hold unruled calls of the approval tools
 
@@ -47,7 +48,7 @@ def decide(conn, payload: dict, tool: str) -> None:
                 answer(decision, reason)
                 return
             warn(f"guard {entry} answered {decision!r}; ignored")
-    rules = q.candidate_rules(conn, tool, tool_input, project_id)
+    rules = candidate_rules(RuleArea(conn), tool, tool_input, project_id)
     ctx = make_context(cwd, root=project["repo_path"] if project else cwd)
     match = evaluate(rules, tool, tool_input, ctx)
     if match.rule_action is not None:

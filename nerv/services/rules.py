@@ -8,6 +8,7 @@ from pathlib import Path
 
 from nerv.errors import NervError, invalid, not_found
 from nerv.rules import ACTIONS, RuleError, evaluate, make_context, parse_rule
+from nerv.rules.candidates import candidate_rules
 from nerv.rules.grammar import bash_pattern
 from nerv.rules.tools import rule_warnings
 from nerv.services import validate
@@ -166,7 +167,7 @@ def match(store: Store, tool: str, value: str | None, *, cwd: str | None = None,
             project["repo_path"] = repo["repo_path"]
     else:
         project = store.projects.for_path(cwd)
-    rules = store.rules.candidates(tool, tool_input, project["id"] if project else None)
+    rules = candidate_rules(store.rules, tool, tool_input, project["id"] if project else None)
     ctx = make_context(cwd, root=(project or {}).get("repo_path") or cwd)
     result = evaluate(rules, tool, tool_input, ctx).to_dict()
     result.update({"tool": tool, "tool_input": tool_input, "cwd": cwd, "project": project["name"] if project else None})

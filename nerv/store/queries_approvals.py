@@ -1,9 +1,9 @@
 """Hand-tuned SQL for the hook path: candidate rules, approval requests, subagents, tool metrics. Stdlib only.
 
 The PreToolUse lookup is the hottest query nerv runs (every tool call of every agent). Deny and ask rules are
-all read and parsed, never filtered by derived columns, so no row the hook fails to understand can hide a
-deny. Allow rules are narrowed in SQL (Bash ones by their literal prefix against every spelling of the
-command): a wrong derived column can only make an allow rule miss.
+all read, never filtered by derived columns, so no row the hook fails to understand can hide a deny. Allow
+rules are narrowed in SQL (Bash ones by their literal prefix): a wrong derived column can only make an allow
+rule miss. Which rules to read, and what a row means, is nerv.rules.candidates: this module only runs SQL.
 """
 
 from __future__ import annotations
@@ -11,14 +11,9 @@ from __future__ import annotations
 import sqlite3
 
 from nerv import fastjson
-from nerv.rules import StoredRule, parse_rule
-from nerv.rules.grammar import EDIT_TOOLS, READ_TOOLS, RuleError
-from nerv.rules.shell_eval import MAX_ALLOWED_CHARS, MAX_PARTS, bash_file_targets, bash_forms, split_bash
 
 _RULE_COLUMNS = "id, rule, action, project_id, source"
 _SCOPE = "(project_id IS NULL OR project_id = :project)"
-MAX_PREFIX_PROBES = 5000
-SHORT_PREFIX = 256  # forms no longer than this are probed at every length, without asking the table
 _RANKS = {"deny": 0, "ask": 1, "allow": 2}
 
 
@@ -26,123 +21,57 @@ def _by_action(row) -> tuple:
     return _RANKS.get(row[2], 3), row[0]
 
 
-class BrokenRule(Exception):
-    """A stored deny or ask rule that does not parse: the hook cannot know what it forbids."""
+def candidate_rows(conn: sqlite3.Connection, project_id: str | None, allow_tools: list[str], *,
+                   mcp_server: str | None, bash: bool, file_rules: bool, bash_prefixes) -> list[tuple]:
+    """(id, rule, action, project_id, source) of every deny and ask rule in scope (global and the project's) and
+    of the allow rules the arguments select, deny first, then ask, then allow, each by id.
 
-    def __init__(self, rule_id: int, text: str, action: str, problem: str):
-        super().__init__(f"{action} rule #{rule_id} {text!r} does not parse ({problem}); "
-                         f"fix it: `nerv rule rm {rule_id}` and add it again")
-        self.rule_id = rule_id
-
-
-def allow_tools_for(tool: str) -> list[str]:
-    """Rule tool names whose allow rules can approve a call of `tool`."""
-    if tool in ("Bash", "Monitor"):
-        return ["Bash", "Monitor", "Read", "Edit"]
-    if tool in EDIT_TOOLS:
-        return sorted({"Edit", tool})
-    if tool in READ_TOOLS:
-        return sorted({"Read", "Edit", tool})
-    if tool in ("Task", "Agent"):
-        return ["Agent"]
-    if tool.startswith("mcp__"):
-        pieces = tool.split("__")
-        return sorted({tool, f"mcp__{pieces[1]}"} if len(pieces) >= 2 else {tool})
-    return [tool]
-
-
-def candidate_rules(conn: sqlite3.Connection, tool: str, tool_input, project_id: str | None) -> list[StoredRule]:
-    """The rules (global and the project's) that could decide this call, deny first, then ask, then allow.
-
-    Raises BrokenRule when a stored deny or ask rule does not parse: the caller fails safe.
+    Which rules can decide a call is nerv.rules.candidates' to say: `allow_tools` are the rule tools whose allow
+    rules count; `mcp_server` ('mcp__name__') adds allow rules whose tool is a glob under it; `bash` reads Bash
+    allow rules by literal prefix instead (`bash_prefixes`: the prefixes to probe, [] for only rules without one,
+    None for all of them) and file allow rules only with `file_rules`.
     """
     params: dict = {"project": project_id}
-    names = allow_tools_for(tool)
-    params.update({f"t{i}": name for i, name in enumerate(names)})
-    marks = ", ".join(f":t{i}" for i in range(len(names)))
-    # Allow globs count only after a literal `mcp__server__`, so only an MCP call needs them; a range on the
-    # tool name keeps that lookup on the index.
+    params.update({f"t{i}": name for i, name in enumerate(allow_tools)})
+    marks = ", ".join(f":t{i}" for i in range(len(allow_tools)))
+    # A range on the tool name keeps the lookup of an MCP server's glob rules on the index.
     globs = ""
-    if tool.startswith("mcp__") and tool.count("__") >= 2:
-        params["glob_low"] = "mcp__" + tool.split("__")[1] + "__"
-        params["glob_high"] = params["glob_low"][:-1] + "`"
+    if mcp_server:
+        params["glob_low"] = mcp_server
+        params["glob_high"] = mcp_server[:-1] + "`"
         globs = " OR (tool >= :glob_low AND tool < :glob_high AND tool GLOB '*[*]*')"
     selects = [f"SELECT {_RULE_COLUMNS} FROM approval_rules WHERE action IN ('deny', 'ask') AND {_SCOPE}",
                f"SELECT {_RULE_COLUMNS} FROM approval_rules WHERE action = 'allow' AND {_SCOPE}"
                f" AND (tool IN ({marks}){globs})"]
-    if tool in ("Bash", "Monitor"):
+    if bash:
         selects[1] += " AND tool <> 'Bash'"
-        if not _names_files(tool_input):
-            selects[1] += " AND tool NOT IN ('Read', 'Edit')"  # file allow rules matter only for named files
-        selects.append(_bash_allow_candidates(conn, tool_input, params))
+        if not file_rules:
+            selects[1] += " AND tool NOT IN ('Read', 'Edit')"
+        selects.append(_bash_allow_select(bash_prefixes, params))
     # One query per select, each in id order (rowid scans and index probes need no sort); a stable sort by
     # action then gives deny, ask, allow, each by id, without SQLite building a temporary b-tree.
     rows = [row for select in selects for row in conn.execute(select + " ORDER BY id", params)]
     rows.sort(key=_by_action)
-    return [stored for stored in (_stored(row, tool) for row in rows) if stored is not None]
+    return rows
 
 
-def _names_files(tool_input) -> bool:
-    """Whether a shell command names any file (a redirection target or a file command's operand)."""
-    command = tool_input.get("command") if isinstance(tool_input, dict) else None
-    if not isinstance(command, str) or len(command) > MAX_ALLOWED_CHARS:
-        return False
-    return any(bash_file_targets(part) for part in split_bash(command))
-
-
-def _bash_allow_candidates(conn: sqlite3.Connection, tool_input, params: dict) -> str:
-    """Bash allow rules whose literal prefix starts some spelling of the command (and bare `Bash` rules).
-
-    Every prefix of every spelling, up to the longest literal prefix stored, is looked up in
-    ix_rules_tool_prefix: a few index probes instead of a scan of 1,000 rules. Past MAX_PREFIX_PROBES all Bash
-    allow rules are read, which is bounded by the table, never by the command.
-    """
+def _bash_allow_select(prefixes, params: dict) -> str:
+    """Bash allow rules whose literal prefix is one of `prefixes` (and bare `Bash` rules): index probes of
+    ix_rules_tool_prefix instead of a scan of 1,000 rules."""
     base = f"SELECT {_RULE_COLUMNS} FROM approval_rules WHERE action = 'allow' AND tool = 'Bash' AND {_SCOPE}"
-    command = tool_input.get("command") if isinstance(tool_input, dict) else None
-    if not isinstance(command, str) or len(command) > MAX_ALLOWED_CHARS:
-        return base + " AND literal_prefix IS NULL"  # no prefix rule can approve it: skip reading its spellings
-    parts = split_bash(command)
-    if len(parts) > MAX_PARTS:
+    if prefixes is None:
+        return base
+    if not prefixes:
         return base + " AND literal_prefix IS NULL"
-    forms = bash_forms(parts)
-    longest = SHORT_PREFIX
-    if any(len(form) > SHORT_PREFIX for form in forms):
-        # Only a long command pays for finding the longest stored prefix (a scan of the Bash rules).
-        longest = conn.execute("SELECT max(length(literal_prefix)) FROM approval_rules WHERE tool = 'Bash'"
-                               " AND action = 'allow'").fetchone()[0] or 0
-    prefixes: set[str] = {""}
-    for form in forms:
-        for end in range(1, min(len(form), longest) + 1):
-            prefixes.add(form[:end])
-        if len(prefixes) > MAX_PREFIX_PROBES:
-            return base
     params["prefixes"] = fastjson.dumps(sorted(prefixes))
     return (base + " AND (literal_prefix IS NULL"
                    " OR literal_prefix IN (SELECT value FROM json_each(:prefixes)))")
 
 
-def _stored(row, tool: str) -> StoredRule | None:
-    try:
-        rule = parse_rule(row[1], compile_paths=False)
-    except RuleError as err:
-        if row[2] in ("deny", "ask") and _could_apply(row[1], tool):
-            raise BrokenRule(row[0], row[1], row[2], err.message) from None
-        return None  # an allow rule that cannot be read can only fail to approve
-    return StoredRule(rule, row[2], row[0], row[3], row[4])
-
-
-def _could_apply(text, tool: str) -> bool:
-    """Whether an unreadable rule's text names a tool that could decide this call (when in doubt: yes)."""
-    if not isinstance(text, str):
-        return True
-    name = text.strip().split("(", 1)[0].strip()
-    if not name or "*" in name or name == tool or tool.startswith(name + "__"):
-        return True
-    related = {"Bash": {"Read", "Edit", "Monitor"}, "Monitor": {"Bash", "Read", "Edit"},
-               "PowerShell": {"Read", "Edit"}, "Agent": {"Task"}, "Task": {"Agent"}}
-    if tool in EDIT_TOOLS or tool in READ_TOOLS:
-        return name in ("Read", "Edit") or name in EDIT_TOOLS or name in READ_TOOLS
-    return name in related.get(tool, ()) or not name.isidentifier()
+def longest_bash_allow_prefix(conn: sqlite3.Connection) -> int:
+    """The length of the longest literal prefix of a Bash allow rule (0 without any): a scan of the Bash rules."""
+    return conn.execute("SELECT max(length(literal_prefix)) FROM approval_rules WHERE tool = 'Bash'"
+                        " AND action = 'allow'").fetchone()[0] or 0
 
 
 def insert_request(conn: sqlite3.Connection, row: dict) -> int:

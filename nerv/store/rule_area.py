@@ -1,12 +1,18 @@
-"""`store.rules`: the stored approval rules. Stdlib only."""
+"""`store.rules`: the SQL side of the rule lookup; which rules can decide a call is nerv.rules.candidates. Stdlib
+only (the hook reads rules through `RuleArea(conn)`)."""
 
 from __future__ import annotations
 
-from nerv.store import queries_approvals
+from nerv.store import queries_approvals as q
 from nerv.store.area import Area
 
 
 class RuleArea(Area):
-    def candidates(self, tool: str, tool_input, project_id: str | None) -> list:
-        """The rules that could decide this call, deny first (nerv.store.queries_approvals.candidate_rules)."""
-        return queries_approvals.candidate_rules(self._conn, tool, tool_input, project_id)
+    def candidate_rows(self, project_id: str | None, allow_tools: list[str], *, mcp_server: str | None, bash: bool,
+                       file_rules: bool, bash_prefixes) -> list[tuple]:
+        """Rule rows deny, ask, then allow (nerv.store.queries_approvals.candidate_rows)."""
+        return q.candidate_rows(self._conn, project_id, allow_tools, mcp_server=mcp_server, bash=bash,
+                                file_rules=file_rules, bash_prefixes=bash_prefixes)
+
+    def longest_bash_allow_prefix(self) -> int:
+        return q.longest_bash_allow_prefix(self._conn)

@@ -484,12 +484,13 @@ class Decider:
     def decide(self, command: str, cwd: str, home: str) -> tuple[str, str | None]:
         """(decision, problem): decision allow|ask|deny|none|error; problem names a crash or a filter loss."""
         from nerv.rules import evaluate, make_context
-        from nerv.store.queries_approvals import candidate_rules
+        from nerv.rules.candidates import candidate_rules
+        from nerv.store.rule_area import RuleArea
 
         tool_input = {"command": command}
         ctx = make_context(cwd, root=cwd, home=home)
         try:
-            rules = candidate_rules(self._conn(), "Bash", tool_input, None)
+            rules = candidate_rules(RuleArea(self._conn()), "Bash", tool_input, None)
             decision = evaluate(rules, "Bash", tool_input, ctx).decision
         except Exception as exc:  # a crash is never an allow (the hook answers ask), but it is reported
             return "error", f"{type(exc).__name__}: {exc}"

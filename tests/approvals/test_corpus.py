@@ -160,10 +160,10 @@ class RuleStore:
         return refused
 
     def decide(self, case: dict):
-        from nerv.store.queries_approvals import candidate_rules
+        from nerv.rules.candidates import candidate_rules
 
         refused = self.load(rule_entries(case))
-        rules = candidate_rules(self.store._conn, case["tool"], case["input"], None)
+        rules = candidate_rules(self.store.rules, case["tool"], case["input"], None)
         return evaluate(rules, case["tool"], case["input"], context(case)), refused
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nerv.store import admin, migrate, paths
-from nerv.store.db import Store, open_readonly, open_store
+from nerv.store import migrate, paths
+from nerv.store.db import Store, open_readonly_store, open_store
 
 
 def _describe(m: migrate.Migration) -> dict:
@@ -20,13 +20,13 @@ def status() -> dict:
     if not path.exists():
         return {"path": str(path), "exists": False, "current_version": 0, "latest_version": len(plan),
                 "applied": [], "pending": [_describe(m) for m in plan]}
-    conn = open_readonly(path)
+    store = open_readonly_store(path, any_schema=True)
     try:
-        applied = migrate.applied_migrations(conn)
+        applied = store.admin.applied_migrations()
         pending = migrate.check_plan(plan, applied)
-        counts = admin.table_counts(conn)
+        counts = store.admin.table_counts()
     finally:
-        conn.close()
+        store.close()
     counts.pop(migrate.HISTORY_TABLE, None)
     size = sum(p.stat().st_size for p in _db_files(path) if p.exists())
     return {"path": str(path), "exists": True, "current_version": applied[-1]["version"] if applied else 0,

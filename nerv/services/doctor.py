@@ -301,12 +301,11 @@ def rule_problems(nerv: list[dict], claude: list[dict]) -> list[dict]:
     return problems
 
 
-def nerv_rules(conn, cwd: str) -> list[dict]:
+def nerv_rules(store, cwd: str) -> list[dict]:
     """nerv's rules that apply at `cwd`: global ones and those of the project whose repo holds it."""
-    from nerv.store import lookups
     from nerv.store.models import ApprovalRule
 
-    project = lookups.project_for_path(conn, cwd)
+    project = store.projects.for_path(cwd)
     query = ApprovalRule.select().where(ApprovalRule.project.is_null() |
                                         (ApprovalRule.project == (project["id"] if project else None)))
     rows = []
@@ -323,8 +322,7 @@ def nerv_rules(conn, cwd: str) -> list[dict]:
 def database_report() -> tuple[dict, list[dict], list[str]]:
     """(report, problems, warnings) from the read-only status and quick check; the file is never created."""
     from nerv.services import database
-    from nerv.store import admin
-    from nerv.store.db import open_readonly
+    from nerv.store.db import open_readonly_store
 
     try:
         status = database.status()
@@ -337,16 +335,16 @@ def database_report() -> tuple[dict, list[dict], list[str]]:
     warnings = [f"{len(status['pending'])} migration(s) pending: applied on the next command or hook call"] \
         if status["pending"] else []
     try:
-        conn = open_readonly(status["path"])
+        store = open_readonly_store(status["path"], any_schema=True)
     except NervError as err:
         return {**report, "healthy": False}, [problem("database", err.message, err.hint)], warnings
     try:
-        health = admin.health(conn)
+        health = store.admin.health()
     except sqlite3.Error as exc:  # damage quick_check cannot even walk
         return {**report, "healthy": False}, [problem("database", f"{status['path']}: {exc}",
                                                       "run `nerv db integrity`; restore with `nerv db restore`")], warnings
     finally:
-        conn.close()
+        store.close()
     report.update(healthy=health["healthy"], quick_check=health["quick_check"], wal_mode=health["wal_mode"])
     problems = [] if health["healthy"] else [problem(
         "database", f"{status['path']} is not healthy: quick_check {health['quick_check']}, "
@@ -355,26 +353,24 @@ def database_report() -> tuple[dict, list[dict], list[str]]:
 
 
 def _with_database(body):
-    """Run body(conn) on a read-only, ORM-bound connection; None when there is no usable current database."""
-    from nerv.store import migrate, paths
-    from nerv.store.db import Store, open_readonly, use_for_models
+    """Run body(store) on a read-only, ORM-bound store; None when there is no usable current database."""
+    from nerv.store import paths
+    from nerv.store.db import open_readonly_store, use_for_models
 
     path = paths.db_path()
     if not path.is_file():
         return None
     try:
-        conn = open_readonly(path)
+        store = open_readonly_store(path)  # refused for an older schema: the models may not match it yet
     except NervError:
         return None
     try:
-        if migrate.check_plan(migrate.load_plan(), migrate.applied_migrations(conn)):
-            return None  # an older schema: the models may not match it yet
-        use_for_models(Store(conn, path))
-        return body(conn)
+        use_for_models(store)
+        return body(store)
     except NervError:
         return None
     finally:
-        conn.close()
+        store.close()
 
 
 def _remove_leftovers() -> list[str]:
@@ -384,16 +380,12 @@ def _remove_leftovers() -> list[str]:
     return remove_leftovers(paths.db_path())
 
 
-def _unpriced(conn) -> dict[str, int]:
-    from nerv.store.queries_costs import unpriced_models
-
-    return unpriced_models(conn)
+def _unpriced(store) -> dict[str, int]:
+    return store.usage.unpriced_models()
 
 
-def _queue_mode_anywhere(conn) -> bool:
-    from nerv.store import lookups
-
-    return "queue" in lookups.stored_values(conn, "hook.mode")
+def _queue_mode_anywhere(store) -> bool:
+    return "queue" in store.settings.stored_values("hook.mode")
 
 
 # ---- the whole diagnosis --------------------------------------------------------------------------
@@ -412,8 +404,8 @@ def diagnose(cwd: str | None = None, *, run_hooks: bool = True) -> dict:
     problems += db_problems
     database["leftovers_removed"] = _remove_leftovers()
     warnings += [f"removed a stale leftover of a killed operation: {path}" for path in database["leftovers_removed"]]
-    rules, queue_mode, unpriced = _with_database(lambda conn: (nerv_rules(conn, cwd), _queue_mode_anywhere(conn),
-                                                               _unpriced(conn))) or ([], False, {})
+    rules, queue_mode, unpriced = _with_database(lambda store: (nerv_rules(store, cwd), _queue_mode_anywhere(store),
+                                                                _unpriced(store))) or ([], False, {})
     warnings += [f"{calls} API calls of {model} have no price and count as $0: `nerv pricing set {model} "
                  "--input ... --output ...`, then `nerv cost --recompute`" for model, calls in unpriced.items()]
     problems += timeout_problems(hooks, queue_mode, queue_wait_s())

@@ -135,21 +135,21 @@ def stored_queue_timeouts() -> tuple[list[float], bool]:
     """(every finite hook.queue_timeout_s stored, global and per project; whether a global one is among
     them), read-only; ([], False) without a usable database."""
     from nerv.store import lookups, paths
-    from nerv.store.db import open_readonly
+    from nerv.store.db import open_readonly_store
 
     if not paths.db_path().is_file():
         return [], False
     try:
-        conn = open_readonly()
+        store = open_readonly_store(any_schema=True)
     except NervError:
         return [], False  # an unusable database is doctor's business; the default wait applies
     try:
-        values = lookups.stored_values(conn, QUEUE_KEY)
-        has_global = lookups.stored_setting(conn, QUEUE_KEY, None) is not lookups._MISSING
+        values = store.settings.stored_values(QUEUE_KEY)
+        has_global = store.settings.stored(QUEUE_KEY, None) is not lookups._MISSING
     except Exception:
         return [], False  # e.g. no settings table yet: nothing is stored
     finally:
-        conn.close()
+        store.close()
     finite = [float(v) for v in values if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)]
     return finite, has_global
 

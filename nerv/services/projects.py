@@ -18,9 +18,9 @@ CURRENT_PROJECT_KEY = lookups.CURRENT_PROJECT_KEY
 
 def find_project(ref: str) -> Project:
     """A project by name, id, or unambiguous id prefix. Raises not_found / ambiguous."""
-    from nerv.store.orm import database
+    from nerv.store.orm import bound_store
 
-    return Project.get_by_id(lookups.find_project(database.connection(), ref)["id"])
+    return Project.get_by_id(bound_store().projects.find(ref)["id"])
 
 
 def scope_id(project_ref: str | None) -> str | None:

@@ -5,11 +5,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nerv.store import admin, queries_retention, sqlite_backup
+from nerv.store import admin, migrate, queries_retention, sqlite_backup
 from nerv.store.area import Area
 
 
 class AdminArea(Area):
+    def applied_migrations(self) -> list[dict]:
+        return migrate.applied_migrations(self._conn)
+
+    def table_counts(self) -> dict[str, int]:
+        return admin.table_counts(self._conn)
+
     def schema_version(self) -> int:
         return admin.schema_version(self._conn)
 

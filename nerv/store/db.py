@@ -130,11 +130,14 @@ def not_writable(path: Path) -> bool:
     return path.is_file() and not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK | os.X_OK))
 
 
-def open_readonly_store(path: Path) -> Store:
+def open_readonly_store(path: Path | str | None = None, *, any_schema: bool = False) -> Store:
     """The existing database opened `mode=ro`: never created, migrated or written (writes raise `read_only`).
     Refused with `needs_migration` when it is older than this nerv, since its tables may not have the shape
-    this nerv reads."""
+    this nerv reads; `any_schema` skips that check (`db status`, doctor: they report the schema themselves)."""
+    path = Path(path) if path else paths.db_path()
     conn = open_readonly(path)
+    if any_schema:
+        return Store(conn, path, readonly=True)
     with _closed_on_failure(conn, path):
         pending = migrate.check_plan(migrate.load_plan(), migrate.applied_migrations(conn))
     if pending:

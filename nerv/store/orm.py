@@ -19,11 +19,13 @@ class NervDatabase(peewee.SqliteDatabase):
     def __init__(self):
         super().__init__(None, thread_safe=False, autoconnect=True)
         self._nerv_conn = None
+        self.nerv_store: Store | None = None
 
     def use(self, store: Store) -> None:
         if not self.is_closed():
             self._state.reset()
         self._nerv_conn = store._conn
+        self.nerv_store = store
         self.init(str(store.path))
 
     def connect(self, reuse_if_open=False):
@@ -45,6 +47,12 @@ class NervDatabase(peewee.SqliteDatabase):
 
 
 database = NervDatabase()
+
+
+def bound_store() -> Store:
+    """The store the models run on (the one its opener named, taken now if no model query ran yet)."""
+    database.connect(reuse_if_open=True)
+    return database.nerv_store
 
 
 def bind(store: Store) -> Store:

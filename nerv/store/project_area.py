@@ -29,4 +29,9 @@ class SettingArea(Area):
         return lookups.effective_setting(self._conn, key, project_id, default)
 
     def stored(self, key: str, project_id: str | None):
+        """The value stored for this scope, or nerv.store.lookups' missing marker."""
         return lookups.stored_setting(self._conn, key, project_id)
+
+    def stored_values(self, key: str) -> list:
+        """Every scope's stored value of `key`."""
+        return lookups.stored_values(self._conn, key)

@@ -12,7 +12,7 @@ import calendar
 from datetime import datetime
 
 from nerv.domain.budget import period_start
-from nerv.store import paths
+from nerv.store import paths, queries_tasks
 from nerv.store.clock import now_iso, parse_iso, to_iso
 from nerv.store.db import Store
 from nerv.store.fastpath import latest_shipped_version

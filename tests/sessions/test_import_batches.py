@@ -97,7 +97,7 @@ def test_one_file_per_transaction_gives_what_one_transaction_gives(tmp_path, mon
         monkeypatch.setattr(ingest, "BATCH_ROWS", batch_rows)
         store = open_store()
         try:
-            result = ingest.import_paths(store.conn, [str(tmp_path / "corpus")], fast=True)
+            result = ingest.import_paths(store._conn, [str(tmp_path / "corpus")], fast=True)
         finally:
             store.close()
         assert result["files_read"] == 12

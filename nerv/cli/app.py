@@ -92,8 +92,26 @@ _TREES: dict[str | None, object] = {}
 def command_tree(only: str | None = None):
     key = only if only in COMMANDS else None
     if key not in _TREES:
-        _TREES[key] = typer.main.get_command(build_app(key))
+        _TREES[key] = _with_plain_metavars(typer.main.get_command(build_app(key)))
     return _TREES[key]
+
+
+def _with_plain_metavars(command):
+    """Every argument of the tree as a _PlainArgument (Typer's usage line writes a required one as `{title}`)."""
+    for param in command.params:
+        if isinstance(param, typer.core.TyperArgument):
+            param.__class__ = _PlainArgument
+    for sub in (getattr(command, "commands", None) or {}).values():
+        _with_plain_metavars(sub)
+    return command
+
+
+class _PlainArgument(typer.core.TyperArgument):
+    """Click's metavars in usage lines and help: TITLE, [TITLE] when optional, TITLE... when repeated."""
+
+    def make_metavar(self, ctx, *, usage: bool = False) -> str:
+        name = (self.metavar or self.name or "").upper() + ("..." if self.nargs != 1 else "")
+        return f"[{name}]" if usage and not self.required else name
 
 
 def command_named(args: list[str]) -> str | None:

@@ -5,15 +5,16 @@ from __future__ import annotations
 import math
 
 from nerv import pricing
+from nerv.domain import vocabulary
 from nerv.errors import invalid
 from nerv.services import validate
 from nerv.services.periods import parse_when
 from nerv.store.db import Store
 
-GROUPINGS = ("day", "week", "month", "project", "model", "session", "task", "cycle", "agent", "subagent")
+GROUPINGS = vocabulary.COST_GROUPINGS
 PRICE_FIELDS = pricing.PRICE_FIELDS
-COST_MODES = ("auto", "calculate", "display")
-BREAKDOWNS = ("model",)
+COST_MODES = vocabulary.COST_MODES
+BREAKDOWNS = vocabulary.COST_BREAKDOWNS
 PRICE_MAX = 100_000.0
 
 

@@ -127,10 +127,17 @@ def completer_for(command_path: str, name: str) -> Callable | None:
     return BY_NAME.get(name)
 
 
+def _public_name(param) -> str:
+    """The name a user sees: an option's long name (`--depends-on` -> `depends_on`, whatever the Python
+    parameter is called), an argument's own name."""
+    long_names = [opt for opt in getattr(param, "opts", ()) if opt.startswith("--")]
+    return long_names[0][2:].replace("-", "_") if long_names else param.name or ""
+
+
 def attach(command, path: str = "nerv"):
     """Give every parameter of the tree its completer (Click calls it in place of its default)."""
     for param in command.params:
-        completer = completer_for(path, param.name or "")
+        completer = completer_for(path, _public_name(param))
         if completer:
             param._custom_shell_complete = completer
     for name, sub in (getattr(command, "commands", None) or {}).items():

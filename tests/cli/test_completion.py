@@ -74,6 +74,9 @@ CASES = [
     ("nerv project use ", {"shop", "other"}),
     ("nerv task list --project ", {"shop", "other"}),
     ("nerv task start 1 --agent ", {"agent-7"}),
+    ("nerv task add x --type ", {"task", "feature", "bug", "chore", "spike", "docs", "epic"}),
+    ("nerv task dep add 1 2 --type ", {"blocks", "related"}),
+    ("nerv task add x --depends-on ", {"1", "2", "3"}),
 ]
 
 
@@ -172,3 +175,23 @@ def test_the_completion_path_imports_no_rich_peewee_or_numpy(shell, ledger):
     assert "Fix login" in done.stdout or shell == "bash"
     assert "1" in done.stdout.split() or shell != "bash"
     assert done.stderr.endswith("HEAVY="), done.stderr
+
+
+def test_every_name_the_completion_table_holds_is_a_parameter_of_that_command():
+    from nerv.cli import _complete
+    from nerv.cli.app import command_tree
+
+    names = {}  # command path -> the public names of its parameters and of its subcommands' parameters
+
+    def walk(command, path):
+        own = {_complete._public_name(p) for p in command.params}
+        for name, sub in (getattr(command, "commands", None) or {}).items():
+            own |= walk(sub, f"{path} {name}")
+        names[path] = own
+        return own
+
+    walk(command_tree(), "nerv")
+    stale = [(path, name) for path, table in _complete.COMPLETERS.items() for name in table
+             if name not in names.get(path, set())]
+    stale += [name for name in _complete.BY_NAME if name not in names["nerv"]]
+    assert not stale, stale

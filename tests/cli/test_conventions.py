@@ -16,7 +16,8 @@ LIST_VERBS = {"list"}
 LIST_COMMANDS = {("learnings",), ("task", "ready"), ("approval", "suggest"), ("budget", "status")}
 # Verbs a reader takes for commands: a group's help may list them only if the group has them.
 VERB_WORDS = {"remove", "delete", "test", "create", "new", "update", "edit", "set", "unset", "get"}
-MENTION = re.compile(r"`nerv ((?:[a-z][a-z-]*)(?: [a-z][a-z-]*)*)")
+# `nerv task show`; a word that runs into `<TAB>` is one being typed (docs/performance.md), not a name.
+MENTION = re.compile(r"`nerv ((?:[a-z][a-z-]*)(?: [a-z][a-z-]*)*)(?![a-z<-])")
 # Answered by nerv/__main__.py before the command tree (stdlib only): `nerv statusline`, and `nerv hook EVENT`
 # for any event name (an unknown one is a no-op, docs/hooks.md).
 OUTSIDE_THE_TREE = {("statusline",), ("hook",)}

@@ -13,7 +13,7 @@ from nerv.cli.app import command_tree
 REPO = Path(__file__).resolve().parents[2]
 # The verbs whose JSON is a list (docs/cli.md): every `list`, and the commands that are lists by name.
 LIST_VERBS = {"list"}
-LIST_COMMANDS = {("learnings",), ("task", "ready"), ("approval", "suggest"), ("budget", "status")}
+LIST_COMMANDS = {("learnings",), ("task", "ready"), ("task", "blocked"), ("approval", "suggest"), ("budget", "status")}
 # Verbs a reader takes for commands: a group's help may list them only if the group has them.
 VERB_WORDS = {"remove", "delete", "test", "create", "new", "update", "edit", "set", "unset", "get"}
 # `nerv task show`; a word that runs into `<TAB>` is one being typed (docs/performance.md), not a name.

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from nerv.store.db import Store
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the store modules cost ~40 ms to import: shell completion and --help never open it
+    from nerv.store.db import Store
 
 _store: Store | None = None
 

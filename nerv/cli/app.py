@@ -57,8 +57,9 @@ def _version_callback(value: bool) -> None:
         raise typer.Exit()
 
 
-def build_app(only: str | None = None) -> typer.Typer:
-    """The command tree; with `only`, just that top-level command's module (the fast path of a run)."""
+def build_app(only: str | tuple[str, ...] | None = None) -> typer.Typer:
+    """The command tree; with `only`, just the modules of that top-level command (the fast path of a run) or of
+    those (a completion request for the first word)."""
     app = typer.Typer(
         name="nerv",
         help="nerv: the state ledger for agentic software work (projects, tasks, sessions, approvals, audit).",
@@ -77,7 +78,7 @@ def build_app(only: str | None = None) -> typer.Typer:
     ) -> None:
         """nerv keeps the orchestration state of Claude Code work in one SQLite file."""
 
-    modules = [COMMANDS[only]] if only in COMMANDS else list(dict.fromkeys(COMMANDS.values()))
+    modules = list(dict.fromkeys(COMMANDS[name] for name in _names(only)))
     for module_name in modules:
         importlib.import_module(module_name).register(app)
     return app
@@ -86,20 +87,48 @@ def build_app(only: str | None = None) -> typer.Typer:
 # build_app(only) -> its Click command. A tree holds no state of a run (--json and --debug are taken off the
 # command line before Click sees it, and each run gets a new Click context), so one process that runs many
 # commands (the test suite runs them all in one) builds each tree once: a full tree costs ~100 ms.
-_TREES: dict[str | None, object] = {}
+_TREES: dict[tuple[str, ...], object] = {}
 
 
-def command_tree(only: str | None = None):
-    key = only if only in COMMANDS else None
+def _names(only: str | tuple[str, ...] | None) -> tuple[str, ...]:
+    if isinstance(only, tuple):
+        return tuple(name for name in only if name in COMMANDS)
+    return (only,) if only in COMMANDS else tuple(COMMANDS)
+
+
+def command_tree(only: str | tuple[str, ...] | None = None):
+    key = _names(only)
     if key not in _TREES:
-        _TREES[key] = typer.main.get_command(build_app(key))
+        _TREES[key] = _with_plain_metavars(typer.main.get_command(build_app(key)))
     return _TREES[key]
 
 
-def command_named(args: list[str]) -> str | None:
-    """The top-level command a run is for, when it can be known without building the whole tree."""
+def _with_plain_metavars(command):
+    """Every argument of the tree as a _PlainArgument (Typer's usage line writes a required one as `{title}`)."""
+    for param in command.params:
+        if isinstance(param, typer.core.TyperArgument):
+            param.__class__ = _PlainArgument
+    for sub in (getattr(command, "commands", None) or {}).values():
+        _with_plain_metavars(sub)
+    return command
+
+
+class _PlainArgument(typer.core.TyperArgument):
+    """Click's metavars in usage lines and help: TITLE, [TITLE] when optional, TITLE... when repeated."""
+
+    def make_metavar(self, ctx, *, usage: bool = False) -> str:
+        name = (self.metavar or self.name or "").upper() + ("..." if self.nargs != 1 else "")
+        return f"[{name}]" if usage and not self.required else name
+
+
+def command_named(args: list[str]) -> str | tuple[str, ...] | None:
+    """The top-level command a run is for, when it can be known without building the whole tree (for a
+    completion request of the first word: the commands it may become)."""
     if any(name.startswith("_NERV_COMPLETE") for name in os.environ):
-        return None  # shell completion walks the whole tree
+        from nerv.cli import _complete
+
+        shell = _complete.requested()
+        return _complete.top_commands(shell, COMMANDS) if shell else None
     for arg in args:
         if arg == "--":
             return None
@@ -147,6 +176,10 @@ def main(argv: list[str] | None = None) -> int:
     _output.configure(json_flag=json_flag, debug_flag=debug_flag)
     exc = _click_exceptions()
     command = command_tree(command_named(args))
+    if os.environ.get("_NERV_COMPLETE"):
+        from nerv.cli import _complete
+
+        _complete.prepare(command)
     if _output.mode.json and _bare_group(command, args):
         # A group without a subcommand prints its help (rich, on stdout): never mixed into machine output.
         where = " ".join(["nerv", *args])

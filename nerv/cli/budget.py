@@ -7,12 +7,13 @@ from typing import Optional
 import typer
 
 from nerv.cli import _ctx, _output as out
-from nerv.cli._options import ALL, GLOBAL, project_option
+from nerv.cli._options import ALL, CURRENT_OR_GLOBAL, global_option, project_option, scope_label
 
 app = typer.Typer(help="Spending budgets: set, status, check (exit 1 when exceeded), rm (docs/costs.md).",
                   no_args_is_help=True)
 
-ProjectOpt = project_option(GLOBAL)
+ProjectOpt = project_option(CURRENT_OR_GLOBAL)
+GlobalOpt = global_option("a budget across all projects")
 COLUMNS = ["project", "period", "limit_usd", "spent_usd", "used", "state", "hard"]
 
 
@@ -27,25 +28,28 @@ def set_cmd(
     monthly: Optional[float] = typer.Option(None, "--monthly", help="US$ per UTC calendar month."),
     per_task: Optional[float] = typer.Option(None, "--per-task", help="US$ per task (the API calls attributed to it)."),
     soft: bool = typer.Option(False, "--soft", help="Only warn; never block tool calls even with budget.enforce."),
+    everywhere: bool = GlobalOpt,
 ) -> None:
     """Create or change budgets."""
     from nerv.services import budgets
 
     rows = budgets.set_budgets(_ctx.store(), project=project, daily=daily, monthly=monthly, per_task=per_task,
-                               soft=soft)
-    out.emit(rows, lambda rs: out.message(", ".join(f"{r['period']} ${r['limit_usd']:,g}" for r in rs) + " set"))
+                               soft=soft, everywhere=everywhere)
+    out.emit(rows, lambda rs: out.message(", ".join(f"{r['period']} ${r['limit_usd']:,g}" for r in rs)
+                                          + f" set ({scope_label(rs[0])})"))
 
 
 @app.command("rm")
 def rm(
     period: str = typer.Argument(..., help="daily, monthly or per-task."),
     project: Optional[str] = ProjectOpt,
+    everywhere: bool = GlobalOpt,
 ) -> None:
     """Remove one budget."""
     from nerv.services import budgets
 
-    data = budgets.remove_budget(_ctx.store(), period, project=project)
-    out.emit(data, lambda d: out.message(f"{d['period']} budget removed"))
+    data = budgets.remove_budget(_ctx.store(), period, project=project, everywhere=everywhere)
+    out.emit(data, lambda d: out.message(f"{d['period']} budget removed ({scope_label(d)})"))
 
 
 def _show(states: list[dict]) -> None:

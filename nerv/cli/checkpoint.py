@@ -20,7 +20,7 @@ def register(root: typer.Typer) -> None:
 
 @app.command("create")
 def create_cmd(
-    name: Optional[str] = typer.Option(None, "--name", help="A short name to find it by."),
+    name: Optional[str] = typer.Argument(None, help="A short name to find it by (optional)."),
     reason: Optional[str] = typer.Option(None, "--reason", help="Why this checkpoint was taken."),
     project: Optional[str] = ProjectOpt,
 ) -> None:

@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from nerv.cli import _ctx, _output as out
-from nerv.cli._options import ALL, project_option
+from nerv.cli._options import CURRENT_OR_GLOBAL, global_option, project_option, scope_label
 from nerv.errors import usage
 
 COLUMNS = ["key", "api_calls", "input_tokens", "output_tokens", "cache_write_tokens", "cache_read_tokens",
@@ -28,7 +28,8 @@ def cost(
                                                         "cycle, agent or subagent."),
     since: Optional[str] = typer.Option(None, "--since", help="From (inclusive): YYYY-MM-DD, ISO time, or 7d."),
     until: Optional[str] = typer.Option(None, "--until", help="Up to (exclusive): YYYY-MM-DD, ISO time, or 7d."),
-    project: Optional[str] = project_option(ALL, "Only this project's usage"),
+    project: Optional[str] = project_option(CURRENT_OR_GLOBAL, "Only this project's usage"),
+    everywhere: bool = global_option("every project's usage"),
     chart: bool = typer.Option(False, "--chart", help="Draw the groups' cost as bars."),
     csv: bool = typer.Option(False, "--csv", help="Print the groups (or the totals) as CSV."),
     recompute: bool = typer.Option(False, "--recompute", help="First re-price all stored usage with the prices "
@@ -61,13 +62,14 @@ def cost(
         raise usage("--now and --timezone go with --blocks")
     if breakdown and chart:
         raise usage("--breakdown does not go with --chart")
-    if recompute and not (by or since or until or project or chart or csv or breakdown or cost_mode != "auto"):
+    if recompute and not (by or since or until or project or everywhere or chart or csv or breakdown
+                          or cost_mode != "auto"):
         done = costs.recompute(store)
         out.emit(done, lambda d: out.message(f"re-priced {d['rows']} API calls ({d['models_priced']} models)" + (
             "; no price for: " + ", ".join(d["unpriced_models"]) if d["unpriced_models"] else "")))
         return
     data = costs.report(store, by=by, since=since, until=until, project=project, recompute_first=recompute,
-                        cost_mode=cost_mode, breakdown=breakdown)
+                        cost_mode=cost_mode, breakdown=breakdown, everywhere=everywhere)
     if csv and not out.mode.json:
         rows = data["groups"] if by else [{"key": "total", **data["totals"]}]
         if breakdown:
@@ -93,7 +95,7 @@ def _human(data: dict, chart: bool) -> None:
             "cache write tokens": f"{totals['cache_write_tokens']} (1 h: {totals['cache_write_1h_tokens']})",
             "cache read tokens": totals["cache_read_tokens"], "cost US$": round(totals["cost_usd"], 4),
             "per session p50/p90/p99": _spread(data["per_session"]),
-            "per task p50/p90/p99": _spread(data["per_task"])}, title="total")
+            "per task p50/p90/p99": _spread(data["per_task"])}, title=f"total ({scope_label(data)})")
     for model, calls in data["unpriced_models"].items():
         out.warn(f"{calls} API calls of {model} have no price and count as $0: `nerv pricing set {model} ...`, "
                  "then `nerv cost --recompute`")

@@ -44,19 +44,28 @@ def start(goal: str = typer.Argument(..., help="What this cycle is for."), proje
 
 @app.command("list")
 def list_cmd(project: Optional[str] = ProjectOpt) -> None:
-    """List cycles with progress (done/total) and velocity across closed cycles."""
+    """List cycles with progress (done/total); text output adds the velocity (`nerv cycle velocity`)."""
     from nerv.services import cycles
 
-    data = cycles.list_cycles(_ctx.store(), project)
+    store = _ctx.store()
+    rows = cycles.list_cycles(store, project)
 
-    def human(d: dict) -> None:
+    def human(rs: list[dict]) -> None:
         out.table([{**c, "progress": _progress(c), "started": c["started_at"][:16].replace("T", " ")}
-                   for c in d["cycles"]],
+                   for c in rs],
                   ["number", "status", "goal", "progress", "started", "days"],
                   empty="no cycles yet: `nerv cycle start GOAL`")
-        _velocity_lines(d["velocity"])
+        _velocity_lines(cycles.project_velocity(store, project))
 
-    out.emit(data, human)
+    out.emit(rows, human)
+
+
+@app.command("velocity")
+def velocity_cmd(project: Optional[str] = ProjectOpt) -> None:
+    """Tasks done and days taken per closed cycle: mean, median and p90."""
+    from nerv.services import cycles
+
+    out.emit(cycles.project_velocity(_ctx.store(), project), _velocity_lines)
 
 
 def _show(d: dict) -> None:

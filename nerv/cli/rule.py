@@ -8,12 +8,12 @@ from typing import Optional
 import typer
 
 from nerv.cli import _ctx, _output as out
-from nerv.cli._options import ALL, GLOBAL, project_option
+from nerv.cli._options import ALL, CURRENT_OR_GLOBAL, global_option, project_option, scope_label
 
 LIST_COLUMNS = ("id", "action", "rule", "project", "reason", "source")
 OPTIONAL_COLUMNS = ("project", "reason")
 
-app = typer.Typer(help="Permission rules (Claude Code syntax): add, list, remove, test, import/export.",
+app = typer.Typer(help="Permission rules (Claude Code syntax): add, list, rm, match, import, export.",
                   no_args_is_help=True)
 
 
@@ -25,16 +25,17 @@ def register(root: typer.Typer) -> None:
 def add(
     rule: str = typer.Argument(..., help="Rule in Claude Code syntax, e.g. 'Bash(npm test *)', 'Edit(src/**)'."),
     action: str = typer.Option(..., "--action", help="allow, ask or deny."),
-    project: Optional[str] = project_option(GLOBAL, "Only for this project"),
+    project: Optional[str] = project_option(CURRENT_OR_GLOBAL, "Only for this project"),
     reason: Optional[str] = typer.Option(None, "--reason", help="Why the rule exists."),
+    everywhere: bool = global_option("a rule for every project"),
 ) -> None:
     """Add a rule; a rule that does not parse is refused with the position of the problem."""
     from nerv.services import rules
 
-    data = rules.add_rule(_ctx.store(), rule, action, project, reason)
+    data = rules.add_rule(_ctx.store(), rule, action, project, reason, everywhere=everywhere)
 
     def human(d: dict) -> None:
-        out.message(f"rule #{d['id']} {d['action']} {d['rule']}")
+        out.message(f"rule #{d['id']} {d['action']} {d['rule']} ({scope_label(d)})")
         for warning in d["warnings"]:
             out.warn(warning)
 
@@ -109,15 +110,17 @@ def match(
 @app.command("import")
 def import_cmd(
     claude_settings: str = typer.Option(..., "--claude-settings", help="Path of a Claude Code settings.json."),
-    project: Optional[str] = project_option(GLOBAL, "Store the rules for this project"),
+    project: Optional[str] = project_option(CURRENT_OR_GLOBAL, "Store the rules for this project"),
+    everywhere: bool = global_option("rules for every project"),
 ) -> None:
     """Import permissions.allow/ask/deny from a Claude Code settings file; rules that do not parse are listed."""
     from nerv.services import rules
 
-    data = rules.import_claude_settings(_ctx.store(), claude_settings, project)
+    data = rules.import_claude_settings(_ctx.store(), claude_settings, project, everywhere=everywhere)
 
     def human(d: dict) -> None:
-        out.message(f"{d['added']} rule(s) imported, {d['skipped']} already present, {len(d['refused'])} refused")
+        out.message(f"{d['added']} rule(s) imported, {d['skipped']} already present, {len(d['refused'])} refused "
+                    f"({scope_label(d)})")
         for bad in d["refused"]:
             out.message(f"refused {bad['entry']} {bad['rule']!r}: {bad['problem']} at position {bad['position']}",
                         wrap=False)

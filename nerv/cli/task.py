@@ -9,7 +9,7 @@ import typer
 from nerv.cli import _ctx, _output as out
 from nerv.cli._options import agent_option, project_option
 
-app = typer.Typer(help="Kanban tasks: add, move through the state machine, depend, claim (docs/tasks.md).",
+app = typer.Typer(help="Kanban tasks: add, move through the state machine, dep, claim (docs/tasks.md).",
                   no_args_is_help=True)
 dep_app = typer.Typer(help="Dependencies between tasks ('A depends on B': A waits on B).", no_args_is_help=True)
 app.add_typer(dep_app, name="dep")

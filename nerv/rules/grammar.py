@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-
-ACTIONS = ("deny", "ask", "allow")  # evaluation order
+from nerv.domain.vocabulary import RULE_ACTIONS as ACTIONS
 # Tools whose specifier is a gitignore-style path; Edit rules cover every tool that edits files.
 READ_TOOLS = ("Read", "Grep", "Glob", "LS", "LSP")
 EDIT_TOOLS = ("Edit", "Write", "MultiEdit", "NotebookEdit")

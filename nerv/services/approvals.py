@@ -6,6 +6,7 @@ import json
 
 from peewee import fn
 
+from nerv.domain import vocabulary
 from nerv.errors import NervError, conflict, not_found
 from nerv.rules.suggest import suggest_rule
 from nerv.services import validate
@@ -14,7 +15,7 @@ from nerv.store.db import Store
 from nerv.store.clock import now_iso, parse_iso
 from nerv.store.models import ApprovalRequest, ApprovalRule, ClaudeSession, Project
 
-STATUSES = ("pending", "approved", "denied", "expired", "abandoned", "all")
+STATUSES = vocabulary.APPROVAL_STATUSES
 MAX_LIST = 10_000
 
 

@@ -22,16 +22,19 @@ def _check_limit(value: float | None, option: str) -> float | None:
 
 
 def set_budgets(store: Store, *, project: str | None = None, daily: float | None = None,
-                monthly: float | None = None, per_task: float | None = None, soft: bool = False) -> list[dict]:
-    """Create or change budgets (project=None: across all projects). A soft budget only warns, never blocks."""
-    from nerv.services.projects import find_project
+                monthly: float | None = None, per_task: float | None = None, soft: bool = False,
+                everywhere: bool = False) -> list[dict]:
+    """Create or change budgets for the command's scope (services/scope.py; global: across all projects); each
+    row says the scope. A soft budget only warns, never blocks."""
+    from nerv.services.scope import command_scope, scope_fields
 
     limits = {"daily": _check_limit(daily, "--daily"), "monthly": _check_limit(monthly, "--monthly"),
               "per_task": _check_limit(per_task, "--per-task")}
     limits = {period: value for period, value in limits.items() if value is not None}
     if not limits:
         raise invalid("no budget given", "pass --daily USD, --monthly USD and/or --per-task USD")
-    project_id = find_project(project).id if project else None
+    target = command_scope(store, project, everywhere)
+    project_id = target["id"] if target else None
 
     def body(tx):
         saved = []
@@ -48,30 +51,31 @@ def set_budgets(store: Store, *, project: str | None = None, daily: float | None
                                           created_at=tx.now, updated_at=tx.now).execute()
             after = Budget.get_by_id(budget_id).to_dict()
             tx.audit("budget.set", "budget", budget_id, project_id=project_id, before=before, after=after)
-            saved.append(after)
+            saved.append({**after, **scope_fields(target)})
         return saved
 
     return store.write(body)
 
 
-def remove_budget(store: Store, period: str, *, project: str | None = None) -> dict:
-    """Delete one budget (raises not_found when there is none)."""
+def remove_budget(store: Store, period: str, *, project: str | None = None, everywhere: bool = False) -> dict:
+    """Delete one budget of the command's scope (services/scope.py; raises not_found when there is none)."""
     from nerv.services import validate
-    from nerv.services.projects import find_project
+    from nerv.services.scope import command_scope, scope_fields
 
     period = validate.choice(period.replace("-", "_"), "period", PERIODS)
-    project_id = find_project(project).id if project else None
-    scope = (Budget.project == project_id) if project_id else Budget.project.is_null()
-    existing = Budget.get_or_none(scope & (Budget.period == period))
+    scope = command_scope(store, project, everywhere)
+    project_id = scope["id"] if scope else None
+    where = (Budget.project == project_id) if project_id else Budget.project.is_null()
+    existing = Budget.get_or_none(where & (Budget.period == period))
     if existing is None:
-        raise not_found("budget", f"{period} {'of ' + project if project else '(all projects)'}",
+        raise not_found("budget", f"{period} {'of ' + scope['name'] if scope else '(all projects)'}",
                         "see `nerv budget status`")
     before = existing.to_dict()
 
     def body(tx):
         Budget.delete().where(Budget.id == existing.id).execute()
         tx.audit("budget.rm", "budget", existing.id, project_id=project_id, before=before)
-        return before
+        return {**before, **scope_fields(scope)}
 
     return store.write(body)
 

@@ -5,15 +5,16 @@ from __future__ import annotations
 import math
 
 from nerv import pricing
+from nerv.domain import vocabulary
 from nerv.errors import invalid
 from nerv.services import validate
 from nerv.services.periods import parse_when
 from nerv.store.db import Store
 
-GROUPINGS = ("day", "week", "month", "project", "model", "session", "task", "cycle", "agent", "subagent")
+GROUPINGS = vocabulary.COST_GROUPINGS
 PRICE_FIELDS = pricing.PRICE_FIELDS
-COST_MODES = ("auto", "calculate", "display")
-BREAKDOWNS = ("model",)
+COST_MODES = vocabulary.COST_MODES
+BREAKDOWNS = vocabulary.COST_BREAKDOWNS
 PRICE_MAX = 100_000.0
 
 
@@ -129,13 +130,16 @@ def _percentiles(values: list[float]) -> dict:
 
 def report(store: Store, *, by: str | None = None, since: str | None = None, until: str | None = None,
            project: str | None = None, recompute_first: bool = False, cost_mode: str = "auto",
-           breakdown: str | None = None) -> dict:
-    """Tokens and cost in a date range (optionally one project), grouped by `by`, with p50/p90/p99 per session and task.
+           breakdown: str | None = None, everywhere: bool = False) -> dict:
+    """Tokens and cost in a date range for the command's scope (services/scope.py: one project, or global = every
+    project), grouped by `by`, with p50/p90/p99 per session and task.
     `breakdown="model"` nests `models: [{model, ...sums}]` in each group (in the totals without `by`).
 
     Raises invalid for an unknown grouping or a bad date, before anything is written: `recompute_first`
     re-prices stored usage (`recompute`) only once every option is known good (result: `recomputed`).
     """
+    from nerv.services.scope import command_scope, scope_fields
+
     if by is not None:
         validate.choice(by, "--by", GROUPINGS)
     validate.choice(cost_mode, "--cost-mode", COST_MODES)
@@ -144,7 +148,8 @@ def report(store: Store, *, by: str | None = None, since: str | None = None, unt
     since_iso, until_iso = parse_when(since, "--since"), parse_when(until, "--until")
     if since_iso and until_iso and since_iso >= until_iso:
         raise invalid("--since must be before --until")
-    project_id = store.projects.find(project)["id"] if project else None
+    scope = command_scope(store, project, everywhere)
+    project_id = scope["id"] if scope else None
     recomputed = recompute(store) if recompute_first else None
     raw = store.read(lambda s: s.usage.cost_groups(by, since=since_iso, until=until_iso, project_id=project_id,
                                                    cost_mode=cost_mode, breakdown=breakdown))
@@ -152,7 +157,8 @@ def report(store: Store, *, by: str | None = None, since: str | None = None, unt
         row["cost_usd"] = round(row["cost_usd"], 6)
         for model in row.get("models", []):
             model["cost_usd"] = round(model["cost_usd"], 6)
-    return {"by": by, "breakdown": breakdown, "cost_mode": cost_mode, "since": since_iso, "until": until_iso, "project": project, "totals": raw["totals"],
+    return {"by": by, "breakdown": breakdown, "cost_mode": cost_mode, "since": since_iso, "until": until_iso,
+            "project": scope["name"] if scope else None, **scope_fields(scope), "totals": raw["totals"],
             "groups": raw["groups"], "per_session": _percentiles(raw["per_session"]),
             "per_task": _percentiles(raw["per_task"]), "unpriced_models": raw["unpriced_models"],
             **({"recomputed": recomputed} if recompute_first else {})}

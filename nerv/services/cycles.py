@@ -94,10 +94,14 @@ def find_cycle(project: Project, number: int | None) -> Cycle:
     return cycle
 
 
-def list_cycles(store: Store, project=None) -> dict:
+def list_cycles(store: Store, project=None) -> list[dict]:
     proj = resolve_project(store, project)
-    cycles = [_cycle_row(c) for c in Cycle.select().where(Cycle.project == proj.id).order_by(Cycle.number)]
-    return {"project": proj.name, "cycles": cycles, "velocity": velocity(proj)}
+    return [_cycle_row(c) for c in Cycle.select().where(Cycle.project == proj.id).order_by(Cycle.number)]
+
+
+def project_velocity(store: Store, project=None) -> dict:
+    proj = resolve_project(store, project)
+    return {"project": proj.name, **velocity(proj)}
 
 
 def show_cycle(store: Store, number: int | None = None, project=None) -> dict:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 
+from nerv.domain import vocabulary
 from nerv.errors import conflict, invalid, not_found
 from nerv.services import validate
 from nerv.services.knowledge_links import optional_cycle, optional_task, project_for, task_brief
@@ -19,7 +20,7 @@ from nerv.store.clock import new_id
 from nerv.store.db import Store
 from nerv.store.models import Cycle, Decision, Project, Task
 
-STATUSES = ("proposed", "accepted", "rejected", "deprecated", "superseded")
+STATUSES = vocabulary.DECISION_STATUSES
 SECTION_FIELDS = ("context", "decision", "consequences", "alternatives")
 ACCEPTABLE_FROM = ("proposed", "rejected", "deprecated")
 _NUMBER = re.compile(r"^(?:#|adr-?|d)?(\d{1,9})$", re.IGNORECASE)

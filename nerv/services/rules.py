@@ -14,6 +14,7 @@ from nerv.rules.tools import rule_warnings
 from nerv.services import validate
 from nerv.services.claude_files import read_settings_file
 from nerv.services.projects import scope_id
+from nerv.services.scope import command_scope, scope_fields
 from nerv.store.db import Store
 from nerv.store.models import ApprovalRule, Project
 from nerv.store.rule_rows import derived_columns, rule_problem
@@ -76,13 +77,14 @@ def warnings_for(rule, action: str, project_id: str | None) -> list[str]:
 
 
 def add_rule(store: Store, text: str, action: str, project_ref: str | None = None, reason: str | None = None,
-             source: str = "cli") -> dict:
-    """Store a rule (global, or for one project); the row carries `warnings`. Raises invalid (with the position),
-    conflict."""
+             source: str = "cli", everywhere: bool = False) -> dict:
+    """Store a rule for the command's scope (services/scope.py); the row carries `warnings` and the scope.
+    Raises invalid (with the position), conflict."""
     validate.choice(action, "action", ACTIONS)
     rule = parse_or_refuse(text)
     reason = validate.one_line(reason, "reason", required=False)
-    project_id = scope_id(project_ref)
+    project = command_scope(store, project_ref, everywhere)
+    project_id = project["id"] if project else None
 
     def body(tx):
         if _existing(project_id, rule.text, action):
@@ -91,7 +93,7 @@ def add_rule(store: Store, text: str, action: str, project_ref: str | None = Non
         row = rule_row(rule, action, project_id, reason, source, tx.now)
         row["id"] = ApprovalRule.insert(row).execute()
         tx.audit("rule.add", "rule", row["id"], project_id=project_id, after=row)
-        return {**row, "warnings": warnings_for(rule, action, project_id)}
+        return {**row, "warnings": warnings_for(rule, action, project_id), **scope_fields(project)}
 
     return store.write(body)
 
@@ -211,7 +213,7 @@ def _parse_entries(lists: dict[str, list[str]]) -> tuple[list, list[dict]]:
     return parsed, refused
 
 
-def import_claude_settings(store: Store, path: str, project_ref: str | None = None) -> dict:
+def import_claude_settings(store: Store, path: str, project_ref: str | None = None, everywhere: bool = False) -> dict:
     """Add the permissions.allow/ask/deny rules of a settings file that parse; list in `refused` those that do not.
 
     Returns file, added, skipped (already stored), rules (added), refused, warnings. Raises io / invalid when
@@ -219,7 +221,8 @@ def import_claude_settings(store: Store, path: str, project_ref: str | None = No
     """
     file = validate.user_path(path, "settings file")
     lists = _permission_lists(read_settings_file(file, missing_ok=False), file)
-    project_id = scope_id(project_ref)
+    project = command_scope(store, project_ref, everywhere)
+    project_id = project["id"] if project else None
     parsed, refused = _parse_entries(lists)
     source = f"claude-settings:{file.resolve()}"[:500]
 
@@ -236,7 +239,7 @@ def import_claude_settings(store: Store, path: str, project_ref: str | None = No
             warnings += [{"action": action, "rule": rule.text, "warning": w}
                          for w in warnings_for(rule, action, project_id)]
         return {"file": str(file), "added": len(added), "skipped": skipped, "rules": added, "refused": refused,
-                "warnings": warnings}
+                "warnings": warnings, **scope_fields(project)}
 
     return store.write(body)
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 
 
+from nerv.domain import vocabulary
 from nerv.errors import conflict, invalid, not_found
 from nerv.services import validate
 from nerv.services.projects import current_project
@@ -29,10 +30,10 @@ from nerv.store.clock import new_id, now_iso
 from nerv.store.db import Store
 from nerv.store.models import Cycle, Project, Task, TaskDep
 
-STATUSES = ("todo", "in_progress", "review", "blocked", "done", "cancelled")
+STATUSES = vocabulary.TASK_STATUSES
 OPEN_STATUSES = ("todo", "in_progress", "review", "blocked")
-TYPES = ("task", "feature", "bug", "chore", "spike", "docs", "epic")
-DEP_TYPES = ("blocks", "related")
+TYPES = vocabulary.TASK_TYPES
+DEP_TYPES = vocabulary.TASK_DEP_TYPES
 PRIORITY_MIN, PRIORITY_MAX = 0, 4
 
 TRANSITIONS: dict[str, tuple[frozenset, str]] = {

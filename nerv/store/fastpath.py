@@ -58,6 +58,21 @@ def latest_shipped_version() -> int:
     return max(versions, default=0)
 
 
+def open_readonly() -> sqlite3.Connection | None:
+    """The existing database opened `mode=ro` (never created, migrated or locked for writing), else None."""
+    path = os.path.abspath(db_file())
+    if not os.path.isfile(path):
+        return None
+    # An SQLite URI: the characters that would end the path or start an escape are %-encoded.
+    uri_path = path.replace("%", "%25").replace("?", "%3f").replace("#", "%23")
+    try:
+        conn = sqlite3.connect(f"file:{uri_path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False)
+        set_connection_pragmas(conn)
+    except sqlite3.Error:
+        return None
+    return conn
+
+
 def open_current() -> sqlite3.Connection | None:
     """The existing database with nerv's pragmas, if its schema is exactly this nerv's; else None.
 

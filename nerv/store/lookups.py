@@ -6,7 +6,7 @@ import os
 import sqlite3
 
 from nerv import fastjson
-from nerv.errors import NervError, invalid, not_found
+from nerv.errors import NervError, invalid, not_found, usage
 
 _MISSING = object()
 
@@ -110,3 +110,25 @@ def current_project(conn: sqlite3.Connection, explicit: str | None = None, cwd: 
     raise NervError("not_found", "no current project",
                     "pass --project NAME, set NERV_PROJECT, run inside a registered repo (`nerv repo add`), "
                     "or choose one with `nerv project use NAME`")
+
+
+def command_scope(conn: sqlite3.Connection, explicit: str | None = None, everywhere: bool = False) -> dict | None:
+    """The scope of a command that acts on one project or on all of them (`rule add`, `budget set`, `cost`):
+    `--project`, else the current project when one resolves, else global (None). `everywhere` is `--global`:
+    global even inside a project's repo. A NERV_PROJECT naming no project is an error, never global."""
+    if everywhere:
+        if explicit:
+            raise usage("--project and --global exclude each other")
+        return None
+    try:
+        return current_project(conn, explicit)
+    except NervError as err:
+        if explicit or err.code != "not_found" or os.environ.get("NERV_PROJECT"):
+            raise
+        return None
+
+
+def scope_fields(project: dict | None) -> dict:
+    """How a result says which scope its command used: `scope` is `project` (then `scope_project` names it) or
+    `global`."""
+    return {"scope": "project" if project else "global", "scope_project": project["name"] if project else None}

@@ -15,6 +15,10 @@ class ProjectArea(Area):
         """The one definition of "the current project" (nerv.store.lookups.current_project)."""
         return lookups.current_project(self._conn, explicit, cwd)
 
+    def command_scope(self, explicit: str | None = None, everywhere: bool = False) -> dict | None:
+        """The project a project-or-global command acts on, None for global (nerv.store.lookups.command_scope)."""
+        return lookups.command_scope(self._conn, explicit, everywhere)
+
     def find(self, ref: str) -> dict:
         return lookups.find_project(self._conn, ref)
 

@@ -10,7 +10,7 @@ from tests.conftest import assert_not_a_bug
 
 
 def test_add_list_rm(cli, project):
-    assert cli("rule", "add", "Bash(npm test *)", "--action", "allow").code == 0
+    assert cli("rule", "add", "Bash(npm test *)", "--action", "allow", "--global").code == 0
     added = cli("rule", "add", "Bash(rm *)", "--action", "deny", "--project", project, "--reason", "dangerous", "--json").data
     assert (added["rule"], added["action"], added["reason"]) == ("Bash(rm *)", "deny", "dangerous")
     rows = cli("rule", "list", "--json").data
@@ -221,12 +221,12 @@ def test_sound_rules_have_no_warnings(cli, rule, action):
 
 
 def test_add_warns_when_allow_and_deny_of_one_pattern_coexist(cli, project):
-    first = cli("rule", "add", "Bash(rm:*)", "--action", "allow", "--json").data
-    assert first["warnings"] == []
+    first = cli("rule", "add", "Bash(rm:*)", "--action", "allow", "--global", "--json").data
+    assert first["warnings"] == [] and first["scope"] == "global"
     data = cli("rule", "add", "Bash(rm *)", "--action", "deny", "--project", project, "--json").data
     assert data["warnings"] == [f"allow rule #{first['id']} Bash(rm:*) has the same pattern: deny rules are "
                                 "evaluated before allow rules, so the allow rule never decides"]
-    other = cli("rule", "add", "Bash(rm -rf *)", "--action", "ask", "--json").data
+    other = cli("rule", "add", "Bash(rm -rf *)", "--action", "ask", "--global", "--json").data
     assert other["warnings"] == []
     cli("project", "add", "elsewhere")
     apart = cli("rule", "add", "Bash(rm *)", "--action", "ask", "--project", "elsewhere", "--json").data

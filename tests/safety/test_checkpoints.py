@@ -54,7 +54,7 @@ def project_with_repos(cli, nerv_home, tmp_path):
 
 
 def test_create_list_show(cli, project_with_repos):
-    created = cli("checkpoint", "create", "--project", "proj0", "--name", "base", "--reason", "before refactor", "--json")
+    created = cli("checkpoint", "create", "--project", "proj0", "base", "--reason", "before refactor", "--json")
     assert created.code == 0, created.stderr
     data = created.data
     assert data["number"] == 1 and data["counts"]["tasks"] == 4 and data["counts"]["task_deps"] == 3
@@ -70,7 +70,7 @@ def test_create_list_show(cli, project_with_repos):
 def test_diff_and_restore_bring_the_project_back(cli, nerv_home, project_with_repos, db_hash):
     pid, tasks, repo = project_with_repos
     original = _state(nerv_home, pid)
-    assert cli("checkpoint", "create", "--project", "proj0", "--name", "base").code == 0
+    assert cli("checkpoint", "create", "--project", "proj0", "base").code == 0
     _sql(nerv_home,
          ("UPDATE tasks SET title = 'renamed', status = 'done' WHERE number = 1 AND project_id = ?", (pid,)),
          ("DELETE FROM tasks WHERE number = 4 AND project_id = ?", (pid,)),
@@ -112,7 +112,7 @@ def test_bad_references(cli, nerv_home, project_with_repos, db_hash):
     cli("checkpoint", "create", "--project", "proj0")
     before = db_hash()
     for args in (("show", "42"), ("show", "nope"), ("diff", "1", "77"), ("restore", "9", "--yes"),
-                 ("create", "--project", "no-such-project"), ("create", "--project", "proj0", "--name", "bad\nname")):
+                 ("create", "--project", "no-such-project"), ("create", "--project", "proj0", "bad\nname")):
         result = cli("checkpoint", *args, "--project", "proj0") if "--project" not in args else cli("checkpoint", *args)
         assert result.code != 0, args
         assert_not_a_bug(result)

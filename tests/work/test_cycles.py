@@ -48,7 +48,7 @@ def test_close_refuses_with_open_tasks_listed_then_carries_over(cli, add_task, d
 def test_close_without_active_cycle_and_current_without_one(cli, project):
     assert cli("cycle", "close", "--json").error["code"] == "not_found"
     assert cli("cycle", "current", "--json").code == 1
-    assert cli("cycle", "list", "--json").data["velocity"]["closed_cycles"] == 0
+    assert cli("cycle", "velocity", "--json").data["closed_cycles"] == 0
 
 
 def test_velocity_mean_median_p90_over_closed_cycles(cli, add_task, raw_db):
@@ -65,7 +65,7 @@ def test_velocity_mean_median_p90_over_closed_cycles(cli, add_task, raw_db):
     for cycle_number, days in ((1, 1), (2, 3), (3, 10)):
         raw_db.execute("UPDATE cycles SET started_at = '2026-01-01T00:00:00.000000Z', "
                        f"closed_at = '2026-01-{1 + days:02d}T00:00:00.000000Z' WHERE number = ?", (cycle_number,))
-    velocity = cli("cycle", "list", "--json").data["velocity"]
+    velocity = cli("cycle", "velocity", "--json").data
     assert velocity["closed_cycles"] == 3
     assert velocity["tasks"] == {"mean": 3.0, "median": 2.0, "p90": round(float(np.percentile([1, 2, 6], 90)), 3)}
     assert velocity["days"]["median"] == 3.0 and velocity["days"]["mean"] == round(14 / 3, 3)

@@ -392,7 +392,8 @@ class _FileChecks:
         expands = word.expands
         if expands and _HOME_VARIABLE.match(text) and "$" not in text[1:].split("/", 1)[-1] and "`" not in text:
             text, expands = _HOME_VARIABLE.sub(lambda _: self.ctx.home, text, count=1), False
-        if expands or text.startswith("~") and not (text == "~" or text.startswith("~/")):
+        # A NUL cannot be in a path; bash drops it from its input, so the file named is not the text's.
+        if expands or "\x00" in text or text.startswith("~") and not (text == "~" or text.startswith("~/")):
             return None
         relative = not (text.startswith("/") or text.startswith("~"))
         if relative and self.cwd_unknown:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import example, given, settings, strategies as st
 
 from nerv.rules import StoredRule, evaluate, make_context, parse_rule
 
@@ -381,6 +381,12 @@ def test_no_noise_hides_an_injected_command(noise, injection):
 
 @settings(max_examples=300, deadline=None)
 @given(command=st.text(max_size=60))
+@example(command="<\x00/?")  # a NUL in a globbed path once reached os.scandir
 def test_any_text_gets_a_decision_without_crashing(command):
     match = evaluate(RULES, "Bash", {"command": command}, CTX)
     assert match.decision in ("allow", "ask", "deny", "none")
+
+
+@pytest.mark.parametrize("command", ["cat </etc/\x00passwd", "cat /e\x00tc/*", "cat < ./sec\x00rets/*"])
+def test_a_nul_in_a_path_is_not_known_until_run_time(command):
+    assert evaluate(RULES, "Bash", {"command": command}, CTX).decision == ASK

@@ -20,6 +20,7 @@ AgentOpt = agent_option()
 LeaseOpt = typer.Option(None, "--lease", help="Lease length: 90s, 30m, 2h, 1d (default: tasks.default_lease).")
 ReasonOpt = typer.Option(None, "--reason", help="Why (kept on the task and in the audit log).")
 LIST_COLUMNS = ["ref", "title", "status", "priority", "type", "assignee"]
+SHOWN = 100  # tasks a person's `task list` shows unless --limit says otherwise
 
 
 def register(root: typer.Typer) -> None:
@@ -78,14 +79,19 @@ def list_cmd(
     ready: bool = typer.Option(False, "--ready", help="Only ready tasks, in claim order."),
     mine: bool = typer.Option(False, "--mine", help="Only tasks held by the agent (--agent or NERV_AGENT)."),
     agent: Optional[str] = AgentOpt,
+    limit: Optional[int] = typer.Option(None, "--limit", min=0, help=f"At most this many (default: all with --json, "
+                                                                     f"the first {SHOWN} on screen)."),
     project: Optional[str] = ProjectOpt,
 ) -> None:
     """List the project's tasks (by number; with --ready, by priority then age)."""
     from nerv.services import tasks
 
-    rows = tasks.list_tasks(_ctx.store(), status=status, cycle=cycle, ready=ready, mine=mine, agent=agent,
-                            project=project)
-    out.emit(rows, lambda rs: out.table([_shown(r) for r in rs], LIST_COLUMNS, empty="no tasks match"))
+    if limit is None and not out.mode.json:
+        limit = SHOWN
+    rows, total = tasks.task_page(_ctx.store(), limit, status=status, cycle=cycle, ready=ready, mine=mine,
+                                  agent=agent, project=project)
+    out.emit(rows, lambda rs: out.table([_shown(r) for r in rs], LIST_COLUMNS, empty="no tasks match",
+                                        total=total, drop=["type", "priority", "assignee"]))
 
 
 @app.command("show")

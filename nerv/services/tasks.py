@@ -208,6 +208,25 @@ def list_tasks(store: Store, *, status: str | None = None, cycle: int | None = N
 
     mine=True keeps the tasks held by `agent` (required then: --agent or NERV_AGENT).
     """
+    return task_page(store, None, status=status, cycle=cycle, ready=ready, mine=mine, agent=agent,
+                     project=project)[0]
+
+
+def task_page(store: Store, limit: int | None, **filters) -> tuple[list[dict], int]:
+    """The first `limit` tasks list_tasks would give (all with None) and how many match in all: a person's
+    list reads only the rows it shows (10,000 tasks through the models cost ~0.4 s)."""
+    proj, matched = _matching_tasks(store, **filters)
+    if isinstance(matched, list):
+        return (matched if limit is None else matched[:limit]), len(matched)
+    query = matched.order_by(Task.number)
+    rows = annotate(proj.id, [task_row(t) for t in (query if limit is None else query.limit(limit))])
+    total = len(rows) if limit is None or len(rows) < limit else matched.count()
+    return rows, total
+
+
+def _matching_tasks(store: Store, *, status: str | None = None, cycle: int | None = None, ready: bool = False,
+                    mine: bool = False, agent: str | None = None, project=None):
+    """The project and the ready rows (a list, in claim order), else the query of the matching tasks."""
     assignee = agent_name(agent) if mine else None
     proj = resolve_project(store, project)
     if status is not None:
@@ -215,9 +234,9 @@ def list_tasks(store: Store, *, status: str | None = None, cycle: int | None = N
     if ready:
         rows = queries_tasks.ready_tasks(store.conn, proj.id, now_iso())
         cycle_id = _cycle_by_number(proj, cycle, open_only=False).id if cycle is not None else None
-        return [r for r in rows if (status is None or r["status"] == status)
-                and (cycle_id is None or r["cycle_id"] == cycle_id)
-                and (assignee is None or r["assignee"] == assignee)]
+        return proj, [r for r in rows if (status is None or r["status"] == status)
+                      and (cycle_id is None or r["cycle_id"] == cycle_id)
+                      and (assignee is None or r["assignee"] == assignee)]
     query = Task.select().where(Task.project == proj.id)
     if status is not None:
         query = query.where(Task.status == status)
@@ -225,7 +244,7 @@ def list_tasks(store: Store, *, status: str | None = None, cycle: int | None = N
         query = query.where(Task.cycle == _cycle_by_number(proj, cycle, open_only=False).id)
     if assignee is not None:
         query = query.where(Task.assignee == assignee)
-    return annotate(proj.id, [task_row(t) for t in query.order_by(Task.number)])
+    return proj, query
 
 
 def ready_tasks(store: Store, project=None, limit: int | None = None) -> list[dict]:

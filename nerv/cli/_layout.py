@@ -18,11 +18,10 @@ from nerv.cli import _output
 GAP = 2  # spaces between columns
 MIN_FLEXIBLE = 12  # a text column is not squeezed below this (or its header) before columns are dropped
 FLEXIBLE_OVER = 16  # a text column whose longest cell is longer than this shares the width left
-SHORT_ID = 8
 DAY = 86400
 
 _ISO_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:?\d\d)?")
-_LONG_ID = re.compile(r"[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_LONG_ID = re.compile(r"\b([0-9a-f]{8})(?:[0-9a-f]{24}|-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b")
 # Integers that name or rank something rather than count it: no thousands separator.
 _LABEL_NUMBERS = {"number", "priority", "version", "schema_version", "line", "pid", "cycle", "level", "seq"}
 STATUS_STYLES = {
@@ -69,7 +68,8 @@ def moment(iso: str | None, *, age_s: float | None = None, now: datetime | None 
 
 
 def short_id(value: str) -> str:
-    return value if wide() or not _LONG_ID.fullmatch(value) else value[:SHORT_ID]
+    """`value` with every full id in it (32 hex digits, or a uuid: Claude's session ids) cut to its first 8."""
+    return value if wide() else _LONG_ID.sub(r"\1", value)
 
 
 def count(value: int) -> str:

@@ -147,7 +147,7 @@ def kv(data: dict, *, title: str | None = None, keys: Iterable[str] | None = Non
             value.no_wrap, value.overflow = True, "ellipsis"
         view.add_row(str(key).replace("_", " "), value)
     if title:
-        console().print(title, style="bold underline", markup=False, soft_wrap=True)
+        console().print(title, style="bold underline", markup=False)
     console().print(view)
 
 

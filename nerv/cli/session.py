@@ -8,6 +8,7 @@ from typing import List, Optional
 import typer
 
 from nerv.cli import _ctx, _output as out
+from nerv.cli._layout import short_id
 from nerv.cli._options import ALL, agent_option, project_option
 
 app = typer.Typer(help="Claude sessions: start/end, import transcripts, assign to projects and tasks (docs/costs.md).",
@@ -15,7 +16,10 @@ app = typer.Typer(help="Claude sessions: start/end, import transcripts, assign t
 
 SESSION_HELP = "Session id or unambiguous prefix (4+ characters)."
 TaskOpt = typer.Option(None, "--task", help="Task number (in the project), id or id prefix.")
-LIST_COLUMNS = ["id", "project", "status", "started", "model", "input", "output", "cost_usd"]
+LIST_COLUMNS = ["id", "project", "status", "started", "model", "input", "output", "cache_write", "cache_read",
+                "cost_usd"]
+LIST_HEADERS = {"cost_usd": "US$"}
+LIST_DROP = ["cache_write", "project", "status", "cache_read", "input", "output", "model"]
 
 
 def register(root: typer.Typer) -> None:
@@ -38,7 +42,7 @@ def start(
     from nerv.services import sessions
 
     data = sessions.start_session(_ctx.store(), session_id, task=task, model=model, agent=agent, project=project)
-    out.emit(data, lambda d: out.message(f"session {d['id']} started" + (" (task linked)" if d["task"] else "")))
+    out.emit(data, lambda d: out.message(f"session {short_id(d['id'])} started" + (" (task linked)" if d["task"] else "")))
 
 
 @app.command("end")
@@ -50,7 +54,7 @@ def end(
     from nerv.services import sessions
 
     data = sessions.end_session(_ctx.store(), session_id, reason)
-    out.emit(data, lambda d: out.message(f"session {d['id']} ended"))
+    out.emit(data, lambda d: out.message(f"session {short_id(d['id'])} ended"))
 
 
 @app.command("list")
@@ -66,15 +70,16 @@ def list_cmd(
 
     rows = sessions.list_sessions(_ctx.store(), project=project, since=since, task=task, unassigned=unassigned,
                                   limit=limit)
-    out.emit(rows, lambda rs: out.table([_list_row(r) for r in rs], LIST_COLUMNS,
-                                        empty="no sessions: `nerv session import`"))
+    out.emit(rows, lambda rs: out.table([_list_row(r) for r in rs], LIST_COLUMNS, headers=LIST_HEADERS,
+                                        drop=LIST_DROP, empty="no sessions: `nerv session import`"))
 
 
 def _list_row(row: dict) -> dict:
-    return {"id": row["id"][:8], "project": row["project"], "status": row["status"],
-            "started": (row["started_at"] or "")[:16].replace("T", " "),
+    return {"id": row["id"], "project": row["project"], "status": row["status"], "started": row["started_at"],
             "model": (row["model"] or "").removeprefix("claude-"), "input": row["input_tokens"],
-            "output": row["output_tokens"], "cost_usd": round(row["cost_usd"], 4)}
+            "output": row["output_tokens"],
+            "cache_write": row["cache_write_tokens"],
+            "cache_read": row["cache_read_tokens"], "cost_usd": row["cost_usd"]}
 
 
 @app.command("show")
@@ -100,7 +105,7 @@ def show(
 
 
 def _show(data: dict, keys: list[str]) -> None:
-    out.kv(data, title=f"session {data['id']}", keys=keys)
+    out.kv(data, title=f"session {short_id(data['id'])}", keys=keys)
     if data["subagents"]:
         out.table([{**s, "cost_usd": round(s["cost_usd"], 4)} for s in data["subagents"]],
                   ["agent_id", "agent_type", "status", "api_calls", "cost_usd"], title="subagents")
@@ -162,4 +167,4 @@ def assign(
     from nerv.services import sessions
 
     data = sessions.assign_session(_ctx.store(), session_id, project=project, task=task)
-    out.emit(data, lambda d: out.message(f"session {d['id']} assigned ({d['usage_rows_moved']} API calls moved)"))
+    out.emit(data, lambda d: out.message(f"session {short_id(d['id'])} assigned ({d['usage_rows_moved']} API calls moved)"))

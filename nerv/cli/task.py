@@ -7,6 +7,7 @@ from typing import List, Optional
 import typer
 
 from nerv.cli import _ctx, _output as out
+from nerv.cli._layout import moment
 from nerv.cli._options import agent_option, project_option
 
 app = typer.Typer(help="Kanban tasks: add, move through the state machine, depend, claim (docs/tasks.md).",
@@ -262,7 +263,7 @@ def claim(ref: Optional[str] = typer.Argument(None, help="Task to take (default:
     data = claims.claim(_ctx.store(), ref, agent=agent, lease=lease, project=project, paths=paths or None)
 
     def human(d: dict) -> None:
-        out.message(f"#{d['number']} claimed by {d['assignee']} until {d['lease_expires_at']}: {d['title']}")
+        out.message(f"#{d['number']} claimed by {d['assignee']} until {moment(d['lease_expires_at'])}: {d['title']}")
         if d.get("path_leases"):
             from nerv.cli.lease import _warn_overlaps, show_leases
 
@@ -279,7 +280,7 @@ def heartbeat(ref: str = typer.Argument(..., help=TASK_REF_HELP), agent: Optiona
     from nerv.services import claims
 
     data = claims.heartbeat(_ctx.store(), ref, agent=agent, lease=lease, project=project)
-    out.emit(data, lambda d: out.message(f"#{d['number']} lease extended until {d['lease_expires_at']}"))
+    out.emit(data, lambda d: out.message(f"#{d['number']} lease extended until {moment(d['lease_expires_at'])}"))
 
 
 @app.command("release")

@@ -20,7 +20,7 @@ MIN_FLEXIBLE = 12  # a text column is not squeezed below this (or its header) be
 FLEXIBLE_OVER = 16  # a text column whose longest cell is longer than this shares the width left
 DAY = 86400
 
-_ISO_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:?\d\d)?")
+_ISO_TIME = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:?\d\d)?")
 _LONG_ID = re.compile(r"\b([0-9a-f]{8})(?:[0-9a-f]{24}|-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b")
 # Integers that name or rank something rather than count it: no thousands separator.
 _LABEL_NUMBERS = {"number", "priority", "version", "schema_version", "line", "pid", "cycle", "level", "seq"}
@@ -81,7 +81,7 @@ def usd(value: float | None) -> str:
 
 
 def _is_money(column: str) -> bool:
-    return "usd" in column or column in ("cost", "spent", "limit")
+    return "usd" in column.lower() or "US$" in column or column in ("cost", "spent", "limit")
 
 
 def text(column: str, value) -> str:

@@ -142,6 +142,8 @@ def kv(data: dict, *, title: str | None = None, keys: Iterable[str] | None = Non
     view.add_column(style="bold", no_wrap=True)
     view.add_column()
     for key in keys or data.keys():
+        if data.get(key) in (None, "", [], {}):
+            continue  # a panel shows what is known; --json has every field
         value = _layout.cell(str(key), data.get(key))
         if value.plain.startswith("/") and not mode.wide:
             value.no_wrap, value.overflow = True, "ellipsis"
@@ -165,18 +167,21 @@ def progress(total: int | None, description: str):
         yield lambda n=1: bar.advance(task, n)
 
 
-def columns(headers: Sequence[str], cells: Sequence[Sequence[str]]) -> None:
-    """Side-by-side columns sharing the terminal width equally; long lines end in an ellipsis (kanban board)."""
+def columns(headers: Sequence[str], cells: Sequence[Sequence[tuple[str, str | None]]]) -> None:
+    """Side-by-side columns sharing the terminal width equally, cells (text, style); long lines end in an
+    ellipsis (kanban board). No borders: at 80 columns each of five columns keeps 15 characters."""
+    from rich import box
     from rich.table import Table
     from rich.text import Text
 
-    view = Table(expand=True, show_lines=False, header_style="bold", padding=(0, 1))
+    view = Table(expand=True, show_lines=False, header_style="bold", padding=(0, 1), box=box.SIMPLE_HEAD,
+                 show_edge=False)
     for header in headers:
         view.add_column(header, ratio=1, no_wrap=True, overflow="ellipsis")
     depth = max((len(c) for c in cells), default=0)
     for index in range(depth):
         # Text, not str: a task title like "[bold]" must be shown, not read as rich markup.
-        view.add_row(*(Text(column[index] if index < len(column) else "") for column in cells))
+        view.add_row(*(Text(*column[index]) if index < len(column) else Text("") for column in cells))
     console().print(view)
 
 

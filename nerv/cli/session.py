@@ -8,7 +8,7 @@ from typing import List, Optional
 import typer
 
 from nerv.cli import _ctx, _output as out
-from nerv.cli._layout import short_id
+from nerv.cli._layout import count, short_id
 from nerv.cli._options import ALL, agent_option, project_option
 
 app = typer.Typer(help="Claude sessions: start/end, import transcripts, assign to projects and tasks (docs/costs.md).",
@@ -97,18 +97,27 @@ def show(
     from nerv.services import sessions
 
     data = sessions.show_session(_ctx.store(), session_id)
-    keys = ["id", "project", "task", "cycle", "status", "agent", "agent_type", "waiting_for", "models", "started_at",
-            "ended_at", "last_activity_at", "duration_s", "api_calls", "input_tokens", "output_tokens",
-            "cache_write_5m_tokens", "cache_write_1h_tokens", "cache_read_tokens", "cost_usd", "unpriced_calls", "cwd",
-            "transcript_path"]
-    out.emit(data, lambda d: _show(d, keys))
+    out.emit(data, _show)
 
 
-def _show(data: dict, keys: list[str]) -> None:
-    out.kv(data, title=f"session {short_id(data['id'])}", keys=keys)
-    if data["subagents"]:
-        out.table([{**s, "cost_usd": round(s["cost_usd"], 4)} for s in data["subagents"]],
-                  ["agent_id", "agent_type", "status", "api_calls", "cost_usd"], title="subagents")
+def _show(data: dict) -> None:
+    d = data
+    tokens = (f"input {count(d['input_tokens'])} · output {count(d['output_tokens'])} · cache write "
+              f"{count(d['cache_write_5m_tokens'] + d['cache_write_1h_tokens'])} (1 h: {count(d['cache_write_1h_tokens'])})"
+              f" · cache read {count(d['cache_read_tokens'])}")
+    task = d["task"]
+    out.kv({"project": d["project"], "task": task and f"#{task['number']} {task['title']}", "cycle": d["cycle"],
+            "status": d["status"],
+            "agent": d["agent"], "agent type": d["agent_type"], "waiting for": d["waiting_for"],
+            "models": d["models"], "started": d["started_at"], "ended": d["ended_at"],
+            "last activity": d["last_activity_at"],
+            "duration": None if d["duration_s"] is None else out.span(d["duration_s"]),
+            "API calls": d["api_calls"], "tokens": tokens, "cost": d["cost_usd"],
+            "unpriced calls": d["unpriced_calls"] or None, "cwd": d["cwd"], "transcript": d["transcript_path"]},
+           title=f"session {short_id(d['id'])}")
+    if d["subagents"]:
+        out.table(d["subagents"], ["agent_id", "agent_type", "status", "api_calls", "cost_usd"],
+                  headers={"cost_usd": "US$", "api_calls": "calls"}, title="subagents")
 
 
 def _import_summary(d: dict) -> None:

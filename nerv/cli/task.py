@@ -175,6 +175,19 @@ def rm(ref: str = typer.Argument(..., help=TASK_REF_HELP),
     out.emit(data, lambda d: out.message(f"#{d['removed']['number']} removed: {d['removed']['title']}"))
 
 
+def _card(task: dict, status: str) -> tuple[str, str | None]:
+    """A task's line on the board and its style: `*` on a task that waits on a dependency (dimmed), a
+    container's progress, an expired lease, the holder of work under way (what a person looks for there)."""
+    # Markers before the title: a narrow column cuts the end of a card, never these.
+    marks = [f"[{task['progress']['done']}/{task['progress']['total']}]"] if task["progress"] else []
+    if task["lease_expired"]:
+        marks.append("(expired)")
+    if task["assignee"] and status in ("in_progress", "review"):
+        marks.append(f"{task['assignee']}:")
+    text = " ".join([task["ref"] + ("*" if task["waits"] else ""), *marks, task["title"]])
+    return text, "dim" if task["waits"] else None
+
+
 @app.command("board")
 def board(cycle: Optional[int] = typer.Option(None, "--cycle", help="Only tasks of this cycle number."),
           limit: int = typer.Option(12, "--limit", help="Tasks shown per column (the counts are always full)."),
@@ -188,24 +201,17 @@ def board(cycle: Optional[int] = typer.Option(None, "--cycle", help="Only tasks 
         shown = [c for c in d["columns"] if c["status"] != "cancelled"]
         cells = []
         for col in shown:
-            lines = [_card(t) for t in col["tasks"][:max(limit, 0)]]
+            lines = [_card(t, col["status"]) for t in col["tasks"][:max(limit, 0)]]
             if col["count"] > len(lines):
-                lines.append(f"... {col['count'] - len(lines)} more")
+                lines.append((f"... {col['count'] - len(lines)} more, use --limit", "dim"))
             cells.append(lines)
         # Count on its own line: "in_progress (12)" would not fit a fifth of 80 columns.
         out.columns([f"{c['status']}\n({c['count']})" for c in shown], cells)
         cancelled = next(c["count"] for c in d["columns"] if c["status"] == "cancelled")
-        out.message(f"project {d['project']}; cancelled: {cancelled}", style="dim")
+        out.message(f"project {d['project']}; cancelled: {cancelled}; * waits on an unfinished dependency",
+                    style="dim")
 
     out.emit(data, human)
-
-
-def _card(task: dict) -> str:
-    # Markers before the title: a narrow column cuts the end of a card, never these.
-    marks = [f"[{task['progress']['done']}/{task['progress']['total']}]"] if task["progress"] else []
-    if task["lease_expired"]:
-        marks.append("(expired)")
-    return " ".join([task["ref"], *marks, task["title"]])
 
 
 @app.command("ready")

@@ -469,14 +469,17 @@ def remove_task(store: Store, ref: str, *, yes: bool, project=None) -> dict:
 
 def board(store: Store, project=None, *, cycle: int | None = None) -> dict:
     """One column per status (in state-machine order) with its count and tasks (priority, then number)."""
+    from nerv.services.waiting import open_dependencies
+
     proj = resolve_project(store, project)
     query = Task.select().where(Task.project == proj.id)
     if cycle is not None:
         query = query.where(Task.cycle == _cycle_by_number(proj, cycle, open_only=False).id)
     columns = {s: [] for s in STATUSES}
+    waiting = {dependent for dependent, *_ in open_dependencies(proj.id)}
     cards = annotate(proj.id, [{"id": task.id, "number": task.number, "ref": f"#{task.number}", "title": task.title,
                                 "status": task.status, "priority": task.priority, "assignee": task.assignee,
-                                "lease_expires_at": task.lease_expires_at}
+                                "lease_expires_at": task.lease_expires_at, "waits": task.id in waiting}
                                for task in query.order_by(Task.priority, Task.number)])
     for card in cards:
         columns[card["status"]].append(card)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from contextlib import contextmanager
 from typing import Any, Callable, Iterable, Sequence
@@ -99,16 +100,21 @@ def note(text: str) -> None:
 # ---- renderers for people -------------------------------------------------------------------------
 
 def message(text: str, style: str | None = None, *, wrap: bool = True) -> None:
-    """One line for people; `wrap=False` keeps it on one line whatever the width (a line per item, greppable)."""
-    console().print(text, style=style, markup=False, soft_wrap=not wrap)
+    """One line for people; `wrap=False` keeps it on one line whatever the width (a line per item, greppable).
+    A line that names a path is never broken either: the path is copied and pasted."""
+    console().print(text, style=style, markup=False, soft_wrap=not wrap or _names_path(text))
+
+
+_names_path = re.compile(r"(?:^|\s)~?/[^\s/]+/").search
 
 
 def table(rows: Sequence[dict], columns: Sequence[str] | None = None, *, title: str | None = None,
           headers: dict[str, str] | None = None, empty: str = "nothing to show", total: int | None = None,
-          drop: Sequence[str] | None = None) -> None:
+          limit: int | None = None, drop: Sequence[str] | None = None) -> None:
     """`rows` (dicts) as aligned columns fitted to the terminal (nerv/cli/_layout.py); `columns` picks and
     orders the keys, `drop` the order in which they give way on a narrow terminal. `total`, when more rows
-    matched than were fetched, adds the line that says how many more and how to see them."""
+    matched than were fetched, adds the line that says how many more and how to see them; `limit`, the
+    --limit the rows were fetched with when the total is not known, says there may be more."""
     if not rows:
         message(empty, style="dim")
         return
@@ -129,6 +135,8 @@ def table(rows: Sequence[dict], columns: Sequence[str] | None = None, *, title: 
         message(f"(not shown at this width: {', '.join(hidden)}; --wide shows every column)", style="dim")
     if total is not None and total > len(rows):
         message(f"{total - len(rows):,} more, use --limit {total} (or --json) to see them all", style="dim")
+    elif limit is not None and len(rows) >= limit > 0:
+        message(f"the first {len(rows):,} shown; there may be more: use --limit", style="dim")
 
 
 def kv(data: dict, *, title: str | None = None, keys: Iterable[str] | None = None) -> None:
@@ -195,10 +203,12 @@ def csv_rows(rows: Sequence[dict], columns: Sequence[str]) -> None:
         writer.writerow(["" if row.get(col) is None else row.get(col) for col in columns])
 
 
-def bars(rows: Sequence[tuple[str, float]], *, unit: str = "$", title: str | None = None) -> None:
-    """Horizontal bars scaled to the largest value (cost charts)."""
+def bars(rows: Sequence[tuple[str, float]], *, title: str | None = None) -> None:
+    """Horizontal bars of US$ amounts scaled to the largest one (cost charts)."""
     from rich.table import Table
     from rich.text import Text
+
+    from nerv.cli import _layout
 
     if title:
         console().print(title, style="bold", markup=False)
@@ -212,8 +222,8 @@ def bars(rows: Sequence[tuple[str, float]], *, unit: str = "$", title: str | Non
     view.add_column()
     view.add_column(justify="right")
     for label, value in rows:
-        view.add_row(Text(str(label)), Text("█" * max(0, round(value / peak * width)), style="cyan"),
-                     f"{unit}{value:,.4f}")
+        view.add_row(Text(_layout.short_id(str(label))), Text("█" * max(0, round(value / peak * width)), style="cyan"),
+                     _layout.usd(value))
     console().print(view)
 
 

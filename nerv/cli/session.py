@@ -71,7 +71,7 @@ def list_cmd(
     rows = sessions.list_sessions(_ctx.store(), project=project, since=since, task=task, unassigned=unassigned,
                                   limit=limit)
     out.emit(rows, lambda rs: out.table([_list_row(r) for r in rs], LIST_COLUMNS, headers=LIST_HEADERS,
-                                        drop=LIST_DROP, empty="no sessions: `nerv session import`"))
+                                        drop=LIST_DROP, limit=limit, empty="no sessions: `nerv session import`"))
 
 
 def _list_row(row: dict) -> dict:

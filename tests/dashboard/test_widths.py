@@ -199,3 +199,15 @@ def test_a_long_list_is_cut_with_the_way_to_see_it_all(populated, monkeypatch):
     result, _ = render(["task", "list", "--limit", "3"], 80, monkeypatch)
     assert "6 more, use --limit 9" in result.stdout
     assert len(run_cli("task", "list", "--json").data) == 9
+
+
+def test_a_list_stopped_by_its_limit_says_so(populated, monkeypatch):
+    result, _ = render(["audit", "list", "--limit", "2"], 80, monkeypatch)
+    assert "the first 2 shown; there may be more: use --limit" in result.stdout
+
+
+def test_a_path_is_never_wrapped(populated, monkeypatch, nerv_home):
+    result, _ = render(["db", "backup"], 40, monkeypatch)
+    assert result.code == 0 and str(nerv_home / "backups") in result.stdout.replace("\n", "")
+    [line] = [line for line in result.stdout.splitlines() if "backups" in line]
+    assert str(nerv_home / "backups") in line

@@ -42,7 +42,7 @@ def utc() -> bool:
     return _output.mode.utc
 
 
-def moment(iso: str | None, *, age_s: float | None = None, now: datetime | None = None) -> str:
+def moment(iso: str | None, *, age_s: float | None = None) -> str:
     """A stored UTC time stamp for people: `5m ago`, `in 20m`, `12-01 08:10` (local), `2025-12-01` (another
     year); the stamp itself with --utc. `age_s` is the age the caller already knows (the dashboard's)."""
     if iso is None:
@@ -56,7 +56,7 @@ def moment(iso: str | None, *, age_s: float | None = None, now: datetime | None 
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)
     if age_s is None:
-        age_s = ((now or datetime.now(timezone.utc)) - when).total_seconds()
+        age_s = (datetime.now(timezone.utc) - when).total_seconds()
     if 0 <= age_s < DAY:
         return f"{_output.span(age_s)} ago"
     if -DAY < age_s < 0:

@@ -3,9 +3,10 @@
 Prints, side by side, whole-process medians of: the text list as a person gets it (the first 100 rows and
 the "N more" line), the text list of every row (`--limit 10000`), `task list --json` (every row, no
 rendering), `nerv db path` (the CLI's start-up without the store's models) and the `python -c "import
-sqlite3"` floor.
+sqlite3"` floor. `--before DIR` also times the text list of another checkout (e.g. main's) in the same
+run, for a before/after pair.
 
-Run: python tests/bench/task_list.py [--runs 21]
+Run: python tests/bench/task_list.py [--runs 21] [--before /path/to/other/checkout]
 """
 
 from __future__ import annotations
@@ -31,7 +32,9 @@ MEASURES = [
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=21)
-    runs = parser.parse_args().runs
+    parser.add_argument("--before", help="a checkout whose `nerv task list` is timed too (PYTHONPATH)")
+    args = parser.parse_args()
+    runs = args.runs
     with bench_home() as home:
         started = time.perf_counter()
         build(home / "state.db")
@@ -42,6 +45,10 @@ def main() -> None:
         for label, command, target in MEASURES:
             ms = median_wall(nerv_cmd() + command, runs, env=env, check=True)
             rows.append((label, f"{ms:.1f}", f"{ms / floor:.2f}x", target))
+        if args.before:
+            ms = median_wall(nerv_cmd() + MEASURES[0][1], runs, env={**env, "PYTHONPATH": args.before}, check=True)
+            rows.append((f"before: {MEASURES[0][0].split(' (')[0]} of {args.before}", f"{ms:.1f}",
+                         f"{ms / floor:.2f}x", ""))
     print(f"\ntask list at {TASKS:,} tasks, median of {runs} runs (ms), python {sys.version.split()[0]}, "
           f"load average {os.getloadavg()[0]:.1f}")
     print_table(rows, ("measure", "median ms", "vs floor", "target"))

@@ -9,6 +9,7 @@ The layout is computed at render time, so `nerv watch` re-fits it when the termi
 from __future__ import annotations
 
 from nerv.cli import _layout
+from nerv.cli._layout import usd
 from nerv.cli._output import span
 
 LABEL = 7  # width of the label of a one-line section ("spend", "db")
@@ -108,12 +109,12 @@ class View:
 
     def _spend(self):
         spend = self.data["spend"]
-        yield self._line("spend", f"today ${spend['today_usd']:.2f} (${spend['burn_usd_per_hour']:.2f}/h) · "
-                                  f"month ${spend['month_usd']:.2f} (${spend['burn_usd_per_day']:.2f}/day, "
-                                  f"~${spend['month_projected_usd']:.2f} by month end)")
+        yield self._line("spend", f"today {usd(spend['today_usd'])} ({usd(spend['burn_usd_per_hour'])}/h) · "
+                                  f"month {usd(spend['month_usd'])} ({usd(spend['burn_usd_per_day'])}/day, "
+                                  f"~{usd(spend['month_projected_usd'])} by month end)")
         for budget in spend["budgets"]:
             style = {"exceeded": "bold red", "warning": "yellow"}.get(budget["state"])
-            projected = "" if budget["projected_usd"] is None else f" · ~${budget['projected_usd']:.2f} projected"
+            projected = "" if budget["projected_usd"] is None else f" · ~{usd(budget['projected_usd'])} projected"
             yield self._line("budget", f"{budget['summary']} {budget['state']}{projected}", style=style)
         if spend["unpriced"]:
             models = ", ".join(f"{m['model']} ({m['calls']})" for m in spend["unpriced"])

@@ -77,7 +77,10 @@ def count(value: int) -> str:
 
 
 def usd(value: float | None) -> str:
-    return "" if value is None else f"${value:,.2f}"
+    """US$ with 2 decimals; under a cent with 4, so that a small cost (a turn, a cheap call) does not read $0.00."""
+    if value is None:
+        return ""
+    return f"${value:,.4f}" if 0 < abs(value) < 0.01 else f"${value:,.2f}"
 
 
 def _is_money(column: str) -> bool:

@@ -204,7 +204,7 @@ def _human_blocks(data: dict) -> None:
     active = data["active"]
     if active and active["projection"]:
         out.message(f"active block ends {active['end']}: {active['projection']['remaining_minutes']} min left, "
-                    f"projected US$ {active['projection']['cost_usd']:.2f}")
+                    f"projected {usd(active['projection']['cost_usd'])}")
 
 
 def _whole(value):

@@ -37,7 +37,8 @@ class View:
 
     def _table(self, headers: list[str], shares: dict[str, int], rows: list[list]):
         lines, _ = _layout.fit(headers, rows, self.width, shares=shares, drop=[], wide_view=self.wide)
-        yield from lines
+        for line in lines:
+            yield _layout.as_text([line], self.wide)
 
     def _line(self, label: str, text: str, style: str | None = None):
         from rich.text import Text

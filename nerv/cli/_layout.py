@@ -100,9 +100,10 @@ def text(column: str, value) -> str:
             return usd(value)
         return f"{value:,.4f}".rstrip("0").rstrip(".") if value else "0"
     if isinstance(value, str):
-        if _ISO_TIME.fullmatch(value):
+        # Cheap tests first: most cells are short titles and names, neither a time stamp nor an id.
+        if len(value) >= 16 and value[4:5] == "-" and _ISO_TIME.fullmatch(value):
             return moment(value)
-        return short_id(value)
+        return short_id(value) if len(value) >= 32 else value
     if isinstance(value, dict):
         return " · ".join(f"{key} {text(key, item)}" for key, item in value.items())
     if isinstance(value, (list, tuple)):
@@ -118,26 +119,25 @@ def style(column: str, value) -> str | None:
     return None
 
 
-def cell(column: str, value):
-    """A rich Text for one value: its text (never read as markup: user data such as "[bold]") and style."""
-    from rich.text import Text
-
-    return Text(text(column, value), style=style(column, value) or "")
+def cell(column: str, value) -> tuple[str, str | None]:
+    """One value as a table cell: its text and style (text is never read as rich markup: a title "[bold]")."""
+    return text(column, value), style(column, value)
 
 
 def fit(headers: list[str], rows: list[list], width: int, *, shares: dict[str, int] | None = None,
         drop: list[str] | None = None, wide_view: bool | None = None) -> tuple[list, list[str]]:
-    """Rows of Text cells as one Text line each, in aligned columns under bold headers, and the headers dropped.
+    """Rows of cells ((text, style), or one-style rich Text) as one line each, in aligned columns under bold
+    headers: ([(plain, spans)] with the header line first, the headers dropped). `as_text` makes them Text.
 
     Short columns are as wide as their longest cell; the flexible ones (`shares`: header -> share; by default
     every text column longer than FLEXIBLE_OVER, sharing equally) split what is left, cut with an ellipsis.
     When the short columns and the flexible ones at MIN_FLEXIBLE do not fit, columns go in `drop` order
     (default: from the right, never the first). `wide_view` (default --wide) keeps every column and cell whole.
     """
-    from rich.text import Text
-
     wide_view = wide() if wide_view is None else wide_view
-    longest = [max([len(h)] + [row[i].cell_len for row in rows]) for i, h in enumerate(headers)]
+    rows = [[_pair(c) for c in row] for row in rows]
+    sizes = [[_cells(plain) for plain, _ in row] for row in rows]
+    longest = [max([len(h)] + [row[i] for row in sizes]) for i, h in enumerate(headers)]
     if shares is None:
         shares = {h: 1 for i, h in enumerate(headers) if longest[i] > FLEXIBLE_OVER}
     shown = list(range(len(headers)))
@@ -149,9 +149,37 @@ def fit(headers: list[str], rows: list[list], width: int, *, shares: dict[str, i
             shown.remove(column)
             hidden.append(headers[column])
     widths = longest if wide_view else _widths(headers, longest, shares, shown, width)
-    lines = [_line([Text(headers[i], style="bold") for i in shown], [widths[i] for i in shown], width, wide_view)]
-    lines += [_line([row[i] for i in shown], [widths[i] for i in shown], width, wide_view) for row in rows]
+    columns = [widths[i] for i in shown]
+    lines = [_line([(headers[i], "bold") for i in shown], [len(headers[i]) for i in shown], columns, wide_view)]
+    lines += [_line([row[i] for i in shown], [size[i] for i in shown], columns, wide_view)
+              for row, size in zip(rows, sizes)]
+    if not wide_view:  # short columns alone may outgrow a tiny terminal
+        lines = [_cut(line, width) for line in lines]
     return lines, hidden
+
+
+def as_text(lines: list, wide_view: bool | None = None):
+    """Lines from `fit` as one rich Text (rendered in one pass: ~10 times cheaper than a Text a line)."""
+    from rich.text import Span, Text
+
+    wide_view = wide() if wide_view is None else wide_view
+    spans, offset = [], 0
+    for plain, line_spans in lines:
+        spans += [Span(start + offset, end + offset, style) for start, end, style in line_spans]
+        offset += len(plain) + 1
+    return Text("\n".join(plain for plain, _ in lines), spans=spans, no_wrap=not wide_view, overflow="ellipsis")
+
+
+def _pair(cell) -> tuple[str, str | None]:
+    return cell if isinstance(cell, tuple) else (cell.plain, str(cell.style) or None)
+
+
+def _cells(plain: str) -> int:
+    if plain.isascii():
+        return len(plain)
+    from rich.cells import cell_len
+
+    return cell_len(plain)
 
 
 def _needed(headers, longest, shares, shown) -> int:
@@ -173,23 +201,33 @@ def _widths(headers, longest, shares, shown, width) -> list[int]:
     return widths
 
 
-def _line(cells: list, widths: list[int], width: int, wide_view: bool):
-    """One row; each cell is a one-style Text (as `cell` makes them), laid out as plain strings: copying and
-    truncating a Text per cell costs ~10 times more."""
-    from rich.cells import cell_len, set_cell_size
-    from rich.text import Text
-
-    line = Text(no_wrap=not wide_view, overflow="ellipsis")
-    last = len(cells) - 1
-    for index, cell_text in enumerate(cells):
-        plain, size = cell_text.plain, widths[index]
-        length = cell_len(plain)
+def _line(cells: list, sizes: list[int], widths: list[int], wide_view: bool) -> tuple[str, list]:
+    """One row as (plain, [(start, end, style)]): cut to each column's width with an ellipsis, padded."""
+    parts, spans, offset, last = [], [], 0, len(cells) - 1
+    for index, ((plain, style_name), length) in enumerate(zip(cells, sizes)):
+        size = widths[index]
         if not wide_view and length > size:
-            plain, length = set_cell_size(plain, size - 1) + "…", size
+            plain, length = _truncate(plain, size), size
+        if style_name and plain:
+            spans.append((offset, offset + len(plain), style_name))
         if index < last:
             plain += " " * (max(size - length, 0) + GAP)
-        line.append(plain, style=cell_text.style or None)
-    line.rstrip()
-    if not wide_view and line.cell_len > width:
-        line.truncate(width, overflow="ellipsis")  # short columns alone may outgrow a tiny terminal
-    return line
+        parts.append(plain)
+        offset += len(plain)
+    return "".join(parts).rstrip(), spans
+
+
+def _truncate(plain: str, size: int) -> str:
+    if plain.isascii():
+        return plain[:max(size - 1, 0)] + "…"
+    from rich.cells import set_cell_size
+
+    return set_cell_size(plain, max(size - 1, 0)) + "…"
+
+
+def _cut(line: tuple[str, list], width: int) -> tuple[str, list]:
+    plain, spans = line
+    if _cells(plain) <= width:
+        return line
+    plain = _truncate(plain, width)
+    return plain, [(start, min(end, len(plain)), style) for start, end, style in spans if start < len(plain)]

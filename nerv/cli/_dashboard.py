@@ -1,21 +1,23 @@
 """The dashboard's layout for people (`nerv status`, `nerv watch`): rich renderables, never printed here.
 
-Fits 80 columns: each table cell stays on one line and ends in an ellipsis when it must be cut, times
-read `5m ago`, tasks `#12`. `utc` shows full UTC time stamps instead, `wide` lets cells wrap uncut.
+Fits 80 columns as every table does (nerv/cli/_layout.py): each cell stays on one line and ends in an
+ellipsis when it must be cut, times read `5m ago`, tasks `#12`; the global --utc shows full UTC time stamps,
+--wide lets cells wrap uncut.
 The layout is computed at render time, so `nerv watch` re-fits it when the terminal is resized.
 """
 
 from __future__ import annotations
 
+from nerv.cli import _layout
+from nerv.cli._layout import usd
 from nerv.cli._output import span
 
-GAP = 2  # spaces between columns
 LABEL = 7  # width of the label of a one-line section ("spend", "db")
 
 
 class View:
-    def __init__(self, data: dict, *, utc: bool = False, wide: bool = False):
-        self.data, self.utc, self.wide = data, utc, wide
+    def __init__(self, data: dict):
+        self.data, self.utc, self.wide = data, _layout.utc(), _layout.wide()
 
     def __rich_console__(self, console, options):
         from rich.text import Text
@@ -31,44 +33,12 @@ class View:
 
     # ---- pieces ---------------------------------------------------------------------------------------
     def _when(self, iso: str | None, seconds: float | None) -> str:
-        if iso is None:
-            return "never"
-        return iso if self.utc else f"{span(seconds)} ago"
+        return "never" if iso is None else _layout.moment(iso, age_s=seconds)
 
-    def _table(self, headers: list[str], flexible: dict[str, int], rows: list[list]):
-        """Rows of cells in aligned columns: the short ones as wide as their longest cell, the `flexible`
-        ones (header -> share) splitting what is left, cut with an ellipsis (never with --wide)."""
-        from rich.text import Text
-
-        fixed = {i: max([len(h)] + [row[i].cell_len for row in rows]) for i, h in enumerate(headers)
-                 if h not in flexible}
-        spare = max(self.width - sum(fixed.values()) - GAP * (len(headers) - 1), 0)
-        total = sum(flexible.values())
-        widths = {i: fixed.get(i) or max(len(h), spare * flexible[h] // total) for i, h in enumerate(headers)}
-        last_flexible = max(i for i, h in enumerate(headers) if h in flexible)
-        widths[last_flexible] += max(spare - sum(w for i, w in widths.items() if i not in fixed), 0)
-        yield self._row([Text(h, style="bold") for h in headers], widths)
-        for row in rows:
-            yield self._row(row, widths)
-
-    def _row(self, cells: list, widths: dict[int, int]):
-        from rich.text import Text
-
-        line = Text(no_wrap=not self.wide, overflow="ellipsis")
-        for index, cell in enumerate(cells):
-            cell = cell.copy()
-            last = index == len(cells) - 1
-            if not self.wide:
-                cell.truncate(widths[index], overflow="ellipsis", pad=not last)
-            elif not last:
-                cell.pad_right(max(widths[index] - cell.cell_len, 0))
-            line.append_text(cell)
-            if not last:
-                line.append(" " * GAP)
-        line.rstrip()
-        if not self.wide:
-            line.truncate(self.width, overflow="ellipsis")  # short columns alone may outgrow a tiny terminal
-        return line
+    def _table(self, headers: list[str], shares: dict[str, int], rows: list[list]):
+        lines, _ = _layout.fit(headers, rows, self.width, shares=shares, drop=[], wide_view=self.wide)
+        for line in lines:
+            yield _layout.as_text([line], self.wide)
 
     def _line(self, label: str, text: str, style: str | None = None):
         from rich.text import Text
@@ -140,12 +110,12 @@ class View:
 
     def _spend(self):
         spend = self.data["spend"]
-        yield self._line("spend", f"today ${spend['today_usd']:.2f} (${spend['burn_usd_per_hour']:.2f}/h) · "
-                                  f"month ${spend['month_usd']:.2f} (${spend['burn_usd_per_day']:.2f}/day, "
-                                  f"~${spend['month_projected_usd']:.2f} by month end)")
+        yield self._line("spend", f"today {usd(spend['today_usd'])} ({usd(spend['burn_usd_per_hour'])}/h) · "
+                                  f"month {usd(spend['month_usd'])} ({usd(spend['burn_usd_per_day'])}/day, "
+                                  f"~{usd(spend['month_projected_usd'])} by month end)")
         for budget in spend["budgets"]:
             style = {"exceeded": "bold red", "warning": "yellow"}.get(budget["state"])
-            projected = "" if budget["projected_usd"] is None else f" · ~${budget['projected_usd']:.2f} projected"
+            projected = "" if budget["projected_usd"] is None else f" · ~{usd(budget['projected_usd'])} projected"
             yield self._line("budget", f"{budget['summary']} {budget['state']}{projected}", style=style)
         if spend["unpriced"]:
             models = ", ".join(f"{m['model']} ({m['calls']})" for m in spend["unpriced"])

@@ -75,6 +75,10 @@ def build_app(only: str | tuple[str, ...] | None = None) -> typer.Typer:
         json_: bool = typer.Option(False, "--json", help="Print one JSON document (also NERV_JSON=1). "
                                                          "Accepted anywhere on the command line."),
         debug: bool = typer.Option(False, "--debug", help="Show tracebacks of unexpected errors (also NERV_DEBUG=1)."),
+        utc: bool = typer.Option(False, "--utc", help="Times as full UTC stamps instead of `5m ago` or local "
+                                                      "`12-01 08:10`. Accepted anywhere."),
+        wide: bool = typer.Option(False, "--wide", help="Full ids, uncut text and every column, even past the "
+                                                        "terminal width. Accepted anywhere."),
     ) -> None:
         """nerv keeps the orchestration state of Claude Code work in one SQLite file."""
 
@@ -137,20 +141,21 @@ def command_named(args: list[str]) -> str | tuple[str, ...] | None:
     return None
 
 
-def split_global_flags(argv: list[str]) -> tuple[list[str], bool, bool]:
-    """Take --json/--debug from anywhere before `--`, so every command accepts them in any position."""
-    rest, json_flag, debug_flag = [], False, False
+GLOBAL_FLAGS = ("--json", "--debug", "--utc", "--wide")
+
+
+def split_global_flags(argv: list[str]) -> tuple[list[str], set[str]]:
+    """Take the GLOBAL_FLAGS from anywhere before `--`, so every command accepts them in any position."""
+    rest, flags = [], set()
     for index, arg in enumerate(argv):
         if arg == "--":
             rest.extend(argv[index:])
             break
-        if arg == "--json":
-            json_flag = True
-        elif arg == "--debug":
-            debug_flag = True
+        if arg in GLOBAL_FLAGS:
+            flags.add(arg)
         else:
             rest.append(arg)
-    return rest, json_flag, debug_flag
+    return rest, flags
 
 
 def _click_exceptions():
@@ -172,8 +177,9 @@ def _bare_group(command, args: list[str]) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    args, json_flag, debug_flag = split_global_flags(args)
-    _output.configure(json_flag=json_flag, debug_flag=debug_flag)
+    args, flags = split_global_flags(args)
+    _output.configure(json_flag="--json" in flags, debug_flag="--debug" in flags, utc_flag="--utc" in flags,
+                      wide_flag="--wide" in flags)
     exc = _click_exceptions()
     command = command_tree(command_named(args))
     if os.environ.get("_NERV_COMPLETE"):

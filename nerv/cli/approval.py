@@ -26,14 +26,14 @@ def list_cmd(
 
     store = _ctx.store()
     rows = approvals.list_requests(store, status, limit)
-    out.emit(rows, lambda rs: _human_list(rs, status, approvals.waiting_sessions(store)))
+    out.emit(rows, lambda rs: _human_list(rs, status, approvals.waiting_sessions(store), limit))
 
 
-def _human_list(rows: list[dict], status: str, waiting: list[dict]) -> None:
+def _human_list(rows: list[dict], status: str, waiting: list[dict], limit: int) -> None:
     shown = [{**r, "session": (r["session_id"] or "")[:8], "age": out.span(r["age_s"]),
               "waiting": "waiting for input" if r["waiting_for"] else ""} for r in rows]
     out.table(shown, ["id", "status", "tool", "summary", "project", "session", "agent", "age", "mode", "waiting"],
-              empty=f"no {status} approval requests")
+              empty=f"no {status} approval requests", limit=limit)
     for session in waiting:
         who = f" ({session['agent']})" if session["agent"] else ""
         out.message(f"session {session['id'][:8]}{who} waiting for input since "

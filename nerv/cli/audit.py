@@ -29,7 +29,7 @@ def list_cmd(
 
     rows = audit.list_entries(_ctx.store(), entity=entity, entity_id=entity_id, actor=actor, since=since, limit=limit)
     out.emit(rows, lambda rs: out.table(rs, ["id", "ts", "actor", "action", "entity", "entity_id"],
-                                        empty="no audit rows match"))
+                                        empty="no audit rows match", limit=limit))
 
 
 @app.command("show")

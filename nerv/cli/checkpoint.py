@@ -52,10 +52,11 @@ def show_cmd(checkpoint: str = typer.Argument(..., help="Checkpoint number, name
     data = checkpoints.show(_ctx.store(), checkpoint, project)
 
     def human(d: dict) -> None:
-        out.kv({k: d[k] for k in ("number", "name", "kind", "reason", "created_at", "created_by", "counts")},
+        out.kv({k: d[k] for k in ("name", "kind", "reason", "created_at", "created_by", "counts")},
                title=f"checkpoint {d['number']}")
         out.table(d["repos"], ["name", "path", "head"], empty="no repos registered")
-        out.table(d["tasks"], ["number", "title", "status", "priority"], empty="no tasks")
+        out.table([{**t, "ref": f"#{t['number']}"} for t in d["tasks"]], ["ref", "title", "status", "priority"],
+                  empty="no tasks")
 
     out.emit(data, human)
 

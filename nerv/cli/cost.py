@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from nerv.cli import _ctx, _output as out
+from nerv.cli._layout import count, usd
 from nerv.cli._options import CURRENT_OR_GLOBAL, global_option, project_option, scope_label
 from nerv.errors import usage
 
@@ -92,8 +93,9 @@ def _human(data: dict, chart: bool) -> None:
     totals = data["totals"]
     out.kv({"api calls": totals["api_calls"], "input tokens": totals["input_tokens"],
             "output tokens": totals["output_tokens"],
-            "cache write tokens": f"{totals['cache_write_tokens']} (1 h: {totals['cache_write_1h_tokens']})",
-            "cache read tokens": totals["cache_read_tokens"], "cost US$": round(totals["cost_usd"], 4),
+            "cache write tokens": f"{count(totals['cache_write_tokens'])} "
+                                  f"(1 h: {count(totals['cache_write_1h_tokens'])})",
+            "cache read tokens": totals["cache_read_tokens"], "cost": totals["cost_usd"],
             "per session p50/p90/p99": _spread(data["per_session"]),
             "per task p50/p90/p99": _spread(data["per_task"])}, title=f"total ({scope_label(data)})")
     for model, calls in data["unpriced_models"].items():
@@ -150,7 +152,7 @@ def _human_breakdown(data: dict) -> None:
         rows.append(_breakdown_row(str(group["key"]), group))
         rows += [_breakdown_row("  " + model["model"], model) for model in group["models"]]
     out.table(rows, BREAKDOWN_COLUMNS, headers={"key": f"{data['by'] or 'total'} / model", "tokens": "in+out",
-                                                **HEADERS}, empty="no usage in range", plain=True)
+                                                **HEADERS}, empty="no usage in range")
 
 
 def _breakdown_row(key: str, sums: dict) -> dict:
@@ -173,8 +175,8 @@ def _short(count: int) -> str:
     return str(count)
 
 
-BLOCK_COLUMNS = ["start", "last_call", "api_calls", "tokens", "cost_usd", "usd_per_hour", "tokens_per_minute",
-                 "projected_usd"]
+BLOCK_COLUMNS = ["start", "last_call", "api_calls", "tokens", "cache_tokens", "cost_usd", "usd_per_hour",
+                 "tokens_per_minute", "projected_usd"]
 
 
 def _blocks(store, *, by, **options) -> None:
@@ -193,23 +195,25 @@ def _human_blocks(data: dict) -> None:
         rows.append({"start": block["start"][:16].replace("T", " "),
                      "last_call": block["last_call"][11:16] + (" (active)" if block["active"] else ""),
                      "api_calls": block["api_calls"], "tokens": block["input_tokens"] + block["output_tokens"],
-                     "cost_usd": round(block["cost_usd"], 4), "usd_per_hour": _rounded(rate.get("usd_per_hour"), 2),
-                     "tokens_per_minute": _rounded(rate.get("tokens_per_minute"), 0),
-                     "projected_usd": _rounded(projected.get("cost_usd"), 2)})
-    out.table(rows, BLOCK_COLUMNS, headers={"last_call": "last call", "api_calls": "calls", "cost_usd": "US$", "usd_per_hour": "US$/h",
-                                            "tokens_per_minute": "tokens/min", "projected_usd": "projected US$"},
+                     "cache_tokens": block["cache_write_tokens"] + block["cache_read_tokens"],
+                     "cost_usd": block["cost_usd"], "usd_per_hour": rate.get("usd_per_hour"),
+                     "tokens_per_minute": _whole(rate.get("tokens_per_minute")),
+                     "projected_usd": projected.get("cost_usd")})
+    out.table(rows, BLOCK_COLUMNS, headers={"last_call": "last call", "api_calls": "calls", "tokens": "in+out",
+                                            "cache_tokens": "cache", "cost_usd": "US$", "usd_per_hour": "US$/h",
+                                            "tokens_per_minute": "tokens/min", "projected_usd": "projected"},
               title=f"5-hour blocks since {data['since'][:16]} ({data['timezone']})", empty="no usage in range")
     active = data["active"]
     if active and active["projection"]:
         out.message(f"active block ends {active['end']}: {active['projection']['remaining_minutes']} min left, "
-                    f"projected US$ {active['projection']['cost_usd']:.2f}")
+                    f"projected {usd(active['projection']['cost_usd'])}")
 
 
-def _rounded(value, digits: int):
-    return None if value is None else round(value, digits) if digits else round(value)
+def _whole(value):
+    return None if value is None else round(value)
 
 
 def _spread(stats: dict) -> str:
     if not stats["count"]:
         return "-"
-    return f"{stats['p50']:.4f} / {stats['p90']:.4f} / {stats['p99']:.4f} (n={stats['count']})"
+    return f"{usd(stats['p50'])} / {usd(stats['p90'])} / {usd(stats['p99'])} (n={count(stats['count'])})"

@@ -46,4 +46,5 @@ def learnings(
     out.emit(rows, lambda rs: out.table(
         [{**r, "task": f"#{r['task_number']}" if r["task_number"] else "", "tags": r["tags"]} for r in rs],
         ["number", "text", "tags", "task", "cycle_number", "agent", "created_at"],
-        headers={"number": "#", "cycle_number": "cycle"}, empty="no learnings yet: `nerv learn TEXT`"))
+        headers={"number": "#", "cycle_number": "cycle"}, empty="no learnings yet: `nerv learn TEXT`",
+        limit=limit))

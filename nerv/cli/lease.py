@@ -7,6 +7,7 @@ from typing import List, Optional
 import typer
 
 from nerv.cli import _ctx, _output as out
+from nerv.cli._layout import moment
 from nerv.cli._options import ALL, agent_option, project_option
 
 app = typer.Typer(help="Path leases: an agent's hold on files; other agents' writes there are denied "
@@ -22,13 +23,13 @@ def _warn_overlaps(overlaps: list[dict]) -> None:
     for o in overlaps:
         task = f" for {o['task']} {o['task_title']}" if o.get("task") else ""
         out.warn(f"{o['yours']} may overlap lease #{o['id']} ({o['pattern']}) held by {o['agent']}{task} "
-                 f"until {o['expires_at']}: coordinate with {o['agent']}")
+                 f"until {moment(o['expires_at'])}: coordinate with {o['agent']}")
 
 
 def show_leases(rows: list[dict], verb: str) -> None:
     for r in rows:
         task = f" for {r['task']} {r['task_title']}" if r.get("task") else ""
-        out.message(f"lease #{r['id']} {verb}: {r['pattern']} ({r['agent']}{task}) until {r['expires_at']}")
+        out.message(f"lease #{r['id']} {verb}: {r['pattern']} ({r['agent']}{task}) until {moment(r['expires_at'])}")
 
 
 @app.command("add")

@@ -48,7 +48,7 @@ def list_cmd(
 
     rows = metrics.list_metrics(_ctx.store(), name, since=since, limit=limit)
     out.emit(rows, lambda rs: out.table(rs, ["recorded_at", "name", "value", "unit", "task", "session_id", "meta"],
-                                        empty="no metrics recorded"))
+                                        empty="no metrics recorded", limit=limit))
 
 
 @app.command("summary")

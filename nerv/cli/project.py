@@ -34,7 +34,7 @@ def list_cmd() -> None:
     from nerv.services import projects
 
     rows = projects.list_projects(_ctx.store())
-    out.emit(rows, lambda rs: out.table([{**r, "current": "*" if r["current"] else "", "id": r["id"][:8]} for r in rs],
+    out.emit(rows, lambda rs: out.table([{**r, "current": "*" if r["current"] else ""} for r in rs],
                                         ["current", "name", "id", "open_tasks", "tasks", "repos", "goal"],
                                         empty="no projects yet: `nerv project add NAME`"))
 

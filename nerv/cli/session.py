@@ -8,6 +8,7 @@ from typing import List, Optional
 import typer
 
 from nerv.cli import _ctx, _output as out
+from nerv.cli._layout import count, short_id
 from nerv.cli._options import ALL, agent_option, project_option
 
 app = typer.Typer(help="Claude sessions: start/end, import transcripts, assign to projects and tasks (docs/costs.md).",
@@ -15,7 +16,10 @@ app = typer.Typer(help="Claude sessions: start/end, import transcripts, assign t
 
 SESSION_HELP = "Session id or unambiguous prefix (4+ characters)."
 TaskOpt = typer.Option(None, "--task", help="Task number (in the project), id or id prefix.")
-LIST_COLUMNS = ["id", "project", "status", "started", "model", "input", "output", "cost_usd"]
+LIST_COLUMNS = ["id", "project", "status", "started", "model", "input", "output", "cache_write", "cache_read",
+                "cost_usd"]
+LIST_HEADERS = {"cost_usd": "US$"}
+LIST_DROP = ["cache_write", "project", "status", "cache_read", "input", "output", "model"]
 
 
 def register(root: typer.Typer) -> None:
@@ -38,7 +42,7 @@ def start(
     from nerv.services import sessions
 
     data = sessions.start_session(_ctx.store(), session_id, task=task, model=model, agent=agent, project=project)
-    out.emit(data, lambda d: out.message(f"session {d['id']} started" + (" (task linked)" if d["task"] else "")))
+    out.emit(data, lambda d: out.message(f"session {short_id(d['id'])} started" + (" (task linked)" if d["task"] else "")))
 
 
 @app.command("end")
@@ -50,7 +54,7 @@ def end(
     from nerv.services import sessions
 
     data = sessions.end_session(_ctx.store(), session_id, reason)
-    out.emit(data, lambda d: out.message(f"session {d['id']} ended"))
+    out.emit(data, lambda d: out.message(f"session {short_id(d['id'])} ended"))
 
 
 @app.command("list")
@@ -66,15 +70,16 @@ def list_cmd(
 
     rows = sessions.list_sessions(_ctx.store(), project=project, since=since, task=task, unassigned=unassigned,
                                   limit=limit)
-    out.emit(rows, lambda rs: out.table([_list_row(r) for r in rs], LIST_COLUMNS,
-                                        empty="no sessions: `nerv session import`"))
+    out.emit(rows, lambda rs: out.table([_list_row(r) for r in rs], LIST_COLUMNS, headers=LIST_HEADERS,
+                                        drop=LIST_DROP, limit=limit, empty="no sessions: `nerv session import`"))
 
 
 def _list_row(row: dict) -> dict:
-    return {"id": row["id"][:8], "project": row["project"], "status": row["status"],
-            "started": (row["started_at"] or "")[:16].replace("T", " "),
+    return {"id": row["id"], "project": row["project"], "status": row["status"], "started": row["started_at"],
             "model": (row["model"] or "").removeprefix("claude-"), "input": row["input_tokens"],
-            "output": row["output_tokens"], "cost_usd": round(row["cost_usd"], 4)}
+            "output": row["output_tokens"],
+            "cache_write": row["cache_write_tokens"],
+            "cache_read": row["cache_read_tokens"], "cost_usd": row["cost_usd"]}
 
 
 @app.command("show")
@@ -92,18 +97,27 @@ def show(
     from nerv.services import sessions
 
     data = sessions.show_session(_ctx.store(), session_id)
-    keys = ["id", "project", "task", "cycle", "status", "agent", "agent_type", "waiting_for", "models", "started_at",
-            "ended_at", "last_activity_at", "duration_s", "api_calls", "input_tokens", "output_tokens",
-            "cache_write_5m_tokens", "cache_write_1h_tokens", "cache_read_tokens", "cost_usd", "unpriced_calls", "cwd",
-            "transcript_path"]
-    out.emit(data, lambda d: _show(d, keys))
+    out.emit(data, _show)
 
 
-def _show(data: dict, keys: list[str]) -> None:
-    out.kv(data, title=f"session {data['id']}", keys=keys)
-    if data["subagents"]:
-        out.table([{**s, "cost_usd": round(s["cost_usd"], 4)} for s in data["subagents"]],
-                  ["agent_id", "agent_type", "status", "api_calls", "cost_usd"], title="subagents")
+def _show(data: dict) -> None:
+    d = data
+    tokens = (f"input {count(d['input_tokens'])} · output {count(d['output_tokens'])} · cache write "
+              f"{count(d['cache_write_5m_tokens'] + d['cache_write_1h_tokens'])} (1 h: {count(d['cache_write_1h_tokens'])})"
+              f" · cache read {count(d['cache_read_tokens'])}")
+    task = d["task"]
+    out.kv({"project": d["project"], "task": task and f"#{task['number']} {task['title']}", "cycle": d["cycle"],
+            "status": d["status"],
+            "agent": d["agent"], "agent type": d["agent_type"], "waiting for": d["waiting_for"],
+            "models": d["models"], "started": d["started_at"], "ended": d["ended_at"],
+            "last activity": d["last_activity_at"],
+            "duration": None if d["duration_s"] is None else out.span(d["duration_s"]),
+            "API calls": d["api_calls"], "tokens": tokens, "cost": d["cost_usd"],
+            "unpriced calls": d["unpriced_calls"] or None, "cwd": d["cwd"], "transcript": d["transcript_path"]},
+           title=f"session {short_id(d['id'])}")
+    if d["subagents"]:
+        out.table(d["subagents"], ["agent_id", "agent_type", "status", "api_calls", "cost_usd"],
+                  headers={"cost_usd": "US$", "api_calls": "calls"}, title="subagents")
 
 
 def _import_summary(d: dict) -> None:
@@ -162,4 +176,4 @@ def assign(
     from nerv.services import sessions
 
     data = sessions.assign_session(_ctx.store(), session_id, project=project, task=task)
-    out.emit(data, lambda d: out.message(f"session {d['id']} assigned ({d['usage_rows_moved']} API calls moved)"))
+    out.emit(data, lambda d: out.message(f"session {short_id(d['id'])} assigned ({d['usage_rows_moved']} API calls moved)"))

@@ -7,6 +7,7 @@ from typing import List, Optional
 import typer
 
 from nerv.cli import _ctx, _output as out
+from nerv.cli._layout import usd
 
 STATS_KEYS = ["files", "sessions", "chunks", "raw_bytes", "unique_bytes", "stored_bytes", "ratio", "folder"]
 
@@ -71,7 +72,7 @@ def show_transcript(session_id: str) -> None:
 def _conversation(data: dict) -> None:
     for turn in data["turns"]:
         out.message(f"── turn {turn['number']}  {(turn['ts'] or '')[:19].replace('T', ' ')}  "
-                    f"{turn['api_calls']} calls, {turn['tokens']:,} tokens, ${turn['cost_usd']:.4f}", style="bold")
+                    f"{turn['api_calls']} calls, {turn['tokens']:,} tokens, {usd(turn['cost_usd'])}", style="bold")
         if turn["prompt"]:
             out.message("user: " + turn["prompt"], wrap=False)
         for item in turn["items"]:
@@ -82,6 +83,6 @@ def _conversation(data: dict) -> None:
             elif item["error"]:
                 out.message("  tool result: error", style="dim")
     for agent in data["subagents"]:
-        out.message(f"subagent {agent['agent']}: {agent['api_calls']} calls, ${agent['cost_usd']:.4f}")
-    out.message(f"total: {data['api_calls']} calls, {data['tokens']:,} tokens, ${data['cost_usd']:.4f}",
+        out.message(f"subagent {agent['agent']}: {agent['api_calls']} calls, {usd(agent['cost_usd'])}")
+    out.message(f"total: {data['api_calls']} calls, {data['tokens']:,} tokens, {usd(data['cost_usd'])}",
                 style="bold")

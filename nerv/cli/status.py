@@ -6,19 +6,14 @@ import typer
 
 from nerv.cli import _ctx, _output as out
 
-UTC_HELP = "Full UTC time stamps instead of `5m ago`."
-WIDE_HELP = "Let long titles, paths and summaries wrap instead of cutting them to the terminal width."
-
 
 def register(root: typer.Typer) -> None:
     root.command("status")(status_cmd)
 
 
-def status_cmd(
-    utc: bool = typer.Option(False, "--utc", help=UTC_HELP),
-    wide: bool = typer.Option(False, "--wide", help=WIDE_HELP),
-) -> None:
-    """Who holds what, what needs a person, queues, spend against budgets, database health."""
+def status_cmd() -> None:
+    """Who holds what, what needs a person, queues, spend against budgets, database health (fits the terminal;
+    the global --utc and --wide give full time stamps and uncut text)."""
     from nerv.services import dashboard
 
     data = dashboard.snapshot(_ctx.store())
@@ -26,6 +21,6 @@ def status_cmd(
     def human(d: dict) -> None:
         from nerv.cli._dashboard import View
 
-        out.render(View(d, utc=utc, wide=wide))
+        out.render(View(d))
 
     out.emit(data, human)

@@ -7,6 +7,7 @@ from typing import List, Optional
 import typer
 
 from nerv.cli import _ctx, _output as out
+from nerv.cli._layout import moment
 from nerv.cli._options import agent_option, project_option
 
 app = typer.Typer(help="Kanban tasks: add, move through the state machine, dep, claim (docs/tasks.md).",
@@ -20,6 +21,7 @@ AgentOpt = agent_option()
 LeaseOpt = typer.Option(None, "--lease", help="Lease length: 90s, 30m, 2h, 1d (default: tasks.default_lease).")
 ReasonOpt = typer.Option(None, "--reason", help="Why (kept on the task and in the audit log).")
 LIST_COLUMNS = ["ref", "title", "status", "priority", "type", "assignee"]
+SHOWN = 100  # tasks a person's `task list` shows unless --limit says otherwise
 
 
 def register(root: typer.Typer) -> None:
@@ -78,14 +80,19 @@ def list_cmd(
     ready: bool = typer.Option(False, "--ready", help="Only ready tasks, in claim order."),
     mine: bool = typer.Option(False, "--mine", help="Only tasks held by the agent (--agent or NERV_AGENT)."),
     agent: Optional[str] = AgentOpt,
+    limit: Optional[int] = typer.Option(None, "--limit", help=f"At most this many (default: all with --json, "
+                                                                     f"the first {SHOWN} on screen)."),
     project: Optional[str] = ProjectOpt,
 ) -> None:
     """List the project's tasks (by number; with --ready, by priority then age)."""
     from nerv.services import tasks
 
-    rows = tasks.list_tasks(_ctx.store(), status=status, cycle=cycle, ready=ready, mine=mine, agent=agent,
-                            project=project)
-    out.emit(rows, lambda rs: out.table([_shown(r) for r in rs], LIST_COLUMNS, empty="no tasks match"))
+    if limit is None and not out.mode.json:
+        limit = SHOWN
+    rows, total = tasks.task_page(_ctx.store(), limit, status=status, cycle=cycle, ready=ready, mine=mine,
+                                  agent=agent, project=project)
+    out.emit(rows, lambda rs: out.table([_shown(r) for r in rs], LIST_COLUMNS, empty="no tasks match",
+                                        total=total, drop=["type", "priority", "assignee"]))
 
 
 @app.command("show")
@@ -168,6 +175,19 @@ def rm(ref: str = typer.Argument(..., help=TASK_REF_HELP),
     out.emit(data, lambda d: out.message(f"#{d['removed']['number']} removed: {d['removed']['title']}"))
 
 
+def _card(task: dict, status: str) -> tuple[str, str | None]:
+    """A task's line on the board and its style: `*` on a task that waits on a dependency (dimmed), a
+    container's progress, an expired lease, the holder of work under way (what a person looks for there)."""
+    # Markers before the title: a narrow column cuts the end of a card, never these.
+    marks = [f"[{task['progress']['done']}/{task['progress']['total']}]"] if task["progress"] else []
+    if task["lease_expired"]:
+        marks.append("(expired)")
+    if task["assignee"] and status in ("in_progress", "review"):
+        marks.append(f"{task['assignee']}:")
+    text = " ".join([task["ref"] + ("*" if task["waits"] else ""), *marks, task["title"]])
+    return text, "dim" if task["waits"] else None
+
+
 @app.command("board")
 def board(cycle: Optional[int] = typer.Option(None, "--cycle", help="Only tasks of this cycle number."),
           limit: int = typer.Option(12, "--limit", help="Tasks shown per column (the counts are always full)."),
@@ -181,24 +201,17 @@ def board(cycle: Optional[int] = typer.Option(None, "--cycle", help="Only tasks 
         shown = [c for c in d["columns"] if c["status"] != "cancelled"]
         cells = []
         for col in shown:
-            lines = [_card(t) for t in col["tasks"][:max(limit, 0)]]
+            lines = [_card(t, col["status"]) for t in col["tasks"][:max(limit, 0)]]
             if col["count"] > len(lines):
-                lines.append(f"... {col['count'] - len(lines)} more")
+                lines.append((f"... {col['count'] - len(lines)} more, use --limit", "dim"))
             cells.append(lines)
         # Count on its own line: "in_progress (12)" would not fit a fifth of 80 columns.
         out.columns([f"{c['status']}\n({c['count']})" for c in shown], cells)
         cancelled = next(c["count"] for c in d["columns"] if c["status"] == "cancelled")
-        out.message(f"project {d['project']}; cancelled: {cancelled}", style="dim")
+        out.message(f"project {d['project']}; cancelled: {cancelled}; * waits on an unfinished dependency",
+                    style="dim")
 
     out.emit(data, human)
-
-
-def _card(task: dict) -> str:
-    # Markers before the title: a narrow column cuts the end of a card, never these.
-    marks = [f"[{task['progress']['done']}/{task['progress']['total']}]"] if task["progress"] else []
-    if task["lease_expired"]:
-        marks.append("(expired)")
-    return " ".join([task["ref"], *marks, task["title"]])
 
 
 @app.command("ready")
@@ -256,7 +269,7 @@ def claim(ref: Optional[str] = typer.Argument(None, help="Task to take (default:
     data = claims.claim(_ctx.store(), ref, agent=agent, lease=lease, project=project, paths=paths or None)
 
     def human(d: dict) -> None:
-        out.message(f"#{d['number']} claimed by {d['assignee']} until {d['lease_expires_at']}: {d['title']}")
+        out.message(f"#{d['number']} claimed by {d['assignee']} until {moment(d['lease_expires_at'])}: {d['title']}")
         if d.get("path_leases"):
             from nerv.cli.lease import _warn_overlaps, show_leases
 
@@ -273,7 +286,7 @@ def heartbeat(ref: str = typer.Argument(..., help=TASK_REF_HELP), agent: Optiona
     from nerv.services import claims
 
     data = claims.heartbeat(_ctx.store(), ref, agent=agent, lease=lease, project=project)
-    out.emit(data, lambda d: out.message(f"#{d['number']} lease extended until {d['lease_expires_at']}"))
+    out.emit(data, lambda d: out.message(f"#{d['number']} lease extended until {moment(d['lease_expires_at'])}"))
 
 
 @app.command("release")

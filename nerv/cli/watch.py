@@ -5,7 +5,6 @@ from __future__ import annotations
 import typer
 
 from nerv.cli import _ctx, _output as out
-from nerv.cli.status import UTC_HELP, WIDE_HELP
 from nerv.errors import usage
 
 INTERVAL_MIN, INTERVAL_MAX = 0.2, 3600.0
@@ -18,8 +17,6 @@ def register(root: typer.Typer) -> None:
 def watch_cmd(
     interval: float = typer.Option(2.0, "--interval", "-n", help=f"Seconds between refreshes "
                                                                  f"({INTERVAL_MIN:g} to {INTERVAL_MAX:g})."),
-    utc: bool = typer.Option(False, "--utc", help=UTC_HELP),
-    wide: bool = typer.Option(False, "--wide", help=WIDE_HELP),
 ) -> None:
     """Show the dashboard full screen, refreshed in place; `q` or Ctrl-C quits. Opens the database read-only."""
     from nerv.cli._dashboard import View
@@ -30,4 +27,4 @@ def watch_cmd(
     if not INTERVAL_MIN <= interval <= INTERVAL_MAX:
         raise usage(f"--interval must be between {INTERVAL_MIN:g} and {INTERVAL_MAX:g} seconds, got {interval:g}")
     store = _ctx.readonly_store()
-    out.live(lambda: View(dashboard.snapshot(store), utc=utc, wide=wide), interval)
+    out.live(lambda: View(dashboard.snapshot(store)), interval)

@@ -209,6 +209,27 @@ def list_tasks(store: Store, *, status: str | None = None, cycle: int | None = N
 
     mine=True keeps the tasks held by `agent` (required then: --agent or NERV_AGENT).
     """
+    return task_page(store, None, status=status, cycle=cycle, ready=ready, mine=mine, agent=agent,
+                     project=project)[0]
+
+
+def task_page(store: Store, limit: int | None, **filters) -> tuple[list[dict], int]:
+    """The first `limit` tasks list_tasks would give (all with None) and how many match in all: a person's
+    list reads only the rows it shows (10,000 tasks through the models cost ~0.4 s)."""
+    if limit is not None:
+        validate.int_in_range(limit, "--limit", 0, validate.ROW_ID_MAX)
+    proj, matched = _matching_tasks(store, **filters)
+    if isinstance(matched, list):
+        return (matched if limit is None else matched[:limit]), len(matched)
+    query = matched.order_by(Task.number)
+    rows = annotate(proj.id, [task_row(t) for t in (query if limit is None else query.limit(limit))])
+    total = len(rows) if limit is None or len(rows) < limit else matched.count()
+    return rows, total
+
+
+def _matching_tasks(store: Store, *, status: str | None = None, cycle: int | None = None, ready: bool = False,
+                    mine: bool = False, agent: str | None = None, project=None):
+    """The project and the ready rows (a list, in claim order), else the query of the matching tasks."""
     assignee = agent_name(agent) if mine else None
     proj = resolve_project(store, project)
     if status is not None:
@@ -216,9 +237,9 @@ def list_tasks(store: Store, *, status: str | None = None, cycle: int | None = N
     if ready:
         rows = store.tasks.ready_at(proj.id, now_iso())
         cycle_id = _cycle_by_number(proj, cycle, open_only=False).id if cycle is not None else None
-        return [r for r in rows if (status is None or r["status"] == status)
-                and (cycle_id is None or r["cycle_id"] == cycle_id)
-                and (assignee is None or r["assignee"] == assignee)]
+        return proj, [r for r in rows if (status is None or r["status"] == status)
+                      and (cycle_id is None or r["cycle_id"] == cycle_id)
+                      and (assignee is None or r["assignee"] == assignee)]
     query = Task.select().where(Task.project == proj.id)
     if status is not None:
         query = query.where(Task.status == status)
@@ -226,7 +247,7 @@ def list_tasks(store: Store, *, status: str | None = None, cycle: int | None = N
         query = query.where(Task.cycle == _cycle_by_number(proj, cycle, open_only=False).id)
     if assignee is not None:
         query = query.where(Task.assignee == assignee)
-    return annotate(proj.id, [task_row(t) for t in query.order_by(Task.number)])
+    return proj, query
 
 
 def ready_tasks(store: Store, project=None, limit: int | None = None) -> list[dict]:
@@ -451,14 +472,17 @@ def remove_task(store: Store, ref: str, *, yes: bool, project=None) -> dict:
 
 def board(store: Store, project=None, *, cycle: int | None = None) -> dict:
     """One column per status (in state-machine order) with its count and tasks (priority, then number)."""
+    from nerv.services.waiting import open_dependencies
+
     proj = resolve_project(store, project)
     query = Task.select().where(Task.project == proj.id)
     if cycle is not None:
         query = query.where(Task.cycle == _cycle_by_number(proj, cycle, open_only=False).id)
     columns = {s: [] for s in STATUSES}
+    waiting = {dependent for dependent, *_ in open_dependencies(proj.id)}
     cards = annotate(proj.id, [{"id": task.id, "number": task.number, "ref": f"#{task.number}", "title": task.title,
                                 "status": task.status, "priority": task.priority, "assignee": task.assignee,
-                                "lease_expires_at": task.lease_expires_at}
+                                "lease_expires_at": task.lease_expires_at, "waits": task.id in waiting}
                                for task in query.order_by(Task.priority, Task.number)])
     for card in cards:
         columns[card["status"]].append(card)

@@ -17,7 +17,7 @@ def waiting_tasks(store: Store, project=None) -> list[dict]:
     blocked, subtasks, approval)."""
     proj = resolve_project(store, project)
     waits: dict[str, list[dict]] = {}
-    for dependent_id, number, title, status in _open_dependencies(proj.id):
+    for dependent_id, number, title, status in open_dependencies(proj.id):
         waits.setdefault(dependent_id, []).append({"kind": "dependency", "ref": f"#{number}", "title": title,
                                                    "status": status})
     for task in Task.select().where((Task.project == proj.id) & (Task.status == "blocked")):
@@ -41,7 +41,7 @@ def waiting_tasks(store: Store, project=None) -> list[dict]:
     return rows
 
 
-def _open_dependencies(project_id: str):
+def open_dependencies(project_id: str):
     """(dependent id, blocker number, title, status) for every unfinished `blocks` dependency in the project."""
     Blocker = Task.alias()
     return (TaskDep.select(TaskDep.task, Blocker.number, Blocker.title, Blocker.status)

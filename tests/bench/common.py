@@ -6,7 +6,9 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -42,3 +44,18 @@ def print_table(rows: list[tuple], headers: tuple) -> None:
     print("-" * len(line))
     for row in rows:
         print("  ".join(str(c).ljust(w) for c, w in zip(row, widths)))
+
+
+@contextmanager
+def bench_home():
+    """A temporary NERV_HOME for this process and the nerv processes it starts; yields its path."""
+    with tempfile.TemporaryDirectory() as home:
+        os.environ["NERV_HOME"] = home
+        os.environ.setdefault("NERV_ACTOR", "bench")
+        yield Path(home)
+
+
+def cached_bytecode(home: Path) -> dict:
+    """The environment of a nerv run as installed (pip writes .pyc files): without a bytecode cache every run
+    recompiles nerv's sources."""
+    return {"PYTHONDONTWRITEBYTECODE": "", "PYTHONPYCACHEPREFIX": str(home / "pycache")}

@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import median_wall, nerv_cmd, print_table  # noqa: E402
+from common import bench_home, cached_bytecode, median_wall, nerv_cmd, print_table  # noqa: E402
 from ready import build  # noqa: E402
 
 AGENTS, BLOCKED, APPROVALS, USAGE = 8, 50, 20, 50_000
@@ -111,16 +109,14 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=21)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as home:
-        os.environ["NERV_HOME"] = home
-        os.environ.setdefault("NERV_ACTOR", "bench")
-        db_path = Path(home) / "state.db"
+    with bench_home() as home:
+        db_path = home / "state.db"
         project_id = build(db_path)
         add_activity(db_path, project_id)
         rows = [(name, f"{ms:.2f}") for name, ms in in_process(db_path, project_id, args.runs)]
         print_table(rows, ("in-process CPU", "median ms"))
         print()
-        cached = {"PYTHONDONTWRITEBYTECODE": "", "PYTHONPYCACHEPREFIX": str(Path(home) / "pycache")}
+        cached = cached_bytecode(home)
         walls = [(" ".join(["nerv", *cmd]), f"{median_wall(nerv_cmd() + cmd, args.runs, env=cached, check=True):.1f}")
                  for cmd in (["task", "list", "--json", "--project", "bench"], ["status", "--json"], ["status"])]
         print_table(walls, ("whole process", "median wall ms"))

@@ -11,17 +11,15 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
-import os
 import random
 import shutil
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import floor_ms, median_wall, nerv_cmd, print_table  # noqa: E402
+from common import bench_home, cached_bytecode, floor_ms, median_wall, nerv_cmd, print_table  # noqa: E402
 
 TASKS, DEPS = 10_000, 20_000
 
@@ -127,17 +125,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=21)
     parser.add_argument("--claims", type=int, default=320, help="claims per throughput run (split over processes)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as home:
-        os.environ["NERV_HOME"] = home
-        os.environ.setdefault("NERV_ACTOR", "bench")
-        db_path = Path(home) / "state.db"
+    with bench_home() as home:
+        db_path = home / "state.db"
         started = time.perf_counter()
         project_id = build(db_path)
         print(f"built {TASKS:,} tasks and {DEPS:,} dependencies in {time.perf_counter() - started:.1f} s")
         all_ms, first_ms, ready_count = in_process_ms(db_path, project_id, args.runs)
         floor = floor_ms(args.runs)
-        # As installed (pip writes .pyc files): without a bytecode cache every run recompiles nerv's sources.
-        cached = {"PYTHONDONTWRITEBYTECODE": "", "PYTHONPYCACHEPREFIX": str(Path(home) / "pycache")}
+        cached = cached_bytecode(home)
         whole = median_wall(nerv_cmd() + ["task", "ready", "--json", "--project", "bench"], args.runs, env=cached)
         # The same start-up without the ready query: separates nerv's CLI start-up from this feature's cost.
         status = median_wall(nerv_cmd() + ["project", "show", "bench", "--json"], args.runs, env=cached)
@@ -157,7 +152,7 @@ def main() -> None:
         print_table(rows, ("measure", "median ms", "min ms", "vs floor", "target"))
         throughput = []
         for processes in (1, 16):
-            copy = Path(home) / f"claims-{processes}.db"
+            copy = home / f"claims-{processes}.db"
             shutil.copy(db_path, copy)
             rate, claimed = claims_per_second(copy, project_id, processes, args.claims)
             throughput.append((f"{processes} process{'es' if processes > 1 else ''}", f"{claimed}", f"{rate:.0f}"))

@@ -113,7 +113,8 @@ def test_a_run_builds_only_its_own_command_group():
 
 
 def test_split_global_flags_stops_at_double_dash():
-    assert split_global_flags(["a", "--json", "b", "--", "--json"]) == (["a", "b", "--", "--json"], True, False)
+    assert split_global_flags(["a", "--json", "b", "--wide", "--", "--json"]) == (["a", "b", "--", "--json"],
+                                                                                 {"--json", "--wide"})
 
 
 def _under_bash(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:

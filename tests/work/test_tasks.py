@@ -203,5 +203,20 @@ def test_board_fits_80_columns_with_long_titles(cli, add_task, monkeypatch):
     assert result.code == 0
     lines = result.stdout.splitlines()
     assert max(len(line) for line in lines) <= 80
-    assert "todo" in lines[1] and "in_progress" in lines[1] and "done" in lines[1]
+    assert "todo" in lines[0] and "in_progress" in lines[0] and "done" in lines[0]
     assert "(14)" in result.stdout and "... 2 more" in result.stdout
+
+
+def test_board_shows_holders_and_what_waits(cli, add_task, monkeypatch):
+    from nerv.cli import _output
+
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setattr(_output, "_console", None)
+    add_task("Build it")
+    add_task("Ship it")
+    assert cli("task", "dep", "add", "2", "1").code == 0
+    assert cli("task", "claim", "1", "--agent", "alice").code == 0
+    text = cli("task", "board").stdout
+    assert "#1 alice: Build it" in text and "#2* Ship it" in text and "* waits on" in text
+    todo = cli("task", "board", "--json").data["columns"][0]["tasks"]
+    assert [(t["ref"], t["waits"]) for t in todo] == [("#2", True)]

@@ -124,6 +124,28 @@ def split_global_flags(argv: list[str]) -> tuple[list[str], bool, bool]:
     return rest, json_flag, debug_flag
 
 
+def take_database_url(argv: list[str]) -> list[str]:
+    """`--database-url URL` (or `=URL`) from anywhere before `--`: the rest of the process sees it as
+    NERV_DATABASE_URL, the one place the store reads it (nerv.env.database_url)."""
+    rest = []
+    args = iter(argv)
+    for arg in args:
+        if arg == "--":
+            rest.append(arg)
+            rest.extend(args)
+            break
+        if arg == "--database-url":
+            value = next(args, None)
+            if value is None:
+                raise NervError("usage", "--database-url needs a value", "--database-url postgresql://ROLE@HOST/DB", exit_code=2)
+            os.environ["NERV_DATABASE_URL"] = value
+        elif arg.startswith("--database-url="):
+            os.environ["NERV_DATABASE_URL"] = arg.split("=", 1)[1]
+        else:
+            rest.append(arg)
+    return rest
+
+
 def _click_exceptions():
     # typer >= 0.26 vendors click as typer._click; Abort and Exit are re-exported by typer itself.
     from typer._click import exceptions
@@ -145,6 +167,11 @@ def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     args, json_flag, debug_flag = split_global_flags(args)
     _output.configure(json_flag=json_flag, debug_flag=debug_flag)
+    try:
+        args = take_database_url(args)
+    except NervError as err:
+        _output.emit_error(err.code, err.message, err.hint)
+        return err.exit_code
     exc = _click_exceptions()
     command = command_tree(command_named(args))
     if _output.mode.json and _bare_group(command, args):

@@ -79,7 +79,7 @@ def test_ready_query_is_the_sql_module_and_uses_its_indexes(cli, add_task, raw_d
     add_task("x")
     from nerv.store import queries_tasks
 
-    plan = " ".join(r[3] for r in raw_db.execute("EXPLAIN QUERY PLAN " + queries_tasks._READY_SQL,
+    plan = " ".join(r[3] for r in raw_db.execute("EXPLAIN QUERY PLAN " + queries_tasks._READY_SQL["sqlite"],
                                                  {"project": "p", "now": "z", "limit": 1}))
     assert "ix_task_deps_task_type" in plan and "ix_tasks_id_status" in plan, plan
     assert "SCAN" not in plan and "TEMP B-TREE" not in plan, plan

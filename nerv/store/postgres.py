@@ -170,8 +170,11 @@ def retry_on_lock(fn, *, deadline_s: float = RETRY_DEADLINE_S):
 
 
 def write_marker(conn: PgConnection):
-    """NULL until this transaction writes a row (triggers and raw SQL included): see nerv.store.sqlite."""
-    return conn.execute("SELECT pg_current_xact_id_if_assigned()::text").fetchone()[0]
+    """Rows this transaction inserted, updated or deleted so far (triggers and raw SQL included), like
+    SQLite's total_changes(): see nerv.store.sqlite. Not the transaction id: an UPDATE that waited for a
+    row and then found its compare-and-swap guard false changed nothing, but was given one."""
+    return conn.execute("SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_xact_user_tables")\
+        .fetchone()[0]
 
 
 def begin_write(conn: PgConnection) -> None:

@@ -140,7 +140,7 @@ def write_marker(conn: sqlite3.Connection):
 
     The write transaction compares it before and after its body to refuse a change without its audit
     row. Asked in SQL, so every backend can answer: SQLite counts changed rows (`total_changes()`);
-    PostgreSQL would return `pg_current_xact_id_if_assigned()`, NULL until the transaction writes.
+    PostgreSQL sums its per-transaction row counters (nerv.store.postgres.write_marker).
     """
     return conn.execute("SELECT total_changes()").fetchone()[0]
 

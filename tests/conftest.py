@@ -30,6 +30,10 @@ NERV_ENV = ("NERV_HOME", "NERV_DB", "NERV_PROJECT", "NERV_JSON", "NERV_DEBUG", "
 BACKEND = os.environ.get("NERV_TEST_BACKEND", "sqlite")
 ON_POSTGRESQL = BACKEND == "postgresql"
 sqlite_only = pytest.mark.skipif(ON_POSTGRESQL, reason="SQLite-only: the file, its pragmas or its tools")
+try:  # loaded before any in-process command runs: main() hides absent drivers from peewee on the local file
+    import psycopg2  # noqa: F401
+except ImportError:
+    pass
 
 
 @dataclass

@@ -100,7 +100,7 @@ class Server:
         name = "t_" + uuid.uuid4().hex[:16]
         conn = self.admin()
         try:
-            conn.cursor().execute(f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else ""))
+            conn.cursor().execute(f"CREATE DATABASE {name}" + (f" TEMPLATE {template} STRATEGY FILE_COPY" if template else ""))
         finally:
             conn.close()
         return name

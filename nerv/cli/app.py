@@ -10,7 +10,9 @@ import typer
 
 from nerv import __version__
 from nerv.cli import _ctx, _output
+from nerv.env import database_url
 from nerv.errors import NervError
+from nerv.store.postgres import hide_drivers_from_peewee
 
 # Top-level command name -> the module whose `register(app)` adds it. Order here is the order in
 # `nerv --help`. Only the module of the command being run is imported (each costs 1-10 ms to import
@@ -172,6 +174,8 @@ def main(argv: list[str] | None = None) -> int:
     except NervError as err:
         _output.emit_error(err.code, err.message, err.hint)
         return err.exit_code
+    if not database_url():
+        hide_drivers_from_peewee()
     exc = _click_exceptions()
     command = command_tree(command_named(args))
     if _output.mode.json and _bare_group(command, args):

@@ -24,3 +24,17 @@ def functions(conn):
     from nerv.store import sqlite
 
     return sqlite
+
+
+def json_values(conn, param: str) -> str:
+    """A subquery of the elements of the JSON array bound to `param` (e.g. ':prefixes' or '?'), as text."""
+    if name(conn) == POSTGRESQL:
+        return f"SELECT json_array_elements_text(CAST({param} AS json))"
+    return f"SELECT value FROM json_each({param})"
+
+
+def json_field(conn, column: str, key: str) -> str:
+    """The top-level `key` of the JSON object in text `column`, as SQL (NULL when absent)."""
+    if name(conn) == POSTGRESQL:
+        return f"(CAST({column} AS json) ->> '{key}')"
+    return f"json_extract({column}, '$.{key}')"

@@ -324,12 +324,19 @@ def proc():
     return run_proc
 
 
+def test_database_connection():
+    """NERV_TEST_BACKEND=postgresql: a connection of the test's own to its database (autocommit)."""
+    from nerv.store import postgres
+
+    return postgres.open_connection(os.environ["NERV_DATABASE_URL"])
+
+
 def db_content_hash(path: Path) -> str:
     """nerv.store.admin.content_hash of the database at `path`: equal before and after means it is unchanged."""
     from nerv.store.admin import content_hash
     from nerv.store.db import open_readonly
 
-    conn = open_readonly(path)
+    conn = test_database_connection() if ON_POSTGRESQL else open_readonly(path)
     try:
         return content_hash(conn)
     finally:

@@ -5,11 +5,15 @@ from __future__ import annotations
 import sqlite3
 
 from nerv.errors import NervError, invalid
+from nerv.store import dialect
 
 CHECKPOINT_MODES = ("passive", "full", "restart", "truncate")
 
 
 def user_tables(conn: sqlite3.Connection) -> list[str]:
+    if dialect.name(conn) == dialect.POSTGRESQL:
+        return [r[0] for r in conn.execute("SELECT tablename FROM pg_catalog.pg_tables"
+                                           " WHERE schemaname = current_schema() ORDER BY tablename")]
     rows = conn.execute("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' "
                         "AND sql NOT LIKE 'CREATE VIRTUAL TABLE%' ORDER BY name")
     names = [r[0] for r in rows]

@@ -32,7 +32,6 @@ _NO_OPEN_CHILDREN = """
     NOT EXISTS (SELECT 1 FROM tasks c WHERE c.parent_id = t.id AND c.status NOT IN ('done', 'cancelled'))
 """
 _UNBLOCKED_FOR = {name: f"{done} AND {_NO_OPEN_CHILDREN}" for name, done in _DEPENDENCIES_DONE_FOR.items()}
-_UNBLOCKED = _UNBLOCKED_FOR[dialect.SQLITE]
 _TODO_UNHELD = "t.status = 'todo' AND (t.assignee IS NULL OR t.lease_expires_at <= :now)"
 _LEASE_EXPIRED = "t.status = 'in_progress' AND t.lease_expires_at <= :now"
 _SELECT = f"SELECT {', '.join('t.' + c for c in READY_COLUMNS)} FROM tasks t"

@@ -324,7 +324,7 @@ def proc():
     return run_proc
 
 
-def test_database_connection():
+def backend_connection():
     """NERV_TEST_BACKEND=postgresql: a connection of the test's own to its database (autocommit)."""
     from nerv.store import postgres
 
@@ -336,7 +336,7 @@ def db_content_hash(path: Path) -> str:
     from nerv.store.admin import content_hash
     from nerv.store.db import open_readonly
 
-    conn = test_database_connection() if ON_POSTGRESQL else open_readonly(path)
+    conn = backend_connection() if ON_POSTGRESQL else open_readonly(path)
     try:
         return content_hash(conn)
     finally:

@@ -67,6 +67,13 @@ class Server:
             raise RuntimeError(f"{' '.join(argv[:2])} failed: {done.stderr.strip()[-2000:]}\n{log}")
 
     def start(self) -> "Server":
+        try:
+            return self._start()
+        except BaseException:
+            shutil.rmtree(self.root, ignore_errors=True)  # a server that never started leaves no folder
+            raise
+
+    def _start(self) -> "Server":
         if self._as_root:
             shutil.chown(self.root, SERVER_USER, SERVER_USER)
         os.chmod(self.root, 0o700)

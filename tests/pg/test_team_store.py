@@ -75,7 +75,7 @@ def test_core_commands_on_postgresql(cli, pg_database):
     store = open_store()
     try:
         assert store.url == pg_database
-        ledger = store.conn.execute("SELECT name FROM schema_migrations ORDER BY version").fetchall()
+        ledger = store._conn.execute("SELECT name FROM schema_migrations ORDER BY version").fetchall()
         assert ledger[0] == ("0001_initial",)  # the ledger names steps without their dialect
     finally:
         store.close()

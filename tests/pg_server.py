@@ -107,7 +107,8 @@ class Server:
         name = "t_" + uuid.uuid4().hex[:16]
         conn = self.admin()
         try:
-            conn.cursor().execute(f"CREATE DATABASE {name}" + (f" TEMPLATE {template} STRATEGY FILE_COPY" if template else ""))
+            copy = f" TEMPLATE {template} STRATEGY FILE_COPY" if template else ""  # FILE_COPY: ~0.2 s, WAL_LOG ~0.4 s
+            conn.cursor().execute(f"CREATE DATABASE {name}{copy}")
         finally:
             conn.close()
         return name

@@ -139,7 +139,8 @@ def take_database_url(argv: list[str]) -> list[str]:
         if arg == "--database-url":
             value = next(args, None)
             if value is None:
-                raise NervError("usage", "--database-url needs a value", "--database-url postgresql://ROLE@HOST/DB", exit_code=2)
+                raise NervError("usage", "--database-url needs a value", "--database-url postgresql://ROLE@HOST/DB",
+                                exit_code=2)
             os.environ["NERV_DATABASE_URL"] = value
         elif arg.startswith("--database-url="):
             os.environ["NERV_DATABASE_URL"] = arg.split("=", 1)[1]

@@ -106,7 +106,8 @@ def references_to(conn: sqlite3.Connection, parent: str, parent_id: str) -> dict
         action = {"CASCADE": "deleted", "SET NULL": "unlinked"}.get(on_delete.upper())
         if action is None or table == parent:
             continue
-        count = conn.execute(f"SELECT count(*) FROM {quote(table)} WHERE {quote(column)} = ?", (parent_id,)).fetchone()[0]
+        count = conn.execute(f"SELECT count(*) FROM {quote(table)} WHERE {quote(column)} = ?",
+                             (parent_id,)).fetchone()[0]
         found[action][table] = found[action].get(table, 0) + count
     return found
 

@@ -49,7 +49,8 @@ def queues(conn: sqlite3.Connection, now: str) -> list[dict]:
                                                  **{s: 0 for s in OPEN_STATUSES}})
         entry[status] = count
     for entry in projects.values():
-        kinds = dict(conn.execute(_QUEUE_SQL[dialect.name(conn)], {"project": entry["project_id"], "now": now}).fetchall())
+        params = {"project": entry["project_id"], "now": now}
+        kinds = dict(conn.execute(_QUEUE_SQL[dialect.name(conn)], params).fetchall())
         entry["ready"], entry["waiting"] = kinds.get("ready", 0), kinds.get("waiting", 0)
     return list(projects.values())
 

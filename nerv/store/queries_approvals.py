@@ -48,7 +48,7 @@ def candidate_rows(conn: sqlite3.Connection, project_id: str | None, allow_tools
         selects[1] += " AND tool <> 'Bash'"
         if not file_rules:
             selects[1] += " AND tool NOT IN ('Read', 'Edit')"
-        selects.append(_bash_allow_select(bash_prefixes, params))
+        selects.append(_bash_allow_select(conn, bash_prefixes, params))
     # One query per select, each in id order (rowid scans and index probes need no sort); a stable sort by
     # action then gives deny, ask, allow, each by id, without SQLite building a temporary b-tree.
     rows = [row for select in selects for row in conn.execute(select + " ORDER BY id", params)]
@@ -56,7 +56,7 @@ def candidate_rows(conn: sqlite3.Connection, project_id: str | None, allow_tools
     return rows
 
 
-def _bash_allow_select(prefixes, params: dict) -> str:
+def _bash_allow_select(conn: sqlite3.Connection, prefixes, params: dict) -> str:
     """Bash allow rules whose literal prefix is one of `prefixes` (and bare `Bash` rules): index probes of
     ix_rules_tool_prefix instead of a scan of 1,000 rules."""
     base = f"SELECT {_RULE_COLUMNS} FROM approval_rules WHERE action = 'allow' AND tool = 'Bash' AND {_SCOPE}"

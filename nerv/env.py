@@ -21,3 +21,9 @@ def claude_user_dir() -> str:
     """Claude Code's user folder: the first CLAUDE_CONFIG_DIR folder, else `~/.claude`."""
     dirs = claude_config_dirs()
     return dirs[0] if dirs else os.path.join(os.path.expanduser("~"), ".claude")
+
+
+def database_url() -> str | None:
+    """NERV_DATABASE_URL (also set by the global `--database-url`): a `postgresql://` URL switches the
+    process to team mode (docs/teams.md); None when unset or blank, and the local SQLite file is used."""
+    return os.environ.get("NERV_DATABASE_URL", "").strip() or None

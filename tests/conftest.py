@@ -24,7 +24,16 @@ hypothesis_settings.load_profile("nerv")
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 NERV_ENV = ("NERV_HOME", "NERV_DB", "NERV_PROJECT", "NERV_JSON", "NERV_DEBUG", "NERV_ACTOR", "CLAUDE_CONFIG_DIR",
-            "NERV_CLAUDE_MANAGED_DIR", "NERV_HOOK_EXECUTABLE")
+            "NERV_CLAUDE_MANAGED_DIR", "NERV_HOOK_EXECUTABLE", "NERV_DATABASE_URL")
+# Which backend the suite's database fixtures give each test: `sqlite` (the default) or `postgresql`, a
+# database of its own on a throwaway server started once per session (tests/pg_server.py).
+BACKEND = os.environ.get("NERV_TEST_BACKEND", "sqlite")
+ON_POSTGRESQL = BACKEND == "postgresql"
+sqlite_only = pytest.mark.skipif(ON_POSTGRESQL, reason="SQLite-only: the file, its pragmas or its tools")
+try:  # loaded before any in-process command runs: main() hides absent drivers from peewee on the local file
+    import psycopg2  # noqa: F401
+except ImportError:
+    pass
 
 
 @dataclass
@@ -131,7 +140,11 @@ _TEMPLATES: dict[str, bytes] = {}
 
 def from_template(name: str, home: Path, build) -> None:
     """Put in `home` the database `build()` makes there, built once per session and copied after that (copying
-    is ~100 times cheaper than running the migrations and the CLI calls again)."""
+    is ~100 times cheaper than running the migrations and the CLI calls again). On PostgreSQL the test's
+    database is replaced by a copy of a template database (CREATE DATABASE ... TEMPLATE)."""
+    if ON_POSTGRESQL:
+        _pg_from_template(name, build)
+        return
     db = home / "state.db"
     if name not in _TEMPLATES:
         build()
@@ -151,14 +164,74 @@ def from_template(name: str, home: Path, build) -> None:
     os.chmod(db, 0o600)
 
 
+_PG_TEMPLATES: dict[str, str] = {}
+_PG_CURRENT: dict = {}  # server, database: the running test's PostgreSQL database
+
+
+def _pg_use(database: str) -> None:
+    _PG_CURRENT["database"] = database
+    os.environ["NERV_DATABASE_URL"] = _PG_CURRENT["server"].url(database)
+
+
+def _pg_from_template(name: str, build) -> None:
+    from nerv.cli import _ctx
+
+    server = _PG_CURRENT["server"]
+    if name not in _PG_TEMPLATES:
+        build()
+        _ctx.close()  # a template database may have no session open on it
+        _PG_TEMPLATES[name] = server.copy_database(_PG_CURRENT["database"])
+        return
+    _ctx.close()
+    server.drop_database(_PG_CURRENT["database"])
+    _pg_use(server.copy_database(_PG_TEMPLATES[name]))
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A throwaway PostgreSQL server for the session; skips, with the reason, where none can run."""
+    from tests import pg_server as servers
+
+    why = servers.why_unavailable()
+    if why:
+        pytest.skip(why)
+    server = servers.Server().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def pg_database(pg_server, monkeypatch) -> str:
+    """An empty database of its own on the session's server, named by NERV_DATABASE_URL (its URL)."""
+    from nerv.cli import _ctx
+
+    name = pg_server.create_database()
+    url = pg_server.url(name)
+    monkeypatch.setenv("NERV_DATABASE_URL", url)
+    yield url
+    _ctx.close()
+    pg_server.drop_database(name)
+
+
 def _migrate(home: Path) -> None:
     from nerv.store.db import open_store
 
-    open_store(home / "state.db").close()
+    open_store(None if ON_POSTGRESQL else home / "state.db").close()
+
+
+def _pg_test_database(server):
+    """NERV_TEST_BACKEND=postgresql: the test's own database on the session's server, dropped after it."""
+    from nerv.cli import _ctx
+
+    _PG_CURRENT["server"] = server
+    _pg_use(server.create_database())
+    yield
+    _ctx.close()
+    server.drop_database(_PG_CURRENT.pop("database"))
 
 
 @pytest.fixture(autouse=True)
-def nerv_home(tmp_path, monkeypatch) -> Path:
+def nerv_home(tmp_path, monkeypatch, request) -> Path:
     """An isolated home holding a migrated, empty database: no test ever touches ~/.nerv or the developer's
     Claude config. A test of what happens before the first command asks for `fresh_home` instead."""
     for name in NERV_ENV:
@@ -172,8 +245,14 @@ def nerv_home(tmp_path, monkeypatch) -> Path:
     work = tmp_path / "cwd"
     work.mkdir()
     monkeypatch.chdir(work)
+    backend = _pg_test_database(request.getfixturevalue("pg_server")) if ON_POSTGRESQL else None
+    if backend is not None:
+        monkeypatch.setenv("NERV_DATABASE_URL", "")  # so monkeypatch restores it after the test
+        next(backend)
     from_template("migrated", home, lambda: _migrate(home))
-    return home
+    yield home
+    if backend is not None:
+        next(backend, None)
 
 
 @pytest.fixture
@@ -245,12 +324,19 @@ def proc():
     return run_proc
 
 
+def backend_connection():
+    """NERV_TEST_BACKEND=postgresql: a connection of the test's own to its database (autocommit)."""
+    from nerv.store import postgres
+
+    return postgres.open_connection(os.environ["NERV_DATABASE_URL"])
+
+
 def db_content_hash(path: Path) -> str:
     """nerv.store.admin.content_hash of the database at `path`: equal before and after means it is unchanged."""
     from nerv.store.admin import content_hash
     from nerv.store.db import open_readonly
 
-    conn = open_readonly(path)
+    conn = backend_connection() if ON_POSTGRESQL else open_readonly(path)
     try:
         return content_hash(conn)
     finally:

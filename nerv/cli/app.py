@@ -10,7 +10,9 @@ import typer
 
 from nerv import __version__
 from nerv.cli import _ctx, _output
+from nerv.env import database_url
 from nerv.errors import NervError
+from nerv.store.postgres import hide_drivers_from_peewee
 
 # Top-level command name -> the module whose `register(app)` adds it. Order here is the order in
 # `nerv --help`. Only the module of the command being run is imported (each costs 1-10 ms to import
@@ -158,6 +160,29 @@ def split_global_flags(argv: list[str]) -> tuple[list[str], set[str]]:
     return rest, flags
 
 
+def take_database_url(argv: list[str]) -> list[str]:
+    """`--database-url URL` (or `=URL`) from anywhere before `--`: the rest of the process sees it as
+    NERV_DATABASE_URL, the one place the store reads it (nerv.env.database_url)."""
+    rest = []
+    args = iter(argv)
+    for arg in args:
+        if arg == "--":
+            rest.append(arg)
+            rest.extend(args)
+            break
+        if arg == "--database-url":
+            value = next(args, None)
+            if value is None:
+                raise NervError("usage", "--database-url needs a value", "--database-url postgresql://ROLE@HOST/DB",
+                                exit_code=2)
+            os.environ["NERV_DATABASE_URL"] = value
+        elif arg.startswith("--database-url="):
+            os.environ["NERV_DATABASE_URL"] = arg.split("=", 1)[1]
+        else:
+            rest.append(arg)
+    return rest
+
+
 def _click_exceptions():
     # typer >= 0.26 vendors click as typer._click; Abort and Exit are re-exported by typer itself.
     from typer._click import exceptions
@@ -180,6 +205,13 @@ def main(argv: list[str] | None = None) -> int:
     args, flags = split_global_flags(args)
     _output.configure(json_flag="--json" in flags, debug_flag="--debug" in flags, utc_flag="--utc" in flags,
                       wide_flag="--wide" in flags)
+    try:
+        args = take_database_url(args)
+    except NervError as err:
+        _output.emit_error(err.code, err.message, err.hint)
+        return err.exit_code
+    if not database_url():
+        hide_drivers_from_peewee()
     exc = _click_exceptions()
     command = command_tree(command_named(args))
     if os.environ.get("_NERV_COMPLETE"):

@@ -105,12 +105,22 @@ def _take_named(tx, target: Task, take) -> Task:
 
 
 def _take_first(store: Store, tx, project_id: str, take) -> Task | None:
-    """The first ready task this claim's swap won (a task another writer took meanwhile is skipped)."""
-    for row in store.tasks.ready(tx, project_id, CLAIM_CANDIDATES):
-        task = Task.get_by_id(row["id"])
-        if take(tx, task):
-            return task
-    return None
+    """The first ready task this claim's swap won (a task another writer took meanwhile is skipped).
+
+    Where writers run at once (PostgreSQL), others may take every candidate before this swap runs; each
+    loss means another claim committed, so the queue is read again until a swap wins or the queue is empty.
+    """
+    seen: set[str] = set()
+    while True:
+        ids = [row["id"] for row in store.tasks.ready(tx, project_id, CLAIM_CANDIDATES)]
+        fresh = [task_id for task_id in ids if task_id not in seen]
+        if not fresh:
+            return None
+        for task_id in fresh:
+            task = Task.get_by_id(task_id)
+            if take(tx, task):
+                return task
+        seen.update(fresh)
 
 
 def claim(store: Store, ref: str | None = None, *, agent: str, lease: str | None = None, project=None,

@@ -5,11 +5,15 @@ from __future__ import annotations
 import sqlite3
 
 from nerv.errors import NervError, invalid
+from nerv.store import dialect
 
 CHECKPOINT_MODES = ("passive", "full", "restart", "truncate")
 
 
 def user_tables(conn: sqlite3.Connection) -> list[str]:
+    if dialect.name(conn) == dialect.POSTGRESQL:
+        return [r[0] for r in conn.execute("SELECT tablename FROM pg_catalog.pg_tables"
+                                           " WHERE schemaname = current_schema() ORDER BY tablename")]
     rows = conn.execute("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' "
                         "AND sql NOT LIKE 'CREATE VIRTUAL TABLE%' ORDER BY name")
     names = [r[0] for r in rows]
@@ -95,19 +99,35 @@ def vacuum(conn: sqlite3.Connection) -> None:
 def references_to(conn: sqlite3.Connection, parent: str, parent_id: str) -> dict[str, dict[str, int]]:
     """Rows pointing at one parent row, by what deleting the parent does to them (from the schema's
     ON DELETE clauses, so a table added by a later migration is counted without code changes)."""
-    from nerv.store.schema_info import quote, state_table_names
+    from nerv.store.schema_info import quote
 
     found: dict[str, dict[str, int]] = {"deleted": {}, "unlinked": {}}
-    for table in state_table_names(conn):
-        for fk in conn.execute(f"PRAGMA foreign_key_list({quote(table)})"):
-            if fk[2] != parent or table == parent:
-                continue
-            action = {"CASCADE": "deleted", "SET NULL": "unlinked"}.get(fk[6].upper())
-            if action is None:
-                continue
-            count = conn.execute(f"SELECT count(*) FROM {quote(table)} WHERE {quote(fk[3])} = ?", (parent_id,)).fetchone()[0]
-            found[action][table] = found[action].get(table, 0) + count
+    for table, column, on_delete in _foreign_keys_to(conn, parent):
+        action = {"CASCADE": "deleted", "SET NULL": "unlinked"}.get(on_delete.upper())
+        if action is None or table == parent:
+            continue
+        count = conn.execute(f"SELECT count(*) FROM {quote(table)} WHERE {quote(column)} = ?",
+                             (parent_id,)).fetchone()[0]
+        found[action][table] = found[action].get(table, 0) + count
     return found
+
+
+# pg_constraint.confdeltype: what ON DELETE does, as SQLite's foreign_key_list spells it.
+_PG_ON_DELETE = {"c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT", "r": "RESTRICT", "a": "NO ACTION"}
+
+
+def _foreign_keys_to(conn: sqlite3.Connection, parent: str) -> list[tuple[str, str, str]]:
+    """(table, column, ON DELETE action) of every single-column foreign key that references `parent`."""
+    if dialect.name(conn) == dialect.POSTGRESQL:
+        rows = conn.execute(
+            "SELECT c.conrelid::regclass::text, a.attname, c.confdeltype FROM pg_catalog.pg_constraint c"
+            " JOIN pg_catalog.pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]"
+            " WHERE c.contype = 'f' AND c.confrelid = to_regclass(?) ORDER BY 1, 2", (parent,)).fetchall()
+        return [(table, column, _PG_ON_DELETE[kind]) for table, column, kind in rows]
+    from nerv.store.schema_info import quote, state_table_names
+
+    return [(table, fk[3], fk[6]) for table in state_table_names(conn)
+            for fk in conn.execute(f"PRAGMA foreign_key_list({quote(table)})") if fk[2] == parent]
 
 
 def content_hash(conn: sqlite3.Connection) -> str:

@@ -7,8 +7,9 @@ whole chain rewritten by someone who can write the file. An anchor (`chain_head`
 database) shows those: `check_anchor` requires the anchored row to still exist with its hash.
 
 Append order is total: the head is read and the row appended in the caller's write transaction, which
-holds the write lock from its start (BEGIN IMMEDIATE), and `id` is the primary key, so two appenders
-that read the same head could not both commit on any backend.
+holds the write lock from its start (BEGIN IMMEDIATE under SQLite; under PostgreSQL, whose writers run
+at once, a transaction-scoped advisory lock taken before the head is read), and `id` is the primary key,
+so two appenders that read the same head could not both commit on any backend.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ def row_hash(row: dict) -> str:
 def append(conn: sqlite3.Connection, *, ts: str, actor: str, action: str, entity: str, entity_id=None,
            project_id=None, before=None, after=None) -> int:
     """Append one chained row. Must run inside the caller's write transaction (which serialises the chain)."""
+    _serialise_chain(conn)
     last = _last_row(conn)
     before, after = changed_fields(before, after)
     row = {
@@ -80,6 +82,16 @@ def append(conn: sqlite3.Connection, *, ts: str, actor: str, action: str, entity
         row,
     )
     return row["id"]
+
+
+def _serialise_chain(conn) -> None:
+    """PostgreSQL: wait for every other appender's transaction to end, so the head read next is the last."""
+    from nerv.store import dialect
+
+    if dialect.name(conn) == dialect.POSTGRESQL:
+        from nerv.store import postgres
+
+        postgres.lock_for_transaction(conn, postgres.AUDIT_CHAIN_LOCK)
 
 
 def _last_row(conn: sqlite3.Connection):

@@ -18,5 +18,5 @@ def next_number(conn: sqlite3.Connection, project_id: str, kind: str) -> int:
         raise ValueError(f"no counter for {kind!r}")
     return conn.execute(
         "INSERT INTO project_counters (project_id, kind, last) VALUES (?, ?, 1)"
-        " ON CONFLICT (project_id, kind) DO UPDATE SET last = last + 1 RETURNING last",
+        " ON CONFLICT (project_id, kind) DO UPDATE SET last = project_counters.last + 1 RETURNING last",
         (project_id, kind)).fetchone()[0]

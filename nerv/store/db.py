@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, TypeVar
 
+from nerv.env import database_url
 from nerv.errors import NervError
-from nerv.store import migrate, paths, tx
+from nerv.store import migrate, paths, postgres, tx
 from nerv.store.sqlite_backup import backup_to
 from nerv.store.clock import now_iso
 from nerv.store.sqlite import enable_wal, explain_error, open_connection
@@ -48,6 +49,8 @@ class Store:
     path: Path
     migrated: list = field(default_factory=list)
     pre_migration_backup: Path | None = None
+    # Team mode: the PostgreSQL server's URL (then `path` is only where a local ledger would be).
+    url: str | None = None
     # Opened `mode=ro` because the file or its folder cannot be written (open_store): reads work, writes are refused.
     readonly: bool = False
 
@@ -90,10 +93,13 @@ def models_store() -> Store | None:
 
 
 def open_store(path: Path | str | None = None, *, auto_migrate: bool = True) -> Store:
-    """Open (creating if needed) and migrate the database at `path` (default: NERV_DB / NERV_HOME).
+    """Open (creating if needed) and migrate the database at `path` (default: the team's server when
+    NERV_DATABASE_URL is set, else NERV_DB / NERV_HOME).
 
-    Raises NervError: 'database' (unusable file), 'schema_newer' (left untouched), 'migration'.
+    Raises NervError: 'database' (unusable file or server), 'schema_newer' (left untouched), 'migration'.
     """
+    if path is None and team_url() is not None:
+        return open_team_store(team_url(), auto_migrate=auto_migrate)
     path = Path(path) if path else paths.db_path()
     if not_writable(path):
         return open_readonly_store(path)
@@ -147,6 +153,32 @@ def open_readonly_store(path: Path | str | None = None, *, any_schema: bool = Fa
                         "make the file and its folder writable once and run `nerv db migrate`, or use the nerv "
                         "that wrote it")
     return Store(conn, path, readonly=True)
+
+
+def team_url() -> str | None:
+    """NERV_DATABASE_URL when set; refuses a value that is not a PostgreSQL URL rather than ignore it."""
+    url = database_url()
+    if url is not None and not postgres.is_url(url):
+        raise NervError("usage", f"NERV_DATABASE_URL is {url!r}, not a postgresql:// URL",
+                        "set it to postgresql://ROLE@HOST/DATABASE, or unset it to use the local file", exit_code=2)
+    return url
+
+
+def open_team_store(url: str, *, auto_migrate: bool = True) -> Store:
+    """The team's PostgreSQL database, migrated (docs/teams.md). No pre-migration copy: the server's
+    backups (pg_dump, base backups) are the administrator's."""
+    conn = postgres.open_connection(url)
+    try:
+        plan = migrate.load_plan(dialect=postgres.DIALECT)
+        pending = migrate.check_plan(plan, migrate.applied_migrations(conn))
+        store = Store(conn, paths.db_path())
+        store.url = url
+        if pending and auto_migrate:
+            store.migrated = migrate.apply_pending(conn, pending)
+        return store
+    except BaseException:
+        conn.close()
+        raise
 
 
 def backup_before_migration(conn: sqlite3.Connection, applied: list[dict]) -> Path:

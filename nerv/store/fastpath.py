@@ -77,8 +77,13 @@ def open_current() -> sqlite3.Connection | None:
     """The existing database with nerv's pragmas, if its schema is exactly this nerv's; else None.
 
     None sends the caller to the full `nerv.store.db.open_store`, which creates, checks and migrates the
-    file or explains why it cannot (a directory, not SQLite, a newer schema).
+    file or explains why it cannot (a directory, not SQLite, a newer schema). Always None in team mode
+    (NERV_DATABASE_URL): a local file left from before must never answer for the team's server.
     """
+    from nerv.env import database_url
+
+    if database_url() is not None:
+        return None
     path = db_file()
     if not os.path.isfile(path):
         return None

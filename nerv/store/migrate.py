@@ -6,8 +6,10 @@ plan reads one dialect's files; the checksum is the sha256 of the file with CRLF
 ledger (schema_migrations) records `NNNN_slug` without the dialect, as databases made before the layout
 did.
 
-Each migration runs in one write transaction together with its history row and audit row; files are
-split into statements with sqlite3.complete_statement because executescript() would COMMIT first.
+Each migration runs in one write transaction together with its history row and audit row; SQLite's
+files are split into statements with sqlite3.complete_statement because executescript() would COMMIT
+first. A PostgreSQL file is sent whole (function bodies hold `;`), after the transaction took an advisory
+lock (pg_advisory_xact_lock), so processes starting at once wait for the first and then find it applied.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from pathlib import Path
 from nerv.errors import NervError
 from nerv.store import audit, fastpath
 from nerv.store.clock import now_iso
-from nerv.store.sqlite import begin_write, has_tables, retry_on_lock, table_exists
+from nerv.store import dialect
+from nerv.store.sqlite import begin_write, retry_on_lock
 
 HISTORY_TABLE = "schema_migrations"
 FILE_PATTERN = re.compile(r"^(\d{4})_([a-z0-9][a-z0-9_]*)(?:\.([a-z][a-z0-9]*))?\.sql$")
@@ -110,7 +113,7 @@ def _strip_comments(sql: str) -> str:
 
 
 def applied_migrations(conn: sqlite3.Connection) -> list[dict]:
-    if not table_exists(conn, HISTORY_TABLE):
+    if not dialect.functions(conn).table_exists(conn, HISTORY_TABLE):
         return []
     rows = conn.execute(f"SELECT version, name, checksum, applied_at FROM {HISTORY_TABLE} ORDER BY version")
     return [dict(zip(("version", "name", "checksum", "applied_at"), r)) for r in rows]
@@ -136,24 +139,65 @@ def check_plan(plan: list[Migration], applied: list[dict]) -> list[Migration]:
 
 
 def has_user_data(conn: sqlite3.Connection) -> bool:
-    return has_tables(conn)
+    return dialect.functions(conn).has_tables(conn)
 
 
 def apply_pending(conn: sqlite3.Connection, plan: list[Migration]) -> list[Migration]:
     """Apply what is pending, each in its own transaction; safe when many processes start at once."""
     ran: list[Migration] = []
+    apply_one = _apply_one_postgresql if dialect.name(conn) == dialect.POSTGRESQL else _apply_one
+    retry = dialect.functions(conn).retry_on_lock
     for migration in plan:
-        if retry_on_lock(lambda: _apply_one(conn, migration)):
+        if retry(lambda: apply_one(conn, migration)):
             ran.append(migration)
     return ran
+
+
+def _apply_one_postgresql(conn, migration: Migration) -> bool:
+    from nerv.store import postgres
+
+    conn.execute("BEGIN")
+    try:
+        postgres.lock_for_transaction(conn, postgres.MIGRATION_LOCK)
+        _create_history_table(conn)
+        if conn.execute(f"SELECT 1 FROM {HISTORY_TABLE} WHERE version=?", (migration.version,)).fetchone():
+            conn.execute("ROLLBACK")
+            return False
+        try:
+            conn.execute(migration.sql)
+        except Exception as exc:
+            if postgres.is_lock_error(exc) or postgres.sqlstate(exc) is None:
+                raise
+            raise NervError("migration", f"migration {migration.path.name} failed: {str(exc).strip()}",
+                            "the database was left at the previous version") from exc
+        _record(conn, migration)
+        conn.execute("COMMIT")
+        return True
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+def _create_history_table(conn) -> None:
+    conn.execute(f"CREATE TABLE IF NOT EXISTS {HISTORY_TABLE} (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+                 " checksum TEXT NOT NULL, applied_at TEXT NOT NULL)")
+
+
+def _record(conn, migration: Migration) -> None:
+    """The history row and its audit row, in the migration's transaction."""
+    ts = now_iso()
+    conn.execute(f"INSERT INTO {HISTORY_TABLE} (version, name, checksum, applied_at) VALUES (?, ?, ?, ?)",
+                 (migration.version, migration.name, migration.checksum, ts))
+    audit.append(conn, ts=ts, actor=audit.current_actor(), action="migrate", entity="schema",
+                 entity_id=migration.version, after={"name": migration.name, "checksum": migration.checksum})
 
 
 def _apply_one(conn: sqlite3.Connection, migration: Migration) -> bool:
     begin_write(conn)
     try:
         # Re-read under the write lock: another process may have applied it since we looked.
-        conn.execute(f"CREATE TABLE IF NOT EXISTS {HISTORY_TABLE} (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
-                     " checksum TEXT NOT NULL, applied_at TEXT NOT NULL)")
+        _create_history_table(conn)
         if conn.execute(f"SELECT 1 FROM {HISTORY_TABLE} WHERE version=?", (migration.version,)).fetchone():
             conn.execute("ROLLBACK")
             return False
@@ -165,11 +209,7 @@ def _apply_one(conn: sqlite3.Connection, migration: Migration) -> bool:
                     raise
                 raise NervError("migration", f"migration {migration.path.name} failed at statement {index}: {exc}",
                                 "the database was left at the previous version") from exc
-        ts = now_iso()
-        conn.execute(f"INSERT INTO {HISTORY_TABLE} (version, name, checksum, applied_at) VALUES (?, ?, ?, ?)",
-                     (migration.version, migration.name, migration.checksum, ts))
-        audit.append(conn, ts=ts, actor=audit.current_actor(), action="migrate", entity="schema",
-                     entity_id=migration.version, after={"name": migration.name, "checksum": migration.checksum})
+        _record(conn, migration)
         conn.execute("COMMIT")
         return True
     except BaseException:

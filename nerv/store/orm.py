@@ -4,6 +4,8 @@ Services build queries with the models in `nerv.store.models`; they never see SQ
 ~30 ms to import, so only code that uses a model imports this module. The models find their connection
 through `nerv.store.db.models_store()` on first use: whoever opens the store (the CLI, once per process)
 says which one the models use, and nothing has to know in advance whether a service will need peewee.
+The models' database is a proxy: a SQLite store binds it to `NervDatabase`, a PostgreSQL one (team mode)
+to `NervPostgresDatabase`, so peewee writes each dialect's SQL.
 """
 
 from __future__ import annotations
@@ -13,30 +15,19 @@ import peewee
 from nerv.store.db import Store
 
 
-class NervDatabase(peewee.SqliteDatabase):
-    """A peewee database whose connection is the one `open_store` prepared (pragmas, migrations)."""
+class _StoreConnection:
+    """What both databases share: the connection is the one `open_store` prepared, owned by the Store."""
 
-    def __init__(self):
-        super().__init__(None, thread_safe=False, autoconnect=True)
+    def _nerv_init(self):
         self._nerv_conn = None
         self.nerv_store: Store | None = None
 
     def use(self, store: Store) -> None:
         if not self.is_closed():
             self._state.reset()
-        self._nerv_conn = store._conn
+        self._nerv_conn = self._raw_connection(store)
         self.nerv_store = store
-        self.init(str(store.path))
-
-    def connect(self, reuse_if_open=False):
-        if self._nerv_conn is None:  # first model query: take the store its opener named
-            from nerv.store.db import models_store
-
-            store = models_store()
-            if store is None:
-                raise peewee.InterfaceError("nerv store not opened")
-            self.use(store)
-        return super().connect(reuse_if_open)
+        self.init(self._database_name(store))
 
     def _connect(self):
         return self._nerv_conn
@@ -46,7 +37,54 @@ class NervDatabase(peewee.SqliteDatabase):
         pass
 
 
-database = NervDatabase()
+class NervDatabase(_StoreConnection, peewee.SqliteDatabase):
+    """A peewee database whose connection is the one `open_store` prepared (pragmas, migrations)."""
+
+    def __init__(self):
+        super().__init__(None, thread_safe=False, autoconnect=True)
+        self._nerv_init()
+
+    @staticmethod
+    def _raw_connection(store: Store):
+        return store._conn
+
+    @staticmethod
+    def _database_name(store: Store) -> str:
+        return str(store.path)
+
+
+class NervPostgresDatabase(_StoreConnection, peewee.PostgresqlDatabase):
+    """Team mode: the driver connection inside the store's nerv.store.postgres.PgConnection."""
+
+    def __init__(self):
+        super().__init__(None, thread_safe=False, autoconnect=True)
+        self._nerv_init()
+
+    @staticmethod
+    def _raw_connection(store: Store):
+        return store._conn.raw
+
+    @staticmethod
+    def _database_name(store: Store) -> str:
+        return store._conn.url
+
+
+class _LazyDatabase(peewee.DatabaseProxy):
+    """Bound on the first model query to the store its opener named (nerv.store.db.use_for_models)."""
+
+    def __getattr__(self, attr):
+        if self.obj is None:
+            from nerv.store.db import models_store
+
+            store = models_store()
+            if store is None:
+                raise peewee.InterfaceError("nerv store not opened")
+            bind(store)
+        return getattr(self.obj, attr)
+
+
+database = _LazyDatabase()
+_databases: dict[str, _StoreConnection] = {}
 
 
 def bound_store() -> Store:
@@ -56,5 +94,12 @@ def bound_store() -> Store:
 
 
 def bind(store: Store) -> Store:
-    database.use(store)
+    from nerv.store import dialect
+
+    kind = dialect.name(store._conn)
+    if kind not in _databases:
+        _databases[kind] = NervPostgresDatabase() if kind == dialect.POSTGRESQL else NervDatabase()
+    target = _databases[kind]
+    target.use(store)
+    database.initialize(target)
     return store

@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlite3
 
 from nerv import fastjson
+from nerv.store import dialect
 
 _RULE_COLUMNS = "id, rule, action, project_id, source"
 _SCOPE = "(project_id IS NULL OR project_id = :project)"
@@ -47,7 +48,7 @@ def candidate_rows(conn: sqlite3.Connection, project_id: str | None, allow_tools
         selects[1] += " AND tool <> 'Bash'"
         if not file_rules:
             selects[1] += " AND tool NOT IN ('Read', 'Edit')"
-        selects.append(_bash_allow_select(bash_prefixes, params))
+        selects.append(_bash_allow_select(conn, bash_prefixes, params))
     # One query per select, each in id order (rowid scans and index probes need no sort); a stable sort by
     # action then gives deny, ask, allow, each by id, without SQLite building a temporary b-tree.
     rows = [row for select in selects for row in conn.execute(select + " ORDER BY id", params)]
@@ -55,7 +56,7 @@ def candidate_rows(conn: sqlite3.Connection, project_id: str | None, allow_tools
     return rows
 
 
-def _bash_allow_select(prefixes, params: dict) -> str:
+def _bash_allow_select(conn: sqlite3.Connection, prefixes, params: dict) -> str:
     """Bash allow rules whose literal prefix is one of `prefixes` (and bare `Bash` rules): index probes of
     ix_rules_tool_prefix instead of a scan of 1,000 rules."""
     base = f"SELECT {_RULE_COLUMNS} FROM approval_rules WHERE action = 'allow' AND tool = 'Bash' AND {_SCOPE}"
@@ -64,8 +65,7 @@ def _bash_allow_select(prefixes, params: dict) -> str:
     if not prefixes:
         return base + " AND literal_prefix IS NULL"
     params["prefixes"] = fastjson.dumps(sorted(prefixes))
-    return (base + " AND (literal_prefix IS NULL"
-                   " OR literal_prefix IN (SELECT value FROM json_each(:prefixes)))")
+    return base + f" AND (literal_prefix IS NULL OR literal_prefix IN ({dialect.json_values(conn, ':prefixes')}))"
 
 
 def longest_bash_allow_prefix(conn: sqlite3.Connection) -> int:
@@ -77,7 +77,7 @@ def longest_bash_allow_prefix(conn: sqlite3.Connection) -> int:
 def insert_request(conn: sqlite3.Connection, row: dict) -> int:
     columns = ", ".join(row)
     marks = ", ".join(f":{k}" for k in row)
-    return conn.execute(f"INSERT INTO approval_requests ({columns}) VALUES ({marks})", row).lastrowid
+    return conn.execute(f"INSERT INTO approval_requests ({columns}) VALUES ({marks}) RETURNING id", row).fetchone()[0]
 
 
 def request_state(conn: sqlite3.Connection, request_id: int) -> tuple[str, str | None] | None:
@@ -134,9 +134,9 @@ def insert_metrics(conn: sqlite3.Connection, rows: list[dict]) -> None:
 
 def calls_seen(conn: sqlite3.Connection, session_id: str, tool_use_ids: list[str]) -> set[str]:
     """Which of these calls already have a `tool.calls` (they ran) or `tool.denied` metric in the session."""
-    rows = conn.execute("SELECT json_extract(meta, '$.tool_use_id') FROM metrics WHERE session_id = ?"
-                        " AND name IN ('tool.calls', 'tool.denied')"
-                        " AND json_extract(meta, '$.tool_use_id') IN (SELECT value FROM json_each(?))",
+    call_id = dialect.json_field(conn, "meta", "tool_use_id")
+    rows = conn.execute(f"SELECT {call_id} FROM metrics WHERE session_id = ? AND name IN ('tool.calls', 'tool.denied')"
+                        f" AND {call_id} IN ({dialect.json_values(conn, '?')})",
                         (session_id, fastjson.dumps(tool_use_ids)))
     return {r[0] for r in rows}
 

@@ -11,7 +11,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from nerv.store.schema_info import quote
-from nerv.store.sqlite import table_exists  # noqa: F401  (the checkpoint service's one import point)
+from nerv.store import dialect
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,15 @@ def project_rows(conn: sqlite3.Connection, kind: Kind, project_id: str) -> list[
     return [dict(zip(names, row)) for row in cursor]
 
 
+def table_exists(conn: sqlite3.Connection, table: str) -> bool:
+    """The checkpoint service's and the audit replay's one import point, whatever the backend."""
+    return dialect.functions(conn).table_exists(conn, table)
+
+
 def table_columns(conn: sqlite3.Connection, table: str) -> list[str]:
+    if dialect.name(conn) == dialect.POSTGRESQL:
+        return [r[0] for r in conn.execute("SELECT column_name FROM information_schema.columns WHERE table_schema ="
+                                           " current_schema() AND table_name = ? ORDER BY ordinal_position", (table,))]
     return [r[1] for r in conn.execute(f"PRAGMA table_info({quote(table)})")]
 
 

@@ -10,32 +10,34 @@ from __future__ import annotations
 import os
 import sqlite3
 
-from nerv.store import admin
-from nerv.store.queries_tasks import _LEASE_EXPIRED, _TODO_UNHELD, _UNBLOCKED
+from nerv.store import admin, dialect
+from nerv.store.queries_tasks import _LEASE_EXPIRED, _TODO_UNHELD, _UNBLOCKED_FOR
 
 OPEN_STATUSES = ("todo", "in_progress", "review", "blocked")
 
 # One pass over the rows that can be ready or waiting, each labelled once (the blocker probe runs once per
 # row; two sums over an `unblocked` column would run it twice): ~30% cheaper than the ready query itself.
-_QUEUE_SQL = f"""
-    SELECT CASE WHEN {_UNBLOCKED} THEN (CASE WHEN ({_TODO_UNHELD}) OR ({_LEASE_EXPIRED}) THEN 'ready' END)
+_QUEUE_SQL = {name: f"""
+    SELECT CASE WHEN {unblocked} THEN (CASE WHEN ({_TODO_UNHELD}) OR ({_LEASE_EXPIRED}) THEN 'ready' END)
                 WHEN t.status = 'todo' THEN 'waiting' END AS kind, count(*)
     FROM tasks t
     WHERE t.project_id = :project AND (t.status = 'todo' OR (t.status = 'in_progress' AND t.lease_expires_at <= :now))
     GROUP BY kind
-"""
+""" for name, unblocked in _UNBLOCKED_FOR.items()}
 
 _STATUS_COUNTS_SQL = ("SELECT p.id, p.name, t.status, count(*) FROM tasks t JOIN projects p ON p.id = t.project_id"
                       " WHERE t.status IN (" + ", ".join(f"'{s}'" for s in OPEN_STATUSES) + ")"
-                      " GROUP BY t.project_id, t.status ORDER BY p.name")
+                      " GROUP BY p.id, p.name, t.status ORDER BY p.name")
 
-_BLOCKED_SQL = """
+_BLOCKERS_JOINED = {dialect.SQLITE: "group_concat('#' || b.number, ' ')",
+                    dialect.POSTGRESQL: "string_agg('#' || b.number, ' ')"}
+_BLOCKED_SQL = {name: f"""
     SELECT t.id, p.name, t.number, t.title, t.status_reason, t.updated_at,
-           (SELECT group_concat('#' || b.number, ' ') FROM task_deps d JOIN tasks b ON b.id = d.depends_on_id
+           (SELECT {joined} FROM task_deps d JOIN tasks b ON b.id = d.depends_on_id
             WHERE d.task_id = t.id AND d.type = 'blocks' AND b.status <> 'done')
     FROM tasks t JOIN projects p ON p.id = t.project_id
     WHERE t.status = 'blocked' ORDER BY t.updated_at LIMIT :limit
-"""
+""" for name, joined in _BLOCKERS_JOINED.items()}
 
 
 def queues(conn: sqlite3.Connection, now: str) -> list[dict]:
@@ -47,7 +49,8 @@ def queues(conn: sqlite3.Connection, now: str) -> list[dict]:
                                                  **{s: 0 for s in OPEN_STATUSES}})
         entry[status] = count
     for entry in projects.values():
-        kinds = dict(conn.execute(_QUEUE_SQL, {"project": entry["project_id"], "now": now}).fetchall())
+        params = {"project": entry["project_id"], "now": now}
+        kinds = dict(conn.execute(_QUEUE_SQL[dialect.name(conn)], params).fetchall())
         entry["ready"], entry["waiting"] = kinds.get("ready", 0), kinds.get("waiting", 0)
     return list(projects.values())
 
@@ -55,7 +58,7 @@ def queues(conn: sqlite3.Connection, now: str) -> list[dict]:
 def blocked_tasks(conn: sqlite3.Connection, limit: int) -> list[dict]:
     """Tasks in status `blocked`, oldest first, with the reason given and their unfinished blockers."""
     keys = ("id", "project", "number", "title", "reason", "since", "blockers")
-    rows = [dict(zip(keys, row)) for row in conn.execute(_BLOCKED_SQL, {"limit": limit})]
+    rows = [dict(zip(keys, row)) for row in conn.execute(_BLOCKED_SQL[dialect.name(conn)], {"limit": limit})]
     for row in rows:
         row["blockers"] = row["blockers"].split(" ") if row["blockers"] else []
     return rows

@@ -10,38 +10,46 @@ from __future__ import annotations
 
 import sqlite3
 
+from nerv.store import dialect
+
 READY_COLUMNS = ("id", "number", "title", "type", "status", "priority", "assignee", "lease_expires_at",
                  "cycle_id", "parent_id", "created_at")
 
 # INDEXED BY: without ANALYZE statistics SQLite picks the primary-key index and then seeks the table for
 # each dependency's status; the (id, status) index answers the probe alone (~20% faster at 10k tasks).
-_DEPENDENCIES_DONE = """
+# PostgreSQL has no index hints (its planner keeps statistics itself).
+_BLOCKER_JOIN = {dialect.SQLITE: "JOIN tasks b INDEXED BY ix_tasks_id_status", dialect.POSTGRESQL: "JOIN tasks b"}
+_DEPENDENCIES_DONE_FOR = {name: f"""
     NOT EXISTS (
-        SELECT 1 FROM task_deps d JOIN tasks b INDEXED BY ix_tasks_id_status ON b.id = d.depends_on_id
+        SELECT 1 FROM task_deps d {join} ON b.id = d.depends_on_id
         WHERE d.task_id = t.id AND d.type = 'blocks' AND b.status <> 'done'
     )
-"""
+""" for name, join in _BLOCKER_JOIN.items()}
 # A parent (an epic, a task split into subtasks) is a container: its children are the work, so it is
 # neither ready nor claimable while one of them is open. The probe walks ix_tasks_parent.
 CLOSED_STATUSES = ("done", "cancelled")
 _NO_OPEN_CHILDREN = """
     NOT EXISTS (SELECT 1 FROM tasks c WHERE c.parent_id = t.id AND c.status NOT IN ('done', 'cancelled'))
 """
-_UNBLOCKED = f"{_DEPENDENCIES_DONE} AND {_NO_OPEN_CHILDREN}"
+_UNBLOCKED_FOR = {name: f"{done} AND {_NO_OPEN_CHILDREN}" for name, done in _DEPENDENCIES_DONE_FOR.items()}
 _TODO_UNHELD = "t.status = 'todo' AND (t.assignee IS NULL OR t.lease_expires_at <= :now)"
 _LEASE_EXPIRED = "t.status = 'in_progress' AND t.lease_expires_at <= :now"
 _SELECT = f"SELECT {', '.join('t.' + c for c in READY_COLUMNS)} FROM tasks t"
 
 # Two branches, each with an equality on status, so each walks ix_tasks_ready_order already sorted and
 # SQLite merges them; one `status IN (...)`/OR would scan the project and sort it in a temp b-tree.
-_READY_SQL = (f"{_SELECT} WHERE t.project_id = :project AND {_TODO_UNHELD} AND {_UNBLOCKED}"
-              f" UNION ALL {_SELECT} WHERE t.project_id = :project AND {_LEASE_EXPIRED} AND {_UNBLOCKED}"
-              " ORDER BY priority, created_at, number")
+_READY_SQL = {name: f"{_SELECT} WHERE t.project_id = :project AND {_TODO_UNHELD} AND {unblocked}"
+                    f" UNION ALL {_SELECT} WHERE t.project_id = :project AND {_LEASE_EXPIRED} AND {unblocked}"
+                    " ORDER BY priority, created_at, number" for name, unblocked in _UNBLOCKED_FOR.items()}
 
-_CLAIMABLE = f"(({_TODO_UNHELD}) OR ({_LEASE_EXPIRED})) AND {_UNBLOCKED}"
-_IS_CLAIMABLE_SQL = f"SELECT 1 FROM tasks t WHERE t.id = :id AND {_CLAIMABLE}"
+_CLAIMABLE = {name: f"(({_TODO_UNHELD}) OR ({_LEASE_EXPIRED})) AND {unblocked}"
+              for name, unblocked in _UNBLOCKED_FOR.items()}
+_IS_CLAIMABLE_SQL = {name: f"SELECT 1 FROM tasks t WHERE t.id = :id AND {claimable}"
+                     for name, claimable in _CLAIMABLE.items()}
 # Claims, heartbeats and releases are compare-and-swaps: the row changes only if, when the UPDATE runs, it
-# is still in the state the caller checked, so correctness does not rest on one writer at a time.
+# is still in the state the caller checked, so correctness does not rest on one writer at a time. Under
+# PostgreSQL's READ COMMITTED a second claimer's UPDATE waits for the first and then re-checks the guard
+# on the row as committed, so it finds the task taken and changes nothing.
 _CLAIM_GUARD = _CLAIMABLE
 _HOLDER_GUARD = "t.status = 'in_progress' AND t.assignee = :agent"
 _RELEASE_GUARD = "t.status = 'in_progress' AND (:agent IS NULL OR t.assignee = :agent)"
@@ -61,19 +69,19 @@ def lease_expired(row: dict, now: str) -> bool:
 def ready_tasks(conn: sqlite3.Connection, project_id: str, now: str, limit: int | None = None) -> list[dict]:
     """Ready tasks of a project in claim order (priority, then creation time, then number); all of them
     when `limit` is None or negative."""
-    sql, params = _READY_SQL, {"project": project_id, "now": now}
+    sql, params = _READY_SQL[dialect.name(conn)], {"project": project_id, "now": now}
     if limit is not None and limit >= 0:
         sql, params = sql + " LIMIT :limit", {**params, "limit": limit}
     return [dict(zip(READY_COLUMNS, row)) for row in conn.execute(sql, params).fetchall()]
 
 
 def is_claimable(conn: sqlite3.Connection, task_id: str, now: str) -> bool:
-    return conn.execute(_IS_CLAIMABLE_SQL, {"id": task_id, "now": now}).fetchone() is not None
+    return conn.execute(_IS_CLAIMABLE_SQL[dialect.name(conn)], {"id": task_id, "now": now}).fetchone() is not None
 
 
 def claim(conn: sqlite3.Connection, task_id: str, fields: dict, now: str) -> bool:
     """Set `fields` on `task_id` if it is claimable now; False (nothing changed) when it is not."""
-    return _swap(conn, task_id, fields, _CLAIM_GUARD, {"now": now})
+    return _swap(conn, task_id, fields, _CLAIM_GUARD[dialect.name(conn)], {"now": now})
 
 
 def heartbeat(conn: sqlite3.Connection, task_id: str, agent: str, fields: dict) -> bool:
@@ -136,6 +144,11 @@ def holder(status: str | None, assignee: str | None) -> str | None:
     return assignee if status in HELD_STATUSES and assignee else None
 
 
+_OTHER_LINKS_SQL = {name: "SELECT id, task_id FROM claude_sessions WHERE agent = ? AND status = 'active'"
+                          f" AND task_id {is_not} ?"
+                    for name, is_not in ((dialect.SQLITE, "IS NOT"), (dialect.POSTGRESQL, "IS DISTINCT FROM"))}
+
+
 def record_holding(conn: sqlite3.Connection, task_id: str, before: str | None, after: str | None,
                    now: str) -> list[dict]:
     """Close and open agent_task_spans when a task's holder changes, and move the task link of the active
@@ -146,17 +159,15 @@ def record_holding(conn: sqlite3.Connection, task_id: str, before: str | None, a
     if before == after:
         return []
     # Whatever span is open ends now (also one a restore left behind): a task has one holder at a time.
-    conn.execute("UPDATE agent_task_spans SET ended_at = max(started_at, ?) WHERE task_id = ? AND ended_at IS NULL",
-                 (now, task_id))
+    conn.execute("UPDATE agent_task_spans SET ended_at = CASE WHEN started_at > :now THEN started_at ELSE :now END"
+                 " WHERE task_id = :task AND ended_at IS NULL", {"now": now, "task": task_id})
     if after:
         conn.execute("INSERT INTO agent_task_spans (agent, task_id, started_at) VALUES (?, ?, ?)",
                      (after, task_id, now))
     moved = []
     for agent in dict.fromkeys(a for a in (before, after) if a):
         current = held_task_id(conn, agent)
-        for session_id, linked in conn.execute(
-                "SELECT id, task_id FROM claude_sessions WHERE agent = ? AND status = 'active' AND task_id IS NOT ?",
-                (agent, current)).fetchall():
+        for session_id, linked in conn.execute(_OTHER_LINKS_SQL[dialect.name(conn)], (agent, current)).fetchall():
             conn.execute("UPDATE claude_sessions SET task_id = ?, updated_at = ? WHERE id = ?",
                          (current, now, session_id))
             moved.append({"session_id": session_id, "agent": agent, "before": linked, "after": current})

@@ -7,9 +7,7 @@ import-light: sqlite3, os and pathlib only.
 from __future__ import annotations
 
 import os
-import random
 import sqlite3
-import time
 from pathlib import Path
 
 from nerv.errors import NervError, from_os_error
@@ -17,8 +15,7 @@ from nerv.store import fastpath
 
 # One definition of each, shared with the hook's cheap open.
 from nerv.store.fastpath import BUSY_TIMEOUT_MS, set_connection_pragmas, set_wal_durability
-# How long the application keeps retrying a whole write transaction that hit a lock.
-RETRY_DEADLINE_S = 30.0
+from nerv.store.retry import RETRY_DEADLINE_S, retry_while
 
 
 def is_lock_error(exc: BaseException) -> bool:
@@ -143,7 +140,7 @@ def write_marker(conn: sqlite3.Connection):
 
     The write transaction compares it before and after its body to refuse a change without its audit
     row. Asked in SQL, so every backend can answer: SQLite counts changed rows (`total_changes()`);
-    PostgreSQL would return `pg_current_xact_id_if_assigned()`, NULL until the transaction writes.
+    PostgreSQL sums its per-transaction row counters (nerv.store.postgres.write_marker).
     """
     return conn.execute("SELECT total_changes()").fetchone()[0]
 
@@ -220,17 +217,4 @@ def _create_private_file(path: Path) -> None:
 
 def retry_on_lock(fn, *, deadline_s: float = RETRY_DEADLINE_S):
     """Call `fn()` until it does not fail with 'database is locked/busy', with jittered backoff."""
-    start = time.monotonic()
-    attempt = 0
-    while True:
-        try:
-            return fn()
-        except sqlite3.OperationalError as exc:
-            if not is_lock_error(exc):
-                raise
-            attempt += 1
-            if time.monotonic() - start > deadline_s:
-                raise NervError("database", f"the database stayed locked for more than {deadline_s:.0f} s",
-                                "another process holds a long write transaction; retry later") from exc
-            # Full jitter: spreads retries of many agents so they do not collide again in lockstep.
-            time.sleep(random.uniform(0.002, min(0.25, 0.005 * (2 ** min(attempt, 8)))))
+    return retry_while(fn, is_lock_error, deadline_s=deadline_s)

@@ -1,6 +1,7 @@
 """Write transactions: the write lock first, retried on lock, and never without an audit row. Stdlib only.
 
-The dialect's part (how a write transaction starts, what a lock error is) comes from nerv.store.sqlite.
+The dialect's part (how a write transaction starts, what a lock error is) comes from nerv.store.sqlite or
+nerv.store.postgres, whichever the connection belongs to (nerv.store.dialect.functions).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from nerv.store import audit as audit_log
 from nerv.store import counters
 from nerv.store.clock import now_iso
 from nerv.store.search_generation import settle as settle_search_generation
-from nerv.store.sqlite import begin_read, begin_write, retry_on_lock, write_marker
+from nerv.store.dialect import functions as dialect_functions
 
 T = TypeVar("T")
 
@@ -47,14 +48,15 @@ def write(conn: sqlite3.Connection, body: Callable[[WriteTx], T], *, actor: str 
     Raises NervError('internal') and rolls back when the body changed rows without an audit row.
     """
     who = audit_log.current_actor(actor)
+    dialect = dialect_functions(conn)
 
     def attempt() -> T:
-        begin_write(conn)
+        dialect.begin_write(conn)
         try:
             tx = WriteTx(conn, who, store)
-            marker = write_marker(conn)
+            marker = dialect.write_marker(conn)
             result = body(tx)
-            if write_marker(conn) != marker and not tx.audit_rows:
+            if dialect.write_marker(conn) != marker and not tx.audit_rows:
                 raise NervError("internal", "a state change was attempted without its audit row",
                                 "this is a bug in nerv; nothing was written")
             settle_search_generation(conn)
@@ -65,18 +67,19 @@ def write(conn: sqlite3.Connection, body: Callable[[WriteTx], T], *, actor: str 
                 conn.execute("ROLLBACK")
             raise
 
-    return retry_on_lock(attempt)
+    return dialect.retry_on_lock(attempt)
 
 
 def read(conn: sqlite3.Connection, body: Callable[[sqlite3.Connection], T]) -> T:
     """Run `body` in one read transaction so every query sees the same snapshot."""
+    dialect = dialect_functions(conn)
 
     def attempt() -> T:
-        begin_read(conn)
+        dialect.begin_read(conn)
         try:
             return body(conn)
         finally:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
 
-    return retry_on_lock(attempt)
+    return dialect.retry_on_lock(attempt)

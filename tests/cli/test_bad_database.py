@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from tests.conftest import assert_not_a_bug, run_as_user
+from tests.conftest import assert_not_a_bug, run_as_user, sqlite_only
+
+# NERV_DB names a file: what a directory, a non-SQLite file or a read-only path there does.
+pytestmark = sqlite_only
 
 
 def _snapshot(folder):

@@ -23,8 +23,10 @@ def add_task(cli, project):
 
 @pytest.fixture
 def raw_db(nerv_home):
-    """A plain sqlite3 connection to the test database, for setting up states the CLI cannot (past leases)."""
-    conn = sqlite3.connect(nerv_home / "state.db", isolation_level=None)
+    """A plain connection to the test database, for setting up states the CLI cannot (past leases)."""
+    from tests.conftest import ON_POSTGRESQL, backend_connection
+
+    conn = backend_connection() if ON_POSTGRESQL else sqlite3.connect(nerv_home / "state.db", isolation_level=None)
     yield conn
     conn.close()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import assert_not_a_bug
+from tests.conftest import ON_POSTGRESQL, assert_not_a_bug, backend_connection
 
 BAD = [
     (("task", "add", ""), "invalid", "title must not be empty"),
@@ -98,9 +98,10 @@ def test_a_task_removed_between_lookup_and_write_is_not_found(cli, add_task, mon
     def lookup_then_removed_by_another_process(*args, **kwargs):
         task = looked_up(*args, **kwargs)
         if task.number == 1:
-            other = sqlite3.connect(nerv_home / "state.db")
-            with other:
-                other.execute("DELETE FROM tasks WHERE id = ?", (task.id,))
+            other = backend_connection() if ON_POSTGRESQL else sqlite3.connect(nerv_home / "state.db")
+            other.execute("DELETE FROM tasks WHERE id = ?", (task.id,))
+            if not ON_POSTGRESQL:
+                other.commit()
             other.close()
         return task
 

@@ -14,7 +14,7 @@ import pytest
 from nerv.errors import NervError
 from nerv.store import migrate
 from nerv.store.db import open_store
-from tests.conftest import nerv_executable
+from tests.conftest import ON_POSTGRESQL, nerv_executable
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "databases"
 
@@ -52,7 +52,8 @@ def test_processes_claiming_the_same_task_exactly_one_wins(cli, project, tmp_pat
 def test_a_claim_whose_row_changed_under_it_changes_nothing(cli, project, nerv_home):
     """The swap itself, without SQLite's single writer: a second connection's claim sees the row taken."""
     assert cli("task", "add", "once").code == 0
-    first, second = open_store(nerv_home / "state.db"), open_store(nerv_home / "state.db")
+    where = None if ON_POSTGRESQL else nerv_home / "state.db"
+    first, second = open_store(where), open_store(where)
     try:
         task_id = first._conn.execute("SELECT id FROM tasks WHERE number = 1").fetchone()[0]
         fields = {"status": "in_progress", "assignee": "a", "lease_expires_at": "2999-01-01T00:00:00.000000Z"}

@@ -1,0 +1,227 @@
+"""Opening the PostgreSQL database (team mode): every dialect detail of the connection lives here.
+
+The twin of nerv.store.sqlite, with the same functions. The driver (psycopg2, the `nerv[postgres]` extra)
+is imported only by `open_connection`, so importing this module costs the standard library alone.
+
+The store's SQL is written once, with `?` and `:name` placeholders as sqlite3 takes them; `PgConnection`
+turns them into the driver's `%s` / `%(name)s` (outside quotes) and otherwise behaves like the sqlite3
+connection the store modules use: `execute` returns a cursor, `in_transaction`, explicit BEGIN/COMMIT.
+Statements that differ between dialects get their own text in the store module that owns them
+(`nerv.store.dialect.name(conn)` says which).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from functools import lru_cache
+
+from nerv.errors import NervError
+from nerv.store.retry import RETRY_DEADLINE_S, retry_while
+
+DIALECT = "postgresql"
+URL_PREFIXES = ("postgresql://", "postgres://")
+# serialization_failure, deadlock_detected, lock_not_available: the transaction lost a race, run it again.
+RETRY_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
+# How long one statement waits for a row or advisory lock before it fails with 55P03 (then retried whole).
+LOCK_TIMEOUT_MS = 5000
+# pg_advisory_xact_lock keys (two int4s: nerv's namespace, then what is locked).
+LOCK_NAMESPACE = 0x6E657276  # "nerv"
+MIGRATION_LOCK = 1
+AUDIT_CHAIN_LOCK = 2
+_TOKENS = re.compile(r"""'(?:[^']|'')*'|"(?:[^"]|"")*"|::|\?(\d*)|(?<![\w:]):([A-Za-z_]\w*)|%""")
+
+
+# What peewee tries to import at its own import time: psycopg2 costs ~35 ms, psycopg 3 ~150 ms.
+DRIVER_MODULES = ("psycopg2", "psycopg", "psycopg2cffi")
+
+
+def hide_drivers_from_peewee() -> None:
+    """For a process on the local file: peewee imports every PostgreSQL driver it finds, eagerly, so a
+    command that never talks to a server would pay for an installed `nerv[postgres]`. Marking the modules
+    absent (None in sys.modules makes `import` raise ImportError) spares it; a driver already imported stays."""
+    import sys
+
+    for name in DRIVER_MODULES:
+        if name not in sys.modules:
+            sys.modules[name] = None
+
+
+def is_url(value: str | None) -> bool:
+    return bool(value) and value.startswith(URL_PREFIXES)
+
+
+@lru_cache(maxsize=1024)
+def translate(sql: str) -> tuple[str, bool]:
+    """sqlite3's `?`, `?NNN` and `:name` placeholders as the driver's `%s`, `%(pNNN)s` and `%(name)s`, a
+    literal `%` doubled; and whether the statement numbers its parameters (then they go as a mapping)."""
+    numbered = False
+
+    def token(match: re.Match) -> str:
+        nonlocal numbered
+        text = match.group(0)
+        if text.startswith("?"):
+            if match.group(1):
+                numbered = True
+                return f"%(p{match.group(1)})s"
+            return "%s"
+        if text == "%":
+            return "%%"
+        if match.group(2):
+            return f"%({match.group(2)})s"
+        return text  # a quoted string or identifier, or a :: cast
+
+    return _TOKENS.sub(token, sql), numbered
+
+
+def _bind(sql: str, params):
+    text, numbered = translate(sql)
+    if numbered:
+        params = {f"p{index}": value for index, value in enumerate(params, start=1)}
+    return text, params
+
+
+class PgConnection:
+    """A psycopg2 connection in autocommit mode (nerv sends BEGIN/COMMIT itself), shaped like sqlite3's."""
+
+    dialect = DIALECT
+
+    def __init__(self, raw, url: str):
+        self.raw = raw
+        self.url = url
+
+    def execute(self, sql: str, params=None):
+        cursor = self.raw.cursor()
+        if params:
+            cursor.execute(*_bind(sql, params))
+        else:
+            cursor.execute(sql)
+        return cursor
+
+    def executemany(self, sql: str, rows):
+        cursor = self.raw.cursor()
+        rows = list(rows)
+        if rows:
+            text, numbered = translate(sql)
+            cursor.executemany(text, [_bind(sql, row)[1] for row in rows] if numbered else rows)
+        return cursor
+
+    @property
+    def in_transaction(self) -> bool:
+        from psycopg2 import extensions
+
+        return self.raw.get_transaction_status() != extensions.TRANSACTION_STATUS_IDLE
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+def open_connection(url: str, *, readonly: bool = False) -> PgConnection:
+    """Connect to the server at `url`; raise NervError('database') when the driver or the server is missing."""
+    try:
+        import psycopg2
+    except ImportError as exc:
+        raise NervError("database", "NERV_DATABASE_URL names a PostgreSQL server, and its driver is not installed",
+                        "pip install 'nerv[postgres]' (or unset NERV_DATABASE_URL to use the local file)") from exc
+    _register_adapters()
+    options = f"-c lock_timeout={LOCK_TIMEOUT_MS}"
+    if readonly:
+        options += " -c default_transaction_read_only=on"
+    try:
+        raw = psycopg2.connect(url, application_name=f"nerv:{os.getpid()}", options=options)
+    except psycopg2.Error as exc:
+        raise NervError("database", f"cannot connect to the PostgreSQL server: {str(exc).strip()}",
+                        "check NERV_DATABASE_URL (host, database, role) and that the server runs") from exc
+    raw.autocommit = True
+    _load_numeric_as_sqlite_does(raw)
+    return PgConnection(raw, url)
+
+
+_adapters_registered = False
+
+
+def _register_adapters() -> None:
+    """Flags are INTEGER 0/1 columns on both backends (the same SQL and models): send bool as 0/1."""
+    global _adapters_registered
+    if _adapters_registered:
+        return
+    from psycopg2.extensions import AsIs, register_adapter
+
+    register_adapter(bool, lambda value: AsIs(int(value)))
+    _adapters_registered = True
+
+
+def _load_numeric_as_sqlite_does(raw) -> None:
+    """SUM() of integers is numeric in PostgreSQL: read it as int (float when it has a fraction), like SQLite."""
+    from decimal import Decimal
+
+    from psycopg2.extensions import new_type, register_type
+
+    def load(value, cursor):
+        if value is None:
+            return None
+        number = Decimal(value)
+        return int(number) if number == number.to_integral_value() else float(number)
+
+    register_type(new_type((1700,), "NERV_NUMERIC", load), raw)
+
+
+def sqlstate(exc: BaseException) -> str | None:
+    """The SQLSTATE of a driver error, also when peewee wrapped it."""
+    for candidate in (exc, exc.__cause__, getattr(exc, "orig", None)):
+        code = getattr(candidate, "pgcode", None)
+        if code:
+            return code
+    return None
+
+
+def is_lock_error(exc: BaseException) -> bool:
+    return sqlstate(exc) in RETRY_SQLSTATES
+
+
+def retry_on_lock(fn, *, deadline_s: float = RETRY_DEADLINE_S):
+    """Call `fn()` again while it fails with a serialization failure, a deadlock or a lock timeout."""
+    return retry_while(fn, is_lock_error, deadline_s=deadline_s)
+
+
+def write_marker(conn: PgConnection):
+    """Rows this transaction inserted, updated or deleted so far (triggers and raw SQL included), like
+    SQLite's total_changes(): see nerv.store.sqlite. Not the transaction id: an UPDATE that waited for a
+    row and then found its compare-and-swap guard false changed nothing, but was given one."""
+    return conn.execute("SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_xact_user_tables")\
+        .fetchone()[0]
+
+
+def begin_write(conn: PgConnection) -> None:
+    """READ COMMITTED: what must not interleave says so itself (compare-and-swap claims, counter upserts,
+    the audit chain's advisory lock), and a lost race fails with a SQLSTATE that `retry_on_lock` retries."""
+    conn.execute("BEGIN")
+
+
+def begin_read(conn: PgConnection) -> None:
+    """One snapshot for every query until ROLLBACK."""
+    conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+
+
+def lock_for_transaction(conn: PgConnection, key: int) -> None:
+    """Hold nerv's advisory lock `key` until this transaction ends (released by COMMIT or ROLLBACK)."""
+    conn.execute("SELECT pg_advisory_xact_lock(?, ?)", (LOCK_NAMESPACE, key))
+
+
+def table_exists(conn: PgConnection, name: str) -> bool:
+    return conn.execute("SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename = ?",
+                        (name,)).fetchone() is not None
+
+
+def has_tables(conn: PgConnection) -> bool:
+    return conn.execute("SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = current_schema() LIMIT 1")\
+        .fetchone() is not None
+
+
+def enable_wal(conn: PgConnection, path=None) -> None:
+    """Nothing to do: the server's own write-ahead log and synchronous_commit decide durability."""
+
+
+def describe(url: str) -> str:
+    """The URL without its password, for messages and `db` listings."""
+    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)

@@ -1,0 +1,81 @@
+"""The PostgreSQL store at the connection level, and the CLI's core commands on a real server."""
+
+from __future__ import annotations
+
+import pytest
+
+from nerv.store import postgres
+
+
+@pytest.mark.parametrize("sqlite_text, driver_text", [
+    ("SELECT * FROM t WHERE a = ? AND b = ?", "SELECT * FROM t WHERE a = %s AND b = %s"),
+    ("SELECT * FROM t WHERE a = :name", "SELECT * FROM t WHERE a = %(name)s"),
+    ("SELECT ?1 WHERE x = ?1", "SELECT %(p1)s WHERE x = %(p1)s"),
+    ("SELECT '?', ':x', \"a?\" WHERE b LIKE 'x%' AND c = ?", "SELECT '?', ':x', \"a?\" WHERE b LIKE 'x%' AND c = %s"),
+    ("SELECT x::text, 5 % 2 FROM t WHERE y = ?", "SELECT x::text, 5 %% 2 FROM t WHERE y = %s"),
+])
+def test_placeholders_are_translated_outside_quotes(sqlite_text, driver_text):
+    assert postgres.translate(sqlite_text)[0] == driver_text
+
+
+def test_only_lost_races_are_retried_and_by_sqlstate(pg_database):
+    import psycopg2
+
+    holder = postgres.open_connection(pg_database)
+    waiter = postgres.open_connection(pg_database)
+    try:
+        holder.execute("CREATE TABLE race (id int PRIMARY KEY)")
+        holder.execute("INSERT INTO race VALUES (1)")
+        holder.execute("BEGIN")
+        holder.execute("SELECT * FROM race WHERE id = 1 FOR UPDATE")
+        waiter.execute("SET lock_timeout = 50")
+        with pytest.raises(psycopg2.Error) as lost:
+            waiter.execute("UPDATE race SET id = 2 WHERE id = 1")
+        assert lost.value.pgcode == "55P03" and postgres.is_lock_error(lost.value)
+        holder.execute("ROLLBACK")
+        with pytest.raises(psycopg2.Error) as duplicate:
+            waiter.execute("INSERT INTO race VALUES (?)", (1,))
+        assert duplicate.value.pgcode == "23505" and not postgres.is_lock_error(duplicate.value)
+    finally:
+        holder.close()
+        waiter.close()
+
+
+def test_a_url_that_is_not_postgresql_is_refused_as_usage(cli, monkeypatch):
+    from tests.conftest import assert_not_a_bug
+
+    monkeypatch.setenv("NERV_DATABASE_URL", "mysql://somewhere/db")
+    result = cli("task", "list", "--json")
+    assert result.code == 2 and result.error["code"] == "usage"
+    assert_not_a_bug(result)
+
+
+def test_an_unreachable_server_is_a_database_error(cli, tmp_path):
+    from tests.conftest import assert_not_a_bug
+
+    result = cli("--database-url", f"postgresql://nobody@/nerv?host={tmp_path}", "task", "list", "--json")
+    assert result.code == 1 and result.error["code"] == "database"
+    assert_not_a_bug(result)
+
+
+def test_core_commands_on_postgresql(cli, pg_database):
+    assert cli("project", "add", "demo", "--goal", "team").code == 0
+    assert cli("project", "use", "demo").code == 0
+    assert [cli("task", "add", title, "--json").data["number"] for title in ("a", "b", "c")] == [1, 2, 3]
+    assert [t["number"] for t in cli("task", "list", "--json").data] == [1, 2, 3]
+    claimed = cli("task", "claim", "--agent", "a1", "--json").data
+    assert (claimed["number"], claimed["assignee"], claimed["status"]) == (1, "a1", "in_progress")
+    assert cli("task", "done", "1", "--agent", "a1").code == 0
+    assert cli("rule", "add", "Bash(npm test *)", "--action", "allow").code == 0
+    assert [r["rule"] for r in cli("rule", "list", "--json").data] == ["Bash(npm test *)"]
+    verified = cli("audit", "verify", "--json").data
+    assert verified["ok"] and verified["rows"] > 13
+    from nerv.store.db import open_store
+
+    store = open_store()
+    try:
+        assert store.url == pg_database
+        ledger = store._conn.execute("SELECT name FROM schema_migrations ORDER BY version").fetchall()
+        assert ledger[0] == ("0001_initial",)  # the ledger names steps without their dialect
+    finally:
+        store.close()

@@ -14,6 +14,8 @@ import sqlite3
 from contextlib import contextmanager
 from datetime import date, timedelta
 
+from nerv.store import dialect
+
 NANO = 1_000_000_000  # usage_daily.cost_nano units per US$
 
 GROUP_KEYS = {
@@ -102,7 +104,13 @@ def rollup_added_in_bulk(conn: sqlite3.Connection):
     """Let the caller INSERT usage rows without the insert trigger's per-row upsert, then add those rows to
     usage_daily in one GROUP BY (caller's transaction; migration 0015). Only INSERTs stand aside: updates and deletes
     inside the block still move the rollup row by row. New rows are told apart by id (INTEGER PRIMARY KEY:
-    an insert takes a larger id than every row present)."""
+    an insert takes a larger id than every row present).
+
+    On PostgreSQL the triggers stay on: identity values there are handed out before commit, so another
+    writer's committed rows can carry ids above `after`, and adding them again would count them twice."""
+    if dialect.name(conn) == dialect.POSTGRESQL:
+        yield
+        return
     after = conn.execute("SELECT COALESCE(MAX(id), 0) FROM usage").fetchone()[0]
     conn.execute("INSERT INTO usage_rollup_paused (paused) VALUES (1)")
     yield

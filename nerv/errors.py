@@ -23,6 +23,7 @@ CODES = {
     "migration",  # the migration plan or a migration failed
     "integrity",  # a check found corruption or a broken audit chain
     "io",  # a file could not be read or written
+    "not_applicable",  # a command about a local SQLite file run against a team's PostgreSQL server
     "hook_check_failed",  # an installed hook command did not answer when run as Claude Code runs it
     "internal",  # a bug in nerv: reported with a hint to rerun with --debug
 }

@@ -53,6 +53,7 @@ def backup(store: Store, dest: str | Path | None = None, keep: int | None = None
     schema version, the same row counts as the snapshot, and a valid audit chain. A copy that fails is deleted and NervError('integrity') raised. `keep` removes the
     oldest time-stamped backups (state-*.db) in the destination folder beyond that number.
     """
+    store.require_local_file("db backup", "back up the server with pg_dump (or its own backup tooling)")
     if keep is not None and keep < 1:
         raise usage("--keep must be at least 1")
     dest = _check_destination(validate.user_path(dest, "backup destination")) if dest else _default_destination()
@@ -121,6 +122,8 @@ def restore(store: Store | None, source: str | Path, *, yes: bool = False, force
     With `force` (which also confirms), a live file too damaged to be backed up or opened (`store` None)
     is moved aside instead (`corrupt_copy`, beside it, with its -wal/-shm) and the copy takes its place.
     """
+    if store is not None:
+        store.require_local_file("db restore", "restore the server from its own backups (pg_restore)")
     if not (yes or force):
         raise usage("restore replaces the whole database; add --yes to confirm",
                     "a safety backup of the current database is taken first")
@@ -206,6 +209,7 @@ def _replace_damaged(live: Path, prepared: Path) -> Path:
 
 def vacuum(store: Store) -> dict:
     """Rebuild the file to drop free pages; report the size before and after."""
+    store.require_local_file("db vacuum", "the server's autovacuum (or VACUUM run by its administrator) does this")
     before = _size(store.path)
     store.admin.vacuum()
     return {"path": str(store.path), "size_before": before, "size_after": _size(store.path)}
@@ -218,6 +222,7 @@ def _size(path: Path) -> int:
 def integrity(store: Store) -> dict:
     """Full integrity_check, foreign_key_check and the audit chain; `ok` is False when any finds a problem.
     Stale temporary files of killed operations are removed on the way (`leftovers_removed`)."""
+    store.require_local_file("db integrity", "`nerv audit verify` checks the audit chain on the server")
     result = store.admin.integrity()
     chain = store.audit.verify_chain()
     return {**result, "audit_chain": chain, "ok": result["ok"] and chain["ok"],

@@ -46,10 +46,12 @@ def run_migrations() -> dict:
 
 
 def health(store: Store) -> dict:
+    store.require_local_file("db health", "the server's own views (pg_stat_database, pg_stat_activity) tell its health")
     return {"path": str(store.path), **store.admin.health()}
 
 
 def checkpoint(store: Store, mode: str) -> dict:
+    store.require_local_file("db checkpoint", "PostgreSQL checkpoints its write-ahead log itself")
     return store.admin.checkpoint(mode)
 
 

@@ -66,6 +66,13 @@ class Store:
                             "read commands work on it; to write, make the file and its folder writable or use a copy")
         return tx.write(self._conn, body, actor=actor, store=self)
 
+    def require_local_file(self, command: str, instead: str) -> None:
+        """Refuse, with what to do instead, a command whose meaning is a local SQLite file (backup API, WAL
+        checkpoint, VACUUM of the file, page checks) when this store is a team's PostgreSQL server."""
+        if self.url is not None:
+            raise NervError("not_applicable", f"`nerv {command}` works on a local SQLite ledger; this one is a "
+                            "PostgreSQL server (NERV_DATABASE_URL)", instead)
+
     def read(self, body: Callable[["Store"], T]) -> T:
         """Run `body(store)` in one read transaction: every area it calls sees the same snapshot."""
         return tx.read(self._conn, lambda _conn: body(self))

@@ -79,3 +79,14 @@ def test_core_commands_on_postgresql(cli, pg_database):
         assert ledger[0] == ("0001_initial",)  # the ledger names steps without their dialect
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("command", [("db", "backup"), ("db", "vacuum"), ("db", "checkpoint"), ("db", "health"),
+                                     ("db", "integrity")])
+def test_commands_about_a_local_file_say_they_do_not_apply(cli, pg_database, command):
+    from tests.conftest import assert_not_a_bug
+
+    result = cli(*command, "--json")
+    assert result.code == 1 and result.error["code"] == "not_applicable", result.stderr
+    assert "PostgreSQL" in result.error["message"] and result.error["hint"]
+    assert_not_a_bug(result)

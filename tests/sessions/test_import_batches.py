@@ -104,3 +104,56 @@ def test_one_file_per_transaction_gives_what_one_transaction_gives(tmp_path, mon
         assert_rollup_exact(home / "state.db")
         states.append(_state(home / "state.db"))
     assert states[0] == states[1]
+
+
+def _usage_indexes(db) -> list[tuple]:
+    with sqlite3.connect(db) as conn:
+        return sorted(conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'usage'"))
+
+
+def _import_into(home, corpus, monkeypatch) -> dict:
+    from nerv.store.db import open_store
+
+    monkeypatch.setenv("NERV_HOME", str(home))
+    store = open_store()
+    try:
+        return ingest.import_paths(store._conn, [str(corpus)], fast=True)
+    finally:
+        store.close()
+
+
+def test_a_first_import_building_its_indexes_at_the_end_gives_the_same_rows_and_indexes(tmp_path, monkeypatch):
+    from tests.sessions.test_usage_rollup import assert_rollup_exact
+
+    _corpus(tmp_path / "corpus")
+    monkeypatch.setattr(ingest, "BATCH_ROWS", 1)
+    dropped = []
+    real_write = ingest.tx.write
+
+    def watching_write(conn, body, **kwargs):
+        result = real_write(conn, body, **kwargs)
+        present = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        dropped.append(not set(ingest.DEFERRED_INDEXES) & present)
+        return result
+
+    _import_into(tmp_path / "plain", tmp_path / "corpus", monkeypatch)
+    monkeypatch.setattr(ingest, "DEFERRED_INDEXES_MIN_BYTES", 0)
+    monkeypatch.setattr(ingest.tx, "write", watching_write)
+    result = _import_into(tmp_path / "deferred", tmp_path / "corpus", monkeypatch)
+    assert result["files_read"] == 12
+    assert any(dropped), "the batches ran without the deferred indexes"
+    assert_rollup_exact(tmp_path / "deferred" / "state.db")
+    assert _state(tmp_path / "deferred" / "state.db") == _state(tmp_path / "plain" / "state.db")
+    assert _usage_indexes(tmp_path / "deferred" / "state.db") == _usage_indexes(tmp_path / "plain" / "state.db")
+
+
+def test_an_index_left_dropped_by_a_killed_import_is_built_by_the_next_one(tmp_path, monkeypatch):
+    (tmp_path / "corpus").mkdir()
+    home = tmp_path / "home"
+    _import_into(home, tmp_path / "corpus", monkeypatch)
+    shipped = _usage_indexes(home / "state.db")
+    with sqlite3.connect(home / "state.db") as conn:
+        for name in ingest.DEFERRED_INDEXES:
+            conn.execute(f"DROP INDEX {name}")
+    _import_into(home, tmp_path / "corpus", monkeypatch)
+    assert _usage_indexes(home / "state.db") == shipped

@@ -255,10 +255,11 @@ def child_import() -> None:
     """Run `nerv session import` in this process, timing every write transaction (begin to commit); prints
     the longest in ms on stderr as `LONGEST_TX=` (used by lock_probe)."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    from nerv.store import sqlite as sqlite_dialect
     from nerv.store import tx
 
     longest, began = [0.0], [0.0]
-    begin, write = tx.begin_write, tx.write
+    begin, write = sqlite_dialect.begin_write, tx.write
 
     def timed_begin(conn):
         begin(conn)
@@ -270,7 +271,7 @@ def child_import() -> None:
         finally:
             longest[0] = max(longest[0], time.perf_counter() - began[0])
 
-    tx.begin_write, tx.write = timed_begin, timed_write
+    sqlite_dialect.begin_write, tx.write = timed_begin, timed_write
     from nerv.cli.app import main as cli_main
 
     try:

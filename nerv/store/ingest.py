@@ -31,9 +31,9 @@ from nerv.transcripts import (MAX_REPORTED_SKIPS, ApiCall, ParsedChunk, better_c
 
 BULK_REBUILD_MIN_ROWS = 20_000
 # The page cache while importing: a batch's inserts land all over usage's six indexes, and with SQLite's
-# default 2 MiB most of those pages are evicted and read again from the OS cache by the next batch (measured:
-# ~30 % of the insert CPU). Pages are taken as used, so memory stays bounded by this.
-IMPORT_CACHE_KIB = 64 * 1024
+# default 2 MiB most of those pages are evicted and read again from the OS cache by the next batch (measured on
+# 33,000 rows: ~30 % of the insert CPU; 16 and 64 MiB alike). Pages are taken as used: memory stays bounded.
+IMPORT_CACHE_KIB = 16 * 1024
 READ_BLOCK_BYTES = 8 * 1024 * 1024  # a file is read in blocks of this size: memory stays bounded by it, not by the file
 # A write transaction takes the files read until their new rows pass BATCH_ROWS (whole files: a file's rows are
 # never half-imported). Measured: ~30 µs of CPU a row in the transaction (lookups of stored copies, inserts

@@ -200,12 +200,15 @@ def _restore_indexes(conn: sqlite3.Connection, saved: dict[str, str], actor: str
         return
     for name in DEFERRED_INDEXES:
         def build(_write_tx: tx.WriteTx) -> None:
-            if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?", (name,)).fetchone():
-                return
-            conn.execute(saved.get(name) or _shipped_index_sql(name))
+            if not _has_index(conn, name):  # checked again under the write lock
+                conn.execute(saved.get(name) or _shipped_index_sql(name))
 
-        if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?", (name,)).fetchone() is None:
+        if not _has_index(conn, name):
             tx.write(conn, build, actor=actor)
+
+
+def _has_index(conn: sqlite3.Connection, name: str) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?", (name,)).fetchone() is not None
 
 
 def _shipped_index_sql(name: str) -> str:

@@ -28,7 +28,7 @@ def wait_until(conn, request_id: int, timeout_s: float, check: Callable[[], T | 
     """Call `check` (it reads the request's state on `conn`) until it answers, woken by the request's status
     changes; None once `timeout_s` seconds passed without an answer."""
     deadline = time.monotonic() + timeout_s
-    listener = _listener(conn)
+    listener = _listener(conn) if timeout_s > 0 else None  # a wait of 0 s is one read: no connection for it
     try:
         while True:
             answer = check()
@@ -39,7 +39,7 @@ def wait_until(conn, request_id: int, timeout_s: float, check: Callable[[], T | 
                 return None
             if listener is None:
                 time.sleep(min(POLL_INTERVAL_S, remaining))
-            elif not _heard(listener, request_id, min(LISTEN_RECHECK_S, remaining)):
+            elif not _listen(listener, request_id, min(LISTEN_RECHECK_S, remaining)):
                 listener.close()
                 listener = None
     finally:
@@ -55,8 +55,9 @@ def _listener(conn):
     return postgres.open_listener(conn.url, CHANNEL)
 
 
-def _heard(listener, request_id: int, seconds: float) -> bool:
-    """Wait up to `seconds` for a status change of `request_id`; False when the listener's connection broke."""
+def _listen(listener, request_id: int, seconds: float) -> bool:
+    """Return at the first status change of `request_id` or after `seconds`; False when the listener's
+    connection broke (then nothing more will be heard on it)."""
     deadline = time.monotonic() + seconds
     while True:
         payloads = listener.notifications(deadline - time.monotonic())

@@ -145,9 +145,10 @@ def wait_for_decision(conn, payload: dict, request_id: int, project_id) -> tuple
 
 
 def _decided(conn, request_id: int) -> tuple[str, str] | None:
-    status, reason = q.request_state(conn, request_id) or ("expired", "the request disappeared")
-    if status == "pending":
+    ended = q.end_state(conn, request_id)
+    if ended is None:
         return None
+    status, reason = ended
     text = f"approval request #{request_id} {status}" + (f": {reason}" if reason else "")
     return ("allow" if status == "approved" else "deny"), text
 

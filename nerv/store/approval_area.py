@@ -11,8 +11,4 @@ class ApprovalArea(Area):
         """(status, reason) once the request is no longer pending, or None after `timeout_s` seconds.
 
         Each read is its own statement outside any transaction, so it sees what other connections committed."""
-        def ended():
-            state = q.request_state(self._conn, request_id) or ("expired", "the request disappeared")
-            return state if state[0] != "pending" else None
-
-        return approval_wait.wait_until(self._conn, request_id, timeout_s, ended)
+        return approval_wait.wait_until(self._conn, request_id, timeout_s, lambda: q.end_state(self._conn, request_id))

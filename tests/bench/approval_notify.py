@@ -3,7 +3,8 @@ process waiting for it on another (a queue-mode PermissionRequest hook, and `ner
 
 Side by side in one run: PostgreSQL with LISTEN (migration 0016's NOTIFY), PostgreSQL with LISTEN taken away
 (the polling fallback, every 0.25 s) and SQLite (polling, as on one machine). Each round starts a waiter, waits
-until it waits (its LISTEN seen in pg_stat_activity, else its request recorded plus a settle time), approves
+until it waits (its LISTEN seen in pg_stat_activity, else its request recorded plus a settle time and a
+random part of the poll interval), approves
 in this process and takes the time from the commit's return to the waiter's first line of output. The server
 is the tests' throwaway one (tests/pg_server.py: unix socket, fsync and synchronous_commit off).
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -27,6 +29,8 @@ from tests.bench.common import print_table  # noqa: E402
 from tests.pg import approval_waiters as waiters  # noqa: E402
 
 SETTLE_S = 0.3  # after a polling waiter's request appears: it is in its first sleep by then
+# Plus a random part of one poll interval: a fixed delay would approve at the same phase of the poll every round.
+JITTER_S = 0.25
 
 
 def main() -> None:
@@ -87,7 +91,7 @@ def one_round(store, waiter: str, cwd: str, listen: bool) -> float:
     if listen:
         waiters.wait_for(lambda: waiters.listeners(store._conn), what="the waiter's LISTEN")
     else:
-        time.sleep(SETTLE_S if waiter == "hook" else 1.5)
+        time.sleep((SETTLE_S if waiter == "hook" else 1.5) + random.uniform(0, JITTER_S))
     if process.poll() is not None:
         raise SystemExit(f"the waiter ended before the decision: {process.stderr.read()}")
     committed = waiters.approve(store, request_id)

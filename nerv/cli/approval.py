@@ -81,6 +81,24 @@ def deny(
     out.emit(approvals.decide(_ctx.store(), request_id, False, reason=reason, remember=remember), _decided)
 
 
+@app.command("wait")
+def wait(
+    request_id: int = typer.Argument(..., help="Request id."),
+    timeout: int = typer.Option(600, "--timeout", help="Give up after this many seconds (the request stays pending)."),
+) -> None:
+    """Wait until a request is approved, denied, expired or abandoned (LISTEN on PostgreSQL); show it then."""
+    from nerv.services import approvals
+
+    out.emit(approvals.wait_for_end(_ctx.store(), request_id, timeout), _waited)
+
+
+def _waited(d: dict) -> None:
+    if d["timed_out"]:
+        out.message(f"approval request #{d['id']} still pending")
+        return
+    out.message(f"approval request #{d['id']} {d['status']}" + (f": {d['reason']}" if d.get("reason") else ""))
+
+
 @app.command("suggest")
 def suggest(
     limit: int = typer.Option(20, "--limit", help="At most this many suggestions."),

@@ -12,13 +12,11 @@ its canonical JSON) recorded within MATCH_WINDOW_S. Once matched, the request ke
 from __future__ import annotations
 
 import math
-import time
 
 from nerv import fastjson
 from nerv.hook.common import agent_name, setting, text_field, write
-from nerv.store import queries_approvals as q
+from nerv.store import approval_wait, queries_approvals as q
 
-POLL_INTERVAL_S = 0.25
 MAX_STORED_INPUT = 64_000  # characters of tool_input kept on a request
 MATCH_WINDOW_S = 86_400  # as long as a queued call may wait (hook.queue_timeout_s at most)
 QUEUE_KEY = "hook.queue_timeout_s"
@@ -129,7 +127,8 @@ def queue_timeout(value) -> float | None:
 
 
 def wait_for_decision(conn, payload: dict, request_id: int, project_id) -> tuple[str, str]:
-    """Poll until `nerv approval approve|deny`, the timeout (the request expires) or another end state.
+    """Wait until `nerv approval approve|deny`, the timeout (the request expires) or another end state
+    (nerv.store.approval_wait: LISTEN on PostgreSQL, polling on SQLite).
 
     Returns ("allow" | "deny", reason).
     """
@@ -139,21 +138,17 @@ def wait_for_decision(conn, payload: dict, request_id: int, project_id) -> tuple
         message = (f"{QUEUE_KEY} is {str(stored)[:40]}, not a number of seconds: nothing waited "
                    f"(`nerv settings set {QUEUE_KEY} 600`)")
         return _expire(conn, payload, request_id, project_id, message)
-    deadline = time.monotonic() + timeout
-    while True:
-        verdict = _decided(conn, request_id)
-        if verdict is not None:
-            return verdict
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return _expire(conn, payload, request_id, project_id, f"no decision within {timeout:g} s")
-        time.sleep(min(POLL_INTERVAL_S, remaining))
+    verdict = approval_wait.wait_until(conn, request_id, timeout, lambda: _decided(conn, request_id))
+    if verdict is not None:
+        return verdict
+    return _expire(conn, payload, request_id, project_id, f"no decision within {timeout:g} s")
 
 
 def _decided(conn, request_id: int) -> tuple[str, str] | None:
-    status, reason = q.request_state(conn, request_id) or ("expired", "the request disappeared")
-    if status == "pending":
+    ended = q.end_state(conn, request_id)
+    if ended is None:
         return None
+    status, reason = ended
     text = f"approval request #{request_id} {status}" + (f": {reason}" if reason else "")
     return ("allow" if status == "approved" else "deny"), text
 

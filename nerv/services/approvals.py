@@ -84,6 +84,18 @@ def show_request(store: Store, request_id: int) -> dict:
     return _row(_get(request_id), names)
 
 
+def wait_for_end(store: Store, request_id: int, timeout_s: int) -> dict:
+    """The request once it is no longer pending (approved, denied, expired, abandoned), or as it is after
+    `timeout_s` seconds (as long as a queued hook may wait at most), with `timed_out`. Raises not_found, invalid."""
+    from nerv.hook.requests import QUEUE_KEY
+    from nerv.settings_keys import KNOWN
+
+    timeout_s = validate.int_in_range(timeout_s, "timeout", 0, int(KNOWN[QUEUE_KEY].bounds[1]))
+    _get(request_id)
+    ended = store.approvals.wait_for_end(request_id, timeout_s)
+    return {**show_request(store, request_id), "timed_out": ended is None}
+
+
 def decide(store: Store, request_id: int, approve: bool, *, reason: str | None = None, remember: bool = False) -> dict:
     """Approve or deny a pending request; `remember` also stores the suggested rule for its project.
 

@@ -17,6 +17,7 @@ from nerv.store.clock import now_iso
 from nerv.store.sqlite import enable_wal, explain_error, open_connection
 from nerv.store.admin_area import AdminArea
 from nerv.store.audit_area import AuditArea
+from nerv.store.approval_area import ApprovalArea
 from nerv.store.budget_area import BudgetArea
 from nerv.store.checkpoint_area import CheckpointArea
 from nerv.store.dashboard_area import DashboardArea
@@ -37,7 +38,7 @@ AREAS = {"tasks": TaskArea, "projects": ProjectArea, "settings": SettingArea, "s
          "archive": ArchiveArea, "usage": UsageArea, "budgets": BudgetArea,
          "rules": RuleArea, "search": SearchArea, "audit": AuditArea,
          "admin": AdminArea, "checkpoints": CheckpointArea, "dashboard": DashboardArea, "report": ReportArea,
-         "transfer": TransferArea, "telemetry": TelemetryArea}
+         "transfer": TransferArea, "telemetry": TelemetryArea, "approvals": ApprovalArea}
 
 
 @dataclass

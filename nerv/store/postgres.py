@@ -115,6 +115,23 @@ class PgConnection:
     def close(self) -> None:
         self.raw.close()
 
+    def notifications(self, timeout_s: float) -> list[str] | None:
+        """Payloads of the NOTIFYs heard on the channels this connection LISTENs to, waiting up to `timeout_s`
+        for the first (none queued); None when the connection broke, since what was sent meanwhile is lost."""
+        import select
+
+        import psycopg2
+
+        try:
+            if not self.raw.notifies:
+                select.select([self.raw], [], [], max(timeout_s, 0.0))
+            self.raw.poll()
+        except (psycopg2.Error, OSError, ValueError):  # ValueError: select on a closed socket (fd -1)
+            return None
+        payloads = [notice.payload for notice in self.raw.notifies]
+        self.raw.notifies.clear()
+        return payloads
+
 
 def open_connection(url: str, *, readonly: bool = False) -> PgConnection:
     """Connect to the server at `url`; raise NervError('database') when the driver or the server is missing."""
@@ -135,6 +152,25 @@ def open_connection(url: str, *, readonly: bool = False) -> PgConnection:
     raw.autocommit = True
     _load_numeric_as_sqlite_does(raw)
     return PgConnection(raw, url)
+
+
+def open_listener(url: str, channel: str) -> PgConnection | None:
+    """A connection of its own that LISTENs on `channel`, or None when it cannot (driver, server): the caller polls.
+
+    Its own because notifications are read between statements, and the caller's connection may sit in a
+    transaction for as long as it likes."""
+    try:
+        listener = open_connection(url)
+    except NervError:
+        return None
+    import psycopg2
+
+    try:
+        listener.execute(f"LISTEN {channel}")
+    except psycopg2.Error:
+        listener.close()
+        return None
+    return listener
 
 
 _adapters_registered = False

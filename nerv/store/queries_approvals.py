@@ -85,6 +85,12 @@ def request_state(conn: sqlite3.Connection, request_id: int) -> tuple[str, str |
     return (row[0], row[1]) if row else None
 
 
+def end_state(conn: sqlite3.Connection, request_id: int) -> tuple[str, str | None] | None:
+    """(status, reason) of a request that is no longer pending (a deleted one counts as expired); None while pending."""
+    status, reason = request_state(conn, request_id) or ("expired", "the request disappeared")
+    return None if status == "pending" else (status, reason)
+
+
 def expire_request(conn: sqlite3.Connection, request_id: int, when: str, reason: str) -> int:
     return close_request(conn, request_id, "expired", "timeout", reason, when)
 

@@ -78,6 +78,10 @@ def test_suggest_ranks_by_approvals_and_skips_refused_patterns(cli, capsys):
     (("approval", "list", "--status", "weird"), 1),
     (("approval", "list", "--limit", "0"), 1),
     (("approval", "suggest", "--limit", "-1"), 1),
+    (("approval", "wait", "42", "--timeout", "0"), 1),
+    (("approval", "wait", "1", "--timeout", "-1"), 1),
+    (("approval", "wait", "1", "--timeout", "86401"), 1),
+    (("approval", "wait", "x"), 2),
 ])
 def test_bad_input(cli, db_hash, args, code):
     cli("approval", "list")
@@ -86,3 +90,29 @@ def test_bad_input(cli, db_hash, args, code):
     assert result.code == code
     assert_not_a_bug(result)
     assert db_hash() == before
+
+
+def test_wait_answers_at_once_for_a_decided_request(cli, capsys):
+    pre_tool_use(capsys, "npm run build")
+    cli("approval", "deny", "1", "--reason", "not now")
+    shown = cli("approval", "wait", "1", "--json").data
+    assert (shown["status"], shown["reason"], shown["timed_out"]) == ("denied", "not now", False)
+
+
+def test_wait_that_times_out_leaves_the_request_pending(cli, capsys):
+    pre_tool_use(capsys, "npm run build")
+    shown = cli("approval", "wait", "1", "--timeout", "0", "--json").data
+    assert (shown["status"], shown["timed_out"]) == ("pending", True)
+    assert cli("approval", "wait", "1", "--timeout", "0").stdout.strip() == "approval request #1 still pending"
+
+
+def test_a_waiting_process_hears_a_decision_made_by_another(cli, capsys):
+    import subprocess
+    import sys
+
+    pre_tool_use(capsys, "npm run build")
+    waiter = subprocess.Popen([sys.executable, "-m", "nerv", "approval", "wait", "1", "--timeout", "60"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert cli("approval", "approve", "1", "--reason", "fine").code == 0
+    out, err = waiter.communicate(timeout=60)
+    assert (waiter.returncode, out.strip()) == (0, "approval request #1 approved: fine"), err

@@ -33,8 +33,12 @@ def machine_id() -> str:
 
 def _create(path: str) -> str:
     """Write a new id unless another process just did; the id on disk is the one every process returns."""
+    from pathlib import Path
+
+    from nerv.store.paths import ensure_private_dir
+
     new_id = secrets.token_hex(16)
-    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+    ensure_private_dir(Path(path).parent)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:

@@ -8,8 +8,12 @@ lock is held briefly, and a file's rows always commit together with its new offs
 
 Deduplication (nerv.transcripts.same_call, better_copy; docs/costs.md): one API call is one message_id with
 one request_id, or with any request_id when either copy is a sidechain one; within a file where it is read,
-across the files of a batch in Python, then against the stored copies (earlier batches and imports). Rows
-without a message id are keyed by (file, byte offset).
+across the files of a batch in Python, then against the stored copies (earlier batches and imports). A row
+without a message id is one call per (session, ts, model, token counts): the unique index of migration 0017
+drops a second copy from any file or machine. The machine id (nerv.machine) is recorded, never part of a key.
+
+The SQL is the same on SQLite and PostgreSQL (PgConnection takes sqlite3's placeholders) except the file
+states' key: per machine on the server (`_file_states`).
 """
 
 from __future__ import annotations

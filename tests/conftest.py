@@ -24,7 +24,7 @@ hypothesis_settings.load_profile("nerv")
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 NERV_ENV = ("NERV_HOME", "NERV_DB", "NERV_PROJECT", "NERV_JSON", "NERV_DEBUG", "NERV_ACTOR", "CLAUDE_CONFIG_DIR",
-            "NERV_CLAUDE_MANAGED_DIR", "NERV_HOOK_EXECUTABLE", "NERV_DATABASE_URL")
+            "NERV_CLAUDE_MANAGED_DIR", "NERV_HOOK_EXECUTABLE", "NERV_DATABASE_URL", "NERV_MACHINE_ID")
 # Which backend the suite's database fixtures give each test: `sqlite` (the default) or `postgresql`, a
 # database of its own on a throwaway server started once per session (tests/pg_server.py).
 BACKEND = os.environ.get("NERV_TEST_BACKEND", "sqlite")

@@ -22,7 +22,7 @@ import sqlite3
 
 GENESIS_HASH = "0" * 64
 AUDIT_COLUMNS = ("id", "ts", "actor", "action", "entity", "entity_id", "project_id", "before", "after",
-                 "prev_hash", "hash")
+                 "prev_hash", "hash", "db_role")
 
 
 def current_actor(agent: str | None = None) -> str:
@@ -53,14 +53,19 @@ def changed_fields(before: dict | None, after: dict | None) -> tuple[dict | None
 def row_hash(row: dict) -> str:
     content = [row["id"], row["ts"], row["actor"], row["action"], row["entity"], row["entity_id"],
                row["project_id"], row["before"], row["after"], row["prev_hash"]]
+    if row.get("db_role") is not None:  # rows without one (every SQLite row) hash as they did before 0017
+        content.append(row["db_role"])
     canonical = json.dumps(content, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def append(conn: sqlite3.Connection, *, ts: str, actor: str, action: str, entity: str, entity_id=None,
-           project_id=None, before=None, after=None) -> int:
-    """Append one chained row. Must run inside the caller's write transaction (which serialises the chain)."""
+           project_id=None, before=None, after=None, with_role: bool = True) -> int:
+    """Append one chained row. Must run inside the caller's write transaction (which serialises the chain).
+
+    `with_role=False` leaves db_role out: the migrations' own rows, written before step 0017 made the column."""
     _serialise_chain(conn)
+    db_role = _database_role(conn) if with_role else None
     last = _last_row(conn)
     before, after = changed_fields(before, after)
     row = {
@@ -74,13 +79,11 @@ def append(conn: sqlite3.Connection, *, ts: str, actor: str, action: str, entity
         "before": encode_json(before),
         "after": encode_json(after),
         "prev_hash": last[1] if last else GENESIS_HASH,
+        "db_role": db_role,
     }
     row["hash"] = row_hash(row)
-    conn.execute(
-        "INSERT INTO audit_log (id, ts, actor, action, entity, entity_id, project_id, before, after, prev_hash, hash)"
-        " VALUES (:id, :ts, :actor, :action, :entity, :entity_id, :project_id, :before, :after, :prev_hash, :hash)",
-        row,
-    )
+    columns = [c for c in AUDIT_COLUMNS if c != "db_role" or db_role is not None]
+    conn.execute(f"INSERT INTO audit_log ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})", row)
     return row["id"]
 
 
@@ -92,6 +95,18 @@ def _serialise_chain(conn) -> None:
         from nerv.store import postgres
 
         postgres.lock_for_transaction(conn, postgres.AUDIT_CHAIN_LOCK)
+
+
+def _database_role(conn) -> str | None:
+    """Who the server knows the writer as (PostgreSQL's current_user), beside the actor it declares; None on
+    SQLite, where a file has no roles."""
+    from nerv.store import dialect
+
+    if dialect.name(conn) == dialect.POSTGRESQL:
+        from nerv.store import postgres
+
+        return postgres.current_role(conn)
+    return None
 
 
 def _last_row(conn: sqlite3.Connection):
@@ -132,9 +147,11 @@ def verify_chain(conn: sqlite3.Connection) -> dict:
     prev = GENESIS_HASH
     expected_id = None
     count = 0
-    cur = conn.execute(f"SELECT {', '.join(AUDIT_COLUMNS)} FROM audit_log ORDER BY id")
+    present = {column[0] for column in conn.execute("SELECT * FROM audit_log LIMIT 0").description}
+    columns = [c for c in AUDIT_COLUMNS if c in present]  # a backup made before step 0017 has no db_role
+    cur = conn.execute(f"SELECT {', '.join(columns)} FROM audit_log ORDER BY id")
     for values in cur:
-        row = dict(zip(AUDIT_COLUMNS, values))
+        row = dict(zip(columns, values))
         count += 1
         problem = None
         if expected_id is not None and row["id"] != expected_id:

@@ -8,8 +8,12 @@ lock is held briefly, and a file's rows always commit together with its new offs
 
 Deduplication (nerv.transcripts.same_call, better_copy; docs/costs.md): one API call is one message_id with
 one request_id, or with any request_id when either copy is a sidechain one; within a file where it is read,
-across the files of a batch in Python, then against the stored copies (earlier batches and imports). Rows
-without a message id are keyed by (file, byte offset).
+across the files of a batch in Python, then against the stored copies (earlier batches and imports). A row
+without a message id is one call per (session, ts, model, token counts): the unique index of migration 0017
+drops a second copy from any file or machine. The machine id (nerv.machine) is recorded, never part of a key.
+
+The SQL is the same on SQLite and PostgreSQL (PgConnection takes sqlite3's placeholders) except the file
+states' key: per machine on the server (`_file_states`).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from typing import Callable
 
 from nerv import pricing
 from nerv.errors import NervError
+from nerv.machine import machine_id
 from nerv.store import dialect, lookups, tx
 from nerv.store.clock import parse_iso, to_iso
 from nerv.store.queries_costs import rollup_added_in_bulk
@@ -48,7 +53,8 @@ DEFERRED_INDEXES_MIN_BYTES = POOL_MIN_BYTES
 _USAGE_COLUMNS = ("session_id", "project_id", "message_id", "request_id", "model", "ts", "cwd", "is_sidechain",
                   "input_tokens", "output_tokens", "cache_write_5m_tokens", "cache_write_1h_tokens",
                   "cache_read_tokens", "cost_usd", "cost_known", "source_file_id", "line_offset", "task_id",
-                  "subagent_id", "speed", "inference_geo", "web_search_requests", "line_cost_usd", "token_cost_usd")
+                  "subagent_id", "speed", "inference_geo", "web_search_requests", "line_cost_usd", "token_cost_usd",
+                  "machine_id")
 
 
 class FilePlan:
@@ -134,8 +140,7 @@ def import_files(conn: sqlite3.Connection, files: list[Path], progress: Callable
     unpriced_models: {model: calls}, unassigned_sessions: [...]}.
     """
     _restore_indexes(conn, {})
-    known = {row[0]: row[1:] for row in conn.execute(
-        "SELECT path, id, size, mtime_ns, offset, first_line_hash, lines, skipped FROM transcript_files")}
+    known = _file_states(conn)
     result = {"files": len(files), "files_read": 0, "files_unchanged": 0, "files_reset": 0, "lines_read": 0,
               "api_calls": 0, "new_usage_rows": 0, "sessions": 0, "skipped_lines": 0, "skipped": [],
               "partial_tails": 0, "unreadable": [], "unpriced_models": {}, "unassigned_sessions": []}
@@ -169,6 +174,19 @@ def import_files(conn: sqlite3.Connection, files: list[Path], progress: Callable
     result["sessions"] = len(session_projects)
     result["unassigned_sessions"] = sorted(s for s, project in session_projects.items() if project is None)
     return result
+
+
+def _file_states(conn: sqlite3.Connection) -> dict[str, tuple]:
+    """path -> (id, size, mtime_ns, offset, first_line_hash, lines, skipped) of the files this machine read.
+
+    On PostgreSQL the states are per machine (two machines' files at one path are two files); a SQLite
+    ledger belongs to one machine, so a state there is the path's, whoever read it last."""
+    query = 'SELECT path, id, size, mtime_ns, "offset", first_line_hash, lines, skipped FROM transcript_files'
+    if dialect.name(conn) == dialect.POSTGRESQL:
+        rows = conn.execute(query + " WHERE machine_id = ?", (machine_id(),))
+    else:
+        rows = conn.execute(query)
+    return {row[0]: row[1:] for row in rows}
 
 
 @contextmanager
@@ -258,13 +276,10 @@ def _import_batch(conn: sqlite3.Connection, plans: list[FilePlan], result: dict,
     summary = {k: result[k] - counts_before[k] for k in counts_before}
 
     def body(write_tx: tx.WriteTx) -> None:
-        added = _write(write_tx, plans, rows, sessions)
-        touched = conn.execute("SELECT s.id, c.project_id FROM temp.ingest_sessions s"
-                               " JOIN claude_sessions c ON c.id = s.id ORDER BY s.id").fetchall()
-        sessions_now = conn.execute("SELECT COUNT(*) FROM temp.ingest_sessions").fetchone()[0]
+        added, touched = _write(write_tx, plans, rows, sessions)
         write_tx.audit("session.import", "transcripts", None,
-                       after={**summary, "new_usage_rows": added, "sessions": sessions_now})
-        return added, touched
+                       after={**summary, "new_usage_rows": added, "sessions": len(touched)})
+        return added, sorted(touched.items())
 
     added, touched = tx.write(conn, body, actor=actor)
     result["new_usage_rows"] += added
@@ -587,14 +602,12 @@ _UPSERT_SESSION = (
     " project_id = COALESCE(claude_sessions.project_id, excluded.project_id),"
     " cwd = COALESCE(claude_sessions.cwd, excluded.cwd),"
     " model = COALESCE(claude_sessions.model, excluded.model),"
-    " started_at = MIN(COALESCE(claude_sessions.started_at, excluded.started_at), excluded.started_at),"
-    " last_activity_at = MAX(COALESCE(claude_sessions.last_activity_at, excluded.last_activity_at),"
-    " excluded.last_activity_at), updated_at = excluded.updated_at")
-
-
-def _prepare_connection(conn: sqlite3.Connection) -> None:
-    conn.execute("CREATE TEMP TABLE IF NOT EXISTS ingest_sessions (id TEXT PRIMARY KEY)")
-    conn.execute("DELETE FROM temp.ingest_sessions")
+    # CASE, not the two-argument MIN/MAX: SQLite's scalar MIN/MAX are LEAST/GREATEST on PostgreSQL.
+    " started_at = CASE WHEN claude_sessions.started_at IS NULL OR excluded.started_at < claude_sessions.started_at"
+    " THEN excluded.started_at ELSE claude_sessions.started_at END,"
+    " last_activity_at = CASE WHEN claude_sessions.last_activity_at IS NULL"
+    " OR excluded.last_activity_at > claude_sessions.last_activity_at"
+    " THEN excluded.last_activity_at ELSE claude_sessions.last_activity_at END, updated_at = excluded.updated_at")
 
 
 def _stored_copies(conn: sqlite3.Connection, keyed: list[tuple]) -> dict[str, list[tuple]]:
@@ -620,7 +633,8 @@ def _rows_added(conn: sqlite3.Connection, inserting: int):
     small ledger), drop usage's indexes and the rollup's triggers and build them again afterwards (sorting once
     is measured twice as fast as growing the indexes row by row; it stays transactional, and CREATE UNIQUE
     INDEX re-checks uniqueness); otherwise add the new rows to the rollup in one GROUP BY."""
-    if inserting < BULK_REBUILD_MIN_ROWS or inserting < conn.execute("SELECT COUNT(*) FROM usage").fetchone()[0]:
+    if (inserting < BULK_REBUILD_MIN_ROWS or dialect.name(conn) == dialect.POSTGRESQL
+            or inserting < conn.execute("SELECT COUNT(*) FROM usage").fetchone()[0]):
         with rollup_added_in_bulk(conn):
             yield
         return
@@ -665,21 +679,21 @@ def _split_keyed(conn: sqlite3.Connection, keyed: list[tuple]) -> tuple[list[tup
     return fresh, better, moved_from
 
 
-def _write(write_tx: tx.WriteTx, plans: list[FilePlan], rows: list[tuple], sessions: dict[str, list]) -> int:
-    """Write one batch; returns how many usage rows it added (net of the rows of re-read files it dropped)."""
-    conn, now = write_tx.conn, write_tx.now
-    _prepare_connection(conn)
-    file_ids, dropped = _save_file_states(conn, plans, now)
-    conn.executemany("INSERT OR IGNORE INTO temp.ingest_sessions (id) VALUES (?)", [(s,) for s in sessions])
+def _write(write_tx: tx.WriteTx, plans: list[FilePlan], rows: list[tuple],
+           sessions: dict[str, list]) -> tuple[int, dict[str, str | None]]:
+    """Write one batch; returns how many usage rows it added (net of the rows of re-read files it dropped) and
+    the sessions whose totals it refreshed, with their projects."""
+    conn, now, machine = write_tx.conn, write_tx.now, machine_id()
+    touched: set[str] = set(sessions)
+    file_ids, dropped = _save_file_states(conn, plans, now, machine, touched)
     conn.executemany(_UPSERT_SESSION, [(sid, *values, now, now) for sid, values in sessions.items()])
     conn.executemany("UPDATE claude_sessions SET transcript_path = ? WHERE id = ? AND transcript_path IS NULL",
                      [(path, session) for session, path in _session_transcripts(plans).items()])
     # A call from outside every repo joins its session's project (set by the import or by `session assign`).
-    session_projects = dict(conn.execute("SELECT s.id, c.project_id FROM temp.ingest_sessions s"
-                                         " JOIN claude_sessions c ON c.id = s.id"))
+    session_projects = _session_projects(conn, sessions)
     keyed, unkeyed = [], []
     for row in rows:
-        row = (row[0], row[1] or session_projects.get(row[0]), *row[2:15], file_ids[row[15]], *row[16:])
+        row = (row[0], row[1] or session_projects.get(row[0]), *row[2:15], file_ids[row[15]], *row[16:], machine)
         (unkeyed if row[2] is None else keyed).append(row)
     fresh, better, moved_from = _split_keyed(conn, keyed)
     with _rows_added(conn, len(fresh) + len(unkeyed)):
@@ -687,11 +701,27 @@ def _write(write_tx: tx.WriteTx, plans: list[FilePlan], rows: list[tuple], sessi
         added += conn.executemany(_INSERT_UNKEYED, unkeyed).rowcount if unkeyed else 0
     conn.executemany(_REPLACE_USAGE, better)
     # An API call taken over by a better copy from another session changes that session's totals too.
-    conn.executemany("INSERT OR IGNORE INTO temp.ingest_sessions (id) VALUES (?)", [(s,) for s in moved_from])
+    touched |= moved_from
     conn.executemany(_UPSERT_SUBAGENT, [(session, agent, path, now, now)
                                         for (session, agent), path in _subagent_files(plans, rows).items()])
-    refresh_session_totals(conn, now, "SELECT id FROM temp.ingest_sessions")
-    return added - dropped
+    projects = _session_projects(conn, touched)
+    for part in _parts(sorted(projects)):
+        refresh_session_totals(conn, now, ", ".join("?" * len(part)), part)
+    return added - dropped, projects
+
+
+def _parts(values: list, size: int = 500):
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+def _session_projects(conn: sqlite3.Connection, session_ids) -> dict[str, str | None]:
+    """session -> its project, for those of `session_ids` that are recorded."""
+    found: dict[str, str | None] = {}
+    for part in _parts(sorted(session_ids)):
+        marks = ", ".join("?" * len(part))
+        found.update(conn.execute(f"SELECT id, project_id FROM claude_sessions WHERE id IN ({marks})", part))
+    return found
 
 
 # A subagent first seen in a transcript (no SubagentStart hook ran) is recorded as ended, like its session.
@@ -721,23 +751,26 @@ def _session_transcripts(plans: list[FilePlan]) -> dict[str, str]:
     return paths
 
 
-def _save_file_states(conn: sqlite3.Connection, plans: list[FilePlan], now: str) -> tuple[dict[int, int], int]:
-    """Upsert one transcript_files row per file read; drop rows of files that were replaced. Returns
-    (key -> id, usage rows dropped)."""
+def _save_file_states(conn: sqlite3.Connection, plans: list[FilePlan], now: str, machine: str,
+                      touched: set[str]) -> tuple[dict[int, int], int]:
+    """Upsert one transcript_files row per file read; drop rows of files that were replaced (their sessions
+    join `touched`). Returns (key -> id, usage rows dropped)."""
+    file_key = "(machine_id, path)" if dialect.name(conn) == dialect.POSTGRESQL else "(path)"  # see _file_states
     ids, dropped = {}, 0
     for key, plan in enumerate(plans):
         if plan.reset and plan.file_id is not None:
-            conn.execute("INSERT OR IGNORE INTO temp.ingest_sessions SELECT session_id FROM usage"
-                         " WHERE source_file_id = ?", (plan.file_id,))
+            touched.update(row[0] for row in conn.execute(
+                "SELECT DISTINCT session_id FROM usage WHERE source_file_id = ?", (plan.file_id,)))
             dropped += conn.execute("DELETE FROM usage WHERE source_file_id = ?", (plan.file_id,)).rowcount
         chunk = plan.chunk
         values = (plan.path, plan.size, plan.mtime_ns, plan.start + chunk.consumed, plan.first_hash,
-                  plan.start_line + chunk.lines, plan.prior_skipped + chunk.skipped, now)
+                  plan.start_line + chunk.lines, plan.prior_skipped + chunk.skipped, now, machine)
         row = conn.execute(
-            "INSERT INTO transcript_files (path, size, mtime_ns, offset, first_line_hash, lines, skipped, imported_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (path) DO UPDATE SET size = excluded.size,"
-            " mtime_ns = excluded.mtime_ns, offset = excluded.offset, first_line_hash = excluded.first_line_hash,"
-            " lines = excluded.lines, skipped = excluded.skipped, imported_at = excluded.imported_at RETURNING id",
+            'INSERT INTO transcript_files (path, size, mtime_ns, "offset", first_line_hash, lines, skipped,'
+            f" imported_at, machine_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT {file_key} DO UPDATE SET"
+            ' size = excluded.size, mtime_ns = excluded.mtime_ns, "offset" = excluded."offset",'
+            " first_line_hash = excluded.first_line_hash, lines = excluded.lines, skipped = excluded.skipped,"
+            " imported_at = excluded.imported_at, machine_id = excluded.machine_id RETURNING id",
             values).fetchone()
         ids[key] = row[0]
     return ids, dropped

@@ -190,7 +190,8 @@ def _record(conn, migration: Migration) -> None:
     conn.execute(f"INSERT INTO {HISTORY_TABLE} (version, name, checksum, applied_at) VALUES (?, ?, ?, ?)",
                  (migration.version, migration.name, migration.checksum, ts))
     audit.append(conn, ts=ts, actor=audit.current_actor(), action="migrate", entity="schema",
-                 entity_id=migration.version, after={"name": migration.name, "checksum": migration.checksum})
+                 entity_id=migration.version, after={"name": migration.name, "checksum": migration.checksum},
+                 with_role=False)
 
 
 def _apply_one(conn: sqlite3.Connection, migration: Migration) -> bool:

@@ -89,6 +89,7 @@ class PgConnection:
     def __init__(self, raw, url: str):
         self.raw = raw
         self.url = url
+        self.role: str | None = None  # current_user, asked once (nerv never runs SET ROLE)
 
     def execute(self, sql: str, params=None):
         cursor = self.raw.cursor()
@@ -211,6 +212,18 @@ def sqlstate(exc: BaseException) -> str | None:
     return None
 
 
+def explain_error(exc: BaseException) -> NervError | None:
+    """The NervError a server's refusal means when it is the role's doing (docs/teams.md, "Roles"), else None."""
+    code = sqlstate(exc)
+    if code == "42501":  # insufficient_privilege
+        return NervError("permission", f"the database role may not do this: {str(exc).strip().splitlines()[0]}",
+                         "this command writes; run it as a role granted nerv_agent or nerv_admin (docs/teams.md)")
+    if code == "25006":  # read_only_sql_transaction
+        return NervError("read_only", f"the server refused a write: {str(exc).strip().splitlines()[0]}",
+                         "the connection or the server is read-only; writes need a writable primary")
+    return None
+
+
 def is_lock_error(exc: BaseException) -> bool:
     return sqlstate(exc) in RETRY_SQLSTATES
 
@@ -218,6 +231,13 @@ def is_lock_error(exc: BaseException) -> bool:
 def retry_on_lock(fn, *, deadline_s: float = RETRY_DEADLINE_S):
     """Call `fn()` again while it fails with a serialization failure, a deadlock or a lock timeout."""
     return retry_while(fn, is_lock_error, deadline_s=deadline_s)
+
+
+def current_role(conn: PgConnection) -> str:
+    """The role this connection acts as (recorded on each audit row beside the declared actor)."""
+    if conn.role is None:
+        conn.role = conn.execute("SELECT current_user").fetchone()[0]
+    return conn.role
 
 
 def write_marker(conn: PgConnection):

@@ -59,6 +59,10 @@ def explain_failure(exc: BaseException | None) -> NervError | None:
         seen.add(id(exc))
         if isinstance(exc, sqlite3.Error):
             return explain_error(exc)
+        if getattr(exc, "pgcode", None):
+            from nerv.store import postgres
+
+            return postgres.explain_error(exc)
         if isinstance(exc, OSError):
             return from_os_error(exc)
         wrapped = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else None

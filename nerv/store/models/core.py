@@ -190,6 +190,7 @@ class AuditLog(NervModel):
     after = TextField(null=True)
     prev_hash = TextField()
     hash = TextField(unique=True)
+    db_role = TextField(null=True)  # the database role that wrote it (PostgreSQL's current_user); NULL on SQLite
 
     class Meta:
         table_name = "audit_log"

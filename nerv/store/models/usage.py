@@ -21,6 +21,7 @@ class TranscriptFile(NervModel):
     lines = IntegerField(default=0)
     skipped = IntegerField(default=0)
     imported_at = TextField()
+    machine_id = TextField(null=True)
 
     class Meta:
         table_name = "transcript_files"
@@ -50,6 +51,7 @@ class Usage(NervModel):
     web_search_requests = IntegerField(default=0)
     line_cost_usd = FloatField(null=True)
     token_cost_usd = FloatField(null=True)
+    machine_id = TextField(null=True)  # nerv.machine: whose copy of the call this is
 
     class Meta:
         table_name = "usage"

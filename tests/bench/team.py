@@ -10,7 +10,7 @@ Prints, side by side on SQLite and on PostgreSQL:
   path on both backends), beside the bare driver in one transaction (sqlite3 `executemany`;
   psycopg2 `execute_values`).
 
-Run: python tests/bench/team.py [--runs 200] [--claims 320] [--rows 100000]
+Run: python tests/bench/team.py [--runs 200] [--claims 320] [--rows 100000] [--baseline-root /work/main]
 """
 
 from __future__ import annotations
@@ -172,12 +172,16 @@ class Backends:
         os.environ.update(self.env[name])
 
 
-def measure_hook(backends: Backends, runs: int) -> list[tuple]:
+def measure_hook(backends: Backends, runs: int, baseline_root: str | None) -> list[tuple]:
     from nerv.services.hook_install import nerv_argv
 
     hook = nerv_argv() + ["hook", "pre-tool-use"]
     floor = ([sys.executable, "-c", "import sqlite3"], None, backends.env["SQLite"])
     sqlite, pg = (hook, PAYLOAD, backends.env["SQLite"]), (hook, PAYLOAD, backends.env["PostgreSQL"])
+    idle_labels, idle_cases = ["floor", "hook on SQLite", "hook on PostgreSQL"], [floor, sqlite, pg]
+    if baseline_root:  # the same hook from another checkout (e.g. main), on the same server and database
+        idle_labels.append(f"hook on PostgreSQL, {baseline_root}")
+        idle_cases.append((hook, PAYLOAD, {**backends.env["PostgreSQL"], "PYTHONPATH": baseline_root}))
     rows = []
 
     def add(phase: str, labels: list[str], times: list[list[float]]) -> None:
@@ -186,7 +190,7 @@ def measure_hook(backends: Backends, runs: int) -> list[tuple]:
             p50 = percentile(values, 0.5)
             rows.append((phase, label, f"{p50:.1f}", f"{percentile(values, 0.99):.1f}", f"{p50 / floor_p50:.2f}x"))
 
-    add("idle", ["floor", "hook on SQLite", "hook on PostgreSQL"], hook_times([floor, sqlite, pg], runs))
+    add("idle", idle_labels, hook_times(idle_cases, runs))
     for name, case in (("PostgreSQL", pg), ("SQLite", sqlite)):
         backends.use(name)
         with Agents():
@@ -200,6 +204,7 @@ def main() -> None:
     parser.add_argument("--claims", type=int, default=320, help="claims per throughput run (split over processes)")
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--rules", type=int, default=1000)
+    parser.add_argument("--baseline-root", help="also time the idle hook with this checkout's nerv (e.g. /work/main)")
     args = parser.parse_args()
     from tests import pg_server
 
@@ -224,7 +229,7 @@ def main() -> None:
                 driver_s = driver_bulk_write(task_rows(add_project("bare"), args.rows))
                 bulk.append((name, f"{args.rows / store_s:,.0f}", f"{args.rows / driver_s:,.0f}",
                              f"{driver_s / store_s:.0%}"))
-            hook_rows = measure_hook(backends, args.runs)
+            hook_rows = measure_hook(backends, args.runs, args.baseline_root)
     finally:
         os.environ.clear()
         os.environ.update(saved)

@@ -60,9 +60,16 @@ def open_hook_store() -> HookStore:
     Otherwise (first use, pending migrations, a newer schema, not a database) the full `open_store`
     creates, checks and migrates it, or raises the NervError the caller turns into `ask`.
     """
+    from nerv.env import database_url
     from nerv.store.fastpath import open_current
 
-    conn = open_current()
+    url = database_url()
+    if url is None:
+        conn = open_current()
+    else:
+        from nerv.store import postgres
+
+        conn = postgres.open_current(url) if postgres.is_url(url) else None  # not a URL: open_store refuses it
     if conn is not None:
         return HookStore(conn)
     from nerv.store.db import open_migrated_connection
@@ -107,6 +114,10 @@ def on_error(conn) -> str:
     try:
         if conn is not None:
             return setting(conn, "hook.on_error", None)
+        from nerv.env import database_url
+
+        if database_url() is not None:
+            return "ask"  # team mode, server unreachable: its setting is out of reach, and a local file never answers for it
         from nerv.store.db import open_readonly
 
         reader = open_readonly()

@@ -174,6 +174,28 @@ def open_listener(url: str, channel: str) -> PgConnection | None:
     return listener
 
 
+def open_current(url: str) -> PgConnection | None:
+    """The team's database when its schema is exactly this nerv's, else None: the hook's cheap open, the twin
+    of nerv.store.fastpath.open_current (one query, and none of nerv.store.db's imports).
+
+    None sends the caller to the full `nerv.store.db.open_store`, which migrates or explains why it cannot.
+    An unreachable server raises NervError('database') here, once, rather than a second connect attempt.
+    """
+    from nerv.store.fastpath import latest_shipped_version
+
+    conn = open_connection(url)
+    import psycopg2
+
+    try:
+        row = conn.execute("SELECT max(version) FROM schema_migrations").fetchone()
+        if row and row[0] == latest_shipped_version():
+            return conn
+    except psycopg2.Error:  # no schema yet: open_store creates it
+        pass
+    conn.close()
+    return None
+
+
 _adapters_registered = False
 
 

@@ -42,7 +42,8 @@ def rule_texts(count: int) -> list[tuple[str, str]]:
     return rules[:count]
 
 
-def build_database(path: Path, count: int) -> None:
+def build_database(path: Path | None, count: int) -> None:
+    """`count` rules in the database at `path` (None: the default one, the team's server when NERV_DATABASE_URL is set)."""
     from nerv.rules import parse_rule
     from nerv.store.db import open_store
 

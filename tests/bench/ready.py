@@ -76,7 +76,7 @@ def in_process_ms(db_path: Path, project_id: str, runs: int) -> tuple[list[float
     return all_times[2:], first_times[2:], count
 
 
-def _claimer(db_path: str, project_id: str, agent: str, count: int, barrier, results) -> None:
+def _claimer(db_path: str | None, project_id: str, agent: str, count: int, barrier, results) -> None:
     from nerv.errors import NervError
     from nerv.services import claims
     from nerv.store.db import open_store
@@ -101,12 +101,13 @@ def _claimer(db_path: str, project_id: str, agent: str, count: int, barrier, res
         store.close()
 
 
-def claims_per_second(db_path: Path, project_id: str, processes: int, total: int) -> tuple[float, int]:
-    """Claims per second once every process has opened the store (start-up excluded)."""
+def claims_per_second(db_path: Path | None, project_id: str, processes: int, total: int) -> tuple[float, int]:
+    """Claims per second once every process has opened the store (start-up excluded); `db_path` None: the
+    default store (the team's server when NERV_DATABASE_URL is set)."""
     ctx = multiprocessing.get_context("spawn")
     barrier, results = ctx.Barrier(processes + 1), ctx.Queue()
     share = total // processes
-    workers = [ctx.Process(target=_claimer, args=(str(db_path), project_id, f"bench-{i}", share, barrier, results))
+    workers = [ctx.Process(target=_claimer, args=(str(db_path) if db_path else None, project_id, f"bench-{i}", share, barrier, results))
                for i in range(processes)]
     for worker in workers:
         worker.start()

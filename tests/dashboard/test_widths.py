@@ -56,6 +56,7 @@ ARGS = {
 # Commands not rendered here, and why.
 EXCLUDED = {
     "otel serve": "a long-running OTLP receiver (it serves until stopped); tests/sessions/test_telemetry.py",
+    "approval wait": "blocks until the request is decided or --timeout; tests/approvals/test_approval_cli.py and tests/pg",
     "watch": "a full-screen live view: tests/dashboard/test_watch.py renders it in tmux at 80 and 120 columns",
     "hook": "Claude Code's hook protocol (JSON in, JSON out), not output for people",
     "export": "a JSON document (machine output, never wrapped)",

@@ -24,7 +24,6 @@ from nerv.errors import NervError
 from nerv.store import audit, fastpath
 from nerv.store.clock import now_iso
 from nerv.store import dialect
-from nerv.store.sqlite import begin_write, retry_on_lock
 
 HISTORY_TABLE = "schema_migrations"
 FILE_PATTERN = re.compile(r"^(\d{4})_([a-z0-9][a-z0-9_]*)(?:\.([a-z][a-z0-9]*))?\.sql$")
@@ -145,38 +144,11 @@ def has_user_data(conn: sqlite3.Connection) -> bool:
 def apply_pending(conn: sqlite3.Connection, plan: list[Migration]) -> list[Migration]:
     """Apply what is pending, each in its own transaction; safe when many processes start at once."""
     ran: list[Migration] = []
-    apply_one = _apply_one_postgresql if dialect.name(conn) == dialect.POSTGRESQL else _apply_one
     retry = dialect.functions(conn).retry_on_lock
     for migration in plan:
-        if retry(lambda: apply_one(conn, migration)):
+        if retry(lambda: _apply_one(conn, migration)):
             ran.append(migration)
     return ran
-
-
-def _apply_one_postgresql(conn, migration: Migration) -> bool:
-    from nerv.store import postgres
-
-    conn.execute("BEGIN")
-    try:
-        postgres.lock_for_transaction(conn, postgres.MIGRATION_LOCK)
-        _create_history_table(conn)
-        if conn.execute(f"SELECT 1 FROM {HISTORY_TABLE} WHERE version=?", (migration.version,)).fetchone():
-            conn.execute("ROLLBACK")
-            return False
-        try:
-            conn.execute(migration.sql)
-        except Exception as exc:
-            if postgres.is_lock_error(exc) or postgres.sqlstate(exc) is None:
-                raise
-            raise NervError("migration", f"migration {migration.path.name} failed: {str(exc).strip()}",
-                            "the database was left at the previous version") from exc
-        _record(conn, migration)
-        conn.execute("COMMIT")
-        return True
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
 
 
 def _create_history_table(conn) -> None:
@@ -194,22 +166,20 @@ def _record(conn, migration: Migration) -> None:
                  with_role=False)
 
 
-def _apply_one(conn: sqlite3.Connection, migration: Migration) -> bool:
-    begin_write(conn)
+def _apply_one(conn, migration: Migration) -> bool:
+    """Apply one step in its own write transaction, unless another process applied it first (True: applied).
+    On PostgreSQL the transaction first takes MIGRATION_LOCK, which SQLite's write lock stands for."""
+    backend = dialect.functions(conn)
+    backend.begin_write(conn)
     try:
-        # Re-read under the write lock: another process may have applied it since we looked.
+        if dialect.name(conn) == dialect.POSTGRESQL:
+            backend.lock_for_transaction(conn, backend.MIGRATION_LOCK)
+        # Re-read under the lock: another process may have applied it since we looked.
         _create_history_table(conn)
         if conn.execute(f"SELECT 1 FROM {HISTORY_TABLE} WHERE version=?", (migration.version,)).fetchone():
             conn.execute("ROLLBACK")
             return False
-        for index, statement in enumerate(split_statements(migration.sql), start=1):
-            try:
-                conn.execute(statement)
-            except sqlite3.Error as exc:
-                if isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc)):
-                    raise
-                raise NervError("migration", f"migration {migration.path.name} failed at statement {index}: {exc}",
-                                "the database was left at the previous version") from exc
+        _run_statements(conn, backend, migration)
         _record(conn, migration)
         conn.execute("COMMIT")
         return True
@@ -217,3 +187,26 @@ def _apply_one(conn: sqlite3.Connection, migration: Migration) -> bool:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
+
+
+def _run_statements(conn, backend, migration: Migration) -> None:
+    """The step's SQL: one text on PostgreSQL (its functions hold `;`), statement by statement on SQLite,
+    whose execute takes one. A lost race is raised as it is, for the caller's retry."""
+    statements = [migration.sql] if dialect.name(conn) == dialect.POSTGRESQL else split_statements(migration.sql)
+    for index, statement in enumerate(statements, start=1):
+        try:
+            conn.execute(statement)
+        except Exception as exc:
+            if backend.is_lock_error(exc) or not _is_database_error(conn, exc):
+                raise
+            where = f" at statement {index}" if len(statements) > 1 else ""
+            raise NervError("migration", f"migration {migration.path.name} failed{where}: {str(exc).strip()}",
+                            "the database was left at the previous version") from exc
+
+
+def _is_database_error(conn, exc: BaseException) -> bool:
+    if dialect.name(conn) == dialect.POSTGRESQL:
+        from nerv.store import postgres
+
+        return postgres.sqlstate(exc) is not None
+    return isinstance(exc, sqlite3.Error)

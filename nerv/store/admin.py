@@ -141,3 +141,24 @@ def content_hash(conn: sqlite3.Connection) -> str:
         for row in sorted(repr(row) for row in conn.execute(f'SELECT * FROM "{name}"')):
             digest.update(row.encode("utf-8") + b"\n")
     return digest.hexdigest()
+
+
+def state_digest(conn: sqlite3.Connection) -> str:
+    """content_hash's backend-neutral twin over the state tables only (nerv.store.schema_info): columns by
+    name, blobs as bytes, so a ledger and its copy on the other backend digest alike. The derived tables
+    and the migration ledger differ between backends by design and are left out."""
+    import hashlib
+
+    from nerv.store.schema_info import quote, state_table_names
+
+    digest = hashlib.sha256()
+    for name in sorted(state_table_names(conn)):
+        cursor = conn.execute(f"SELECT * FROM {quote(name)}")
+        names = [d[0] for d in cursor.description]
+        order = sorted(range(len(names)), key=names.__getitem__)
+        digest.update(name.encode("utf-8") + b"\0" + ",".join(sorted(names)).encode("utf-8") + b"\0")
+        rows = (repr(tuple(bytes(row[i]) if isinstance(row[i], memoryview) else row[i] for i in order))
+                for row in cursor)
+        for row in sorted(rows):
+            digest.update(row.encode("utf-8") + b"\n")
+    return digest.hexdigest()

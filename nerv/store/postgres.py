@@ -136,6 +136,10 @@ class PgConnection:
 
 def open_connection(url: str, *, readonly: bool = False) -> PgConnection:
     """Connect to the server at `url`; raise NervError('database') when the driver or the server is missing."""
+    import sys
+
+    if "psycopg2" in sys.modules and sys.modules["psycopg2"] is None:
+        del sys.modules["psycopg2"]  # hidden from peewee by a command on the local file that now needs a server
     try:
         import psycopg2
     except ImportError as exc:
@@ -294,6 +298,17 @@ def table_exists(conn: PgConnection, name: str) -> bool:
 def has_tables(conn: PgConnection) -> bool:
     return conn.execute("SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = current_schema() LIMIT 1")\
         .fetchone() is not None
+
+
+def advance_identities(conn: PgConnection, tables: list[str]) -> None:
+    """Move each identity column's sequence of `tables` past the highest id they hold, after rows were
+    written with their ids given (a copy, an import): the next default id must not collide with them."""
+    for table, column in conn.execute(
+            "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = current_schema()"
+            " AND is_identity = 'YES' AND table_name = ANY(?) ORDER BY 1", (list(tables),)).fetchall():
+        quoted = '"' + table.replace('"', '""') + '"'
+        conn.execute(f'SELECT setval(pg_get_serial_sequence(?, ?), coalesce(max("{column}"), 0) + 1, false)'
+                     f" FROM {quoted}", (quoted, column))
 
 
 def enable_wal(conn: PgConnection, path=None) -> None:

@@ -46,7 +46,11 @@ def run_migrations() -> dict:
 
 
 def health(store: Store) -> dict:
-    store.require_local_file("db health", "the server's own views (pg_stat_database, pg_stat_activity) tell its health")
+    """The file's WAL mode, pragmas and quick_check; on PostgreSQL the server's views instead (`database`)."""
+    if store.url is not None:
+        from nerv.store.postgres import describe
+
+        return {"database": describe(store.url), **store.admin.health()}
     return {"path": str(store.path), **store.admin.health()}
 
 

@@ -70,6 +70,26 @@ def health(conn: sqlite3.Connection) -> dict:
     }
 
 
+def server_health(conn) -> dict:
+    """`db health` on PostgreSQL, from the server's views: this database's size, connections against
+    max_connections, transactions, conflicts and deadlocks (pg_stat_database) and the server's version."""
+    row = conn.execute(
+        "SELECT pg_database_size(current_database()), d.numbackends, d.xact_commit, d.xact_rollback, d.deadlocks,"
+        " d.conflicts, current_setting('max_connections')::int, current_setting('server_version'),"
+        " (SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state = 'idle in transaction'),"
+        " pg_is_in_recovery()"
+        " FROM pg_stat_database d WHERE d.datname = current_database()").fetchone()
+    size, connections, commits, rollbacks, deadlocks, conflicts, max_connections, version, idle_in_tx, replica = row
+    tables = user_tables(conn)
+    # A replica cannot take writes, and a server near max_connections refuses the next agent's hook.
+    healthy = not replica and connections < max_connections * 0.9
+    return {"healthy": healthy, "server_version": version, "database_size_bytes": size,
+            "connections": connections, "max_connections": max_connections,
+            "idle_in_transaction": idle_in_tx, "commits": commits, "rollbacks": rollbacks,
+            "deadlocks": deadlocks, "conflicts": conflicts, "read_only_replica": replica,
+            "schema_version": schema_version(conn), "tables": len(tables)}
+
+
 def checkpoint(conn: sqlite3.Connection, mode: str = "passive") -> dict:
     mode = mode.lower()
     if mode not in CHECKPOINT_MODES:

@@ -27,6 +27,8 @@ class AdminArea(Area):
         return admin.schema_version(self._conn)
 
     def health(self) -> dict:
+        if dialect.name(self._conn) == dialect.POSTGRESQL:
+            return admin.server_health(self._conn)
         return admin.health(self._conn)
 
     def checkpoint(self, mode: str = "passive") -> dict:

@@ -318,3 +318,55 @@ def enable_wal(conn: PgConnection, path=None) -> None:
 def describe(url: str) -> str:
     """The URL without its password, for messages and `db` listings."""
     return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
+
+
+def server_tool(name: str, command: str) -> str:
+    """The path of PostgreSQL's client program `name`; NervError('not_applicable') naming it when absent."""
+    import shutil
+
+    found = shutil.which(name)
+    if found is None:
+        raise NervError("not_applicable", f"`nerv {command}` on PostgreSQL runs {name}, which is not on PATH",
+                        f"install the PostgreSQL client programs ({name}, e.g. apt-get install postgresql-client), "
+                        "or use the server's own backup tooling")
+    return found
+
+
+def _run_tool(argv: list[str], what: str, stdout=None) -> str:
+    import subprocess
+
+    done = subprocess.run(argv, stdout=stdout if stdout is not None else subprocess.PIPE, stderr=subprocess.PIPE,
+                          stdin=subprocess.DEVNULL, timeout=None)
+    if done.returncode != 0:
+        message = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise NervError("database", f"{what} failed: {message[-1] if message else f'exit {done.returncode}'}",
+                        "nothing was changed; see the message of the PostgreSQL tool")
+    return done.stdout.decode("utf-8", "replace") if stdout is None else ""
+
+
+def dump_to(url: str, dest) -> None:
+    """`pg_dump --format=custom` of the database at `url` into `dest`: a temp file beside it, fsynced, renamed
+    (nerv.atomic_file), so `dest` is a whole dump or absent. pg_dump reads one snapshot of the database."""
+    from nerv import atomic_file
+
+    pg_dump = server_tool("pg_dump", "db backup")
+    fd, tmp = atomic_file.create_temp(dest, 0o600)
+    try:
+        _run_tool([pg_dump, "--format=custom", "--no-owner", "--dbname", url], "pg_dump", stdout=fd)
+    except BaseException:
+        atomic_file.discard(fd, tmp)
+        raise
+    atomic_file.commit(fd, tmp, dest)
+
+
+def dump_tables(path) -> list[str]:
+    """The tables whose data a custom-format dump holds (`pg_restore --list`); NervError when it is not one."""
+    listing = _run_tool([server_tool("pg_restore", "db restore"), "--list", str(path)], "pg_restore --list")
+    return sorted({line.split()[-2] for line in listing.splitlines() if " TABLE DATA " in line})
+
+
+def restore_dump(url: str, path) -> None:
+    """Replace the objects of the dump at `path` in the database at `url` (`pg_restore --clean`), in one
+    transaction: a failure leaves the database as it was."""
+    _run_tool([server_tool("pg_restore", "db restore"), "--clean", "--if-exists", "--no-owner", "--single-transaction",
+               "--exit-on-error", "--dbname", url, str(path)], "pg_restore")

@@ -139,17 +139,32 @@ def _rotate(folder: Path, keep: int, suffix: str = DB_SUFFIX) -> list[str]:
 
 def safety_backup(store: Store, prefix: str) -> tuple[Path, dict]:
     """A copy of the current database taken before a destructive operation: NERV_HOME/backups/PREFIX-<time>.db
-    (on PostgreSQL a pg_dump, PREFIX-<time>.dump: `nerv db restore` takes either)."""
+    (on PostgreSQL see _server_safety_copy)."""
     stamp = now_iso().replace(":", "").replace("-", "").replace(".", "")
     if store.url is not None:
-        from nerv.store import postgres
-
-        path = paths.ensure_private_dir(paths.backups_dir()) / f"{prefix}-{stamp}{DUMP_SUFFIX}"
-        counts = store.admin.table_counts()
-        postgres.dump_to(store.url, path)
-        return path, {"counts": counts, "schema_version": store.admin.schema_version()}
+        return _server_safety_copy(store, paths.ensure_private_dir(paths.backups_dir()) / f"{prefix}-{stamp}")
     path = paths.backups_dir() / f"{prefix}-{stamp}{DB_SUFFIX}"
     return path, store.admin.snapshot_backup(path)
+
+
+def _server_safety_copy(store: Store, base: Path) -> tuple[Path, dict]:
+    """A pg_dump (BASE.dump, for `nerv db restore --force`) when pg_dump is on PATH, else a full export
+    (BASE.json, for `nerv import --mode replace`): a destructive command on the server never runs without one."""
+    import shutil
+
+    from nerv.store import postgres
+
+    counts = store.admin.table_counts()
+    snapshot = {"counts": counts, "schema_version": store.admin.schema_version()}
+    if shutil.which("pg_dump"):
+        path = base.with_name(base.name + DUMP_SUFFIX)
+        postgres.dump_to(store.url, path)
+        return path, snapshot
+    from nerv.services.transfer import export_state
+
+    path = base.with_name(base.name + ".json")
+    export_state(store, output=path)
+    return path, snapshot
 
 
 def restore(store: Store | None, source: str | Path, *, yes: bool = False, force: bool = False,

@@ -107,6 +107,15 @@ class PgConnection:
             cursor.executemany(text, [_bind(sql, row)[1] for row in rows] if numbered else rows)
         return cursor
 
+    def execute_batch(self, sql: str, rows, page_size: int = 1000) -> None:
+        """executemany in pages of `page_size` statements per round trip (bulk loads; no rowcount)."""
+        from psycopg2.extras import execute_batch
+
+        text, numbered = translate(sql)
+        if numbered:
+            rows = [_bind(sql, row)[1] for row in rows]
+        execute_batch(self.raw.cursor(), text, rows, page_size=page_size)
+
     @property
     def in_transaction(self) -> bool:
         from psycopg2 import extensions

@@ -335,7 +335,7 @@ def attach(conn, staging: Staging) -> None:
         conn.execute(f"CREATE TEMPORARY TABLE {side.staged(name)} AS SELECT {cols} FROM {side.live(name)} WITH NO DATA")
         insert = f"INSERT INTO {side.staged(name)} ({cols}) VALUES ({', '.join('?' for _ in loaded.columns)})"
         for batch in staging.rows(name):
-            conn.executemany(insert, batch)
+            conn.execute_batch(insert, batch)
 
 
 def detach(conn, staging: Staging) -> None:

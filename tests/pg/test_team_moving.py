@@ -269,12 +269,16 @@ def test_without_pg_dump_backup_is_not_applicable_and_names_it(cli, pg_database,
     assert not (tmp_path / "x.dump").exists()
 
 
-def test_db_health_from_the_server_views_and_what_does_not_apply(cli, pg_database):
+def test_db_health_and_status_from_the_server_and_what_does_not_apply(cli, pg_database):
     health = cli("db", "health", "--json")
     assert health.code == 0, health.stderr
     data = health.data
     assert data["healthy"] and data["connections"] >= 1 and data["database_size_bytes"] > 0
     assert data["schema_version"] >= 17 and data["max_connections"] > 0
+    status = cli("db", "status", "--json")
+    assert status.code == 0, status.stderr
+    assert status.data["path"] == pg_database and status.data["current_version"] == status.data["latest_version"]
+    assert status.data["counts"]["audit_log"] > 0 and status.data["size_bytes"] > 0
     for command in (["db", "vacuum"], ["db", "integrity"], ["db", "checkpoint"]):
         refused = cli(*command, "--json")
         assert refused.code == 1 and refused.error["code"] == "not_applicable", command

@@ -269,13 +269,18 @@ def copy_ledger(store: Store, to: str, *, force: bool = False, progress=None) ->
     """Copy the whole ledger to `to` (a postgresql:// URL or an SQLite file path), verified, in one transaction.
 
     The target is created or migrated first; it must hold no state (a freshly migrated ledger's own
-    migration audit rows are replaced) unless `force`. The source is read in one snapshot into a staging
+    migration audit rows are replaced) unless `force` (then a safety backup of it is taken first). The source is read in one snapshot into a staging
     file (the same checks as `nerv import`), then written to the target in one transaction that compares
     the per-table row counts, the audit chain and its head, and a content digest with the source's before
     it commits: a failure leaves the target as it was. Returns counts, heads and the digest.
     """
     target = _open_copy_target(store, to, force)
     try:
+        safety = None
+        if force and target.transfer.has_state():
+            from nerv.services.backups import safety_backup
+
+            safety = str(safety_backup(target, "pre-copy")[0])
         with scratch_folder(store.path, COPY_PREFIX) as scratch:
             staging = target.transfer.staging(scratch / "copy.db")
             try:
@@ -287,6 +292,7 @@ def copy_ledger(store: Store, to: str, *, force: bool = False, progress=None) ->
             with target.transfer.attached(staging):
                 done = target.transfer.replace_all(staging, expected, force=force)
         return {"source": _describe_store(store), "target": _describe_store(target), "forced": force,
+                "safety_backup": safety,
                 "tables": done["counts"], "rows": sum(done["counts"].values()),
                 "replaced_rows": done["replaced_rows"], "audit_head": done["audit_head"],
                 "source_audit_head": expected["audit_head"], "audit_chain_ok": done["audit_chain_ok"],
@@ -312,6 +318,9 @@ def _open_copy_target(store: Store, to: str, force: bool) -> Store:
             raise usage("the target is the ledger this command runs on", "name another file")
         target = open_store(path, auto_migrate=False)
     try:
+        if target.readonly:
+            raise NervError("read_only", f"{path} is read-only here (the file or its folder is not writable)",
+                            "choose a target you can write to; nothing was copied")
         pending = target.admin.pending_migrations()
         if pending:
             if target.admin.applied_migrations() and not force:

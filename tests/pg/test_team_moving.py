@@ -137,6 +137,7 @@ def test_a_target_holding_a_ledger_is_refused_and_left_untouched(cli, on, new_da
     forced = cli("db", "copy", "--to", url, "--force", "--json")
     assert forced.code == 0, forced.stderr
     assert _digest(url) == _digest(nerv_home / "state.db")
+    assert os.path.exists(forced.data["safety_backup"])  # what the target held, kept before it was replaced
 
 
 def test_the_source_itself_is_refused(cli, nerv_home):

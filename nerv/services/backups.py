@@ -95,7 +95,7 @@ def _server_backup(store: Store, dest: str | Path | None, keep: int | None) -> d
         postgres.dump_to(store.url, dest)
     except OSError as exc:
         raise NervError("io", f"cannot write {dest}: {exc.strerror}") from exc
-    tables = postgres.dump_tables(dest)
+    tables = postgres.dump_tables(dest, "db backup")
     missing = sorted(set(counts) - set(tables))
     if missing:
         dest.unlink(missing_ok=True)
@@ -221,11 +221,12 @@ def _server_restore(store: Store, source: Path, *, force: bool) -> dict:
 
     if not source.is_file():
         raise NervError("not_found", f"{source} does not exist or is not a file")
-    tables = postgres.dump_tables(source)
+    tables = postgres.dump_tables(source, "db restore")
     if "audit_log" not in tables or "schema_migrations" not in tables:
         raise NervError("database", f"{source} is a pg_dump but not of a nerv ledger (no audit_log data)")
     if store.transfer.has_state() and not force:
-        raise NervError("conflict", "the database already holds a ledger; `db restore` on PostgreSQL fills an empty one",
+        raise NervError("conflict",
+                        "the database already holds a ledger; `db restore` on PostgreSQL fills an empty one",
                         "restore into a new database (createdb), or add --force to replace this one's content")
     safety_path, _ = safety_backup(store, "pre-restore")
     postgres.restore_dump(store.url, source)

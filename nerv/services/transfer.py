@@ -269,10 +269,11 @@ def copy_ledger(store: Store, to: str, *, force: bool = False, progress=None) ->
     """Copy the whole ledger to `to` (a postgresql:// URL or an SQLite file path), verified, in one transaction.
 
     The target is created or migrated first; it must hold no state (a freshly migrated ledger's own
-    migration audit rows are replaced) unless `force` (then a safety backup of it is taken first). The source is read in one snapshot into a staging
-    file (the same checks as `nerv import`), then written to the target in one transaction that compares
-    the per-table row counts, the audit chain and its head, and a content digest with the source's before
-    it commits: a failure leaves the target as it was. Returns counts, heads and the digest.
+    migration audit rows are replaced) unless `force` (then a safety backup of it is taken first). The
+    source is read in one snapshot into a staging file (the same checks as `nerv import`), then written to
+    the target in one transaction that compares the per-table row counts, the audit chain and its head,
+    and a content digest with the source's before it commits: a failure leaves the target as it was.
+    Returns counts, heads and the digest.
     """
     target = _open_copy_target(store, to, force)
     try:

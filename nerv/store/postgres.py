@@ -368,9 +368,10 @@ def dump_to(url: str, dest) -> None:
     atomic_file.commit(fd, tmp, dest)
 
 
-def dump_tables(path) -> list[str]:
-    """The tables whose data a custom-format dump holds (`pg_restore --list`); NervError when it is not one."""
-    listing = _run_tool([server_tool("pg_restore", "db restore"), "--list", str(path)], "pg_restore --list")
+def dump_tables(path, command: str) -> list[str]:
+    """The tables whose data a custom-format dump holds (`pg_restore --list`, for `nerv COMMAND`); NervError
+    when it is not one."""
+    listing = _run_tool([server_tool("pg_restore", command), "--list", str(path)], "pg_restore --list")
     return sorted({line.split()[-2] for line in listing.splitlines() if " TABLE DATA " in line})
 
 

@@ -260,6 +260,12 @@ def test_backup_through_pg_dump_and_restore_into_an_empty_database(cli, on, pg_d
     refused = cli("db", "restore", str(dump), "--yes", "--json")
     assert refused.code == 1 and refused.error["code"] == "conflict"
     assert_not_a_bug(refused)
+    not_a_dump = tmp_path / "notes.txt"
+    not_a_dump.write_text("not a dump\n")
+    bad = cli("db", "restore", str(not_a_dump), "--yes", "--force", "--json")
+    assert bad.code == 1 and bad.error["code"] == "database"
+    assert_not_a_bug(bad)
+    assert _tasks(cli) == tasks
 
 
 def test_without_pg_dump_backup_is_not_applicable_and_names_it(cli, pg_database, tmp_path, monkeypatch):

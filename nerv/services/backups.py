@@ -15,19 +15,23 @@ from nerv.store.clock import now_iso
 from nerv.store.db import Store, open_store
 from nerv.store.sqlite import explain_failure
 
-DEFAULT_NAME = re.compile(r"^state-(\d{8}-\d{6})(?:-(\d+))?\.db$")
+DB_SUFFIX, DUMP_SUFFIX = ".db", ".dump"  # a copy of the SQLite file; a pg_dump of the team's server
 
 
 def _stamp() -> str:
     return time.strftime("%Y%m%d-%H%M%S", time.gmtime())
 
 
-def _default_destination() -> Path:
+def _default_name(suffix: str) -> re.Pattern:
+    return re.compile(r"^state-(\d{8}-\d{6})(?:-(\d+))?" + re.escape(suffix) + "$")
+
+
+def _default_destination(suffix: str = DB_SUFFIX) -> Path:
     folder = paths.ensure_private_dir(paths.backups_dir())
     base = f"state-{_stamp()}"
-    dest, n = folder / f"{base}.db", 1
+    dest, n = folder / f"{base}{suffix}", 1
     while dest.exists():  # two backups in one second keep both
-        dest, n = folder / f"{base}-{n}.db", n + 1
+        dest, n = folder / f"{base}-{n}{suffix}", n + 1
     return dest
 
 
@@ -53,9 +57,10 @@ def backup(store: Store, dest: str | Path | None = None, keep: int | None = None
     schema version, the same row counts as the snapshot, and a valid audit chain. A copy that fails is deleted and NervError('integrity') raised. `keep` removes the
     oldest time-stamped backups (state-*.db) in the destination folder beyond that number.
     """
-    store.require_local_file("db backup", "back up the server with pg_dump (or its own backup tooling)")
     if keep is not None and keep < 1:
         raise usage("--keep must be at least 1")
+    if store.url is not None:
+        return _server_backup(store, dest, keep)
     dest = _check_destination(validate.user_path(dest, "backup destination")) if dest else _default_destination()
     started = time.monotonic()
     try:
@@ -76,6 +81,33 @@ def backup(store: Store, dest: str | Path | None = None, keep: int | None = None
             "seconds": round(time.monotonic() - started, 3), "removed": removed}
 
 
+def _server_backup(store: Store, dest: str | Path | None, keep: int | None) -> dict:
+    """Team mode: `pg_dump --format=custom` to `dest` (written atomically), checked by `pg_restore --list`."""
+    from nerv.store import postgres
+
+    if dest:
+        dest = _check_destination(validate.user_path(dest, "backup destination"))
+    else:
+        dest = _default_destination(DUMP_SUFFIX)
+    started = time.monotonic()
+    counts = store.admin.table_counts()
+    try:
+        postgres.dump_to(store.url, dest)
+    except OSError as exc:
+        raise NervError("io", f"cannot write {dest}: {exc.strerror}") from exc
+    tables = postgres.dump_tables(dest, "db backup")
+    missing = sorted(set(counts) - set(tables))
+    if missing:
+        dest.unlink(missing_ok=True)
+        raise NervError("integrity", f"the dump lacks the data of {', '.join(missing[:5])}",
+                        "the file was deleted; check the role's SELECT grants (docs/teams.md)")
+    return {"path": str(dest), "verified": True, "check": "pg_restore --list", "format": "pg_dump custom",
+            "size_bytes": dest.stat().st_size, "schema_version": store.admin.schema_version(),
+            "rows": sum(counts.values()), "counts": counts, "audit_rows": counts.get("audit_log", 0),
+            "audit_head": store.audit.chain_head(), "seconds": round(time.monotonic() - started, 3),
+            "removed": _rotate(dest.parent, keep, DUMP_SUFFIX) if keep else []}
+
+
 def _compare(snapshot: dict, report: dict) -> list[str]:
     problems = []
     if not report["integrity_ok"]:
@@ -91,12 +123,14 @@ def _compare(snapshot: dict, report: dict) -> list[str]:
     return problems
 
 
-def _rotate(folder: Path, keep: int) -> list[str]:
+def _rotate(folder: Path, keep: int, suffix: str = DB_SUFFIX) -> list[str]:
+    default_name = _default_name(suffix)
+
     def age(path: Path) -> tuple[str, int]:
-        match = DEFAULT_NAME.match(path.name)
+        match = default_name.match(path.name)
         return match.group(1), int(match.group(2) or 0)
 
-    candidates = sorted((p for p in folder.iterdir() if DEFAULT_NAME.match(p.name) and p.is_file()), key=age)
+    candidates = sorted((p for p in folder.iterdir() if default_name.match(p.name) and p.is_file()), key=age)
     doomed = candidates[:-keep] if len(candidates) > keep else []
     for path in doomed:
         path.unlink(missing_ok=True)
@@ -104,10 +138,33 @@ def _rotate(folder: Path, keep: int) -> list[str]:
 
 
 def safety_backup(store: Store, prefix: str) -> tuple[Path, dict]:
-    """A copy of the current database taken before a destructive operation: NERV_HOME/backups/PREFIX-<time>.db."""
+    """A copy of the current database taken before a destructive operation: NERV_HOME/backups/PREFIX-<time>.db
+    (on PostgreSQL see _server_safety_copy)."""
     stamp = now_iso().replace(":", "").replace("-", "").replace(".", "")
-    path = paths.backups_dir() / f"{prefix}-{stamp}.db"
+    if store.url is not None:
+        return _server_safety_copy(store, paths.ensure_private_dir(paths.backups_dir()) / f"{prefix}-{stamp}")
+    path = paths.backups_dir() / f"{prefix}-{stamp}{DB_SUFFIX}"
     return path, store.admin.snapshot_backup(path)
+
+
+def _server_safety_copy(store: Store, base: Path) -> tuple[Path, dict]:
+    """A pg_dump (BASE.dump, for `nerv db restore --force`) when pg_dump is on PATH, else a full export
+    (BASE.json, for `nerv import --mode replace`): a destructive command on the server never runs without one."""
+    import shutil
+
+    from nerv.store import postgres
+
+    counts = store.admin.table_counts()
+    snapshot = {"counts": counts, "schema_version": store.admin.schema_version()}
+    if shutil.which("pg_dump"):
+        path = base.with_name(base.name + DUMP_SUFFIX)
+        postgres.dump_to(store.url, path)
+        return path, snapshot
+    from nerv.services.transfer import export_state
+
+    path = base.with_name(base.name + ".json")
+    export_state(store, output=path)
+    return path, snapshot
 
 
 def restore(store: Store | None, source: str | Path, *, yes: bool = False, force: bool = False,
@@ -122,11 +179,11 @@ def restore(store: Store | None, source: str | Path, *, yes: bool = False, force
     With `force` (which also confirms), a live file too damaged to be backed up or opened (`store` None)
     is moved aside instead (`corrupt_copy`, beside it, with its -wal/-shm) and the copy takes its place.
     """
-    if store is not None:
-        store.require_local_file("db restore", "restore the server from its own backups (pg_restore)")
     if not (yes or force):
         raise usage("restore replaces the whole database; add --yes to confirm",
                     "a safety backup of the current database is taken first")
+    if store is not None and store.url is not None:
+        return _server_restore(store, validate.user_path(source, "backup source"), force=force)
     live = Path(store.path if store is not None else live)
     source = validate.user_path(source, "backup source")
     report, pending = _verified_source(source, live)
@@ -155,6 +212,35 @@ def restore(store: Store | None, source: str | Path, *, yes: bool = False, force
     finally:
         if safety is None:
             store.close()
+
+
+def _server_restore(store: Store, source: Path, *, force: bool) -> dict:
+    """Team mode: `pg_restore --clean` of a `nerv db backup` dump into a database that holds no state (any
+    with `force`), in one transaction, after a safety dump; then migrated to this nerv and checked. Audited."""
+    from nerv.store import postgres
+
+    if not source.is_file():
+        raise NervError("not_found", f"{source} does not exist or is not a file")
+    tables = postgres.dump_tables(source, "db restore")
+    if "audit_log" not in tables or "schema_migrations" not in tables:
+        raise NervError("database", f"{source} is a pg_dump but not of a nerv ledger (no audit_log data)")
+    if store.transfer.has_state() and not force:
+        raise NervError("conflict",
+                        "the database already holds a ledger; `db restore` on PostgreSQL fills an empty one",
+                        "restore into a new database (createdb), or add --force to replace this one's content")
+    safety_path, _ = safety_backup(store, "pre-restore")
+    postgres.restore_dump(store.url, source)
+    pending = store.admin.pending_migrations()
+    migrated = store.admin.apply_migrations(pending) if pending else []
+    chain = store.audit.verify_chain()
+    if not chain["ok"]:
+        raise NervError("integrity", f"{source} restored an audit chain broken at row {chain['first_broken']['id']}",
+                        f"the previous content is in {safety_path} (`nerv db restore {safety_path} --force`)")
+    counts = store.admin.table_counts()
+    after = {"source": str(source), "safety_backup": str(safety_path), "migrated": [m.version for m in migrated],
+             "rows": sum(counts.values()), "replaced_rows": None, "rules_recomputed": []}
+    store.write(lambda tx: tx.audit("db.restore", "database", None, after=after))
+    return {**after, "schema_version": store.admin.schema_version(), "audit_chain_ok": store.audit.verify_chain()["ok"]}
 
 
 def _verified_source(source: Path, live: Path) -> tuple[dict, list]:

@@ -208,7 +208,7 @@ def _apply(tx, project_id: str, current: dict, wanted: dict) -> dict:
         kind = KINDS[name]
         have, want = plans[name]
         columns = tx.store.checkpoints.table_columns(kind.table)
-        for key in sorted(want.keys()):
+        for key in _parents_first(kind, want):
             row = {c: v for c, v in want[key].items() if c in columns}
             if kind.table == "settings" or "project_id" in row:
                 row["project_id"] = project_id if "project_id" in columns else row.get("project_id")
@@ -227,6 +227,28 @@ def _apply(tx, project_id: str, current: dict, wanted: dict) -> dict:
                 counts[name]["changed"] += 1
                 _holder_restored(tx, name, have[key], row)
     return counts
+
+
+def _parents_first(kind, want: dict) -> list:
+    """The wanted rows' keys, sorted, except that a row another row points at (a parent task, the decision
+    that supersedes another) comes before it: PostgreSQL checks each reference as it is written."""
+    if not kind.self_references or len(kind.identity) != 1:
+        return sorted(want)
+    ordered, placed = [], set()
+
+    def place(key, path: frozenset) -> None:
+        if key in placed or key in path:  # a reference loop cannot be ordered: leave it where it falls
+            return
+        for column in kind.self_references:
+            parent = want[key].get(column)
+            if parent is not None and parent in want:
+                place(parent, path | {key})
+        placed.add(key)
+        ordered.append(key)
+
+    for key in sorted(want):
+        place(key, frozenset())
+    return ordered
 
 
 def _holder_restored(tx, kind: str, before: dict, after: dict) -> None:

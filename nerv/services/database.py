@@ -15,6 +15,11 @@ def _describe(m: migrate.Migration) -> dict:
 def status() -> dict:
     """Read-only view of the migration state, the file size and each table's row count; never creates or
     changes the database file."""
+    from nerv.store.db import open_team_store, team_url
+
+    url = team_url()
+    if url is not None:
+        return _server_status(open_team_store(url, auto_migrate=False))
     path = paths.db_path()
     plan = migrate.load_plan()
     if not path.exists():
@@ -34,6 +39,23 @@ def status() -> dict:
             "size_bytes": size, "counts": counts}
 
 
+def _server_status(store: Store) -> dict:
+    """`status` of the team's database: the migration ledger, its size on the server and each table's rows."""
+    from nerv.store.postgres import describe
+
+    try:
+        applied = store.admin.applied_migrations()
+        pending = store.admin.pending_migrations()
+        counts = store.admin.table_counts()
+        size = store.admin.health()["database_size_bytes"]
+    finally:
+        store.close()
+    counts.pop(migrate.HISTORY_TABLE, None)
+    return {"path": describe(store.url), "exists": True, "current_version": applied[-1]["version"] if applied else 0,
+            "latest_version": len(applied) + len(pending), "applied": applied,
+            "pending": [_describe(m) for m in pending], "size_bytes": size, "counts": counts}
+
+
 def run_migrations() -> dict:
     """Open (and so migrate) the database; report what ran and where the pre-migration backup went."""
     store = open_store()
@@ -46,7 +68,11 @@ def run_migrations() -> dict:
 
 
 def health(store: Store) -> dict:
-    store.require_local_file("db health", "the server's own views (pg_stat_database, pg_stat_activity) tell its health")
+    """The file's WAL mode, pragmas and quick_check; on PostgreSQL the server's views instead (`database`)."""
+    if store.url is not None:
+        from nerv.store.postgres import describe
+
+        return {"database": describe(store.url), **store.admin.health()}
     return {"path": str(store.path), **store.admin.health()}
 
 

@@ -17,6 +17,7 @@ from nerv.store.clock import now_iso
 from nerv.store.db import Store
 
 IMPORT_MODES = ("merge", "replace")
+COPY_PREFIX = ".copy-"
 
 
 # ---- export ----------------------------------------------------------------------------------------
@@ -260,3 +261,107 @@ def _apply(store: Store, path: Path, staging: Staging, header: dict, skipped_tab
             return store.write(body)
         except _DryRun as done:
             return done.result
+
+
+# ---- db copy ---------------------------------------------------------------------------------------
+
+def copy_ledger(store: Store, to: str, *, force: bool = False, progress=None) -> dict:
+    """Copy the whole ledger to `to` (a postgresql:// URL or an SQLite file path), verified, in one transaction.
+
+    The target is created or migrated first; it must hold no state (a freshly migrated ledger's own
+    migration audit rows are replaced) unless `force` (then a safety backup of it is taken first). The
+    source is read in one snapshot into a staging file (the same checks as `nerv import`), then written to
+    the target in one transaction that compares the per-table row counts, the audit chain and its head,
+    and a content digest with the source's before it commits: a failure leaves the target as it was.
+    Returns counts, heads and the digest.
+    """
+    target = _open_copy_target(store, to, force)
+    try:
+        safety = None
+        if force and target.transfer.has_state():
+            from nerv.services.backups import safety_backup
+
+            safety = str(safety_backup(target, "pre-copy")[0])
+        with scratch_folder(store.path, COPY_PREFIX) as scratch:
+            staging = target.transfer.staging(scratch / "copy.db")
+            try:
+                expected = store.read(lambda s: _stage_source(s, staging, progress))
+                staging.check_types()
+                _check_source_chain(staging)
+            finally:
+                staging.close()
+            with target.transfer.attached(staging):
+                done = target.transfer.replace_all(staging, expected, force=force)
+        return {"source": _describe_store(store), "target": _describe_store(target), "forced": force,
+                "safety_backup": safety,
+                "tables": done["counts"], "rows": sum(done["counts"].values()),
+                "replaced_rows": done["replaced_rows"], "audit_head": done["audit_head"],
+                "source_audit_head": expected["audit_head"], "audit_chain_ok": done["audit_chain_ok"],
+                "digest": done["digest"]}
+    finally:
+        target.close()
+
+
+def _open_copy_target(store: Store, to: str, force: bool) -> Store:
+    from nerv.services import validate
+    from nerv.store import postgres
+    from nerv.store.db import open_store, open_team_store
+
+    if postgres.is_url(to):
+        if store.url is not None and to == store.url:
+            raise usage("the target is the ledger this command runs on", "name another database")
+        target = open_team_store(to, auto_migrate=False)
+    else:
+        path = validate.user_path(to, "copy target")
+        if path.is_dir():
+            raise NervError("io", f"{path} is a directory", "name the SQLite file to create, e.g. DIR/state.db")
+        if store.url is None and path.exists() and path.resolve() == Path(store.path).resolve():
+            raise usage("the target is the ledger this command runs on", "name another file")
+        target = open_store(path, auto_migrate=False)
+    try:
+        if target.readonly:
+            raise NervError("read_only", f"{path} is read-only here (the file or its folder is not writable)",
+                            "choose a target you can write to; nothing was copied")
+        pending = target.admin.pending_migrations()
+        if pending:
+            if target.admin.applied_migrations() and not force:
+                raise NervError("conflict", f"the target {_describe_store(target)} holds an older nerv ledger",
+                                "copy into an empty or new database, or add --force to replace its content")
+            target.admin.apply_migrations(pending)
+        return target
+    except BaseException:
+        target.close()
+        raise
+
+
+def _describe_store(store: Store) -> str:
+    from nerv.store import postgres
+
+    return postgres.describe(store.url) if store.url else str(store.path)
+
+
+def _stage_source(store: Store, staging: Staging, progress) -> dict:
+    sections = store.transfer.export_sections(None)
+    total = sum(s.count for s in sections)
+    with (progress(total, "copying") if progress else nullcontext(lambda n=1: None)) as advance:
+        for section in sections:
+            loaded = staging.start_table(section.table.name, section.table.column_names)
+            if loaded is None:
+                raise NervError("migration", f"the target has no table {section.table.name}",
+                                "both ledgers must be at this nerv's schema version")
+            index = 1
+            for batch in store.transfer.iter_rows(section, None):
+                staging.load(loaded, section.table.column_names, batch, index,
+                             lambda i, name=section.table.name: f"source {name} row {i}")
+                index += len(batch)
+                advance(len(batch))
+    staging.finish_loading()
+    return store.transfer.copy_snapshot()
+
+
+def _check_source_chain(staging: Staging) -> None:
+    chain = staging.verify_audit_chain() if staging.loaded.get(AUDIT_TABLE) else {"ok": True}
+    if not chain["ok"]:
+        broken = chain["first_broken"]
+        raise NervError("integrity", f"the source's audit log is broken at row {broken['id']}: {broken['problem']}",
+                        "run `nerv audit verify`; nothing was copied")

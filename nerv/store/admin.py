@@ -70,6 +70,26 @@ def health(conn: sqlite3.Connection) -> dict:
     }
 
 
+def server_health(conn) -> dict:
+    """`db health` on PostgreSQL, from the server's views: this database's size, connections against
+    max_connections, transactions, conflicts and deadlocks (pg_stat_database) and the server's version."""
+    row = conn.execute(
+        "SELECT pg_database_size(current_database()), d.numbackends, d.xact_commit, d.xact_rollback, d.deadlocks,"
+        " d.conflicts, current_setting('max_connections')::int, current_setting('server_version'),"
+        " (SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state = 'idle in transaction'),"
+        " pg_is_in_recovery()"
+        " FROM pg_stat_database d WHERE d.datname = current_database()").fetchone()
+    size, connections, commits, rollbacks, deadlocks, conflicts, max_connections, version, idle_in_tx, replica = row
+    tables = user_tables(conn)
+    # A replica cannot take writes, and a server near max_connections refuses the next agent's hook.
+    healthy = not replica and connections < max_connections * 0.9
+    return {"healthy": healthy, "server_version": version, "database_size_bytes": size,
+            "connections": connections, "max_connections": max_connections,
+            "idle_in_transaction": idle_in_tx, "commits": commits, "rollbacks": rollbacks,
+            "deadlocks": deadlocks, "conflicts": conflicts, "read_only_replica": replica,
+            "schema_version": schema_version(conn), "tables": len(tables)}
+
+
 def checkpoint(conn: sqlite3.Connection, mode: str = "passive") -> dict:
     mode = mode.lower()
     if mode not in CHECKPOINT_MODES:
@@ -139,5 +159,26 @@ def content_hash(conn: sqlite3.Connection) -> str:
     for name in user_tables(conn):
         digest.update(name.encode("utf-8") + b"\0")
         for row in sorted(repr(row) for row in conn.execute(f'SELECT * FROM "{name}"')):
+            digest.update(row.encode("utf-8") + b"\n")
+    return digest.hexdigest()
+
+
+def state_digest(conn: sqlite3.Connection) -> str:
+    """content_hash's backend-neutral twin over the state tables only (nerv.store.schema_info): columns by
+    name, blobs as bytes, so a ledger and its copy on the other backend digest alike. The derived tables
+    and the migration ledger differ between backends by design and are left out."""
+    import hashlib
+
+    from nerv.store.schema_info import quote, state_table_names
+
+    digest = hashlib.sha256()
+    for name in sorted(state_table_names(conn)):
+        cursor = conn.execute(f"SELECT * FROM {quote(name)}")
+        names = [d[0] for d in cursor.description]
+        order = sorted(range(len(names)), key=names.__getitem__)
+        digest.update(name.encode("utf-8") + b"\0" + ",".join(sorted(names)).encode("utf-8") + b"\0")
+        rows = (repr(tuple(bytes(row[i]) if isinstance(row[i], memoryview) else row[i] for i in order))
+                for row in cursor)
+        for row in sorted(rows):
             digest.update(row.encode("utf-8") + b"\n")
     return digest.hexdigest()

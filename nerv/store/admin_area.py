@@ -5,13 +5,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nerv.store import admin, migrate, queries_retention, sqlite_backup
+from nerv.store import admin, dialect, migrate, queries_retention, sqlite_backup
 from nerv.store.area import Area
 
 
 class AdminArea(Area):
     def applied_migrations(self) -> list[dict]:
         return migrate.applied_migrations(self._conn)
+
+    def pending_migrations(self) -> list[migrate.Migration]:
+        plan = migrate.load_plan(dialect=dialect.name(self._conn))
+        return migrate.check_plan(plan, migrate.applied_migrations(self._conn))
+
+    def apply_migrations(self, pending: list[migrate.Migration]) -> list[migrate.Migration]:
+        return migrate.apply_pending(self._conn, pending)
 
     def table_counts(self) -> dict[str, int]:
         return admin.table_counts(self._conn)
@@ -20,6 +27,8 @@ class AdminArea(Area):
         return admin.schema_version(self._conn)
 
     def health(self) -> dict:
+        if dialect.name(self._conn) == dialect.POSTGRESQL:
+            return admin.server_health(self._conn)
         return admin.health(self._conn)
 
     def checkpoint(self, mode: str = "passive") -> dict:

@@ -107,6 +107,15 @@ class PgConnection:
             cursor.executemany(text, [_bind(sql, row)[1] for row in rows] if numbered else rows)
         return cursor
 
+    def execute_batch(self, sql: str, rows, page_size: int = 1000) -> None:
+        """executemany in pages of `page_size` statements per round trip (bulk loads; no rowcount)."""
+        from psycopg2.extras import execute_batch
+
+        text, numbered = translate(sql)
+        if numbered:
+            rows = [_bind(sql, row)[1] for row in rows]
+        execute_batch(self.raw.cursor(), text, rows, page_size=page_size)
+
     @property
     def in_transaction(self) -> bool:
         from psycopg2 import extensions
@@ -136,6 +145,10 @@ class PgConnection:
 
 def open_connection(url: str, *, readonly: bool = False) -> PgConnection:
     """Connect to the server at `url`; raise NervError('database') when the driver or the server is missing."""
+    import sys
+
+    if "psycopg2" in sys.modules and sys.modules["psycopg2"] is None:
+        del sys.modules["psycopg2"]  # hidden from peewee by a command on the local file that now needs a server
     try:
         import psycopg2
     except ImportError as exc:
@@ -296,6 +309,17 @@ def has_tables(conn: PgConnection) -> bool:
         .fetchone() is not None
 
 
+def advance_identities(conn: PgConnection, tables: list[str]) -> None:
+    """Move each identity column's sequence of `tables` past the highest id they hold, after rows were
+    written with their ids given (a copy, an import): the next default id must not collide with them."""
+    for table, column in conn.execute(
+            "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = current_schema()"
+            " AND is_identity = 'YES' AND table_name = ANY(?) ORDER BY 1", (list(tables),)).fetchall():
+        quoted = '"' + table.replace('"', '""') + '"'
+        conn.execute(f'SELECT setval(pg_get_serial_sequence(?, ?), coalesce(max("{column}"), 0) + 1, false)'
+                     f" FROM {quoted}", (quoted, column))
+
+
 def enable_wal(conn: PgConnection, path=None) -> None:
     """Nothing to do: the server's own write-ahead log and synchronous_commit decide durability."""
 
@@ -303,3 +327,56 @@ def enable_wal(conn: PgConnection, path=None) -> None:
 def describe(url: str) -> str:
     """The URL without its password, for messages and `db` listings."""
     return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
+
+
+def server_tool(name: str, command: str) -> str:
+    """The path of PostgreSQL's client program `name`; NervError('not_applicable') naming it when absent."""
+    import shutil
+
+    found = shutil.which(name)
+    if found is None:
+        raise NervError("not_applicable", f"`nerv {command}` on PostgreSQL runs {name}, which is not on PATH",
+                        f"install the PostgreSQL client programs ({name}, e.g. apt-get install postgresql-client), "
+                        "or use the server's own backup tooling")
+    return found
+
+
+def _run_tool(argv: list[str], what: str, stdout=None) -> str:
+    import subprocess
+
+    done = subprocess.run(argv, stdout=stdout if stdout is not None else subprocess.PIPE, stderr=subprocess.PIPE,
+                          stdin=subprocess.DEVNULL, timeout=None)
+    if done.returncode != 0:
+        message = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise NervError("database", f"{what} failed: {message[-1] if message else f'exit {done.returncode}'}",
+                        "nothing was changed; see the message of the PostgreSQL tool")
+    return done.stdout.decode("utf-8", "replace") if stdout is None else ""
+
+
+def dump_to(url: str, dest) -> None:
+    """`pg_dump --format=custom` of the database at `url` into `dest`: a temp file beside it, fsynced, renamed
+    (nerv.atomic_file), so `dest` is a whole dump or absent. pg_dump reads one snapshot of the database."""
+    from nerv import atomic_file
+
+    pg_dump = server_tool("pg_dump", "db backup")
+    fd, tmp = atomic_file.create_temp(dest, 0o600)
+    try:
+        _run_tool([pg_dump, "--format=custom", "--no-owner", "--dbname", url], "pg_dump", stdout=fd)
+    except BaseException:
+        atomic_file.discard(fd, tmp)
+        raise
+    atomic_file.commit(fd, tmp, dest)
+
+
+def dump_tables(path, command: str) -> list[str]:
+    """The tables whose data a custom-format dump holds (`pg_restore --list`, for `nerv COMMAND`); NervError
+    when it is not one."""
+    listing = _run_tool([server_tool("pg_restore", command), "--list", str(path)], "pg_restore --list")
+    return sorted({line.split()[-2] for line in listing.splitlines() if " TABLE DATA " in line})
+
+
+def restore_dump(url: str, path) -> None:
+    """Replace the objects of the dump at `path` in the database at `url` (`pg_restore --clean`), in one
+    transaction: a failure leaves the database as it was."""
+    _run_tool([server_tool("pg_restore", "db restore"), "--clean", "--if-exists", "--no-owner", "--single-transaction",
+               "--exit-on-error", "--dbname", url, str(path)], "pg_restore")

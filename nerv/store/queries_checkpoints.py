@@ -20,15 +20,16 @@ class Kind:
     scope: str  # SQL condition on :project
     identity: tuple[str, ...]  # what makes a row "the same row" across snapshots
     generated: tuple[str, ...] = ()  # columns the database assigns (left out when inserting by identity)
+    self_references: tuple[str, ...] = ()  # columns naming another row of the same table (written parents first)
 
 
 # Parents before children: restore deletes in reverse order and upserts in this order.
 KINDS = {
     "cycles": Kind("cycles", "project_id = :project", ("id",)),
-    "tasks": Kind("tasks", "project_id = :project", ("id",)),
+    "tasks": Kind("tasks", "project_id = :project", ("id",), self_references=("parent_id",)),
     "task_deps": Kind("task_deps", "task_id IN (SELECT id FROM tasks WHERE project_id = :project)",
                       ("task_id", "depends_on_id")),
-    "decisions": Kind("decisions", "project_id = :project", ("id",)),
+    "decisions": Kind("decisions", "project_id = :project", ("id",), self_references=("superseded_by_id",)),
     "settings": Kind("settings", "project_id = :project", ("key",), generated=("id",)),
 }
 
@@ -53,8 +54,13 @@ def table_columns(conn: sqlite3.Connection, table: str) -> list[str]:
     return [r[1] for r in conn.execute(f"PRAGMA table_info({quote(table)})")]
 
 
+def _same_as(conn, kind: Kind) -> str:
+    same = "IS NOT DISTINCT FROM" if dialect.name(conn) == dialect.POSTGRESQL else "IS"
+    return " AND ".join(f"{quote(c)} {same} :{c}" for c in kind.identity)
+
+
 def delete_row(conn: sqlite3.Connection, kind: Kind, project_id: str, key: dict) -> None:
-    where = " AND ".join(f"{quote(c)} IS :{c}" for c in kind.identity)
+    where = _same_as(conn, kind)
     conn.execute(f"DELETE FROM {quote(kind.table)} WHERE ({where}) AND {kind.scope}", {**key, "project": project_id})
 
 
@@ -66,11 +72,13 @@ def insert_row(conn: sqlite3.Connection, kind: Kind, row: dict, columns: list[st
 
 def update_row(conn: sqlite3.Connection, kind: Kind, project_id: str, key: dict, changes: dict) -> None:
     sets = ", ".join(f"{quote(c)} = :new_{c}" for c in changes)
-    where = " AND ".join(f"{quote(c)} IS :{c}" for c in kind.identity)
+    where = _same_as(conn, kind)
     params = {**key, **{f"new_{c}": v for c, v in changes.items()}, "project": project_id}
     conn.execute(f"UPDATE {quote(kind.table)} SET {sets} WHERE ({where}) AND {kind.scope}", params)
 
 
 def defer_foreign_keys(conn: sqlite3.Connection) -> None:
-    # A task may be written back before the parent task or cycle it points to; checked at COMMIT.
-    conn.execute("PRAGMA defer_foreign_keys = ON")
+    """SQLite checks foreign keys at COMMIT from here on. PostgreSQL checks them after each statement (its
+    keys are not deferrable), so rows are written back parents first (Kind.self_references)."""
+    if dialect.name(conn) == dialect.SQLITE:
+        conn.execute("PRAGMA defer_foreign_keys = ON")

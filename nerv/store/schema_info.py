@@ -1,8 +1,8 @@
-"""What the live schema holds, discovered from SQLite itself (never a hard-coded table list). Stdlib only.
+"""What the live schema holds, discovered from the database itself (never a hard-coded table list). Stdlib only.
 
 Export, import and checkpoints must cover tables other issues add later, so they ask the database:
 `sqlite_master` for tables, `PRAGMA table_info` for columns and `PRAGMA foreign_key_list` for references,
-and order tables so every parent comes before its children.
+and order tables so every parent comes before its children. On PostgreSQL the same from its catalogs.
 
 DERIVED_TABLES names tables that are not state but can be rebuilt from state (caches, denormalised
 totals, bookkeeping). Export skips them and import leaves them alone. A module that adds such a table
@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass, field
+
+from nerv.store import dialect
 
 DERIVED_TABLES: set[str] = {
     # The receiving database's own history: it says what *that* file went through.
@@ -51,7 +53,7 @@ class Column:
             return "integer"
         if any(word in declared for word in ("CHAR", "CLOB", "TEXT")):
             return "text"
-        if not declared or "BLOB" in declared:
+        if not declared or "BLOB" in declared or "BYTEA" in declared:
             return "blob"
         if any(word in declared for word in ("REAL", "FLOA", "DOUB")):
             return "real"
@@ -98,6 +100,8 @@ def state_table_names(conn: sqlite3.Connection) -> list[str]:
 
 
 def describe(conn: sqlite3.Connection, name: str, schema: str = "main") -> Table:
+    if dialect.name(conn) == dialect.POSTGRESQL:
+        return _describe_postgresql(conn, name)
     columns = [Column(r[1], r[2] or "", bool(r[3]), r[4], r[5])
                for r in conn.execute(f"PRAGMA {schema}.table_info({quote(name)})")]
     sql = conn.execute(f"SELECT sql FROM {schema}.sqlite_master WHERE type='table' AND name=?", (name,)).fetchone()
@@ -113,6 +117,30 @@ def describe(conn: sqlite3.Connection, name: str, schema: str = "main") -> Table
             # REFERENCES parent with no column list means the parent's primary key.
             parent_columns = tuple(describe_primary_key(conn, parent, schema))
         table.foreign_keys.append(ForeignKey(fk_id, tuple(r[3] for r in rows), parent, parent_columns))
+    return table
+
+
+def _describe_postgresql(conn, name: str) -> Table:
+    """`describe` from PostgreSQL's catalogs; `create_sql` stays empty (import stages into SQLite's own schema)."""
+    keyed = dict(conn.execute(
+        "SELECT a.attname, k.position FROM pg_catalog.pg_index i"
+        " CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, position)"
+        " JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum"
+        " WHERE i.indrelid = to_regclass(?) AND i.indisprimary", (quote(name),)).fetchall())
+    columns = [Column(column, declared.upper(), nullable == "NO", default, keyed.get(column, 0))
+               for column, declared, nullable, default in conn.execute(
+                   "SELECT column_name, data_type, is_nullable, column_default FROM information_schema.columns"
+                   " WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position", (name,))]
+    table = Table(name, columns)
+    for fk_id, (parent, child_columns, parent_columns) in enumerate(conn.execute(
+            "SELECT c.confrelid::regclass::text,"
+            " array(SELECT a.attname FROM unnest(c.conkey) WITH ORDINALITY k(n, o) JOIN pg_catalog.pg_attribute a"
+            "  ON a.attrelid = c.conrelid AND a.attnum = k.n ORDER BY k.o),"
+            " array(SELECT a.attname FROM unnest(c.confkey) WITH ORDINALITY k(n, o) JOIN pg_catalog.pg_attribute a"
+            "  ON a.attrelid = c.confrelid AND a.attnum = k.n ORDER BY k.o)"
+            " FROM pg_catalog.pg_constraint c WHERE c.contype = 'f' AND c.conrelid = to_regclass(?)"
+            " ORDER BY c.conname", (quote(name),))):
+        table.foreign_keys.append(ForeignKey(fk_id, tuple(child_columns), parent.strip('"'), tuple(parent_columns)))
     return table
 
 
@@ -144,14 +172,16 @@ def dependency_order(tables: dict[str, Table]) -> list[str]:
 
 
 def unique_indexes_sql(conn: sqlite3.Connection, table: str, schema: str = "main") -> list[str]:
-    """CREATE UNIQUE INDEX statements of `table` (implicit autoindexes have no SQL and need none)."""
+    """CREATE UNIQUE INDEX statements of an SQLite `table` (implicit autoindexes have no SQL and need none)."""
     rows = conn.execute(f"SELECT sql FROM {schema}.sqlite_master WHERE type='index' AND tbl_name=? AND sql IS NOT NULL",
                         (table,))
     return [r[0] for r in rows if r[0].upper().startswith("CREATE UNIQUE")]
 
 
 def fts_external_content_tables(conn: sqlite3.Connection) -> list[str]:
-    """FTS5 tables indexing another table's content: they can be rebuilt after a bulk import."""
+    """FTS5 tables indexing another table's content: they can be rebuilt after a bulk import (none on PostgreSQL)."""
+    if dialect.name(conn) == dialect.POSTGRESQL:
+        return []
     rows = conn.execute("SELECT name, sql FROM sqlite_master WHERE type='table' AND sql LIKE 'CREATE VIRTUAL TABLE%'")
     found = []
     for name, sql in rows:

@@ -107,7 +107,9 @@ def renew_instance(conn: sqlite3.Connection) -> None:
     """Give the database a new identity for its vector cache: a restore or a replace import brings back
     another state whose generation can climb back to the cached one's, so the generation alone would let
     the old cache pass for current."""
-    conn.execute("UPDATE search_meta SET instance = lower(hex(randomblob(16))) WHERE id = 1")
+    import os
+
+    conn.execute("UPDATE search_meta SET instance = ? WHERE id = 1", (os.urandom(16).hex(),))
 
 
 def item_count(conn: sqlite3.Connection) -> int:

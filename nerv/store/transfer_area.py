@@ -19,7 +19,7 @@ class TransferArea(Area):
 
     def staging(self, path: Path) -> tables_io.Staging:
         """A scratch database at `path` with the live schema's state tables, to load a file into."""
-        return tables_io.Staging(self._conn, path)
+        return tables_io.Staging.for_live(self._conn, path)
 
     def reconcile_staged_rules(self, staging: tables_io.Staging, source: str, refused_verb: str) -> list[dict]:
         """Recompute the staged approval rules' derived columns (nerv.store.rule_rows.reconcile)."""
@@ -28,14 +28,28 @@ class TransferArea(Area):
     @contextmanager
     def attached(self, staging: tables_io.Staging):
         """The staging file attached to the live connection, so a write body can apply it."""
-        tables_io.attach(self._conn, staging.path)
+        tables_io.attach(self._conn, staging)
         try:
             yield
         finally:
-            tables_io.detach(self._conn)
+            tables_io.detach(self._conn, staging)
 
     def apply_replace(self, tx, staging: tables_io.Staging) -> tables_io.ApplyReport:
         return tables_io.apply_replace(tx.conn, staging)
 
     def apply_merge(self, tx, staging: tables_io.Staging, *, audit_is_full_chain: bool) -> tables_io.ApplyReport:
         return tables_io.apply_merge(tx.conn, staging, audit_is_full_chain=audit_is_full_chain)
+
+    def copy_snapshot(self) -> dict:
+        """Row counts, audit head and content digest of the state (call inside the copy's read transaction)."""
+        return tables_io.copy_snapshot(self._conn)
+
+    def replace_all(self, staging: tables_io.Staging, expected: dict, *, force: bool) -> dict:
+        """`nerv db copy`'s one unaudited transaction on this (target) database (nerv.store.tables_io.replace_all)."""
+        return tables_io.replace_all(self._conn, staging, expected, force=force)
+
+    def has_state(self) -> bool:
+        """Whether this database holds any state row besides the audit log (a fresh one holds none)."""
+        from nerv.store.schema_info import state_table_names
+
+        return tables_io.has_state_rows(self._conn, state_table_names(self._conn))

@@ -52,6 +52,7 @@ ARGS = {
     "audit show": ["1"],
     "checkpoint show": ["1"], "checkpoint diff": ["1"], "checkpoint restore": ["1", "--yes"],
     "prune": ["--older-than", "400d", "--yes"],
+    "db copy": ["--to", "copied.db", "--force"],  # --force: each width copies into the same file
 }
 # Commands not rendered here, and why.
 EXCLUDED = {

@@ -26,7 +26,8 @@ from nerv.errors import NervError
 from nerv.store import paths, queries_archive, tx
 
 CHUNK_BYTES = 1024 * 1024
-BATCH_BYTES = 32 * 1024 * 1024  # of new bytes held for one manifests' transaction
+BATCH_BYTES = 32 * 1024 * 1024  # of new bytes recorded by one manifests' transaction
+WRITE_BYTES = 8 * 1024 * 1024  # of chunks held in memory before they are written (peak RSS, bench: docs/performance.md)
 WRITER_THREADS = 4
 CODEC = "zlib"
 ZSTD = "zstd"
@@ -46,7 +47,7 @@ def chunk_path(digest: str) -> Path:
 def rel_path_of(path: str) -> str:
     """The file's path below Claude Code's projects folder: `<project>/<session>.jsonl`, or
     `<project>/<session>/subagents/agent-<id>.jsonl` for a subagent's file."""
-    parts = Path(path).parts
+    parts = os.path.normpath(path).split(os.sep)  # text, not Path(path).parts: ~3x faster on a warm re-import
     keep = 4 if len(parts) >= 5 and parts[-2] == "subagents" else 2
     return "/".join(parts[-keep:])
 
@@ -191,6 +192,8 @@ def archive_files(conn: sqlite3.Connection, files: list[Path], *, max_new_bytes:
         batch.counts["new_bytes"] += new_bytes
         batch.counts["appended" if first_new else "archived"] += 1
         batch.staged.append((manifest, hashes, first_new))
+        if batch.pending_bytes() >= WRITE_BYTES:
+            _write_pending(batch, codec)
         if batch.counts["new_bytes"] >= BATCH_BYTES:
             batch = _save(conn, batch, result, actor, codec)
     if batch.staged:
@@ -199,28 +202,38 @@ def archive_files(conn: sqlite3.Connection, files: list[Path], *, max_new_bytes:
 
 
 class _Batch:
-    """Files whose chunks are written and whose manifests wait for their transaction."""
+    """Files whose chunks are written (or waiting to be) and whose manifests wait for their transaction."""
 
     def __init__(self):
         self.staged: list[tuple] = []
         self.pending: list[tuple[str, bytes]] = []  # (digest, bytes) of the chunks to write
+        self.chunk_rows: list[tuple] = []  # (digest, size, stored size, codec) of the chunks written
         self.counts = dict.fromkeys(("archived", "appended", "new_chunks", "new_bytes", "stored_bytes"), 0)
 
+    def pending_bytes(self) -> int:
+        return sum(len(piece) for _, piece in self.pending)
 
-def _save(conn, batch: _Batch, result: dict, actor, codec: str) -> _Batch:
-    """Write the batch's chunk files and make them durable, then record its chunks and manifests in one
-    transaction; adds its counts to `result` and returns an empty batch.
+
+def _write_pending(batch: _Batch, codec: str) -> None:
+    """Write the batch's waiting chunk files and make them durable; only their rows stay in memory.
 
     The chunks are written by a few threads: compression, hashing and each file's fsync release the GIL, and
     the fsyncs (most of the archive's time on a busy disk) overlap."""
     from concurrent.futures import ThreadPoolExecutor
 
-    digests = [digest for digest, _ in batch.pending]
     with ThreadPoolExecutor(WRITER_THREADS) as pool:
         stored = list(pool.map(lambda job: write_chunk(job[0], job[1], codec), batch.pending))
-    chunk_rows = [(digest, len(piece), size, codec) for (digest, piece), size in zip(batch.pending, stored)]
+    batch.chunk_rows += [(digest, len(piece), size, codec) for (digest, piece), size in zip(batch.pending, stored)]
     batch.counts["stored_bytes"] += sum(stored)
-    sync_chunk_folders(digests)
+    sync_chunk_folders([digest for digest, _ in batch.pending])
+    batch.pending = []
+
+
+def _save(conn, batch: _Batch, result: dict, actor, codec: str) -> _Batch:
+    """Write the batch's remaining chunk files, then record its chunks and manifests in one transaction; adds
+    its counts to `result` and returns an empty batch."""
+    _write_pending(batch, codec)
+    chunk_rows = batch.chunk_rows
 
     def body(write_tx: tx.WriteTx) -> None:
         queries_archive.insert_chunks(conn, [row + (write_tx.now,) for row in chunk_rows])

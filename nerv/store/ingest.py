@@ -31,8 +31,8 @@ from nerv.machine import machine_id
 from nerv.store import dialect, lookups, tx
 from nerv.store.clock import parse_iso, to_iso
 from nerv.store.queries_costs import rollup_added_in_bulk
-from nerv.transcripts import (MAX_REPORTED_SKIPS, ApiCall, ParsedChunk, better_copy, default_roots, find_transcripts,
-                              first_line_hash, parse_bytes, same_call, stdlib_line_call)
+from nerv.transcripts import (MAX_REPORTED_SKIPS, ApiCall, ParsedChunk, better_copy, default_roots, first_line_hash,
+                              parse_bytes, same_call, stdlib_line_call, transcript_paths)
 
 BULK_REBUILD_MIN_ROWS = 20_000
 # The page cache while importing: a batch's inserts land all over usage's six indexes, and with SQLite's
@@ -109,7 +109,7 @@ def discover(paths: list[str] | None) -> tuple[list[Path], list[str]]:
     files: list[Path] = []
     seen = set()
     for root in roots:
-        for path in ([root] if root.is_file() else find_transcripts(root)):
+        for path in ([str(root)] if root.is_file() else transcript_paths(root)):
             key = os.path.abspath(path)
             if key not in seen:
                 seen.add(key)
@@ -284,6 +284,8 @@ def _import_batch(conn: sqlite3.Connection, plans: list[FilePlan], result: dict,
     added, touched = tx.write(conn, body, actor=actor)
     result["new_usage_rows"] += added
     session_projects.update(touched)
+    for plan in plans:  # written: the import keeps every plan, and its rows would stay in memory until the end
+        plan.chunk = None
 
 
 def _plan(path: str, state: tuple | None) -> FilePlan | None:

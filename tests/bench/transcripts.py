@@ -8,7 +8,8 @@ subagent files (sidechain lines), responses streamed as several lines with growi
 starting with copies of earlier lines, prose-like tool results of 0.2-4 KB, pasted screenshots as base64 image
 lines of 30-200 KB, a few malformed lines and files ending in a half-written line. Then, each step RUNS times
 (the fastest counts), every one a fresh process whose wall time, CPU time (user + system, worker processes
-included) and peak RSS (its largest process) are printed side by side:
+included) and peak RSS (its largest process) are printed side by side, nerv with its bytecode cached as an
+installed package has it:
 - `ccusage session --json --offline` (the baseline; --ccusage, PATH, or `npm install ccusage` into
   $XDG_CACHE_HOME/nerv-bench-ccusage) with CLAUDE_CONFIG_DIR pointed at the corpus;
 - `nerv session import`, cold (a fresh database), with the transcript archive off (sessions.archive false) and
@@ -34,6 +35,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from common import cached_bytecode  # noqa: E402 (this script's folder is on sys.path when it runs)
 
 RUNS = 2
 # 20.0.26, the newest ccusage, has no linux-x64 native package on the registry yet; 20.0.24 has.
@@ -316,7 +319,7 @@ def main() -> None:
         print(f"corpus: {len(files)} files ({subagent_files} subagent files), {lines:,} lines, {size / 1e6:.0f} MB"
               f" (generated in {time.perf_counter() - start:.1f} s)")
         env = {**os.environ, "NERV_HOME": str(tmp_path / "nerv"), "CLAUDE_CONFIG_DIR": str(corpus),
-               "NERV_ACTOR": "bench", "HOME": str(tmp_path / "home")}
+               "NERV_ACTOR": "bench", "HOME": str(tmp_path / "home"), **cached_bytecode(tmp_path)}
         env.pop("NERV_DB", None)
         # Each tool runs RUNS times, alternating (nerv into a fresh database each time); the fastest run counts,
         # so a neighbour's load on a shared machine penalises neither side more than the other.

@@ -270,9 +270,14 @@ def _plan(conn: sqlite3.Connection, path: str, manifests: dict[str, dict]
         else:
             digest = hashlib.sha256()
     tail = data[start:]
-    digest.update(tail)
     pieces = split_at_lines(tail)
-    hashes = prefix + [hashlib.sha256(piece).hexdigest() for piece in pieces]
+    new_hashes = [hashlib.sha256(piece).hexdigest() for piece in pieces]
+    if start == 0 and len(pieces) == 1:  # most files: one chunk, whose hash is the file's (hashed once, not twice)
+        file_sha256 = new_hashes[0]
+    else:
+        digest.update(tail)
+        file_sha256 = digest.hexdigest()
+    hashes = prefix + new_hashes
     manifest = {"session_id": session_of(rel), "rel_path": rel, "source_path": path, "size": len(data),
-                "sha256": digest.hexdigest(), "mtime_ns": stat.st_mtime_ns}
+                "sha256": file_sha256, "mtime_ns": stat.st_mtime_ns}
     return manifest, hashes, len(prefix), pieces

@@ -27,6 +27,7 @@ from nerv.store import paths, queries_archive, tx
 
 CHUNK_BYTES = 1024 * 1024
 BATCH_BYTES = 32 * 1024 * 1024  # of new bytes recorded by one manifests' transaction
+READ_BYTES = 4 * 1024 * 1024  # a file is read this much at a time: memory is bounded by it, not by the file
 WRITE_BYTES = 8 * 1024 * 1024  # of chunks held in memory before they are written (peak RSS, bench: docs/performance.md)
 WRITER_THREADS = 4
 CODEC = "zlib"
@@ -175,25 +176,25 @@ def archive_files(conn: sqlite3.Connection, files: list[Path], *, max_new_bytes:
         if plan is None:
             result["unchanged"] += 1
             continue
-        manifest, hashes, first_new, pieces = plan
-        new_bytes = sum(map(len, pieces))
-        staged_bytes = result["new_bytes"] + batch.counts["new_bytes"]
-        if max_new_bytes is not None and staged_bytes + new_bytes > max_new_bytes and \
-                (batch.staged or result["archived"] + result["appended"]):
-            result["deferred"] += 1
-            continue
-        new_hashes = hashes[first_new:]
-        present = queries_archive.stored_chunks(conn, new_hashes)
-        fresh = [(digest, piece) for digest, piece in zip(new_hashes, pieces)
-                 if digest not in present and digest not in seen]
-        seen.update(digest for digest, _ in fresh)
-        batch.pending += fresh
-        batch.counts["new_chunks"] += len(fresh)
-        batch.counts["new_bytes"] += new_bytes
+        handle, rel, stat, prefix, start, digest = plan
+        with handle:
+            new_bytes = os.fstat(handle.fileno()).st_size - start
+            staged_bytes = result["new_bytes"] + batch.counts["new_bytes"]
+            if max_new_bytes is not None and staged_bytes + new_bytes > max_new_bytes and \
+                    (batch.staged or result["archived"] + result["appended"]):
+                result["deferred"] += 1
+                continue
+            try:
+                new_hashes, size, file_sha256 = _stage_pieces(conn, handle, start, digest, batch, seen, codec)
+            except OSError as exc:
+                result["unreadable"].append({"path": str(path), "reason": exc.strerror or str(exc)})
+                continue
+        hashes, first_new = prefix + new_hashes, len(prefix)
+        manifest = {"session_id": session_of(rel), "rel_path": rel, "source_path": str(path), "size": size,
+                    "sha256": file_sha256, "mtime_ns": stat.st_mtime_ns}
+        batch.counts["new_bytes"] += size - start
         batch.counts["appended" if first_new else "archived"] += 1
         batch.staged.append((manifest, hashes, first_new))
-        if batch.pending_bytes() >= WRITE_BYTES:
-            _write_pending(batch, codec)
         if batch.counts["new_bytes"] >= BATCH_BYTES:
             batch = _save(conn, batch, result, actor, codec)
     if batch.staged:
@@ -247,37 +248,78 @@ def _save(conn, batch: _Batch, result: dict, actor, codec: str) -> _Batch:
     return _Batch()
 
 
-def _plan(conn: sqlite3.Connection, path: str, manifests: dict[str, dict]
-          ) -> tuple[dict, list[str], int, list[bytes]] | None:
-    """(manifest, every chunk hash, index of the first new one, the new chunks' bytes), or None when nothing
-    changed."""
+def _plan(conn: sqlite3.Connection, path: str, manifests: dict[str, dict]):
+    """(open file, rel path, stat, hashes of the archived chunks kept, offset of the new bytes, sha256 of the
+    bytes before them), or None when nothing changed. A grown file whose archived bytes are still its prefix
+    keeps its chunks; any other change starts again from byte 0."""
     rel = rel_path_of(path)
     known = manifests.get(rel)
     stat = os.stat(path)
     if known and known["size"] == stat.st_size and known["mtime_ns"] == stat.st_mtime_ns:
         return None
-    with open(path, "rb") as handle:
-        data = handle.read()
-    digest = hashlib.sha256()
-    prefix: list[str] = []
-    start = 0
-    if known and len(data) >= known["size"]:
-        digest.update(memoryview(data)[:known["size"]])
-        if digest.hexdigest() == known["sha256"]:
-            if len(data) == known["size"]:
-                return None
-            prefix, start = queries_archive.chunk_hashes(conn, known["id"]), known["size"]
-        else:
+    handle = open(path, "rb")
+    try:
+        digest = hashlib.sha256()
+        if known and os.fstat(handle.fileno()).st_size >= known["size"]:
+            left = known["size"]
+            while left > 0:
+                block = handle.read(min(left, READ_BYTES))
+                if not block:
+                    break
+                digest.update(block)
+                left -= len(block)
+            if left == 0 and digest.hexdigest() == known["sha256"]:
+                if not handle.read(1):
+                    handle.close()
+                    return None
+                handle.seek(known["size"])
+                return handle, rel, stat, queries_archive.chunk_hashes(conn, known["id"]), known["size"], digest
             digest = hashlib.sha256()
-    tail = data[start:]
-    pieces = split_at_lines(tail)
-    new_hashes = [hashlib.sha256(piece).hexdigest() for piece in pieces]
-    if start == 0 and len(pieces) == 1:  # most files: one chunk, whose hash is the file's (hashed once, not twice)
-        file_sha256 = new_hashes[0]
-    else:
-        digest.update(tail)
-        file_sha256 = digest.hexdigest()
-    hashes = prefix + new_hashes
-    manifest = {"session_id": session_of(rel), "rel_path": rel, "source_path": path, "size": len(data),
-                "sha256": file_sha256, "mtime_ns": stat.st_mtime_ns}
-    return manifest, hashes, len(prefix), pieces
+        handle.seek(0)
+        return handle, rel, stat, [], 0, digest
+    except BaseException:
+        handle.close()
+        raise
+
+
+def _pieces(handle, limit: int = CHUNK_BYTES):
+    """split_at_lines over the rest of an open file, read READ_BYTES at a time: the same pieces, without the
+    whole file in memory (all but the last piece of a buffer are final; the last waits for more bytes)."""
+    carry = b""
+    while True:
+        block = handle.read(READ_BYTES)
+        data = carry + block if carry else block
+        if not block:
+            yield from split_at_lines(data, limit)
+            return
+        pieces = split_at_lines(data, limit)
+        yield from pieces[:-1]
+        carry = pieces[-1]
+
+
+def _stage_pieces(conn: sqlite3.Connection, handle, start: int, digest, batch: _Batch, seen: set[str],
+                  codec: str) -> tuple[list[str], int, str]:
+    """Hash the new bytes of `handle` (from `start`) chunk by chunk, put the chunks the archive lacks in
+    `batch` (written every WRITE_BYTES); returns (their hashes, the file's size, its sha256)."""
+    hashes: list[str] = []
+    size = start
+    first = None  # a file of one chunk: its sha256 is the chunk's, computed once
+    for piece in _pieces(handle):
+        chunk_hash = hashlib.sha256(piece).hexdigest()
+        if start == 0 and not hashes:
+            first = piece
+        else:
+            if first is not None:
+                digest.update(first)
+                first = None
+            digest.update(piece)
+        hashes.append(chunk_hash)
+        size += len(piece)
+        if chunk_hash not in seen and not queries_archive.stored_chunks(conn, [chunk_hash]):
+            seen.add(chunk_hash)
+            batch.pending.append((chunk_hash, piece))
+            batch.counts["new_chunks"] += 1
+            if batch.pending_bytes() >= WRITE_BYTES:
+                _write_pending(batch, codec)
+    file_sha256 = hashes[0] if first is not None else digest.hexdigest()
+    return hashes, size, file_sha256

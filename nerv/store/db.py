@@ -83,14 +83,6 @@ class Store:
     def close(self) -> None:
         self._conn.close()
 
-    def reopened(self) -> "Store":
-        """A second store on the same database, with a connection of its own (for work in another thread)."""
-        if self.url is not None:
-            return open_team_store(self.url, auto_migrate=False)
-        if self.readonly:
-            return open_readonly_store(self.path, any_schema=True)
-        return open_store(self.path, auto_migrate=False)
-
 
 _models_store: Store | None = None
 

@@ -261,18 +261,20 @@ def child_import() -> None:
     from nerv.store import sqlite as sqlite_dialect
     from nerv.store import tx
 
-    longest, began = [0.0], [0.0]
+    import threading
+
+    longest, began = [0.0], threading.local()  # per thread: the archive writes beside the import
     begin, write = sqlite_dialect.begin_write, tx.write
 
     def timed_begin(conn):
         begin(conn)
-        began[0] = time.perf_counter()
+        began.at = time.perf_counter()
 
     def timed_write(conn, body, **kwargs):
         try:
             return write(conn, body, **kwargs)
         finally:
-            longest[0] = max(longest[0], time.perf_counter() - began[0])
+            longest[0] = max(longest[0], time.perf_counter() - getattr(began, "at", time.perf_counter()))
 
     sqlite_dialect.begin_write, tx.write = timed_begin, timed_write
     from nerv.cli.app import main as cli_main

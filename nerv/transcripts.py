@@ -52,10 +52,15 @@ def default_roots() -> list[Path]:
 
 def find_transcripts(root: Path) -> list[Path]:
     """Every *.jsonl under `root`, recursively (subagent files in <session>/subagents/ included), sorted."""
+    return [Path(p) for p in transcript_paths(root)]
+
+
+def transcript_paths(root: Path | str) -> list[str]:
+    """find_transcripts' files as text (a Path per file costs a warm re-import more than its stat)."""
     found = []
     for folder, _dirs, files in os.walk(root):
         found.extend(os.path.join(folder, name) for name in files if name.endswith(".jsonl"))
-    return [Path(p) for p in sorted(found)]
+    return sorted(found)
 
 
 class ApiCall(NamedTuple):

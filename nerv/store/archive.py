@@ -26,7 +26,9 @@ from nerv.errors import NervError
 from nerv.store import paths, queries_archive, tx
 
 CHUNK_BYTES = 1024 * 1024
-BATCH_BYTES = 32 * 1024 * 1024  # of new bytes held for one manifests' transaction
+BATCH_BYTES = 32 * 1024 * 1024  # of new bytes recorded by one manifests' transaction
+READ_BYTES = 4 * 1024 * 1024  # a file is read this much at a time: memory is bounded by it, not by the file
+WRITE_BYTES = 8 * 1024 * 1024  # of chunks held in memory before they are written (peak RSS, bench: docs/performance.md)
 WRITER_THREADS = 4
 CODEC = "zlib"
 ZSTD = "zstd"
@@ -46,7 +48,7 @@ def chunk_path(digest: str) -> Path:
 def rel_path_of(path: str) -> str:
     """The file's path below Claude Code's projects folder: `<project>/<session>.jsonl`, or
     `<project>/<session>/subagents/agent-<id>.jsonl` for a subagent's file."""
-    parts = Path(path).parts
+    parts = os.path.normpath(path).split(os.sep)  # text, not Path(path).parts: ~3x faster on a warm re-import
     keep = 4 if len(parts) >= 5 and parts[-2] == "subagents" else 2
     return "/".join(parts[-keep:])
 
@@ -174,21 +176,23 @@ def archive_files(conn: sqlite3.Connection, files: list[Path], *, max_new_bytes:
         if plan is None:
             result["unchanged"] += 1
             continue
-        manifest, hashes, first_new, pieces = plan
-        new_bytes = sum(map(len, pieces))
-        staged_bytes = result["new_bytes"] + batch.counts["new_bytes"]
-        if max_new_bytes is not None and staged_bytes + new_bytes > max_new_bytes and \
-                (batch.staged or result["archived"] + result["appended"]):
-            result["deferred"] += 1
-            continue
-        new_hashes = hashes[first_new:]
-        present = queries_archive.stored_chunks(conn, new_hashes)
-        fresh = [(digest, piece) for digest, piece in zip(new_hashes, pieces)
-                 if digest not in present and digest not in seen]
-        seen.update(digest for digest, _ in fresh)
-        batch.pending += fresh
-        batch.counts["new_chunks"] += len(fresh)
-        batch.counts["new_bytes"] += new_bytes
+        handle, rel, stat, prefix, start, digest = plan
+        with handle:
+            new_bytes = os.fstat(handle.fileno()).st_size - start
+            staged_bytes = result["new_bytes"] + batch.counts["new_bytes"]
+            if max_new_bytes is not None and staged_bytes + new_bytes > max_new_bytes and \
+                    (batch.staged or result["archived"] + result["appended"]):
+                result["deferred"] += 1
+                continue
+            try:
+                new_hashes, size, file_sha256 = _stage_pieces(conn, handle, start, digest, batch, seen, codec)
+            except OSError as exc:
+                result["unreadable"].append({"path": str(path), "reason": exc.strerror or str(exc)})
+                continue
+        hashes, first_new = prefix + new_hashes, len(prefix)
+        manifest = {"session_id": session_of(rel), "rel_path": rel, "source_path": str(path), "size": size,
+                    "sha256": file_sha256, "mtime_ns": stat.st_mtime_ns}
+        batch.counts["new_bytes"] += size - start
         batch.counts["appended" if first_new else "archived"] += 1
         batch.staged.append((manifest, hashes, first_new))
         if batch.counts["new_bytes"] >= BATCH_BYTES:
@@ -199,28 +203,38 @@ def archive_files(conn: sqlite3.Connection, files: list[Path], *, max_new_bytes:
 
 
 class _Batch:
-    """Files whose chunks are written and whose manifests wait for their transaction."""
+    """Files whose chunks are written (or waiting to be) and whose manifests wait for their transaction."""
 
     def __init__(self):
         self.staged: list[tuple] = []
         self.pending: list[tuple[str, bytes]] = []  # (digest, bytes) of the chunks to write
+        self.chunk_rows: list[tuple] = []  # (digest, size, stored size, codec) of the chunks written
         self.counts = dict.fromkeys(("archived", "appended", "new_chunks", "new_bytes", "stored_bytes"), 0)
 
+    def pending_bytes(self) -> int:
+        return sum(len(piece) for _, piece in self.pending)
 
-def _save(conn, batch: _Batch, result: dict, actor, codec: str) -> _Batch:
-    """Write the batch's chunk files and make them durable, then record its chunks and manifests in one
-    transaction; adds its counts to `result` and returns an empty batch.
+
+def _write_pending(batch: _Batch, codec: str) -> None:
+    """Write the batch's waiting chunk files and make them durable; only their rows stay in memory.
 
     The chunks are written by a few threads: compression, hashing and each file's fsync release the GIL, and
     the fsyncs (most of the archive's time on a busy disk) overlap."""
     from concurrent.futures import ThreadPoolExecutor
 
-    digests = [digest for digest, _ in batch.pending]
     with ThreadPoolExecutor(WRITER_THREADS) as pool:
         stored = list(pool.map(lambda job: write_chunk(job[0], job[1], codec), batch.pending))
-    chunk_rows = [(digest, len(piece), size, codec) for (digest, piece), size in zip(batch.pending, stored)]
+    batch.chunk_rows += [(digest, len(piece), size, codec) for (digest, piece), size in zip(batch.pending, stored)]
     batch.counts["stored_bytes"] += sum(stored)
-    sync_chunk_folders(digests)
+    sync_chunk_folders([digest for digest, _ in batch.pending])
+    batch.pending = []
+
+
+def _save(conn, batch: _Batch, result: dict, actor, codec: str) -> _Batch:
+    """Write the batch's remaining chunk files, then record its chunks and manifests in one transaction; adds
+    its counts to `result` and returns an empty batch."""
+    _write_pending(batch, codec)
+    chunk_rows = batch.chunk_rows
 
     def body(write_tx: tx.WriteTx) -> None:
         queries_archive.insert_chunks(conn, [row + (write_tx.now,) for row in chunk_rows])
@@ -234,32 +248,78 @@ def _save(conn, batch: _Batch, result: dict, actor, codec: str) -> _Batch:
     return _Batch()
 
 
-def _plan(conn: sqlite3.Connection, path: str, manifests: dict[str, dict]
-          ) -> tuple[dict, list[str], int, list[bytes]] | None:
-    """(manifest, every chunk hash, index of the first new one, the new chunks' bytes), or None when nothing
-    changed."""
+def _plan(conn: sqlite3.Connection, path: str, manifests: dict[str, dict]):
+    """(open file, rel path, stat, hashes of the archived chunks kept, offset of the new bytes, sha256 of the
+    bytes before them), or None when nothing changed. A grown file whose archived bytes are still its prefix
+    keeps its chunks; any other change starts again from byte 0."""
     rel = rel_path_of(path)
     known = manifests.get(rel)
     stat = os.stat(path)
     if known and known["size"] == stat.st_size and known["mtime_ns"] == stat.st_mtime_ns:
         return None
-    with open(path, "rb") as handle:
-        data = handle.read()
-    digest = hashlib.sha256()
-    prefix: list[str] = []
-    start = 0
-    if known and len(data) >= known["size"]:
-        digest.update(memoryview(data)[:known["size"]])
-        if digest.hexdigest() == known["sha256"]:
-            if len(data) == known["size"]:
-                return None
-            prefix, start = queries_archive.chunk_hashes(conn, known["id"]), known["size"]
-        else:
+    handle = open(path, "rb")
+    try:
+        digest = hashlib.sha256()
+        if known and os.fstat(handle.fileno()).st_size >= known["size"]:
+            left = known["size"]
+            while left > 0:
+                block = handle.read(min(left, READ_BYTES))
+                if not block:
+                    break
+                digest.update(block)
+                left -= len(block)
+            if left == 0 and digest.hexdigest() == known["sha256"]:
+                if not handle.read(1):
+                    handle.close()
+                    return None
+                handle.seek(known["size"])
+                return handle, rel, stat, queries_archive.chunk_hashes(conn, known["id"]), known["size"], digest
             digest = hashlib.sha256()
-    tail = data[start:]
-    digest.update(tail)
-    pieces = split_at_lines(tail)
-    hashes = prefix + [hashlib.sha256(piece).hexdigest() for piece in pieces]
-    manifest = {"session_id": session_of(rel), "rel_path": rel, "source_path": path, "size": len(data),
-                "sha256": digest.hexdigest(), "mtime_ns": stat.st_mtime_ns}
-    return manifest, hashes, len(prefix), pieces
+        handle.seek(0)
+        return handle, rel, stat, [], 0, digest
+    except BaseException:
+        handle.close()
+        raise
+
+
+def _pieces(handle, limit: int = CHUNK_BYTES):
+    """split_at_lines over the rest of an open file, read READ_BYTES at a time: the same pieces, without the
+    whole file in memory (all but the last piece of a buffer are final; the last waits for more bytes)."""
+    carry = b""
+    while True:
+        block = handle.read(READ_BYTES)
+        data = carry + block if carry else block
+        if not block:
+            yield from split_at_lines(data, limit)
+            return
+        pieces = split_at_lines(data, limit)
+        yield from pieces[:-1]
+        carry = pieces[-1]
+
+
+def _stage_pieces(conn: sqlite3.Connection, handle, start: int, digest, batch: _Batch, seen: set[str],
+                  codec: str) -> tuple[list[str], int, str]:
+    """Hash the new bytes of `handle` (from `start`) chunk by chunk, put the chunks the archive lacks in
+    `batch` (written every WRITE_BYTES); returns (their hashes, the file's size, its sha256)."""
+    hashes: list[str] = []
+    size = start
+    first = None  # a file of one chunk: its sha256 is the chunk's, computed once
+    for piece in _pieces(handle):
+        chunk_hash = hashlib.sha256(piece).hexdigest()
+        if start == 0 and not hashes:
+            first = piece
+        else:
+            if first is not None:
+                digest.update(first)
+                first = None
+            digest.update(piece)
+        hashes.append(chunk_hash)
+        size += len(piece)
+        if chunk_hash not in seen and not queries_archive.stored_chunks(conn, [chunk_hash]):
+            seen.add(chunk_hash)
+            batch.pending.append((chunk_hash, piece))
+            batch.counts["new_chunks"] += 1
+            if batch.pending_bytes() >= WRITE_BYTES:
+                _write_pending(batch, codec)
+    file_sha256 = hashes[0] if first is not None else digest.hexdigest()
+    return hashes, size, file_sha256

@@ -31,10 +31,11 @@ from nerv.machine import machine_id
 from nerv.store import dialect, lookups, tx
 from nerv.store.clock import parse_iso, to_iso
 from nerv.store.queries_costs import rollup_added_in_bulk
-from nerv.transcripts import (MAX_REPORTED_SKIPS, ApiCall, ParsedChunk, better_copy, default_roots, find_transcripts,
-                              first_line_hash, parse_bytes, same_call, stdlib_line_call)
+from nerv.transcripts import (MAX_REPORTED_SKIPS, ApiCall, ParsedChunk, better_copy, default_roots, first_line_hash,
+                              parse_bytes, same_call, stdlib_line_call, transcript_paths)
 
 BULK_REBUILD_MIN_ROWS = 20_000
+_BY_TIME = object()  # a session whose calls' task depends on their time stamps (_task_attribution)
 # The page cache while importing: a batch's inserts land all over usage's six indexes, and with SQLite's
 # default 2 MiB most of those pages are evicted and read again from the OS cache by the next batch (measured on
 # 33,000 rows: ~30 % of the insert CPU; 16 and 64 MiB alike). Pages are taken as used: memory stays bounded.
@@ -109,7 +110,7 @@ def discover(paths: list[str] | None) -> tuple[list[Path], list[str]]:
     files: list[Path] = []
     seen = set()
     for root in roots:
-        for path in ([root] if root.is_file() else find_transcripts(root)):
+        for path in ([str(root)] if root.is_file() else transcript_paths(root)):
             key = os.path.abspath(path)
             if key not in seen:
                 seen.add(key)
@@ -284,6 +285,8 @@ def _import_batch(conn: sqlite3.Connection, plans: list[FilePlan], result: dict,
     added, touched = tx.write(conn, body, actor=actor)
     result["new_usage_rows"] += added
     session_projects.update(touched)
+    for plan in plans:  # written: the import keeps every plan, and its rows would stay in memory until the end
+        plan.chunk = None
 
 
 def _plan(path: str, state: tuple | None) -> FilePlan | None:
@@ -454,7 +457,7 @@ def _stage_rows(conn: sqlite3.Connection, plans: list[FilePlan], result: dict) -
     Returns usage rows (in _USAGE_COLUMNS order, source_file_id still the plan's index) and, per session,
     [project_id, cwd, model, first ts, last ts].
     """
-    task_of = _task_attribution(conn, {session for plan in plans for session in plan.chunk.sessions})
+    fixed_task, task_of = _task_attribution(conn, {session for plan in plans for session in plan.chunk.sessions})
     projects: dict[str | None, str | None] = {None: None}
     best: dict[tuple[str, str], tuple[tuple, int, int]] = {}  # (message, request) -> (row, total, is_sidechain)
     requests_of: dict[str, list[str]] = {}  # message -> the request ids kept for it
@@ -485,7 +488,9 @@ def _stage_rows(conn: sqlite3.Connection, plans: list[FilePlan], result: dict) -
             for cwd in cwds:
                 project_of(cwd)
         for row, total in chunk.rows:
-            row = (row[0], projects[row[6]], *row[2:15], key, row[16], task_of(row[0], row[5]), *row[18:])
+            task = fixed_task.get(row[0], _BY_TIME)
+            row = (row[0], projects[row[6]], *row[2:15], key, row[16],
+                   task_of(row[0], row[5]) if task is _BY_TIME else task, *row[18:])
             if row[2] is None:
                 unkeyed.append(row)
             else:
@@ -540,8 +545,11 @@ def subagent_of_file(path: str) -> str | None:
     return None
 
 
-def _task_attribution(conn: sqlite3.Connection, session_ids: set[str]) -> Callable[[str, str], str | None]:
-    """task_of(session, ts): the task an API call counts for (docs/costs.md, "Attribution").
+def _task_attribution(conn: sqlite3.Connection, session_ids: set[str]
+                      ) -> tuple[dict[str, str | None], Callable[[str, str], str | None]]:
+    """(fixed, task_of): task_of(session, ts) is the task an API call counts for (docs/costs.md, "Attribution");
+    `fixed` holds its answer for the sessions of `session_ids` whose calls all count for one task (or none),
+    so most rows need no call.
 
     A session with an agent (NERV_AGENT, recorded by the SessionStart hook): the task that agent held at the
     call's time stamp (agent_task_spans), else none. A session without one: its own task link.
@@ -575,7 +583,9 @@ def _task_attribution(conn: sqlite3.Connection, session_ids: set[str]) -> Callab
                 return task_id
         return None
 
-    return task_of
+    fixed = {session: links.get(session, (None, None))[1] for session in session_ids
+             if not links.get(session, (None, None))[0]}
+    return fixed, task_of
 
 
 def _comparable(ts: str) -> str:

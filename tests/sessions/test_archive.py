@@ -3,12 +3,18 @@ corruption, the readable transcript, and prune leaving archives alone unless nam
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import stat
 from pathlib import Path
+from unittest import mock
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from nerv.store import archive
 
 from tests.conftest import db_content_hash
 
@@ -242,3 +248,11 @@ def test_export_carries_the_manifests_not_the_chunks(cli, nerv_home, tmp_path, o
     assert result.code == 0, result.stderr
     assert {result.data["tables"][t] for t in ("archive_files", "archive_file_chunks", "archive_chunks")} == {3}
     assert b"add a health check" not in (tmp_path / "e.jsonl").read_bytes()  # transcript text stays in the chunks
+
+
+@given(st.lists(st.sampled_from([0, 1, 7, 60, 300]), max_size=40), st.booleans(), st.sampled_from([16, 100, 1000]),
+       st.sampled_from([5, 64, 4096]))
+def test_a_file_read_in_blocks_is_cut_into_the_pieces_of_the_whole(lengths, terminated, limit, block):
+    data = b"\n".join(b"x" * n for n in lengths) + (b"\n" if terminated and lengths else b"")
+    with mock.patch.object(archive, "READ_BYTES", block):
+        assert list(archive._pieces(io.BytesIO(data), limit)) == archive.split_at_lines(data, limit)

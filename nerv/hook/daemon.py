@@ -396,6 +396,6 @@ def main(argv: list[str] | None = None) -> int:
     try:
         serve(idle)
     except NervError as exc:
-        sys.stderr.write(f"nerv hookd: {exc.message}\n")
+        sys.stderr.write(f"nerv hookd: {exc.message}" + (f" ({exc.hint})" if exc.hint else "") + "\n")
         return 1
     return 0

@@ -83,6 +83,12 @@ def run(args: list[str]) -> int:
     except Exception as exc:  # a closed or unreadable stdin is malformed input too
         raw = b""
         sys.stderr.write(f"nerv hook: cannot read stdin: {exc}\n")
+    return handle_event(event, raw)
+
+
+def handle_event(event: str, raw: bytes) -> int:
+    """`nerv hook <event>` on its stdin: through the machine's hook daemon in team mode, else (or when the
+    daemon did not answer) right here."""
     answered = _ask_daemon(event, raw)
     return answered if answered is not None else dispatch(event, raw)
 
@@ -98,7 +104,7 @@ def _ask_daemon(event: str, raw: bytes) -> int | None:
 
     try:
         return ask(event, raw, url)
-    except Exception as exc:  # the hook answers directly instead; nothing of this call ran in the daemon
+    except Exception as exc:  # a bug on this side of the socket: the hook answers by itself
         sys.stderr.write(f"nerv hook: hook daemon: {type(exc).__name__}: {exc}\n")
         return None
 

@@ -33,6 +33,7 @@ POOL_SIZE = 4  # connections kept open; a burst beyond waits this long for one, 
 CHECKOUT_WAIT_S = 1.0
 MAX_REQUEST_BYTES = 64 * 1024 * 1024
 ACCEPT_TICK_S = 1.0  # how often the accept loop looks at the idle clock
+RECEIVE_TIMEOUT_S = 30.0
 
 
 class ThreadStream:
@@ -177,6 +178,7 @@ class Daemon:
         self.idle_timeout_s = idle_timeout_s
         self.stem = client.file_stem(url)
         self.identity = client.nerv_identity()
+        self.server_environment = client.server_environment(os.environ)
         self.pool = Pool()
         self.active = 0
         self.last_request = time.monotonic()
@@ -190,7 +192,9 @@ class Daemon:
                 return
             self._busy(+1)
             try:
+                sock.settimeout(RECEIVE_TIMEOUT_S)  # a peer that never finishes its request must not pin a thread
                 data = _receive(sock)
+                sock.settimeout(None)
                 header, _, raw = data.partition(b"\n")
                 refusal, request = self._check(header)
                 if refusal:
@@ -211,13 +215,14 @@ class Daemon:
             return "the request header is not JSON", {}
         if not isinstance(request, dict) or request.get("v") != client.PROTOCOL:
             return f"protocol {client.PROTOCOL} only", {}
-        if request.get("url") != self.url or request.get("nerv") != self.identity:
-            return "this daemon serves another database or another nerv", {}
         from nerv.hook import EVENTS
 
         if request.get("event") not in EVENTS or not isinstance(request.get("env"), dict) or \
                 not isinstance(request.get("cwd"), str):
             return "the request names no event nerv handles, or lacks its environment", {}
+        if request.get("url") != self.url or request.get("nerv") != self.identity or \
+                client.server_environment(request["env"]) != self.server_environment:
+            return "this daemon serves another database, role or nerv", {}
         return None, request
 
     def run(self, request: dict, raw: bytes) -> dict:
@@ -270,7 +275,6 @@ class Daemon:
                     sock, _ = listener.accept()
                 except TimeoutError:
                     continue
-                sock.settimeout(None)
                 threading.Thread(target=self.serve_connection, args=(sock,), daemon=True).start()
         finally:
             listener.close()

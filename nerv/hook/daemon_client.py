@@ -42,11 +42,19 @@ def nerv_identity() -> str:
     return f"{os.path.dirname(os.path.abspath(nerv.__file__))}@{nerv.__version__}"
 
 
+def server_environment(environ) -> dict:
+    """The variables libpq reads (PGUSER, PGPASSWORD, PGHOST...): they choose the role and the server as much as
+    the URL does, and the daemon's connections use its own, so a daemon serves only hooks that have the same."""
+    return {name: value for name, value in environ.items() if name.startswith("PG")}
+
+
 def file_stem(url: str) -> str:
-    """The daemon's file names for this URL and this nerv (the daemon checks both: the name only finds it)."""
+    """The daemon's file names for this URL, libpq environment and nerv (the daemon checks all three: the
+    name only finds it)."""
     import zlib
 
-    key = zlib.crc32(("\n".join((url, nerv_identity()))).encode("utf-8", "surrogateescape"))
+    parts = [url, nerv_identity(), *(f"{k}={v}" for k, v in sorted(server_environment(os.environ).items()))]
+    key = zlib.crc32("\n".join(parts).encode("utf-8", "surrogateescape"))
     return os.path.join(folder(), f"{key:08x}")
 
 

@@ -247,3 +247,12 @@ def test_the_hook_that_asks_the_daemon_imports_no_driver(daemon, cli):
                           text=True, timeout=120)
     assert SERVED in done.stderr and '"allow"' in done.stdout
     assert done.stderr.endswith("DRIVER=False")
+
+
+def test_the_daemon_refuses_a_hook_with_other_libpq_variables(daemon, monkeypatch):
+    from nerv.hook import daemon_client
+
+    path, url = stem() + ".sock", os.environ["NERV_DATABASE_URL"]
+    monkeypatch.setenv("PGUSER", "someone_else")  # another role for the same URL: not this daemon's to serve
+    assert daemon_client._exchange(path, url, "pre-tool-use", event("npm test -q").encode()) == (False, None)
+    assert daemon_client.file_stem(url) + ".sock" != path

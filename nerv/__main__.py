@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 
 # Hook subcommands that are management commands (typer), not agent events.
-HOOK_MANAGEMENT = {"install", "uninstall", "--help", "-h"}
+HOOK_MANAGEMENT = {"install", "uninstall", "daemon", "--help", "-h"}
 
 
 def main(argv: list[str] | None = None) -> int:

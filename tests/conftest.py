@@ -24,7 +24,8 @@ hypothesis_settings.load_profile("nerv")
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 NERV_ENV = ("NERV_HOME", "NERV_DB", "NERV_PROJECT", "NERV_JSON", "NERV_DEBUG", "NERV_ACTOR", "CLAUDE_CONFIG_DIR",
-            "NERV_CLAUDE_MANAGED_DIR", "NERV_HOOK_EXECUTABLE", "NERV_DATABASE_URL", "NERV_MACHINE_ID")
+            "NERV_CLAUDE_MANAGED_DIR", "NERV_HOOK_EXECUTABLE", "NERV_DATABASE_URL", "NERV_MACHINE_ID",
+            "NERV_HOOK_DAEMON")
 # Which backend the suite's database fixtures give each test: `sqlite` (the default) or `postgresql`, a
 # database of its own on a throwaway server started once per session (tests/pg_server.py).
 BACKEND = os.environ.get("NERV_TEST_BACKEND", "sqlite")
@@ -239,6 +240,8 @@ def nerv_home(tmp_path, monkeypatch, request) -> Path:
     home = tmp_path / "nerv-home"
     monkeypatch.setenv("NERV_HOME", str(home))
     monkeypatch.setenv("NERV_ACTOR", "tester")
+    # A team-mode hook would start a hook daemon that outlives the test: the tests of the daemon ask for one.
+    monkeypatch.setenv("NERV_HOOK_DAEMON", "off")
     monkeypatch.setenv("HOME", str(tmp_path / "user-home"))
     # Claude Code's managed settings (/etc/claude-code on Linux) belong to the machine, not to a test.
     monkeypatch.setenv("NERV_CLAUDE_MANAGED_DIR", str(tmp_path / "claude-managed"))

@@ -11,6 +11,7 @@ from typing import Optional
 import typer
 
 from nerv.cli import _output as out
+from nerv.errors import invalid
 
 app = typer.Typer(help="Claude Code hooks: install/uninstall nerv's entries; the events Claude Code calls.",
                   no_args_is_help=True)
@@ -78,6 +79,20 @@ def uninstall(scope: str = ScopeOpt, dry_run: bool = DryRunOpt, outside_git: boo
 
     data = hook_install.uninstall(scope, dry_run=dry_run, outside_git=outside_git, follow_symlinks=follow_symlinks)
     out.emit(data, _report("removed"))
+
+
+@app.command("daemon")
+def daemon(idle_timeout: float = typer.Option(900.0, "--idle-timeout", help="Exit after this many seconds without "
+                                                                            "a hook request.")) -> None:
+    """Team mode: serve this machine's hooks over a unix socket on pooled server connections, until idle
+    (docs/teams.md, "The hook daemon"). Hooks start it on demand; this runs it in the foreground."""
+    from nerv.hook import daemon as hookd
+
+    if not idle_timeout > 0:
+        raise invalid(f"--idle-timeout must be a number of seconds above 0, not {idle_timeout}")
+    served = hookd.serve(idle_timeout)
+    out.emit({"served": served}, lambda d: out.message("the hook daemon stopped after its idle timeout" if d["served"]
+                                                         else "another hook daemon already serves this database"))
 
 
 def _event_command(event: str, help_text: str) -> None:

@@ -83,6 +83,34 @@ def run(args: list[str]) -> int:
     except Exception as exc:  # a closed or unreadable stdin is malformed input too
         raw = b""
         sys.stderr.write(f"nerv hook: cannot read stdin: {exc}\n")
+    return handle_event(event, raw)
+
+
+def handle_event(event: str, raw: bytes) -> int:
+    """`nerv hook <event>` on its stdin: through the machine's hook daemon in team mode, else (or when the
+    daemon did not answer) right here."""
+    answered = _ask_daemon(event, raw)
+    return answered if answered is not None else dispatch(event, raw)
+
+
+def _ask_daemon(event: str, raw: bytes) -> int | None:
+    """Team mode: the machine's hook daemon runs the event (nerv.hook.daemon_client); None when it did not."""
+    from nerv.env import database_url, hook_daemon_mode, is_postgres_url
+
+    url = database_url()
+    if not is_postgres_url(url) or hook_daemon_mode() == "off":
+        return None
+    from nerv.hook.daemon_client import ask
+
+    try:
+        return ask(event, raw, url)
+    except Exception as exc:  # a bug on this side of the socket: the hook answers by itself
+        sys.stderr.write(f"nerv hook: hook daemon: {type(exc).__name__}: {exc}\n")
+        return None
+
+
+def dispatch(event: str, raw: bytes) -> int:
+    """Run the handler of `event` (a key of EVENTS) on its stdin, here: what a hook process and the daemon both run."""
     if event == "pre-tool-use":
         from nerv.hook.pretool import handle
 

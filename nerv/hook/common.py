@@ -54,7 +54,19 @@ def decide_tool_event(raw: bytes, decide, fail) -> int:
     return 0
 
 
+# Where the hook's handlers get their store, when not from a fresh connection: the hook daemon
+# (nerv.hook.daemon) sets its pool here, so it runs the very handlers a hook process runs.
+store_source = None
+
+
 def open_hook_store() -> HookStore:
+    """The store a hook event runs on: the daemon's pooled connection inside the daemon, else its own."""
+    if store_source is not None:
+        return store_source()
+    return open_direct_store()
+
+
+def open_direct_store() -> HookStore:
     """An up-to-date database, cheaply: a plain open when the schema matches this nerv's migrations.
 
     Otherwise (first use, pending migrations, a newer schema, not a database) the full `open_store`

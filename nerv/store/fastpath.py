@@ -30,8 +30,9 @@ def set_wal_durability(conn: sqlite3.Connection) -> None:
 
 def home_dir() -> str:
     """`NERV_HOME`, else `~/.nerv`."""
-    env = os.environ.get("NERV_HOME")
-    return os.path.expanduser(env) if env else os.path.join(os.path.expanduser("~"), ".nerv")
+    from nerv.env import nerv_home
+
+    return nerv_home()
 
 
 def db_file() -> str:

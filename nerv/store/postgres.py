@@ -16,11 +16,11 @@ import os
 import re
 from functools import lru_cache
 
+from nerv.env import is_postgres_url as is_url  # noqa: F401  (nerv.store.postgres.is_url for its callers)
 from nerv.errors import NervError
 from nerv.store.retry import RETRY_DEADLINE_S, retry_while
 
 DIALECT = "postgresql"
-URL_PREFIXES = ("postgresql://", "postgres://")
 # serialization_failure, deadlock_detected, lock_not_available: the transaction lost a race, run it again.
 RETRY_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
 # How long one statement waits for a row or advisory lock before it fails with 55P03 (then retried whole).
@@ -45,10 +45,6 @@ def hide_drivers_from_peewee() -> None:
     for name in DRIVER_MODULES:
         if name not in sys.modules:
             sys.modules[name] = None
-
-
-def is_url(value: str | None) -> bool:
-    return bool(value) and value.startswith(URL_PREFIXES)
 
 
 @lru_cache(maxsize=1024)
@@ -194,19 +190,25 @@ def open_current(url: str) -> PgConnection | None:
     None sends the caller to the full `nerv.store.db.open_store`, which migrates or explains why it cannot.
     An unreachable server raises NervError('database') here, once, rather than a second connect attempt.
     """
+    conn = open_connection(url)
+    if schema_is_current(conn):
+        return conn
+    conn.close()
+    return None
+
+
+def schema_is_current(conn: PgConnection) -> bool:
+    """The server's schema is exactly this nerv's migrations (False too when there is none yet, or the
+    connection broke)."""
     from nerv.store.fastpath import latest_shipped_version
 
-    conn = open_connection(url)
     import psycopg2
 
     try:
         row = conn.execute("SELECT max(version) FROM schema_migrations").fetchone()
-        if row and row[0] == latest_shipped_version():
-            return conn
-    except psycopg2.Error:  # no schema yet: open_store creates it
-        pass
-    conn.close()
-    return None
+    except psycopg2.Error:  # no schema yet (open_store creates it), or a broken connection
+        return False
+    return bool(row) and row[0] == latest_shipped_version()
 
 
 _adapters_registered = False

@@ -4,13 +4,16 @@ temporary SQLite ledger, each with the same 1,000 rules (tests/bench/hook.py's m
 Prints, side by side on SQLite and on PostgreSQL:
 - claims/s with 1 and with 16 processes from one pool (tests/bench/ready.py's claimers);
 - the PreToolUse hook, the real `nerv hook pre-tool-use` process as `nerv hook install` writes it, p50/p99
-  beside the `python -c "import sqlite3"` floor, run round-robin: idle, then with 16 agents hammering the
-  same backend (each a process running the hook's own decision, in a loop, on its own connection);
+  beside the `python -c "import sqlite3"` floor, run round-robin: with 1 agent (the timed hook alone), then
+  with 16 agents hammering the same backend (each a process running the hook's PreToolUse and PostToolUse
+  in a loop, as a hook process does); on PostgreSQL both ways: each hook connecting to the server itself
+  (`direct`, NERV_HOOK_DAEMON=off) and asking the machine's hook daemon (`daemon`, nerv.hook.daemon);
 - a 100k-row bulk write: tasks through `store.write` + the connection's `executemany` (the store's bulk
   path on both backends), beside the bare driver in one transaction (sqlite3 `executemany`;
   psycopg2 `execute_values`).
 
 Run: python tests/bench/team.py [--runs 200] [--claims 320] [--rows 100000] [--baseline-root /work/main]
+     [--hook-only]
 """
 
 from __future__ import annotations
@@ -111,16 +114,17 @@ POST_PAYLOAD = PAYLOAD.replace('"PreToolUse"', '"PostToolUse"')[:-1] + ', "tool_
 
 
 def _agent(stop, started) -> None:
-    """One agent hammering the backend, as fast as it can: each round one PreToolUse and one PostToolUse,
-    each opening the store as a hook process does; PostToolUse writes its metrics (an audited write)."""
+    """One agent hammering the backend, as fast as it can: each round one PreToolUse and one PostToolUse as
+    a hook process runs them (nerv.hook.handle_event: through the hook daemon when the environment uses one,
+    else opening the store itself); PostToolUse writes its metrics (an audited write)."""
     sys.stdout = open(os.devnull, "w")
-    from nerv.hook import events, pretool
+    from nerv.hook import handle_event
 
     pre, post = PAYLOAD.encode(), POST_PAYLOAD.encode()
     started.release()
     while not stop.is_set():
-        pretool.handle(pre)
-        events.handle("PostToolUse", post)
+        handle_event("pre-tool-use", pre)
+        handle_event("post-tool-use", post)
 
 
 class Agents:
@@ -159,17 +163,52 @@ def hook_times(cases: list[tuple[list[str], str | None, dict]], runs: int, warmu
 
 
 class Backends:
-    """The environment of each backend: a SQLite file in `home`, or a database on the throwaway server."""
+    """The environment of each backend: a SQLite file in `home`, or a database on the throwaway server, its
+    hooks connecting themselves (`PostgreSQL`) or asking the machine's hook daemon (`PostgreSQL, daemon`)."""
 
     def __init__(self, home: Path, server):
         base = {**os.environ, **cached_bytecode(home), "PYTHONPATH": str(ROOT), "NERV_HOME": str(home)}
         base.pop("NERV_DATABASE_URL", None)
+        team = {**base, "NERV_DATABASE_URL": server.url(server.create_database())}
         self.env = {"SQLite": {**base, "NERV_DB": str(home / "state.db")},
-                    "PostgreSQL": {**base, "NERV_DATABASE_URL": server.url(server.create_database())}}
+                    "PostgreSQL": {**team, "NERV_HOOK_DAEMON": "off"},
+                    "PostgreSQL, daemon": {**team, "NERV_HOOK_DAEMON": "auto"}}
 
     def use(self, name: str) -> None:
         os.environ.clear()
         os.environ.update(self.env[name])
+
+
+class HookDaemon:
+    """The machine's hook daemon for the PostgreSQL database, started before and killed after the `with` block."""
+
+    def __init__(self, env: dict):
+        self.env = env
+
+    def __enter__(self):
+        import subprocess
+
+        code = "import sys; from nerv.hook.daemon import main; sys.exit(main(sys.argv[1:]))"
+        self.process = subprocess.Popen([sys.executable, "-c", code, "--idle-timeout", "3600"], env=self.env)
+        saved = dict(os.environ)
+        os.environ.update(self.env)
+        try:
+            from nerv.hook.daemon_client import file_stem
+
+            socket_path = file_stem(self.env["NERV_DATABASE_URL"]) + ".sock"
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+        deadline = time.monotonic() + 120
+        while not os.path.exists(socket_path):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit("the hook daemon did not start")
+            time.sleep(0.1)
+        return self
+
+    def __exit__(self, *exc):
+        self.process.kill()
+        self.process.wait(timeout=60)
 
 
 def measure_hook(backends: Backends, runs: int, baseline_root: str | None) -> list[tuple]:
@@ -178,7 +217,9 @@ def measure_hook(backends: Backends, runs: int, baseline_root: str | None) -> li
     hook = nerv_argv() + ["hook", "pre-tool-use"]
     floor = ([sys.executable, "-c", "import sqlite3"], None, backends.env["SQLite"])
     sqlite, pg = (hook, PAYLOAD, backends.env["SQLite"]), (hook, PAYLOAD, backends.env["PostgreSQL"])
-    idle_labels, idle_cases = ["floor", "hook on SQLite", "hook on PostgreSQL"], [floor, sqlite, pg]
+    daemon = (hook, PAYLOAD, backends.env["PostgreSQL, daemon"])
+    idle_labels = ["floor", "hook on SQLite", "hook on PostgreSQL, direct", "hook on PostgreSQL, daemon"]
+    idle_cases = [floor, sqlite, pg, daemon]
     if baseline_root:  # the same hook from another checkout (e.g. main), on the same server and database
         idle_labels.append(f"hook on PostgreSQL, {baseline_root}")
         idle_cases.append((hook, PAYLOAD, {**backends.env["PostgreSQL"], "PYTHONPATH": baseline_root}))
@@ -190,11 +231,17 @@ def measure_hook(backends: Backends, runs: int, baseline_root: str | None) -> li
             p50 = percentile(values, 0.5)
             rows.append((phase, label, f"{p50:.1f}", f"{percentile(values, 0.99):.1f}", f"{p50 / floor_p50:.2f}x"))
 
-    add("idle", idle_labels, hook_times(idle_cases, runs))
-    for name, case in (("PostgreSQL", pg), ("SQLite", sqlite)):
+    with HookDaemon(backends.env["PostgreSQL, daemon"]):
+        add("1 agent (idle)", idle_labels, hook_times(idle_cases, runs))
+        backends.use("PostgreSQL, daemon")
+        with Agents():
+            add(f"{AGENTS} agents on PostgreSQL via the daemon", ["floor", "hook on PostgreSQL, daemon"],
+                hook_times([floor, daemon], runs))
+    for name, label, case in (("PostgreSQL", "hook on PostgreSQL, direct", pg), ("SQLite", "hook on SQLite", sqlite)):
         backends.use(name)
         with Agents():
-            add(f"{AGENTS} agents on {name}", ["floor", f"hook on {name}"], hook_times([floor, case], runs))
+            add(f"{AGENTS} agents on {name}" + (", direct" if name == "PostgreSQL" else ""), ["floor", label],
+                hook_times([floor, case], runs))
     return rows
 
 
@@ -205,6 +252,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--rules", type=int, default=1000)
     parser.add_argument("--baseline-root", help="also time the idle hook with this checkout's nerv (e.g. /work/main)")
+    parser.add_argument("--hook-only", action="store_true", help="time the hook alone (no claims, no bulk write)")
     args = parser.parse_args()
     from tests import pg_server
 
@@ -220,6 +268,8 @@ def main() -> None:
             for name in ("SQLite", "PostgreSQL"):
                 backends.use(name)
                 build_database(None, args.rules)
+                if args.hook_only:
+                    continue
                 pool = add_project("pool")
                 store_bulk_write(task_rows(pool, args.claims * 2))
                 for processes in (1, AGENTS):
@@ -235,13 +285,15 @@ def main() -> None:
         os.environ.update(saved)
         server.stop()
     print(f"team mode, python {sys.version.split()[0]}, load average {os.getloadavg()[0]:.1f} at the end")
-    print("\nclaims from one pool (each: expire leases, ready query, compare-and-swap update, audit row, commit)")
-    print_table(claims, ("backend", "processes", "claims", "claims/s"))
+    if not args.hook_only:
+        print("\nclaims from one pool (each: expire leases, ready query, compare-and-swap update, audit row, commit)")
+        print_table(claims, ("backend", "processes", "claims", "claims/s"))
     print(f"\nPreToolUse, {args.rules} rules, allow rule hits, {args.runs} runs per case (ms; floor: "
           "python -c 'import sqlite3'); targets: PostgreSQL p50 <= 3x floor, p99 <= 150 ms with 16 agents")
     print_table(hook_rows, ("phase", "process", "p50", "p99", "p50 vs floor"))
-    print(f"\n{args.rows:,}-row bulk write of tasks, one transaction (rows/s)")
-    print_table(bulk, ("backend", "store.write + executemany", "bare driver", "store vs driver"))
+    if not args.hook_only:
+        print(f"\n{args.rows:,}-row bulk write of tasks, one transaction (rows/s)")
+        print_table(bulk, ("backend", "store.write + executemany", "bare driver", "store vs driver"))
 
 
 if __name__ == "__main__":

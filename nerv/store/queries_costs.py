@@ -139,7 +139,7 @@ def rollup_source(since: str | None, until: str | None, project_id: str | None) 
     parts, params = [], []
     days = [("day >= ?", first), ("day < ?", end)]
     day_sql = " AND ".join(sql for sql, value in days if value is not None)
-    parts.append(_ROLLUP_ROWS + " WHERE " + (day_sql or "1") + (project_sql if project_id else ""))
+    parts.append(_ROLLUP_ROWS + " WHERE " + (day_sql or "1 = 1") + (project_sql if project_id else ""))
     params += [value for _sql, value in days if value is not None] + project_params
     for lower, upper in ((since, first and first + "T00:00:00.000000Z"), (end and end + "T00:00:00.000000Z", until)):
         if lower is not None and upper is not None and lower < upper:

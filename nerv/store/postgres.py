@@ -306,6 +306,12 @@ def table_exists(conn: PgConnection, name: str) -> bool:
                         (name,)).fetchone() is not None
 
 
+def table_columns(conn: PgConnection, table: str) -> list[str]:
+    """`table`'s column names in order; empty when there is no such table."""
+    return [r[0] for r in conn.execute("SELECT column_name FROM information_schema.columns WHERE table_schema ="
+                                       " current_schema() AND table_name = ? ORDER BY ordinal_position", (table,))]
+
+
 def has_tables(conn: PgConnection) -> bool:
     return conn.execute("SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = current_schema() LIMIT 1")\
         .fetchone() is not None

@@ -54,14 +54,14 @@ def joins_for(by: str | None) -> str:
 COST_MODES = {
     "auto": ("u.cost_usd", "u.cost_known = 0"),
     "calculate": ("COALESCE(u.token_cost_usd, 0)", "u.token_cost_usd IS NULL"),
-    "display": ("COALESCE(u.line_cost_usd, 0)", "0"),
+    "display": ("COALESCE(u.line_cost_usd, 0)", "1 = 0"),
 }
 
 
 def _sums_sql(mode: str) -> str:
     cost, unpriced = COST_MODES[mode]
     return ("COUNT(*), SUM(u.input_tokens), SUM(u.output_tokens), SUM(u.cache_write_5m_tokens),"
-            f" SUM(u.cache_write_1h_tokens), SUM(u.cache_read_tokens), SUM({cost}), SUM({unpriced})")
+            f" SUM(u.cache_write_1h_tokens), SUM(u.cache_read_tokens), SUM({cost}), COUNT(*) FILTER (WHERE {unpriced})")
 
 
 _SUMS = _sums_sql("auto")
@@ -308,7 +308,7 @@ def subagent_usage(conn: sqlite3.Connection, session_id: str) -> list[dict]:
         "SELECT sa.agent_id, sa.agent_type, sa.status, sa.started_at, sa.ended_at, sa.transcript_path,"
         " COUNT(u.id), COALESCE(SUM(u.cost_usd), 0) FROM subagents sa"
         " LEFT JOIN usage u ON u.session_id = sa.session_id AND u.subagent_id = sa.agent_id"
-        " WHERE sa.session_id = ? GROUP BY sa.agent_id ORDER BY sa.started_at, sa.agent_id", (session_id,))
+        " WHERE sa.session_id = ? GROUP BY sa.session_id, sa.agent_id ORDER BY sa.started_at, sa.agent_id", (session_id,))
     names = ("agent_id", "agent_type", "status", "started_at", "ended_at", "transcript_path", "api_calls", "cost_usd")
     return [dict(zip(names, row)) for row in rows]
 

@@ -75,3 +75,11 @@ def seconds_between(conn, later: str, earlier: str) -> str:
 def scan_hint(conn) -> str:
     """SQLite's ` NOT INDEXED` (read the table in storage order); PostgreSQL's planner takes no such hint."""
     return "" if name(conn) == POSTGRESQL else " NOT INDEXED"
+
+
+def week_start(conn, day: str) -> str:
+    """The Monday on or before the 'YYYY-MM-DD' text `day`, as 'YYYY-MM-DD' text."""
+    if name(conn) == POSTGRESQL:
+        return f"to_char(date_trunc('week', CAST({day} AS date)), 'YYYY-MM-DD')"
+    # 'weekday 0' moves to the coming Sunday (or stays), then back six days.
+    return f"date({day}, 'weekday 0', '-6 days')"

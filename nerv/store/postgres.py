@@ -121,6 +121,14 @@ class PgConnection:
     def close(self) -> None:
         self.raw.close()
 
+    def __enter__(self) -> "PgConnection":
+        return self
+
+    def __exit__(self, kind, value, traceback) -> None:
+        """As sqlite3's `with conn:`: end an open transaction, COMMIT on success, ROLLBACK on an exception."""
+        if self.in_transaction:
+            self.execute("ROLLBACK" if kind else "COMMIT")
+
     def notifications(self, timeout_s: float) -> list[str] | None:
         """Payloads of the NOTIFYs heard on the channels this connection LISTENs to, waiting up to `timeout_s`
         for the first (none queued); None when the connection broke, since what was sent meanwhile is lost."""

@@ -20,8 +20,7 @@ NANO = 1_000_000_000  # usage_daily.cost_nano units per US$
 
 GROUP_KEYS = {
     "day": "substr(u.ts, 1, 10)",
-    # Weeks start on Monday: 'weekday 0' moves to the coming Sunday (or stays), then back six days.
-    "week": "date(substr(u.ts, 1, 10), 'weekday 0', '-6 days')",
+    "week": None,  # weeks start on Monday: the dialect's (group_key)
     "month": "substr(u.ts, 1, 7)",
     "project": "COALESCE(p.name, '(unassigned)')",
     "model": "COALESCE(u.model, '(none)')",
@@ -169,10 +168,15 @@ def _sums(values, cost_unit: float = 1) -> dict:
     return row
 
 
+def group_key(conn: sqlite3.Connection, by: str) -> str:
+    """The SQL of GROUP_KEYS[by] on this connection's backend."""
+    return dialect.week_start(conn, "substr(u.ts, 1, 10)") if by == "week" else GROUP_KEYS[by]
+
+
 def _with_models(conn: sqlite3.Connection, by: str | None, sums: str, rows: str, where: str, params,
                  unit: float) -> dict:
     """{group key (None without `by`): [{model, ...sums}]}, the most costly model first in each group."""
-    key = GROUP_KEYS[by] if by else "NULL"
+    key = group_key(conn, by) if by else "NULL"
     found: dict = {}
     for row in conn.execute(
             f"SELECT {key} AS k, {GROUP_KEYS['model']} AS m, {sums} FROM {rows}{joins_for(by)}{where}"
@@ -203,7 +207,7 @@ def cost_groups(conn: sqlite3.Connection, by: str | None, *, since=None, until=N
     totals = _sums(conn.execute(f"SELECT {_ROLLUP_SUMS} FROM {rows}", params).fetchone(), NANO)
     groups = []
     if by:
-        key = GROUP_KEYS[by]
+        key = group_key(conn, by)
         for row in conn.execute(f"SELECT {key} AS k, {_ROLLUP_SUMS} FROM {rows}{joins_for(by)} GROUP BY k ORDER BY k",
                                 params):
             groups.append({"key": row[0], **_sums(row[1:], NANO)})
@@ -228,7 +232,7 @@ def _raw_cost_groups(conn: sqlite3.Connection, by: str | None, *, since, until, 
     totals = _sums(conn.execute(f"SELECT {sums} {_RAW_FROM}{where}", params).fetchone())
     groups = []
     if by:
-        key = GROUP_KEYS[by]
+        key = group_key(conn, by)
         for row in conn.execute(f"SELECT {key} AS k, {sums} {_RAW_FROM}{joins_for(by)}{where} GROUP BY k ORDER BY k",
                                 params):
             groups.append({"key": row[0], **_sums(row[1:])})

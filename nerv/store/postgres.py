@@ -121,6 +121,11 @@ class PgConnection:
     def close(self) -> None:
         self.raw.close()
 
+    def commit(self) -> None:
+        """As sqlite3's: COMMIT the open transaction, if any."""
+        if self.in_transaction:
+            self.execute("COMMIT")
+
     def __enter__(self) -> "PgConnection":
         return self
 

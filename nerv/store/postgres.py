@@ -50,7 +50,7 @@ def hide_drivers_from_peewee() -> None:
 @lru_cache(maxsize=1024)
 def translate(sql: str) -> tuple[str, bool]:
     """sqlite3's `?`, `?NNN` and `:name` placeholders as the driver's `%s`, `%(pNNN)s` and `%(name)s`, a
-    literal `%` doubled; and whether the statement numbers its parameters (then they go as a mapping)."""
+    literal `%` doubled (in quotes too: the driver reads them there); and whether the statement numbers its parameters (then they go as a mapping)."""
     numbered = False
 
     def token(match: re.Match) -> str:
@@ -65,7 +65,7 @@ def translate(sql: str) -> tuple[str, bool]:
             return "%%"
         if match.group(2):
             return f"%({match.group(2)})s"
-        return text  # a quoted string or identifier, or a :: cast
+        return text.replace("%", "%%")  # a quoted string or identifier (the driver reads % in it too), or ::
 
     return _TOKENS.sub(token, sql), numbered
 

@@ -69,7 +69,7 @@ EXCLUDED = {
     "rule import": "reads a settings file",
     "session import": "reads transcript folders; the ledger is built with it",
     **({f"db {verb}": "about the local SQLite file: on a server it refuses with not_applicable (tests/pg)"
-        for verb in ("health", "checkpoint", "backup", "vacuum", "integrity")} if ON_POSTGRESQL else {}),
+        for verb in ("checkpoint", "vacuum", "integrity")} if ON_POSTGRESQL else {}),
     "session restore": "needs the transcript archive's files, which the copied ledger does not carry; "
                        "tests/sessions/test_archive*.py render it",
 }

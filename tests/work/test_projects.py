@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ON_POSTGRESQL, assert_not_a_bug
+from tests.conftest import assert_not_a_bug
 
 
 def test_project_add_list_show_use(cli, tmp_path):
@@ -128,8 +128,7 @@ def test_unknown_project_and_repo_references(cli, db_hash):
 
 def test_a_path_under_an_unknown_users_home_is_bad_input(cli, project, db_hash):
     before = db_hash()
-    backup = () if ON_POSTGRESQL else (("db", "backup", "~no-such-user-0/b.db"),)  # a server: not_applicable
-    for args in (("repo", "add", "~no-such-user-0/repo"), *backup,
+    for args in (("repo", "add", "~no-such-user-0/repo"), ("db", "backup", "~no-such-user-0/b.db"),
                  ("decision", "import", "--dir", "~no-such-user-0/adr"), ("rule", "import", "--claude-settings", "~no-such-user-0/s.json")):
         result = cli("--json", *args)
         assert result.code == 1 and result.error["code"] == "invalid", (args, result.stderr)

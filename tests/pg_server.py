@@ -120,6 +120,29 @@ class Server:
         finally:
             conn.close()
 
+    def fingerprint(self, database: str) -> str:
+        """A digest of `database`'s rows, sequences and schema objects: equal digests mean a test left it as
+        it found it, so the next test may have it instead of a new copy (nerv's own connections closed)."""
+        import psycopg2
+
+        conn = psycopg2.connect(self.url(database))
+        conn.autocommit = True
+        try:
+            cursor = conn.cursor()
+            cursor.execute("SELECT tablename FROM pg_catalog.pg_tables WHERE schemaname = 'public' ORDER BY 1")
+            rows = [f"""(SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t::text), '')) FROM "{name}" t)"""
+                    for (name,) in cursor.fetchall()]
+            catalog = ("(SELECT string_agg(sequencename || ':' || coalesce(last_value, 0), ',' ORDER BY sequencename)"
+                       " FROM pg_sequences)",
+                       "(SELECT string_agg(c.relname || CAST(c.relkind AS text), ',' ORDER BY c.relname) FROM pg_class c"
+                       " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public')",
+                       "(SELECT count(*) FROM pg_trigger)::text", "(SELECT count(*) FROM pg_proc)::text",
+                       "(SELECT count(*) FROM pg_db_role_setting)::text")
+            cursor.execute("SELECT concat_ws('|', " + ", ".join([*rows, *catalog]) + ")")
+            return cursor.fetchone()[0]
+        finally:
+            conn.close()
+
     def copy_database(self, source: str) -> str:
         """A new database with `source`'s content (no session may be connected to `source`)."""
         return self.create_database(template=source)

@@ -163,8 +163,8 @@ def suggest_rules(store: Store, limit: int = 20, min_count: int = 1) -> list[dic
     """Rules proposed from history: suggested patterns ranked by how often they were approved."""
     limit = validate.int_in_range(limit, "limit", 1, 1000)
     min_count = validate.int_in_range(min_count, "min count", 1, 1_000_000)
-    approved = fn.SUM(ApprovalRequest.status == "approved")
-    denied = fn.SUM(ApprovalRequest.status == "denied")
+    approved = fn.COUNT(ApprovalRequest.id).filter(ApprovalRequest.status == "approved")
+    denied = fn.COUNT(ApprovalRequest.id).filter(ApprovalRequest.status == "denied")
     query = (ApprovalRequest
              .select(ApprovalRequest.suggested_rule, ApprovalRequest.project, approved.alias("approved"),
                      denied.alias("denied"), fn.COUNT(ApprovalRequest.id).alias("requests"),

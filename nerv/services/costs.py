@@ -94,7 +94,8 @@ def set_price(store: Store, model: str, *, input: float, output: float, cache_wr
         existing = ModelPrice.get_or_none(ModelPrice.model == model)
         before = existing.to_dict() if existing else None
         row = {"model": model, **values, "updated_at": tx.now}
-        ModelPrice.insert(row).on_conflict_replace().execute()
+        ModelPrice.insert(row).on_conflict(conflict_target=[ModelPrice.model],
+                                           preserve=[getattr(ModelPrice, key) for key in row if key != "model"]).execute()
         tx.audit("pricing.set", "model_price", model, before=before, after=row)
         return row
 

@@ -1,7 +1,7 @@
 """Which backend a connection talks to, and that backend's connection-level functions. Stdlib only.
 
 nerv.store.sqlite and nerv.store.postgres define the same functions (begin_write, begin_read,
-write_marker, retry_on_lock, is_lock_error, table_exists, has_tables); code that works on either asks
+write_marker, retry_on_lock, is_lock_error, table_exists, table_columns, has_tables); code that works on either asks
 `functions(conn)` for the right module instead of importing one.
 """
 
@@ -38,3 +38,48 @@ def json_field(conn, column: str, key: str) -> str:
     if name(conn) == POSTGRESQL:
         return f"(CAST({column} AS json) ->> '{key}')"
     return f"json_extract({column}, '$.{key}')"
+
+
+def full_text(conn):
+    """The module of the backend's full-text search SQL: nerv.store.search_fts5 or nerv.store.search_tsvector."""
+    if name(conn) == POSTGRESQL:
+        from nerv.store import search_tsvector
+
+        return search_tsvector
+    from nerv.store import search_fts5
+
+    return search_fts5
+
+
+def is_distinct(conn) -> str:
+    """The NULL-safe "differs" operator (SQLite's IS NOT predates its IS DISTINCT FROM)."""
+    return "IS DISTINCT FROM" if name(conn) == POSTGRESQL else "IS NOT"
+
+
+def greatest(conn, *values: str) -> str:
+    """The largest of SQL expressions (SQLite's scalar max(), PostgreSQL's greatest())."""
+    return f"{'greatest' if name(conn) == POSTGRESQL else 'max'}({', '.join(values)})"
+
+
+def least(conn, *values: str) -> str:
+    return f"{'least' if name(conn) == POSTGRESQL else 'min'}({', '.join(values)})"
+
+
+def seconds_between(conn, later: str, earlier: str) -> str:
+    """Seconds from ISO-8601 text `earlier` to `later`, as SQL (a real number)."""
+    if name(conn) == POSTGRESQL:
+        return f"EXTRACT(EPOCH FROM (CAST({later} AS timestamptz) - CAST({earlier} AS timestamptz)))"
+    return f"((julianday({later}) - julianday({earlier})) * 86400)"
+
+
+def scan_hint(conn) -> str:
+    """SQLite's ` NOT INDEXED` (read the table in storage order); PostgreSQL's planner takes no such hint."""
+    return "" if name(conn) == POSTGRESQL else " NOT INDEXED"
+
+
+def week_start(conn, day: str) -> str:
+    """The Monday on or before the 'YYYY-MM-DD' text `day`, as 'YYYY-MM-DD' text."""
+    if name(conn) == POSTGRESQL:
+        return f"to_char(date_trunc('week', CAST({day} AS date)), 'YYYY-MM-DD')"
+    # 'weekday 0' moves to the coming Sunday (or stays), then back six days.
+    return f"date({day}, 'weekday 0', '-6 days')"

@@ -50,7 +50,7 @@ def hide_drivers_from_peewee() -> None:
 @lru_cache(maxsize=1024)
 def translate(sql: str) -> tuple[str, bool]:
     """sqlite3's `?`, `?NNN` and `:name` placeholders as the driver's `%s`, `%(pNNN)s` and `%(name)s`, a
-    literal `%` doubled; and whether the statement numbers its parameters (then they go as a mapping)."""
+    literal `%` doubled (in quotes too: the driver reads them there); and whether the statement numbers its parameters (then they go as a mapping)."""
     numbered = False
 
     def token(match: re.Match) -> str:
@@ -65,7 +65,7 @@ def translate(sql: str) -> tuple[str, bool]:
             return "%%"
         if match.group(2):
             return f"%({match.group(2)})s"
-        return text  # a quoted string or identifier, or a :: cast
+        return text.replace("%", "%%")  # a quoted string or identifier (the driver reads % in it too), or ::
 
     return _TOKENS.sub(token, sql), numbered
 
@@ -120,6 +120,19 @@ class PgConnection:
 
     def close(self) -> None:
         self.raw.close()
+
+    def commit(self) -> None:
+        """As sqlite3's: COMMIT the open transaction, if any."""
+        if self.in_transaction:
+            self.execute("COMMIT")
+
+    def __enter__(self) -> "PgConnection":
+        return self
+
+    def __exit__(self, kind, value, traceback) -> None:
+        """As sqlite3's `with conn:`: end an open transaction, COMMIT on success, ROLLBACK on an exception."""
+        if self.in_transaction:
+            self.execute("ROLLBACK" if kind else "COMMIT")
 
     def notifications(self, timeout_s: float) -> list[str] | None:
         """Payloads of the NOTIFYs heard on the channels this connection LISTENs to, waiting up to `timeout_s`
@@ -304,6 +317,12 @@ def lock_for_transaction(conn: PgConnection, key: int) -> None:
 def table_exists(conn: PgConnection, name: str) -> bool:
     return conn.execute("SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename = ?",
                         (name,)).fetchone() is not None
+
+
+def table_columns(conn: PgConnection, table: str) -> list[str]:
+    """`table`'s column names in order; empty when there is no such table."""
+    return [r[0] for r in conn.execute("SELECT column_name FROM information_schema.columns WHERE table_schema ="
+                                       " current_schema() AND table_name = ? ORDER BY ordinal_position", (table,))]
 
 
 def has_tables(conn: PgConnection) -> bool:

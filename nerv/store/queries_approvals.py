@@ -40,7 +40,7 @@ def candidate_rows(conn: sqlite3.Connection, project_id: str | None, allow_tools
     if mcp_server:
         params["glob_low"] = mcp_server
         params["glob_high"] = mcp_server[:-1] + "`"
-        globs = " OR (tool >= :glob_low AND tool < :glob_high AND tool GLOB '*[*]*')"
+        globs = " OR (tool >= :glob_low AND tool < :glob_high AND tool LIKE '%*%')"
     selects = [f"SELECT {_RULE_COLUMNS} FROM approval_rules WHERE action IN ('deny', 'ask') AND {_SCOPE}",
                f"SELECT {_RULE_COLUMNS} FROM approval_rules WHERE action = 'allow' AND {_SCOPE}"
                f" AND (tool IN ({marks}){globs})"]

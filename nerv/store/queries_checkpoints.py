@@ -48,10 +48,7 @@ def table_exists(conn: sqlite3.Connection, table: str) -> bool:
 
 
 def table_columns(conn: sqlite3.Connection, table: str) -> list[str]:
-    if dialect.name(conn) == dialect.POSTGRESQL:
-        return [r[0] for r in conn.execute("SELECT column_name FROM information_schema.columns WHERE table_schema ="
-                                           " current_schema() AND table_name = ? ORDER BY ordinal_position", (table,))]
-    return [r[1] for r in conn.execute(f"PRAGMA table_info({quote(table)})")]
+    return dialect.functions(conn).table_columns(conn, table)
 
 
 def _same_as(conn, kind: Kind) -> str:

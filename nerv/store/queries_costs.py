@@ -20,8 +20,7 @@ NANO = 1_000_000_000  # usage_daily.cost_nano units per US$
 
 GROUP_KEYS = {
     "day": "substr(u.ts, 1, 10)",
-    # Weeks start on Monday: 'weekday 0' moves to the coming Sunday (or stays), then back six days.
-    "week": "date(substr(u.ts, 1, 10), 'weekday 0', '-6 days')",
+    "week": None,  # weeks start on Monday: the dialect's (group_key)
     "month": "substr(u.ts, 1, 7)",
     "project": "COALESCE(p.name, '(unassigned)')",
     "model": "COALESCE(u.model, '(none)')",
@@ -54,14 +53,14 @@ def joins_for(by: str | None) -> str:
 COST_MODES = {
     "auto": ("u.cost_usd", "u.cost_known = 0"),
     "calculate": ("COALESCE(u.token_cost_usd, 0)", "u.token_cost_usd IS NULL"),
-    "display": ("COALESCE(u.line_cost_usd, 0)", "0"),
+    "display": ("COALESCE(u.line_cost_usd, 0)", "1 = 0"),
 }
 
 
 def _sums_sql(mode: str) -> str:
     cost, unpriced = COST_MODES[mode]
     return ("COUNT(*), SUM(u.input_tokens), SUM(u.output_tokens), SUM(u.cache_write_5m_tokens),"
-            f" SUM(u.cache_write_1h_tokens), SUM(u.cache_read_tokens), SUM({cost}), SUM({unpriced})")
+            f" SUM(u.cache_write_1h_tokens), SUM(u.cache_read_tokens), SUM({cost}), COUNT(*) FILTER (WHERE {unpriced})")
 
 
 _SUMS = _sums_sql("auto")
@@ -139,7 +138,7 @@ def rollup_source(since: str | None, until: str | None, project_id: str | None) 
     parts, params = [], []
     days = [("day >= ?", first), ("day < ?", end)]
     day_sql = " AND ".join(sql for sql, value in days if value is not None)
-    parts.append(_ROLLUP_ROWS + " WHERE " + (day_sql or "1") + (project_sql if project_id else ""))
+    parts.append(_ROLLUP_ROWS + " WHERE " + (day_sql or "1 = 1") + (project_sql if project_id else ""))
     params += [value for _sql, value in days if value is not None] + project_params
     for lower, upper in ((since, first and first + "T00:00:00.000000Z"), (end and end + "T00:00:00.000000Z", until)):
         if lower is not None and upper is not None and lower < upper:
@@ -169,10 +168,15 @@ def _sums(values, cost_unit: float = 1) -> dict:
     return row
 
 
+def group_key(conn: sqlite3.Connection, by: str) -> str:
+    """The SQL of GROUP_KEYS[by] on this connection's backend."""
+    return dialect.week_start(conn, "substr(u.ts, 1, 10)") if by == "week" else GROUP_KEYS[by]
+
+
 def _with_models(conn: sqlite3.Connection, by: str | None, sums: str, rows: str, where: str, params,
                  unit: float) -> dict:
     """{group key (None without `by`): [{model, ...sums}]}, the most costly model first in each group."""
-    key = GROUP_KEYS[by] if by else "NULL"
+    key = group_key(conn, by) if by else "NULL"
     found: dict = {}
     for row in conn.execute(
             f"SELECT {key} AS k, {GROUP_KEYS['model']} AS m, {sums} FROM {rows}{joins_for(by)}{where}"
@@ -203,7 +207,7 @@ def cost_groups(conn: sqlite3.Connection, by: str | None, *, since=None, until=N
     totals = _sums(conn.execute(f"SELECT {_ROLLUP_SUMS} FROM {rows}", params).fetchone(), NANO)
     groups = []
     if by:
-        key = GROUP_KEYS[by]
+        key = group_key(conn, by)
         for row in conn.execute(f"SELECT {key} AS k, {_ROLLUP_SUMS} FROM {rows}{joins_for(by)} GROUP BY k ORDER BY k",
                                 params):
             groups.append({"key": row[0], **_sums(row[1:], NANO)})
@@ -228,7 +232,7 @@ def _raw_cost_groups(conn: sqlite3.Connection, by: str | None, *, since, until, 
     totals = _sums(conn.execute(f"SELECT {sums} {_RAW_FROM}{where}", params).fetchone())
     groups = []
     if by:
-        key = GROUP_KEYS[by]
+        key = group_key(conn, by)
         for row in conn.execute(f"SELECT {key} AS k, {sums} {_RAW_FROM}{joins_for(by)}{where} GROUP BY k ORDER BY k",
                                 params):
             groups.append({"key": row[0], **_sums(row[1:])})
@@ -308,7 +312,7 @@ def subagent_usage(conn: sqlite3.Connection, session_id: str) -> list[dict]:
         "SELECT sa.agent_id, sa.agent_type, sa.status, sa.started_at, sa.ended_at, sa.transcript_path,"
         " COUNT(u.id), COALESCE(SUM(u.cost_usd), 0) FROM subagents sa"
         " LEFT JOIN usage u ON u.session_id = sa.session_id AND u.subagent_id = sa.agent_id"
-        " WHERE sa.session_id = ? GROUP BY sa.agent_id ORDER BY sa.started_at, sa.agent_id", (session_id,))
+        " WHERE sa.session_id = ? GROUP BY sa.session_id, sa.agent_id ORDER BY sa.started_at, sa.agent_id", (session_id,))
     names = ("agent_id", "agent_type", "status", "started_at", "ended_at", "transcript_path", "api_calls", "cost_usd")
     return [dict(zip(names, row)) for row in rows]
 

@@ -12,6 +12,7 @@ import json
 import sqlite3
 from datetime import datetime
 
+from nerv.store import dialect
 from nerv.store.queries_costs import GROUP_KEYS, NANO, rollup_source
 
 NARROW_SHARE = 0.2  # a range under this share of the table's time span is read through the time index
@@ -22,11 +23,14 @@ def _access(conn: sqlite3.Connection, table: str, column: str, start: str | None
     """NOT INDEXED when the range holds much of the table: a scan in storage order then beats the time index,
     whose matches sit all over the table (measured: 30x slower for a whole year). The share is estimated from
     the first and last time stamps (two index probes), as if rows were spread evenly over time."""
+    hint = dialect.scan_hint(conn)
+    if not hint:
+        return ""
     first, last = conn.execute(f"SELECT min({column}), max({column}) FROM {table}").fetchone()
     if not start or first is None or start <= first:
-        return " NOT INDEXED"
+        return hint
     span = _days_between(first, max(last, end))
-    return " NOT INDEXED" if span and _days_between(start, end) / span > NARROW_SHARE else ""
+    return hint if span and _days_between(start, end) / span > NARROW_SHARE else ""
 
 
 def _days_between(since: str, until: str) -> float:
@@ -60,7 +64,7 @@ def usage_summary(conn: sqlite3.Connection, start: str | None, end: str, project
            " FROM per LEFT JOIN claude_sessions s ON s.id = per.session_id"
            f" GROUP BY per.day, per.model, {GROUP_KEYS['agent']}"
            " UNION ALL SELECT * FROM (SELECT 'session', session_id, NULL, NULL, SUM(cost) AS total, SUM(calls),"
-           " SUM(tokens) FROM per GROUP BY session_id ORDER BY total DESC, session_id LIMIT ?)")
+           " SUM(tokens) FROM per GROUP BY session_id ORDER BY total DESC, session_id LIMIT ?) top_sessions")
     days, ranked = [], []
     for kind, key, model, agent, cost, calls, tokens in conn.execute(sql, [*params, top]):
         if kind == "day":
@@ -102,7 +106,7 @@ def board(conn: sqlite3.Connection, project_id: str, per_column: int) -> tuple[d
                                (project_id,)).fetchall())
     sql = ("SELECT status, number, title, priority, assignee FROM (SELECT status, number, title, priority, assignee,"
            " ROW_NUMBER() OVER (PARTITION BY status ORDER BY priority, number) AS place FROM tasks"
-           " WHERE project_id = ?) WHERE place <= ? ORDER BY status, priority, number")
+           " WHERE project_id = ?) placed WHERE place <= ? ORDER BY status, priority, number")
     names = ("status", "number", "title", "priority", "assignee")
     return counts, [dict(zip(names, row)) for row in conn.execute(sql, (project_id, per_column))]
 
@@ -115,14 +119,17 @@ def time_in_status(conn: sqlite3.Connection, start: str | None, end: str, projec
     status lasts until the task's next such row, its removal, or `end`. Spans are clipped to the range.
     """
     project_clause = " AND project_id = :project" if project_id else ""
+    status = dialect.json_field(conn, "after", "status")
+    hours = f"SUM({dialect.seconds_between(conn, 'upto', 'since')}) / 3600"
     sql = ("WITH changes AS (SELECT entity_id AS task, id, ts,"
-           " CASE WHEN action = 'task.rm' THEN NULL ELSE json_extract(after, '$.status') END AS status"
+           f" CASE WHEN action = 'task.rm' THEN NULL ELSE {status} END AS status"
            " FROM audit_log WHERE entity = 'task' AND ts < :end" + project_clause +
-           " AND (action = 'task.rm' OR json_extract(after, '$.status') IS NOT NULL)),"
-           " spans AS (SELECT task, status, max(ts, :start) AS since,"
-           " min(coalesce(LEAD(ts) OVER (PARTITION BY task ORDER BY id), :end), :end) AS upto FROM changes)"
-           " SELECT status, COUNT(DISTINCT task), SUM(julianday(upto) - julianday(since)) * 24 FROM spans"
-           " WHERE status IN (SELECT value FROM json_each(:statuses)) AND upto > since"
+           f" AND (action = 'task.rm' OR {status} IS NOT NULL)),"
+           f" spans AS (SELECT task, status, {dialect.greatest(conn, 'ts', ':start')} AS since,"
+           f" {dialect.least(conn, 'coalesce(LEAD(ts) OVER (PARTITION BY task ORDER BY id), :end)', ':end')} AS upto"
+           " FROM changes)"
+           f" SELECT status, COUNT(DISTINCT task), {hours} FROM spans"
+           f" WHERE status IN ({dialect.json_values(conn, ':statuses')}) AND upto > since"
            " GROUP BY status ORDER BY status")
     return conn.execute(sql, {"start": start or "", "end": end, "project": project_id,
                                 "statuses": json.dumps(list(statuses))}).fetchall()
@@ -133,9 +140,9 @@ def approvals(conn: sqlite3.Connection, start: str | None, end: str, project_id:
     wait from request to decision in seconds (waits only for approved and denied requests)."""
     where, params = _range("created_at", start, end, project_id)
     access = _access(conn, "approval_requests", "created_at", start, end)
-    wait = "(julianday(decided_at) - julianday(created_at)) * 86400"
+    wait = dialect.seconds_between(conn, "decided_at", "created_at")
     decided = "decided_at IS NOT NULL AND status IN ('approved', 'denied')"
     sql = (f"SELECT tool, status, COALESCE(decided_by, '(undecided)') AS who, COUNT(*),"
-           f" SUM({decided}), SUM(CASE WHEN {decided} THEN {wait} END), MAX(CASE WHEN {decided} THEN {wait} END)"
+           f" COUNT(*) FILTER (WHERE {decided}), SUM(CASE WHEN {decided} THEN {wait} END), MAX(CASE WHEN {decided} THEN {wait} END)"
            f" FROM approval_requests{access}{where} GROUP BY tool, status, who ORDER BY tool, status, who")
     return conn.execute(sql, params).fetchall()

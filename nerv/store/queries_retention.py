@@ -8,6 +8,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
+from nerv.store import dialect
 from nerv.store.schema_info import quote
 
 
@@ -30,7 +31,7 @@ TARGETS = {
 
 def missing_reason(conn: sqlite3.Connection, target: Target) -> str | None:
     """Why this target cannot be pruned in this database (its table or columns do not exist), else None."""
-    columns = {r[1] for r in conn.execute(f"PRAGMA table_info({quote(target.table)})")}
+    columns = set(dialect.functions(conn).table_columns(conn, target.table))
     if not columns:
         return f"table {target.table} does not exist"
     absent = [c for c in target.needs if c not in columns]
@@ -49,6 +50,6 @@ def count_older(conn: sqlite3.Connection, target: Target, cutoff: str) -> int:
 
 def delete_older(conn: sqlite3.Connection, target: Target, cutoff: str) -> tuple[int, int]:
     """Delete; returns (rows deleted, further rows changed by ON DELETE actions)."""
-    before = conn.total_changes
+    before = dialect.functions(conn).write_marker(conn)
     deleted = conn.execute(f"DELETE FROM {quote(target.table)} WHERE {_where(target)}", {"cutoff": cutoff}).rowcount
-    return deleted, conn.total_changes - before - deleted
+    return deleted, dialect.functions(conn).write_marker(conn) - before - deleted

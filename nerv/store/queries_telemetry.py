@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
+from nerv.store import dialect
 from nerv.store.queries_costs import _where as range_where
 
 API_REQUEST_COLUMNS = ("event_key", "request_id", "session_id", "prompt_id", "model", "ts", "input_tokens",
@@ -18,10 +19,10 @@ CALL_FIELDS = ("request_id", "model", "input_tokens", "output_tokens", "cache_re
 
 def add_api_requests(conn: sqlite3.Connection, rows: list[dict], received_at: str) -> int:
     """Insert the events not stored yet (caller's transaction); the number inserted."""
-    before = conn.total_changes
+    before = dialect.functions(conn).write_marker(conn)
     conn.executemany(_INSERT, [tuple(received_at if c == "received_at" else row.get(c) for c in API_REQUEST_COLUMNS)
                                for row in rows])
-    return conn.total_changes - before
+    return dialect.functions(conn).write_marker(conn) - before
 
 
 def telemetry_sessions(conn: sqlite3.Connection, since: str | None, until: str | None) -> list[str]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import sqlite3
 
 from nerv.errors import NervError
+from nerv.store import dialect
 from nerv.rules import RuleError, parse_rule
 
 TABLE = "approval_rules"
@@ -36,7 +37,7 @@ def reconcile(conn: sqlite3.Connection, source: str, refused_verb: str) -> list[
     Columns an older schema lacks are skipped (its migration adds them empty, which the hook treats
     as "always a candidate").
     """
-    columns = {r[1] for r in conn.execute(f"PRAGMA table_info({TABLE})")}
+    columns = set(dialect.functions(conn).table_columns(conn, TABLE))
     if not columns:
         return []
     derived = [c for c in DERIVED if c in columns]

@@ -36,10 +36,12 @@ def settle_left_over(conn: sqlite3.Connection) -> None:
     """
     if conn.execute("SELECT 1 FROM search_pending LIMIT 1").fetchone() is None:
         return
-    from nerv.store.sqlite import begin_write, retry_on_lock
+    from nerv.store import dialect
+
+    backend = dialect.functions(conn)
 
     def attempt() -> None:
-        begin_write(conn)
+        backend.begin_write(conn)
         try:
             settle(conn)
             conn.execute("COMMIT")
@@ -48,4 +50,4 @@ def settle_left_over(conn: sqlite3.Connection) -> None:
                 conn.execute("ROLLBACK")
             raise
 
-    retry_on_lock(attempt)
+    backend.retry_on_lock(attempt)

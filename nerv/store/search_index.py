@@ -1,10 +1,11 @@
-"""The search index's SQL: FTS5 queries, stale-embedding detection, bulk vector writes, reindex. Stdlib only.
+"""The search index's SQL: full-text queries, stale-embedding detection, bulk vector writes, reindex. Stdlib only.
 
 Triggers (migrations/0006_knowledge.sql, 0009) keep search_items and search_fts in step with decisions,
 learnings, handoffs and tasks and list the changed items in search_pending; `settle` (called by the store's
 write wrapper before COMMIT) turns them into one generation step. This module otherwise reads the index,
 writes embeddings, and reconciles everything in `reindex_items` (for databases restored from elsewhere, or
-an FTS index damaged by hand).
+an FTS index damaged by hand). The full-text SQL is the dialect's (nerv.store.dialect.full_text: FTS5 on
+SQLite, tsvector on PostgreSQL).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import sqlite3
 from typing import Iterable
 
 from nerv.stopwords import STOPWORDS
+from nerv.store import dialect
 from nerv.store.search_generation import next_generation, settle_left_over
 
 KINDS = ("decision", "learning", "handoff", "task")
@@ -29,10 +31,6 @@ def fts_terms(text: str) -> list[str]:
     return ([word for word in words if word not in STOPWORDS] or words)[:MAX_TERMS]
 
 
-def _match(terms: list[str]) -> str | None:
-    return " OR ".join(f'"{term}"' for term in terms) or None
-
-
 # FTS5 scores every item holding any query word and has no top-k pruning, so one word found in a quarter
 # of a large index makes every query holding it slow (tests/bench/search.py: "text ranking without the
 # common-word rule", 30 words). Beside rarer words, such a word barely moves the ranking (BM25 weight
@@ -46,15 +44,14 @@ COMMON_MIN_ITEMS = 20_000
 def match_for(conn: sqlite3.Connection, text: str) -> str | None:
     """The MATCH expression for `text`: its fts_terms, ORed, less the words held by more than COMMON_SHARE
     of the items on an index of at least COMMON_MIN_ITEMS items, unless that would leave no word."""
+    full_text = dialect.full_text(conn)
     terms = fts_terms(text)
     items = conn.execute("SELECT coalesce(max(id), 0) FROM search_items").fetchone()[0]  # ~count, O(1)
     if len(terms) < 2 or items < COMMON_MIN_ITEMS:
-        return _match(terms)
+        return full_text.match(terms)
     cap = int(items * COMMON_SHARE)
-    rare = [term for term in terms if conn.execute(
-        "SELECT count(*) FROM (SELECT 1 FROM search_fts WHERE search_fts MATCH ? LIMIT ?)",
-        (f'"{term}"', cap + 1)).fetchone()[0] <= cap]
-    return _match(rare or terms)
+    rare = [term for term in terms if full_text.count_holding(conn, term, cap + 1) <= cap]
+    return full_text.match(rare or terms)
 
 
 def _filters(project_id: str | None, kinds: Iterable[str] | None) -> tuple[str, list]:
@@ -69,31 +66,11 @@ def _filters(project_id: str | None, kinds: Iterable[str] | None) -> tuple[str, 
     return "".join(f" AND {c}" for c in clauses), params
 
 
-# Ranking inside FTS5 alone and filtering afterwards skips one search_items lookup per matching row,
-# which costs as much as the ranking itself on a query with thousands of matches. Filtering preserves
-# the order, so when a window of WINDOW x limit best matches still holds `limit` rows in scope (project,
-# kinds, and an item row at all) they are exactly the filtered top; a thinner window (a small project
-# beside a big one) falls back to filtering every match first.
-WINDOW = 4
-
-
 def text_search(conn: sqlite3.Connection, match: str, *, project_id: str | None, kinds, limit: int) -> list[tuple]:
-    """(search_items.id, bm25 score) best first; bm25 weighs a title hit twice a body hit (lower is better).
+    """(search_items.id, score) best first, lower scores better; a title hit weighs twice a body hit.
     Ties are broken by id, so the order is the same whichever way the rows were found."""
     where, params = _filters(project_id, kinds)
-    window = limit * WINDOW
-    rows = conn.execute("WITH top AS (SELECT rowid AS id, bm25(search_fts, 2.0, 1.0) AS score FROM search_fts"
-                        " WHERE search_fts MATCH ? ORDER BY score, id LIMIT ?)"
-                        " SELECT top.id, top.score, s.id IS NOT NULL FROM top"
-                        f" LEFT JOIN search_items s ON s.id = top.id{where} ORDER BY top.score, top.id",
-                        (match, window, *params)).fetchall()
-    in_scope = [(rowid, score) for rowid, score, keep in rows if keep]
-    if len(in_scope) >= limit or len(rows) < window:
-        return in_scope[:limit]
-    sql = ("SELECT s.id, bm25(search_fts, 2.0, 1.0) AS score"
-           " FROM search_fts JOIN search_items s ON s.id = search_fts.rowid"
-           f" WHERE search_fts MATCH ?{where} ORDER BY score, s.id LIMIT ?")
-    return conn.execute(sql, (match, *params, limit)).fetchall()
+    return dialect.full_text(conn).ranked(conn, match, where, params, limit)
 
 
 def state(conn: sqlite3.Connection) -> tuple[int, str]:
@@ -173,17 +150,18 @@ def describe(conn: sqlite3.Connection, ids: list[int]) -> dict[int, dict]:
 def reindex_items(conn: sqlite3.Connection) -> dict:
     """Reconcile search_items with search_sources and rebuild the FTS index. Inside a write tx."""
     generation = next_generation(conn)
+    differs = dialect.is_distinct(conn)
     removed = conn.execute(
         "DELETE FROM search_items WHERE NOT EXISTS (SELECT 1 FROM search_sources v"
         " WHERE v.kind = search_items.kind AND v.item_id = search_items.item_id)").rowcount
     changed = conn.execute(
         "UPDATE search_items SET project_id = v.project_id, title = v.title, body = v.body, seq = ?"
         " FROM search_sources v WHERE v.kind = search_items.kind AND v.item_id = search_items.item_id"
-        " AND (v.title IS NOT search_items.title OR v.body IS NOT search_items.body"
-        " OR v.project_id IS NOT search_items.project_id)", (generation,)).rowcount
+        f" AND (v.title {differs} search_items.title OR v.body {differs} search_items.body"
+        f" OR v.project_id {differs} search_items.project_id)", (generation,)).rowcount
     added = conn.execute(
         "INSERT INTO search_items (kind, item_id, project_id, title, body, seq)"
         " SELECT v.kind, v.item_id, v.project_id, v.title, v.body, ? FROM search_sources v WHERE NOT EXISTS"
         " (SELECT 1 FROM search_items s WHERE s.kind = v.kind AND s.item_id = v.item_id)", (generation,)).rowcount
-    conn.execute("INSERT INTO search_fts (search_fts) VALUES ('rebuild')")
+    dialect.full_text(conn).rebuild(conn)
     return {"items": item_count(conn), "added": added, "changed": changed, "removed": removed}

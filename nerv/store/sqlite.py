@@ -168,6 +168,11 @@ def table_exists(conn: sqlite3.Connection, name: str) -> bool:
     return conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)).fetchone() is not None
 
 
+def table_columns(conn: sqlite3.Connection, table: str) -> list[str]:
+    """`table`'s column names in order; empty when there is no such table."""
+    return [r[1] for r in conn.execute("SELECT * FROM pragma_table_info(?)", (table,))]
+
+
 def has_tables(conn: sqlite3.Connection) -> bool:
     """Whether the database holds any table of its own (SQLite's internal tables do not count)."""
     return conn.execute(

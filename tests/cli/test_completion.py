@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import ON_POSTGRESQL, raw_connection
 
 REPO = Path(__file__).resolve().parents[2]
 TASK_STATUSES = {"todo", "in_progress", "review", "blocked", "done", "cancelled"}
@@ -45,9 +46,10 @@ def ledger(cli, nerv_home, tmp_path):
     assert cli("cycle", "start", "First cycle").code == 0
     assert cli("rule", "add", "Bash(npm test *)", "--action", "allow").code == 0
     assert cli("session", "start", "--id", "5e55f00d-0000-4000-8000-000000000001", "--model", "claude-x").code == 0
-    with sqlite3.connect(nerv_home / "state.db") as conn:  # a request as the PermissionRequest hook records it
-        conn.execute("INSERT INTO approval_requests (tool, tool_input, status, created_at) "
-                     "VALUES ('Bash', '{\"command\": \"ls\"}', 'pending', '2026-12-01T10:00:00.000000Z')")
+    conn = raw_connection(nerv_home)  # a request as the PermissionRequest hook records it
+    conn.execute("INSERT INTO approval_requests (tool, tool_input, status, created_at) "
+                 "VALUES ('Bash', '{\"command\": \"ls\"}', 'pending', '2026-12-01T10:00:00.000000Z')")
+    conn.close()
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     wrapper = bin_dir / "nerv"
@@ -155,6 +157,7 @@ def test_completion_never_creates_or_writes_the_database(tmp_path, monkeypatch):
     assert not (home / "state.db").exists()
 
 
+@pytest.mark.skipif(ON_POSTGRESQL, reason="SQLite-only: a damaged database file")
 def test_a_damaged_database_offers_nothing_and_no_error(nerv_home, tmp_path):
     (nerv_home / "state.db").write_bytes(b"not a database at all" * 100)
     env = {**os.environ, "PYTHONPATH": str(REPO), "COMP_WORDS": "nerv rule rm ", "COMP_CWORD": "3",

@@ -5,12 +5,11 @@ a model nerv has no price for."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_cli, run_proc
+from tests.conftest import from_template, raw_connection, run_cli, run_proc
 
 LONG_TITLE = "Fix the login redirect loop when the session cookie is stale on mobile Safari and iPad"
 
@@ -32,31 +31,17 @@ def usage_line(model: str, message_id: str, when: str, cwd: str) -> str:
 _TEMPLATE: dict[str, Path] = {}
 
 
-def _copy_database(source: Path, dest: Path) -> None:
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    src, dst = sqlite3.connect(source), sqlite3.connect(dest)
-    try:
-        src.backup(dst)
-    finally:
-        src.close()
-        dst.close()
-
-
 @pytest.fixture
 def ledger(tmp_path_factory, nerv_home, monkeypatch):
     """Three agents, four tasks, one approval request, two usage rows; the test runs inside the repo,
-    whose path is returned. Built once per session (~3 s) and copied into each test's NERV_HOME."""
+    whose path is returned. Built once per session (~3 s) and copied into each test's database."""
     if not _TEMPLATE:
         folder = tmp_path_factory.mktemp("dashboard-ledger")
         repo = (folder / "repo").resolve()
         repo.mkdir()
-        monkeypatch.chdir(repo)
-        _build(folder, repo, nerv_home)
-        _copy_database(nerv_home / "state.db", folder / "template.db")
-        _TEMPLATE.update(repo=repo, db=folder / "template.db")
-    else:
-        _copy_database(_TEMPLATE["db"], nerv_home / "state.db")
-        monkeypatch.chdir(_TEMPLATE["repo"])
+        _TEMPLATE.update(repo=repo, folder=folder)
+    monkeypatch.chdir(_TEMPLATE["repo"])
+    from_template("dashboard-ledger", nerv_home, lambda: _build(_TEMPLATE["folder"], _TEMPLATE["repo"], nerv_home))
     return _TEMPLATE["repo"]
 
 
@@ -70,7 +55,7 @@ def _build(tmp_path: Path, repo: Path, nerv_home: Path) -> None:
     ok("task", "claim", "1", "--agent", "alice", "--paths", "src/auth/**")
     ok("task", "claim", "2", "--agent", "bob")
     ok("task", "block", "3", "--reason", "waiting for the release window")
-    conn = sqlite3.connect(nerv_home / "state.db", isolation_level=None)
+    conn = raw_connection(nerv_home)
     try:  # bob stopped heartbeating: his lease ran out a while ago (the CLI cannot make a past lease)
         conn.execute("UPDATE tasks SET lease_expires_at = '2020-01-01T00:00:00.000000Z' WHERE number = 2")
     finally:

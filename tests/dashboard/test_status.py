@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
+from tests.conftest import ON_POSTGRESQL
 from tests.dashboard.conftest import LONG_TITLE
 
 HEADERS = {"agent", "task", "lease", "seen", "paths", "what", "detail", "who", "since"}
@@ -64,6 +67,7 @@ def test_spend_budgets_and_the_unpriced_model(cli, ledger):
     assert daily["projected_usd"] >= daily["spent_usd"]
 
 
+@pytest.mark.skipif(ON_POSTGRESQL, reason="SQLite-only: the local file's size and `db backup` of it")
 def test_database_health_is_one_cheap_line(cli, ledger, nerv_home):
     db = snapshot(cli)["database"]
     assert db["schema_version"] == db["latest_version"] and db["size_bytes"] > 0
@@ -124,6 +128,7 @@ def test_status_only_reads(cli, ledger, db_hash):
     assert db_hash() == before
 
 
+@pytest.mark.skipif(ON_POSTGRESQL, reason="`db status` reads the local file; on a server it is not built (docs/teams.md)")
 def test_db_status_keeps_the_table_counts(cli, ledger):
     data = cli("db", "status", "--json").data
     assert data["counts"]["tasks"] == 4 and data["counts"]["approval_requests"] == 1 and data["size_bytes"] > 0

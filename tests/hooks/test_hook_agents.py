@@ -9,6 +9,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from tests.conftest import raw_connection
+
 from tests.hooks.test_hook_events import query
 
 SESSION = "5e551011-aaaa-4bbb-8ccc-000000000001"
@@ -179,9 +181,8 @@ def test_lease_expiry_and_status_changes_end_a_holding(cli, repo, nerv_home):
     assert spans(nerv_home)[2][1] is None
     conn_sql = "UPDATE tasks SET lease_expires_at = '2000-01-01T00:00:00.000000Z' WHERE number = 3"
     cli("task", "claim", "3", "--agent", "agent-3", "--lease", "10s")
-    import sqlite3
-
-    conn = sqlite3.connect(nerv_home / "state.db")
+    
+    conn = raw_connection(nerv_home)
     with conn:
         conn.execute(conn_sql)
     conn.close()

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import subprocess
 import time
 
 import pytest
 
-from tests.conftest import assert_not_a_bug, nerv_executable
+from tests.conftest import assert_not_a_bug, nerv_executable, raw_connection
 
 VALID_DECISIONS = {"allow", "deny", "ask"}
 
@@ -37,7 +36,7 @@ def decision(result):
 
 
 def query(nerv_home, sql):
-    conn = sqlite3.connect(nerv_home / "state.db")
+    conn = raw_connection(nerv_home)
     try:
         return conn.execute(sql).fetchall()
     finally:
@@ -124,9 +123,8 @@ def test_unusable_database_asks(proc, tmp_path, kind):
 
 def test_newer_schema_is_left_untouched_and_asks(proc, cli, nerv_home):
     cli("status")
-    conn = sqlite3.connect(nerv_home / "state.db")
+    conn = raw_connection(nerv_home)
     conn.execute("INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (9999, 'future', 'x', 'now')")
-    conn.commit()
     conn.close()
     assert decision(proc("hook", "pre-tool-use", stdin=bash_call("npm test")))[0] == "ask"
 

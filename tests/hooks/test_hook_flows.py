@@ -11,13 +11,12 @@ PostToolBatch > SubagentStop > PostToolUse(Agent)`.
 from __future__ import annotations
 
 import json
-import sqlite3
 import subprocess
 import time
 
 import pytest
 
-from tests.conftest import assert_not_a_bug, nerv_executable
+from tests.conftest import assert_not_a_bug, nerv_executable, raw_connection
 from tests.hooks.test_hook_events import decision, query
 
 SESSION = "8dee17fe-6ed1-43ea-8bd4-1d865b07b3b4"
@@ -253,7 +252,7 @@ def test_queue_mode_permission_request_times_out_to_deny(fire, cli, nerv_home, t
 
 def store_setting(nerv_home, key: str, raw_json: str) -> None:
     """Write a value as an older nerv (or a hand edit) could have: settings set refuses these now."""
-    conn = sqlite3.connect(nerv_home / "state.db")
+    conn = raw_connection(nerv_home)
     with conn:
         conn.execute("DELETE FROM settings WHERE key = ? AND project_id IS NULL", (key,))
         conn.execute("INSERT INTO settings (project_id, key, value, updated_at) VALUES (NULL, ?, ?, 'now')",

@@ -7,6 +7,8 @@ import sqlite3
 
 import pytest
 
+from tests.conftest import ON_POSTGRESQL
+
 from tests.hooks.test_hook_events import decision, query
 
 PAST = "2000-01-01T00:00:00.000000Z"
@@ -96,6 +98,7 @@ def test_the_lease_is_anchored_where_it_was_made_not_where_the_hook_runs(proc, r
     assert call(proc, elsewhere, "Edit", {"file_path": str(elsewhere / "src/auth/a.py")}, "agent-2").stdout == ""
 
 
+@pytest.mark.skipif(ON_POSTGRESQL, reason="SQLite-only: SQLite's query plan")
 def test_the_live_lease_lookup_uses_the_partial_index(nerv_home, repo):
     plan = query(nerv_home, "EXPLAIN QUERY PLAN SELECT l.id FROM path_leases l LEFT JOIN tasks t ON t.id = l.task_id"
                             " WHERE l.released_at IS NULL AND l.expires_at > '2026'")

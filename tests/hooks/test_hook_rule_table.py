@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 
 import pytest
+
+from tests.conftest import raw_connection
 
 from tests.hooks.test_hook_events import bash_call, decision, payload
 
 
 def edit_table(nerv_home, sql, params=()):
-    conn = sqlite3.connect(nerv_home / "state.db")
+    conn = raw_connection(nerv_home)
     try:
         with conn:
             conn.execute(sql, params)

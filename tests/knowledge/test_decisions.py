@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 
 from hypothesis import given, settings, strategies as st
 
 from nerv.services import adr_markdown
-from tests.conftest import assert_not_a_bug
+from tests.conftest import assert_not_a_bug, raw_connection
 
 
 def _audit(nerv_home, action):
-    conn = sqlite3.connect(nerv_home / "state.db")
+    conn = raw_connection(nerv_home)
     try:
         return [dict(zip(("entity_id", "before", "after"), r)) for r in
                 conn.execute("SELECT entity_id, before, after FROM audit_log WHERE action = ? ORDER BY id", (action,))]

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import subprocess
 import sys
 
 from nerv.hook.plugins.handoff import context_for_session
-from tests.conftest import assert_not_a_bug
+from tests.conftest import assert_not_a_bug, raw_connection
 
 
 def test_learn_and_list_with_tags_task_and_active_cycle(cli, project):
@@ -85,7 +84,7 @@ def test_handoff_show_is_a_compact_resume_brief(cli, project, monkeypatch):
 
 
 def _hook_conn(nerv_home):
-    return sqlite3.connect(nerv_home / "state.db")
+    return raw_connection(nerv_home)
 
 
 def test_session_start_context_for_the_held_task_in_the_repo(cli, project, monkeypatch, tmp_path, nerv_home):

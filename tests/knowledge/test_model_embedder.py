@@ -8,7 +8,6 @@ relate, so a hit proves the model's vectors were used. Skipped when model2vec is
 from __future__ import annotations
 
 import os
-import sqlite3
 
 import pytest
 
@@ -79,8 +78,10 @@ def test_switching_embedders_keeps_each_ones_vectors(notes, model_dir, nerv_home
     assert cli("--json", "search", "backups").data["index"]["embedded"] == 0
     cli("settings", "set", "search.embedder", f"model2vec:{model_dir}")
     assert cli("--json", "search", "backups").data["index"]["embedded"] == 0
-    conn = sqlite3.connect(nerv_home / "state.db")
-    dims = dict(conn.execute("SELECT embedder, dim FROM embeddings GROUP BY embedder").fetchall())
+    from tests.conftest import raw_connection
+
+    conn = raw_connection(nerv_home)
+    dims = dict(conn.execute("SELECT DISTINCT embedder, dim FROM embeddings").fetchall())
     conn.close()
     assert dims == {"hashing-v1-256": 256, f"model2vec:{model_dir}": 16}
 

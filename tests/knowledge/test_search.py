@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 
 from nerv.store import vector_cache
-from tests.conftest import assert_not_a_bug
+from tests.conftest import ON_POSTGRESQL, assert_not_a_bug, raw_connection
 
 
 def _refs(result):
@@ -24,8 +24,13 @@ def knowledge(cli, project):
     return cli
 
 
+def _connect(nerv_home):
+    """The test's database as sqlite3's default connection gives it (PostgreSQL: autocommit, `with` commits)."""
+    return raw_connection(nerv_home) if ON_POSTGRESQL else sqlite3.connect(nerv_home / "state.db")
+
+
 def _embed_audits(nerv_home):
-    conn = sqlite3.connect(nerv_home / "state.db")
+    conn = _connect(nerv_home)
     try:
         return conn.execute("SELECT after FROM audit_log WHERE action = 'search.embed' ORDER BY id").fetchall()
     finally:
@@ -88,8 +93,9 @@ def test_bad_queries_get_clear_errors(knowledge, db_hash):
 def test_index_follows_inserts_updates_and_deletes(knowledge, nerv_home):
     cli = knowledge
     assert _refs(cli("--json", "search", "latency"))[0] == "task #1"
-    conn = sqlite3.connect(nerv_home / "state.db")
-    conn.execute("PRAGMA foreign_keys = ON")
+    conn = _connect(nerv_home)
+    if not ON_POSTGRESQL:
+        conn.execute("PRAGMA foreign_keys = ON")
     with conn:
         conn.execute("UPDATE tasks SET description = 'throughput of the product page' WHERE number = 1")
     assert _refs(cli("--json", "search", "latency", "--mode", "text")) == []
@@ -99,7 +105,7 @@ def test_index_follows_inserts_updates_and_deletes(knowledge, nerv_home):
     conn.close()
     assert _refs(cli("--json", "search", "throughput")) == []
     cli("project", "rm", "demo", "--yes")
-    check = sqlite3.connect(nerv_home / "state.db")
+    check = _connect(nerv_home)
     assert check.execute("SELECT count(*) FROM search_items").fetchone()[0] == 0
     assert check.execute("SELECT count(*) FROM embeddings").fetchone()[0] == 0
     check.close()
@@ -110,7 +116,7 @@ def test_unchanged_text_is_never_reembedded(knowledge, nerv_home):
     first = cli("--json", "search", "sqlite").data["index"]
     assert first["embedded"] == 4
     assert cli("--json", "search", "sqlite").data["index"] == {"cache": "current", "embedded": 0}
-    conn = sqlite3.connect(nerv_home / "state.db")
+    conn = _connect(nerv_home)
     with conn:  # the index row changes (seq), the text does not
         conn.execute("UPDATE tasks SET title = title || ' ' WHERE number = 1")
         conn.execute("UPDATE tasks SET title = rtrim(title) WHERE number = 1")
@@ -167,7 +173,7 @@ def test_new_items_invalidate_the_cache(knowledge):
 def test_incremental_segments_track_edits_and_deletes_then_compact(cli, project, nerv_home):
     from nerv.store import vector_cache
 
-    conn = sqlite3.connect(nerv_home / "state.db")
+    conn = _connect(nerv_home)
     project_id = conn.execute("SELECT id FROM projects").fetchone()[0]
     with conn:  # 30 tasks at once; the triggers index them like any insert
         conn.executemany("INSERT INTO tasks (id, project_id, number, title, created_at, updated_at)"
@@ -196,7 +202,7 @@ def test_incremental_segments_track_edits_and_deletes_then_compact(cli, project,
 
 def test_reindex_repairs_a_damaged_index(knowledge, nerv_home):
     cli = knowledge
-    conn = sqlite3.connect(nerv_home / "state.db")
+    conn = _connect(nerv_home)
     with conn:
         conn.execute("DELETE FROM search_items WHERE kind = 'task'")
         conn.execute("INSERT INTO search_items (kind, item_id, project_id, title, body, seq)"
@@ -310,7 +316,7 @@ def test_a_large_index_ranks_exactly_like_brute_force_cosine(cli, project, nerv_
              "timeout", "index", "page", "memory", "config", "schema", "agent", "budget", "review", "hook"]
     texts = [" ".join(rng.choice(vocab) + rng.choice(["", "s", "ing", "ed"]) for _ in range(rng.randint(3, 9)))
              + f" item{n}" for n in range(1, vector_cache.CHUNK + 1500)]
-    conn = sqlite3.connect(nerv_home / "state.db")
+    conn = _connect(nerv_home)
     project_id = conn.execute("SELECT id FROM projects").fetchone()[0]
     with conn:
         conn.executemany("INSERT INTO learnings (id, project_id, number, text, tags, created_at)"
@@ -328,6 +334,7 @@ def test_a_large_index_ranks_exactly_like_brute_force_cosine(cli, project, nerv_
     assert _refs(result) == expected
 
 
+@pytest.mark.skipif(ON_POSTGRESQL, reason="SQLite-only: `db backup` and `db restore` of the local file")
 def test_a_restored_database_never_reads_the_vector_cache_of_the_state_it_replaced(knowledge, tmp_path):
     cli = knowledge
     cli("search", "sqlite", "--mode", "semantic")

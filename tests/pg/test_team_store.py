@@ -11,11 +11,19 @@ from nerv.store import postgres
     ("SELECT * FROM t WHERE a = ? AND b = ?", "SELECT * FROM t WHERE a = %s AND b = %s"),
     ("SELECT * FROM t WHERE a = :name", "SELECT * FROM t WHERE a = %(name)s"),
     ("SELECT ?1 WHERE x = ?1", "SELECT %(p1)s WHERE x = %(p1)s"),
-    ("SELECT '?', ':x', \"a?\" WHERE b LIKE 'x%' AND c = ?", "SELECT '?', ':x', \"a?\" WHERE b LIKE 'x%' AND c = %s"),
+    ("SELECT '?', ':x', \"a?\" WHERE b LIKE 'x%' AND c = ?", "SELECT '?', ':x', \"a?\" WHERE b LIKE 'x%%' AND c = %s"),
     ("SELECT x::text, 5 % 2 FROM t WHERE y = ?", "SELECT x::text, 5 %% 2 FROM t WHERE y = %s"),
 ])
 def test_placeholders_are_translated_outside_quotes(sqlite_text, driver_text):
     assert postgres.translate(sqlite_text)[0] == driver_text
+
+
+def test_a_percent_in_a_literal_reaches_the_server(pg_database):
+    conn = postgres.open_connection(pg_database)
+    try:  # the driver reads `%` inside quotes too, so an unescaped one would fail to format
+        assert conn.execute("SELECT 'a*b' LIKE '%*%' AND ? = 1", (1,)).fetchone() == (True,)
+    finally:
+        conn.close()
 
 
 def test_only_lost_races_are_retried_and_by_sqlstate(pg_database):

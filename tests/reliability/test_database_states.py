@@ -18,7 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import assert_not_a_bug, db_content_hash, run_as_user, run_proc
+from tests.conftest import ON_POSTGRESQL, assert_not_a_bug, db_content_hash, run_as_user, run_proc
+
+pytestmark = pytest.mark.skipif(ON_POSTGRESQL, reason="SQLite-only: states of the database file (read-only, unreadable, damaged, disk full)")
 
 IS_ROOT = os.geteuid() == 0
 READ_COMMANDS = [

@@ -7,6 +7,8 @@ import stat
 
 import pytest
 
+from tests.conftest import ON_POSTGRESQL
+
 
 @pytest.fixture
 def loose_umask():
@@ -19,6 +21,7 @@ def mode(path) -> str:
     return oct(stat.S_IMODE(path.stat().st_mode))
 
 
+@pytest.mark.skipif(ON_POSTGRESQL, reason="SQLite-only: the modes of the database file and its -wal/-shm")
 def test_every_file_nerv_writes_is_private(cli, nerv_home, tmp_path, loose_umask):
     import sqlite3
 

@@ -4,12 +4,11 @@ agents written as rows (the importer and the hooks that write them have their ow
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from tests.conftest import from_template
+from tests.conftest import from_template, raw_connection
 
 TITLE_WITH_URL = "Read https://example.com/x?a=1&b=<2> and http://plain.test first"
 
@@ -42,14 +41,14 @@ def _seed(cli, nerv_home) -> None:
                        "4": ["start"], "5": ["block"], "6": ["cancel"]}.items():
         for verb in verbs:
             _ok(cli("task", verb, ref, *(["--agent", "alice"] if verb in ("start", "review", "done") else [])))
-    conn = sqlite3.connect(nerv_home / "state.db", isolation_level=None)
+    conn = raw_connection(nerv_home)
     try:
         _seed_usage(conn)
     finally:
         conn.close()
 
 
-def _seed_usage(conn: sqlite3.Connection) -> None:
+def _seed_usage(conn) -> None:
     project_id = conn.execute("SELECT id FROM projects WHERE name = 'demo'").fetchone()[0]
     task_id = conn.execute("SELECT id FROM tasks WHERE number = 1").fetchone()[0]
     today = datetime.now(timezone.utc).replace(hour=9, minute=0, second=0, microsecond=0)

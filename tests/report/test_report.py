@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-import sqlite3
 from datetime import datetime, timedelta, timezone
 from html import escape
 
 import pytest
 
+from tests.conftest import raw_connection
 from tests.report.conftest import TITLE_WITH_URL, report_now
 
 SEEDED_CHARTS = {"cost-by-model", "cost-by-agent", "velocity", "burndown-1", "time-in-status", "approvals-by-tool"}
@@ -73,7 +73,7 @@ def test_time_in_status_and_burn_down_follow_the_history(cli, seeded, tmp_path):
     from nerv.store.db import open_store
     from nerv.store.orm import bind
 
-    store = open_store(seeded / "state.db")
+    store = open_store()  # the test's database, on either backend
     bind(store)
     try:
         data = build(store, now=report_now())
@@ -106,7 +106,7 @@ def test_since_and_until_narrow_the_costs(cli, seeded, tmp_path):
 def test_without_a_project_the_whole_ledger_without_cycles_and_board(cli, seeded, tmp_path):
     from nerv.store.lookups import CURRENT_PROJECT_KEY
 
-    conn = sqlite3.connect(seeded / "state.db", isolation_level=None)
+    conn = raw_connection(seeded)
     conn.execute("DELETE FROM settings WHERE key = ?", (CURRENT_PROJECT_KEY,))
     conn.close()
     data = write(cli, tmp_path / "r.html", "--now", report_now())
@@ -124,7 +124,7 @@ def test_an_empty_ledger_gives_a_page_that_says_so(cli, project, tmp_path):
 @pytest.mark.slow  # builds a ledger of 3,000 tasks
 def test_a_busy_ledger_stays_under_a_megabyte(cli, project, nerv_home, tmp_path):
     """More models, agents, cycles, tasks and days than the page draws one by one: the caps keep it small."""
-    conn = sqlite3.connect(nerv_home / "state.db", isolation_level=None)
+    conn = raw_connection(nerv_home)
     project_id = conn.execute("SELECT id FROM projects WHERE name = 'demo'").fetchone()[0]
     start = datetime(2026, 1, 1, tzinfo=timezone.utc)
     conn.execute("BEGIN")

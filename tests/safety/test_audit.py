@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import sqlite3
 
 import pytest
 
-from tests.conftest import assert_not_a_bug
+from tests.conftest import assert_not_a_bug, raw_connection
 from tests.safety.seed import seed_state
 
 
 def _tamper(home, *statements):
-    conn = sqlite3.connect(home / "state.db")
+    conn = raw_connection(home)
     for sql in statements:
         conn.execute(sql)
     conn.commit()
@@ -42,7 +41,7 @@ def test_edited_row_is_found(seeded, cli):
 def test_edit_with_recomputed_own_hash_breaks_the_next_link(seeded, cli):
     from nerv.store.audit import AUDIT_COLUMNS, row_hash
 
-    conn = sqlite3.connect(seeded / "state.db")
+    conn = raw_connection(seeded)
     row = dict(zip(AUDIT_COLUMNS, conn.execute(f"SELECT {', '.join(AUDIT_COLUMNS)} FROM audit_log WHERE id = 9").fetchone()))
     row["actor"] = "mallory"
     conn.execute("UPDATE audit_log SET actor = ?, hash = ? WHERE id = 9", (row["actor"], row_hash(row)))

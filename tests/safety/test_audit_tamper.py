@@ -7,17 +7,17 @@ The last tests pin down what is documented as NOT detected (docs/data-safety.md,
 from __future__ import annotations
 
 import json
-import sqlite3
 import subprocess
 
 import pytest
 
 from nerv.store.audit import AUDIT_COLUMNS, GENESIS_HASH, row_hash
+from tests.conftest import raw_connection
 from tests.hooks.test_hook_flows import fire, permission_request  # noqa: F401 (fire: a fixture)
 
 
 def _db(home):
-    return sqlite3.connect(home / "state.db")
+    return raw_connection(home)
 
 
 def _ok(cli, *args):

@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import assert_not_a_bug
+from tests.conftest import ON_POSTGRESQL, assert_not_a_bug
 from tests.safety.seed import seed_state
+
+pytestmark = pytest.mark.skipif(ON_POSTGRESQL, reason="SQLite-only: `db backup` and `db restore` of the local file (the backup API)")
 
 WRITER = r"""
 import json, sys

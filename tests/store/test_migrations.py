@@ -9,7 +9,10 @@ from nerv.errors import NervError
 from nerv.store import migrate
 from nerv.store.db import open_store
 from nerv.store.sqlite import open_connection
-from tests.conftest import assert_not_a_bug
+from tests.conftest import ON_POSTGRESQL, assert_not_a_bug
+
+# PostgreSQL's migrations, advisory lock and refusals: tests/pg and tests/store/test_migration_dialects.py.
+pytestmark = pytest.mark.skipif(ON_POSTGRESQL, reason="SQLite-only: the local file's migrations, its pre-migration copy")
 
 
 def write_plan(folder, files: dict[str, str]):

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import peewee
+import pytest
 
 from nerv.store.db import open_store
 from nerv.store.models import all_models
+from tests.conftest import ON_POSTGRESQL
+
+pytestmark = pytest.mark.skipif(ON_POSTGRESQL, reason="SQLite-only: compares the models with SQLite's declared column types")
 
 COMPATIBLE = {
     "TEXT": (peewee.TextField, peewee.CharField),

@@ -11,6 +11,7 @@ import pytest
 from nerv.errors import NervError
 from nerv.store import audit
 from nerv.store.db import open_store
+from tests.conftest import ON_POSTGRESQL
 
 
 @pytest.fixture
@@ -20,6 +21,7 @@ def store(nerv_home):
     s.close()
 
 
+@pytest.mark.skipif(ON_POSTGRESQL, reason="SQLite-only: the connection's pragmas")
 def test_every_connection_has_the_pragmas(store):
     conn = store._conn
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -28,6 +30,7 @@ def test_every_connection_has_the_pragmas(store):
     assert conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 1000
 
 
+@pytest.mark.skipif(ON_POSTGRESQL, reason="SQLite-only: the database file's mode")
 def test_home_is_0700_and_database_0600(store, nerv_home):
     assert oct(nerv_home.stat().st_mode & 0o777) == "0o700"
     assert oct(store.path.stat().st_mode & 0o777) == "0o600"
@@ -67,6 +70,7 @@ def test_an_error_inside_the_body_rolls_everything_back(store):
     assert store._conn.execute("SELECT count(*) FROM audit_log").fetchone()[0] == count
 
 
+@pytest.mark.skipif(ON_POSTGRESQL, reason="SQLite-only: the file lock and busy_timeout (tests/pg: lock_timeout and SQLSTATE retries)")
 def test_writes_wait_for_a_lock_held_longer_than_busy_timeout(store, monkeypatch):
     """A writer holding the lock past busy_timeout must not surface 'database is locked' to the user."""
     monkeypatch.setattr("nerv.store.sqlite.BUSY_TIMEOUT_MS", 50)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 
 import pytest
 
@@ -24,9 +23,9 @@ def add_task(cli, project):
 @pytest.fixture
 def raw_db(nerv_home):
     """A plain connection to the test database, for setting up states the CLI cannot (past leases)."""
-    from tests.conftest import ON_POSTGRESQL, backend_connection
+    from tests.conftest import raw_connection
 
-    conn = backend_connection() if ON_POSTGRESQL else sqlite3.connect(nerv_home / "state.db", isolation_level=None)
+    conn = raw_connection(nerv_home)
     yield conn
     conn.close()
 

@@ -242,6 +242,11 @@ def document(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
+def completions(answer: str) -> None:
+    """A shell completion answer, in the shell's own format (nerv/cli/_complete.py)."""
+    sys.stdout.write(answer + "\n")
+
+
 def document_stream():
     """stdout for a command whose output *is* a document (e.g. `nerv export` without --output)."""
     return sys.stdout

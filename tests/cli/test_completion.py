@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from nerv.cli.app import COMMANDS
+
 REPO = Path(__file__).resolve().parents[2]
 TASK_STATUSES = {"todo", "in_progress", "review", "blocked", "done", "cancelled"}
 
@@ -61,6 +63,8 @@ def ledger(cli, nerv_home, tmp_path):
 CASES = [
     ("nerv task show ", {"1", "2", "3"}),
     ("nerv ta", {"task"}),
+    ("nerv ", set(COMMANDS)),
+    ("nerv --utc s", {"status", "session", "search", "settings"}),
     ("nerv task list --status ", TASK_STATUSES),
     ("nerv task show --project other ", {"1"}),
     ("nerv cost --by ", {"day", "week", "month", "project", "model", "session", "task", "cycle", "agent",

@@ -93,11 +93,11 @@ def text(column: str, value) -> str:
         return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, (int, float)) and _is_money(column):
+        return usd(value)  # a sum of no rows is the integer 0
     if isinstance(value, int):
         return str(value) if column in _LABEL_NUMBERS else count(value)
     if isinstance(value, float):
-        if _is_money(column):
-            return usd(value)
         return f"{value:,.4f}".rstrip("0").rstrip(".") if value else "0"
     if isinstance(value, str):
         # Cheap tests first: most cells are short titles and names, neither a time stamp nor an id.

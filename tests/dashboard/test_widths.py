@@ -187,6 +187,16 @@ def test_session_list_shows_cache_tokens_and_one_number_format(populated, monkey
     assert any("cache" in " ".join(headers) for headers in tables)
 
 
+def test_cost_breakdown_uses_the_one_number_format(populated, monkeypatch):
+    result, tables = render(["cost", "--by", "session", "--breakdown", "model"], 80, monkeypatch)
+    assert result.code == 0, result.stderr
+    assert "1,234,567" in result.stdout and "80,235" in result.stdout and "$" in result.stdout, result.stdout
+    assert not re.search(r"\d(\.\d+)?[kMB]\b", result.stdout), result.stdout  # no 1.23M of its own
+    assert max(len(line) for line in result.stdout.splitlines()) <= 80, result.stdout
+    assert tables and all(any(line.split() == " ".join(headers).split() for line in result.stdout.splitlines())
+                          for headers in tables)
+
+
 def test_status_colours_and_no_color(populated, monkeypatch):
     monkeypatch.setenv("FORCE_COLOR", "1")
     coloured, _ = render(["task", "list"], 80, monkeypatch)

@@ -197,6 +197,18 @@ def test_cost_breakdown_uses_the_one_number_format(populated, monkeypatch):
                           for headers in tables)
 
 
+def test_audit_show_cuts_hashes_to_12_unless_wide_or_json(populated, monkeypatch):
+    sha256 = re.compile(r"\b[0-9a-f]{64}\b")
+    entry = run_cli("--json", "audit", "show", "2").data
+    assert sha256.fullmatch(entry["hash"]) and sha256.fullmatch(entry["prev_hash"]), entry
+    short, _ = render(["audit", "show", "2"], 80, monkeypatch)
+    assert entry["hash"][:12] in short.stdout and entry["prev_hash"][:12] in short.stdout, short.stdout
+    assert not sha256.search(short.stdout) and not re.search(r"[0-9a-f]{13,}", short.stdout), short.stdout
+    assert max(len(line) for line in short.stdout.splitlines()) <= 80, short.stdout
+    wide, _ = render(["audit", "show", "2", "--wide"], 80, monkeypatch)
+    assert entry["hash"] in wide.stdout and entry["prev_hash"] in wide.stdout, wide.stdout
+
+
 def test_status_colours_and_no_color(populated, monkeypatch):
     monkeypatch.setenv("FORCE_COLOR", "1")
     coloured, _ = render(["task", "list"], 80, monkeypatch)

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from nerv.errors import NervError, usage
+from nerv.rules.rows import reconcile as reconcile_rules
 from nerv.services import validate
 from nerv.store import leftovers, migrate, paths
 from nerv.store.sqlite_backup import inspect_copy, prepare_restore_copy, scratch_folder
@@ -189,7 +190,8 @@ def restore(store: Store | None, source: str | Path, *, yes: bool = False, force
     report, pending = _verified_source(source, live)
     with scratch_folder(live, ".restore-") as scratch:
         prepared = scratch / "restore.db"
-        migrated, recomputed = prepare_restore_copy(source, prepared, pending)
+        migrated, recomputed = prepare_restore_copy(
+            source, prepared, pending, lambda rules: reconcile_rules(rules, str(source), "restored"))
         safety_path, safety = _safety_or_damaged(store, force)
         if safety is None:
             if store is not None:

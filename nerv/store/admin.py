@@ -54,7 +54,7 @@ def health(conn: sqlite3.Connection) -> dict:
     journal = _journal_mode(conn)
     foreign_keys = bool(conn.execute("PRAGMA foreign_keys").fetchone()[0])
     synchronous = conn.execute("PRAGMA synchronous").fetchone()[0]
-    quick = [r[0] for r in conn.execute("PRAGMA quick_check")]
+    quick = integrity_problems(conn, "quick_check")
     tables = user_tables(conn)
     ok = journal.lower() == "wal" and foreign_keys and quick == ["ok"]
     return {
@@ -110,15 +110,15 @@ def integrity(conn: sqlite3.Connection) -> dict:
     return {"ok": problems == ["ok"] and not fk, "integrity_check": problems[:100], "foreign_key_violations": fk[:100]}
 
 
-def integrity_problems(conn: sqlite3.Connection) -> list[str]:
-    """What PRAGMA integrity_check finds, one finding a line (`["ok"]` when none); damage that stops the check
-    itself is its last finding."""
+def integrity_problems(conn: sqlite3.Connection, check: str = "integrity_check") -> list[str]:
+    """What PRAGMA `check` (integrity_check or quick_check) finds, one finding a line (`["ok"]` when none);
+    damage that stops the check itself is its last finding."""
     problems = []
     try:
-        for (row,) in conn.execute("PRAGMA integrity_check"):
+        for (row,) in conn.execute(f"PRAGMA {check}"):
             problems.extend(str(row).splitlines())
     except sqlite3.DatabaseError as exc:
-        problems.append(f"integrity_check stopped: {exc}")
+        problems.append(f"{check} stopped: {exc}")
     return problems
 
 

@@ -230,6 +230,19 @@ def test_db_integrity_on_a_damaged_file_lists_what_integrity_check_finds(cli, le
     assert ledger.read_bytes() == damaged_bytes  # checked, never repaired or written
 
 
+@pytest.mark.parametrize("damage", ["last pages", "every other page"])
+def test_doctor_reports_a_damaged_database_as_a_problem(cli, ledger, damage):
+    for n in range(40):
+        assert cli("task", "add", f"later {n}", "--description", "x" * 2000).code == 0
+    _checkpointed(ledger)
+    _damage_last_pages(ledger, 4) if damage == "last pages" else _damage(ledger)
+    result = cli("--json", "doctor")
+    assert_not_a_bug(result)
+    assert result.code == 1 and result.data is not None, result.stderr  # a report, not a refusal
+    database = [p for p in result.data["problems"] if p["code"] == "database"]
+    assert database and str(ledger) in database[0]["message"], result.data["problems"]
+
+
 # ---- disk full ------------------------------------------------------------------------------------------------
 def test_a_full_disk_is_reported_as_disk_full_and_nothing_is_written(ledger):
     _checkpointed(ledger)

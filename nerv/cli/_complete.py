@@ -130,7 +130,7 @@ def prepare(command) -> None:
     use_plain_shells()
 
 
-def top_commands(shell: str, commands) -> str | tuple[()] | None:
+def top_commands(shell: str, commands) -> str | tuple[()]:
     """The top-level command a completion request is inside (`nerv task show <TAB>` -> `task`), so that only
     its module is built; () for the root's own options or an unknown command."""
     args, incomplete = _request(shell).get_completion_args()

@@ -165,7 +165,7 @@ class _PlainArgument(typer.core.TyperArgument):
         return f"[{name}]" if usage and not self.required else name
 
 
-def command_named(args: list[str]) -> str | tuple[str, ...] | None:
+def command_named(args: list[str]) -> str | tuple[()] | None:
     """The top-level command a run is for, when it can be known without building the whole tree."""
     if any(name.startswith("_NERV_COMPLETE") for name in os.environ):
         from nerv.cli import _complete

@@ -130,21 +130,41 @@ def prepare(command) -> None:
     use_plain_shells()
 
 
-def top_commands(shell: str, commands) -> str | tuple[str, ...] | None:
-    """The top-level command a completion request is inside (`nerv task show <TAB>` -> `task`); while the first
-    word itself is being completed, the commands it may become (`nerv ta<TAB>` -> `("task",)`), or None for
-    all of them. Only their modules are then built."""
+def top_commands(shell: str, commands) -> str | tuple[()]:
+    """The top-level command a completion request is inside (`nerv task show <TAB>` -> `task`), so that only
+    its module is built; () for the root's own options or an unknown command."""
+    args, incomplete = _request(shell).get_completion_args()
+    for arg in args:
+        if not arg.startswith("-"):
+            return arg if arg in commands else ()
+    return ()
+
+
+def first_word(summaries: dict[str, str]) -> str | None:
+    """The shell's answer to a request for the first word (`nerv <TAB>`, `nerv ta<TAB>`), from the command
+    table and its one-line helps, without building a command; None when the request is for anything else."""
+    shell = requested()
+    if shell is None:
+        return None
+    use_plain_shells()
+    request = _request(shell)
+    args, incomplete = request.get_completion_args()
+    if any(not arg.startswith("-") for arg in args) or incomplete.startswith("-"):
+        return None
+    from typer._click.shell_completion import CompletionItem
+
+    offered = [CompletionItem(name, help=summary) for name, summary in summaries.items()
+               if name.startswith(incomplete)]
+    request.get_completions = lambda args, incomplete: offered
+    return request.complete()
+
+
+def _request(shell: str):
     from typer._click.shell_completion import get_completion_class
     from typer._completion_classes import completion_init
 
     completion_init()
-    args, incomplete = get_completion_class(shell)(None, {}, "nerv", COMPLETE_VAR).get_completion_args()
-    for arg in args:
-        if not arg.startswith("-"):
-            return arg if arg in commands else ()
-    if incomplete.startswith("-"):
-        return ()  # the root's own options
-    return tuple(name for name in commands if name.startswith(incomplete)) if incomplete else None
+    return get_completion_class(shell)(None, {}, "nerv", COMPLETE_VAR)
 
 
 def use_plain_shells() -> None:

@@ -21,6 +21,7 @@ FLEXIBLE_OVER = 16  # a text column whose longest cell is longer than this share
 DAY = 86400
 
 _ISO_TIME = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:?\d\d)?")
+_HASH = re.compile(r"\b([0-9a-f]{12})[0-9a-f]{52}\b")  # a sha256 in hex, shown as its first 12 like git
 _LONG_ID = re.compile(r"\b([0-9a-f]{8})(?:[0-9a-f]{24}|-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b")
 # Integers that name or rank something rather than count it: no thousands separator.
 _LABEL_NUMBERS = {"number", "priority", "version", "schema_version", "line", "pid", "cycle", "level", "seq"}
@@ -72,6 +73,20 @@ def short_id(value: str) -> str:
     return value if wide() else _LONG_ID.sub(r"\1", value)
 
 
+def short_hashes(value):
+    """`value` (text, or a dict or list of them) with every sha256 hex digest in it cut to its first 12
+    characters (--wide: whole)."""
+    if wide():
+        return value
+    if isinstance(value, str):
+        return _HASH.sub(r"\1", value)
+    if isinstance(value, dict):
+        return {key: short_hashes(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [short_hashes(item) for item in value]
+    return value
+
+
 def count(value: int) -> str:
     return f"{value:,}"
 
@@ -93,11 +108,11 @@ def text(column: str, value) -> str:
         return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, (int, float)) and _is_money(column):
+        return usd(value)  # a sum of no rows is the integer 0
     if isinstance(value, int):
         return str(value) if column in _LABEL_NUMBERS else count(value)
     if isinstance(value, float):
-        if _is_money(column):
-            return usd(value)
         return f"{value:,.4f}".rstrip("0").rstrip(".") if value else "0"
     if isinstance(value, str):
         # Cheap tests first: most cells are short titles and names, neither a time stamp nor an id.

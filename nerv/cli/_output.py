@@ -46,7 +46,8 @@ def console():
     if _console is None:
         from rich.console import Console
 
-        _console = Console(highlight=False, soft_wrap=False)
+        # Never emoji codes (a title `:smile:`) nor highlighting: user text prints as it is.
+        _console = Console(highlight=False, soft_wrap=False, emoji=False)
     return _console
 
 
@@ -55,7 +56,7 @@ def err_console():
     if _err_console is None:
         from rich.console import Console
 
-        _err_console = Console(stderr=True, highlight=False)
+        _err_console = Console(stderr=True, highlight=False, emoji=False)
     return _err_console
 
 
@@ -163,7 +164,7 @@ def kv(data: dict, *, title: str | None = None, keys: Iterable[str] | None = Non
         value = Text(plain, style=style or "")
         if value.plain.startswith("/") and not mode.wide:
             value.no_wrap, value.overflow = True, "ellipsis"
-        view.add_row(str(key).replace("_", " "), value)
+        view.add_row(Text(str(key).replace("_", " ")), value)
     if title:
         console().print(title, style="bold underline", markup=False)
     console().print(view)
@@ -177,7 +178,7 @@ def progress(total: int | None, description: str):
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+    with Progress(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   console=err_console(), transient=True) as bar:
         task = bar.add_task(description, total=total)
         yield lambda n=1: bar.advance(task, n)
@@ -193,7 +194,7 @@ def columns(headers: Sequence[str], cells: Sequence[Sequence[tuple[str, str | No
     view = Table(expand=True, show_lines=False, header_style="bold", padding=(0, 1), box=box.SIMPLE_HEAD,
                  show_edge=False)
     for header in headers:
-        view.add_column(header, ratio=1, no_wrap=True, overflow="ellipsis")
+        view.add_column(Text(header), ratio=1, no_wrap=True, overflow="ellipsis")
     depth = max((len(c) for c in cells), default=0)
     for index in range(depth):
         # Text, not str: a task title like "[bold]" must be shown, not read as rich markup.
@@ -240,6 +241,11 @@ def document(data: Any) -> None:
     """A JSON document for people to read or pipe (indented): written as is, never through rich, which
     would hard-wrap long lines at the terminal width and break the JSON."""
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def completions(answer: str) -> None:
+    """A shell completion answer, in the shell's own format (nerv/cli/_complete.py)."""
+    sys.stdout.write(answer + "\n")
 
 
 def document_stream():

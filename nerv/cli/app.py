@@ -52,6 +52,44 @@ COMMANDS = {
     "checkpoint": "nerv.cli.checkpoint",
 }
 
+# Top-level command name -> its one-line help as `nerv --help` and completion show it (Click's short help).
+# Completing the first word (`nerv <TAB>`, `nerv ta<TAB>`) answers from here without importing any command
+# module (building the whole tree cost a Tab press ~100 ms more); tests/cli/test_contract.py checks it
+# against the built tree.
+SUMMARIES = {
+    "status": "Who holds what, what needs a person,...",
+    "watch": "Show the dashboard full screen, refreshed...",
+    "project": "Create, list, choose and remove projects.",
+    "repo": "Register the folders (repos, worktrees)...",
+    "task": "Kanban tasks: add, move through the state...",
+    "cycle": "Cycles: one active per project; progress...",
+    "agent": "Agents seen by claims, heartbeats and...",
+    "lease": "Path leases: an agent's hold on files;...",
+    "session": "Claude sessions: start/end, import...",
+    "rule": "Permission rules (Claude Code syntax):...",
+    "approval": "Approval requests from agents' tool calls:...",
+    "hook": "Claude Code hooks: install/uninstall...",
+    "doctor": "Check nerv's hooks in every Claude Code...",
+    "cost": "Tokens and cost with totals and...",
+    "pricing": "Model prices in US$ per million tokens:...",
+    "otel": "Claude Code's own telemetry: a local...",
+    "budget": "Spending budgets: set, status, check (exit...",
+    "metrics": "Record and summarise metrics (count, sum,...",
+    "report": "Write a self-contained HTML report (no...",
+    "decision": "Decisions (ADRs): add, accept, supersede,...",
+    "learn": "Record a learning.",
+    "learnings": "List learnings, newest first.",
+    "handoff": "Where work stopped, and a compact brief to...",
+    "search": "Find decisions, learnings, tasks and...",
+    "settings": "Typed settings, global or per project...",
+    "db": "Inspect, migrate and maintain the database.",
+    "export": "Export every table (audit log included)...",
+    "import": "Validate the whole file, then apply it in...",
+    "audit": "List, show and verify the hash-chained...",
+    "prune": "Delete old metrics, usage rows, decided...",
+    "checkpoint": "Snapshot, compare and restore a project's...",
+}
+
 
 def _version_callback(value: bool) -> None:
     if value:
@@ -127,9 +165,8 @@ class _PlainArgument(typer.core.TyperArgument):
         return f"[{name}]" if usage and not self.required else name
 
 
-def command_named(args: list[str]) -> str | tuple[str, ...] | None:
-    """The top-level command a run is for, when it can be known without building the whole tree (for a
-    completion request of the first word: the commands it may become)."""
+def command_named(args: list[str]) -> str | tuple[()] | None:
+    """The top-level command a run is for, when it can be known without building the whole tree."""
     if any(name.startswith("_NERV_COMPLETE") for name in os.environ):
         from nerv.cli import _complete
 
@@ -213,10 +250,15 @@ def main(argv: list[str] | None = None) -> int:
     if not database_url():
         hide_drivers_from_peewee()
     exc = _click_exceptions()
-    command = command_tree(command_named(args))
     if os.environ.get("_NERV_COMPLETE"):
         from nerv.cli import _complete
 
+        answer = _complete.first_word(SUMMARIES)
+        if answer is not None:
+            _output.completions(answer)
+            return 0
+    command = command_tree(command_named(args))
+    if os.environ.get("_NERV_COMPLETE"):
         _complete.prepare(command)
     if _output.mode.json and _bare_group(command, args):
         # A group without a subcommand prints its help (rich, on stdout): never mixed into machine output.

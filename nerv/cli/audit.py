@@ -34,10 +34,12 @@ def list_cmd(
 
 @app.command("show")
 def show_cmd(entry_id: int = typer.Argument(..., help="Audit row number.")) -> None:
-    """Show one audit row: what changed (before/after) and its place in the hash chain."""
+    """Show one audit row: what changed (before/after) and its place in the hash chain. Hashes are cut to
+    12 characters; --wide and --json give them whole."""
+    from nerv.cli._layout import short_hashes
     from nerv.services import audit
 
-    out.emit(audit.show_entry(_ctx.store(), entry_id))
+    out.emit(audit.show_entry(_ctx.store(), entry_id), lambda entry: out.kv(short_hashes(entry)))
 
 
 @app.command("verify")

@@ -128,18 +128,19 @@ def _human_reconcile(data: dict) -> None:
               empty="no telemetry in range: run `nerv otel serve` and set Claude Code's OTEL_* variables "
                     "(docs/costs.md)")
     totals = data["totals"]
-    differences = ", ".join(f"{k.replace('_tokens', '')} {v:+}" for k, v in totals["token_differences"].items() if v)
+    differences = ", ".join(f"{k.replace('_tokens', '')} {'+' * (v > 0)}{count(v)}"
+                            for k, v in totals["token_differences"].items() if v)
     out.kv({"sessions": totals["sessions"], "calls in both": totals["matched_calls"],
             "telemetry only": totals["telemetry_only_calls"], "transcripts only": totals["transcript_only_calls"],
             "calls with other tokens": f"{totals['calls_with_token_differences']}"
                                        + (f" (telemetry - transcripts: {differences})" if differences else ""),
-            "nerv US$ / Claude Code US$": f"{totals['nerv_cost_usd']:.6f} / {totals['claude_code_cost_usd']:.6f}",
-            "same, calls in both": f"{totals['matched_nerv_cost_usd']:.6f} / "
-                                   f"{totals['matched_claude_code_cost_usd']:.6f}",
+            "nerv US$ / Claude Code US$": f"{usd(totals['nerv_cost_usd'])} / {usd(totals['claude_code_cost_usd'])}",
+            "same, calls in both": f"{usd(totals['matched_nerv_cost_usd'])} / "
+                                   f"{usd(totals['matched_claude_code_cost_usd'])}",
             "sessions without telemetry": data["sessions_without_telemetry"]}, title="total")
 
 
-# The nested view fits 80 columns: names cut at KEY_SHOWN characters, token counts shortened (12.3M).
+# The nested view fits 80 columns: names cut at KEY_SHOWN characters; numbers as in every table (_layout.text).
 KEY_SHOWN = 28
 BREAKDOWN_COLUMNS = ["key", "api_calls", "tokens", "cache_write_tokens", "cache_read_tokens", "cost_usd"]
 
@@ -156,23 +157,13 @@ def _human_breakdown(data: dict) -> None:
 
 
 def _breakdown_row(key: str, sums: dict) -> dict:
-    return {"key": _cut(key, KEY_SHOWN), "api_calls": sums["api_calls"],
-            "tokens": _short(sums["input_tokens"] + sums["output_tokens"]),
-            "cache_write_tokens": _short(sums["cache_write_tokens"]), "cache_read_tokens": _short(sums["cache_read_tokens"]),
-            "cost_usd": f"{sums['cost_usd']:.{4 if sums['cost_usd'] < 100 else 2}f}"}
+    return {"key": _cut(key, KEY_SHOWN), "api_calls": sums["api_calls"], "tokens": sums["input_tokens"] + sums["output_tokens"],
+            "cache_write_tokens": sums["cache_write_tokens"], "cache_read_tokens": sums["cache_read_tokens"],
+            "cost_usd": float(sums["cost_usd"])}
 
 
 def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[:width - 1] + "…"
-
-
-def _short(count: int) -> str:
-    """A token count in at most 5 characters: 999, 1.23k, 12.3k, 456k, 12.3M, 4.56B."""
-    for unit, size in (("B", 1e9), ("M", 1e6), ("k", 1e3)):
-        if count >= size:
-            value = count / size
-            return f"{value:.{2 if value < 9.995 else 1 if value < 99.95 else 0}f}{unit}"
-    return str(count)
 
 
 BLOCK_COLUMNS = ["start", "last_call", "api_calls", "tokens", "cache_tokens", "cost_usd", "usd_per_hour",

@@ -137,6 +137,21 @@ def restore_cmd(
     out.emit(data, human)
 
 
+DAMAGE_SHOWN = 10  # integrity_check findings listed for a damaged file (--json has up to 100)
+
+
+def _human_integrity_check(d: dict) -> None:
+    found = d["integrity_check"]
+    if not d.get("corrupt"):
+        out.message("integrity_check: " + ", ".join(found[:5]))
+        return
+    out.message(f"the database is damaged; integrity_check found {len(found)} problem(s):", style="red")
+    for line in found[:DAMAGE_SHOWN]:
+        out.message(f"  {line}", wrap=False)
+    if len(found) > DAMAGE_SHOWN:
+        out.message(f"  ... {len(found) - DAMAGE_SHOWN} more (--json lists up to 100)", style="dim")
+
+
 @app.command("vacuum")
 def vacuum_cmd() -> None:
     """Rebuild the database file to reclaim free space."""
@@ -148,23 +163,40 @@ def vacuum_cmd() -> None:
 
 @app.command("integrity")
 def integrity_cmd() -> None:
-    """Full integrity_check, foreign_key_check and audit chain verification. Exits 1 on any problem."""
+    """Full integrity_check, foreign_key_check and audit chain verification. Exits 1 on any problem; on a
+    file too damaged to open, lists what integrity_check finds in it and how to restore."""
+    from nerv.env import database_url
+    from nerv.errors import NervError
     from nerv.services import backups
+    from nerv.store.paths import db_path
 
-    data = backups.integrity(_ctx.store())
+    try:
+        store = _ctx.store()
+    except NervError as err:
+        if err.code != "corrupt" or database_url():
+            raise
+        store = None  # too damaged to open: check the file itself, read-only
+    data = backups.integrity(store, live=db_path())
 
     def human(d: dict) -> None:
-        out.message("integrity_check: " + ", ".join(d["integrity_check"][:5]))
-        out.message(f"foreign key violations: {len(d['foreign_key_violations'])}")
-        for v in d["foreign_key_violations"][:10]:
-            out.message(f"  {v['table']} rowid {v['rowid']} -> {v['parent']}", style="red")
-        chain = d["audit_chain"]
-        out.message(f"audit chain: {'ok' if chain['ok'] else 'BROKEN'} ({chain['rows']} rows)"
-                    + (f" at row {chain['first_broken']['id']}: {chain['first_broken']['problem']}"
-                       if chain["first_broken"] else ""))
+        _human_integrity_check(d)
+        if d["audit_chain"] is None:
+            out.message("foreign keys and audit chain: not checked (the file cannot be opened as a nerv database)")
+        else:
+            out.message(f"foreign key violations: {len(d['foreign_key_violations'])}")
+            for v in d["foreign_key_violations"][:10]:
+                out.message(f"  {v['table']} rowid {v['rowid']} -> {v['parent']}", style="red")
+            chain = d["audit_chain"]
+            out.message(f"audit chain: {'ok' if chain['ok'] else 'BROKEN'}"
+                        + (f" ({chain['rows']} rows)" if chain["rows"] is not None else "")
+                        + (f" at row {chain['first_broken']['id']}: {chain['first_broken']['problem']}"
+                           if chain["first_broken"] and chain["first_broken"]["id"] is not None
+                           else f": {chain['first_broken']['problem']}" if chain["first_broken"] else ""))
         for path in d["leftovers_removed"]:
             out.message(f"removed a stale leftover of a killed operation: {path}")
         out.message("ok" if d["ok"] else "problems found", style="green" if d["ok"] else "red")
+        if d.get("hint"):
+            out.message(f"hint: {d['hint']}")
 
     out.emit(data, human)
     if not data["ok"]:

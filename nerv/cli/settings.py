@@ -7,7 +7,7 @@ from typing import Optional
 import typer
 
 from nerv.cli import _ctx, _output as out
-from nerv.cli._options import GLOBAL, project_option
+from nerv.cli._options import GLOBAL, project_option, scope_label
 
 app = typer.Typer(help="Typed settings, global or per project (docs/settings.md lists the keys).",
                   no_args_is_help=True)
@@ -20,7 +20,8 @@ def register(root: typer.Typer) -> None:
 
 @app.command("get")
 def get(key: str = typer.Argument(..., help="Setting key."),
-        project: Optional[str] = project_option("the global value", "Project whose value to show")) -> None:
+        project: Optional[str] = project_option("the current project when one resolves, else the global value",
+                                                  "Project whose value to show")) -> None:
     """Show the value in force and where it comes from (project, global or default)."""
     from nerv.services import settings
 
@@ -36,7 +37,7 @@ def set_cmd(key: str = typer.Argument(..., help="Setting key."),
     from nerv.services import settings
 
     data = settings.set_setting(_ctx.store(), key, settings.parse_value(value), project)
-    out.emit(data, lambda d: out.message(f"{d['key']} = {out._dumps(d['value'])}"))
+    out.emit(data, lambda d: out.message(f"{d['key']} = {out._dumps(d['value'])} ({scope_label(d)})"))
 
 
 @app.command("unset")
@@ -45,7 +46,7 @@ def unset(key: str = typer.Argument(..., help="Setting key."), project: Optional
     from nerv.services import settings
 
     data = settings.unset_setting(_ctx.store(), key, project)
-    out.emit(data, lambda d: out.message(f"{d['key']} unset"))
+    out.emit(data, lambda d: out.message(f"{d['key']} unset ({scope_label(d)})"))
 
 
 @app.command("list")

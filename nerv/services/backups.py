@@ -8,12 +8,13 @@ import time
 from pathlib import Path
 
 from nerv.errors import NervError, usage
+from nerv.rules.rows import reconcile as reconcile_rules
 from nerv.services import validate
 from nerv.store import leftovers, migrate, paths
 from nerv.store.sqlite_backup import inspect_copy, prepare_restore_copy, scratch_folder
 from nerv.store.clock import now_iso
 from nerv.store.db import Store, open_store
-from nerv.store.sqlite import explain_failure
+from nerv.store.sqlite import RESTORE_HINT, explain_failure
 
 DB_SUFFIX, DUMP_SUFFIX = ".db", ".dump"  # a copy of the SQLite file; a pg_dump of the team's server
 
@@ -189,7 +190,8 @@ def restore(store: Store | None, source: str | Path, *, yes: bool = False, force
     report, pending = _verified_source(source, live)
     with scratch_folder(live, ".restore-") as scratch:
         prepared = scratch / "restore.db"
-        migrated, recomputed = prepare_restore_copy(source, prepared, pending)
+        migrated, recomputed = prepare_restore_copy(
+            source, prepared, pending, lambda rules: reconcile_rules(rules, str(source), "restored"))
         safety_path, safety = _safety_or_damaged(store, force)
         if safety is None:
             if store is not None:
@@ -305,12 +307,31 @@ def _size(path: Path) -> int:
     return sum(p.stat().st_size for p in (path, path.with_name(path.name + "-wal")) if p.exists())
 
 
-def integrity(store: Store) -> dict:
+def integrity(store: Store | None, *, live: Path | None = None) -> dict:
     """Full integrity_check, foreign_key_check and the audit chain; `ok` is False when any finds a problem.
-    Stale temporary files of killed operations are removed on the way (`leftovers_removed`)."""
+    Stale temporary files of killed operations are removed on the way (`leftovers_removed`).
+
+    A damaged file (integrity_check finds problems, or the damage stops a check) is `corrupt`, with the way
+    out (`hint`). `store` None: the `live` file is too damaged to open as the store; its report is the
+    integrity_check of a read-only open (no foreign keys, no audit chain)."""
+    if store is None:
+        from nerv.store.admin import damaged_file_integrity
+
+        return {**damaged_file_integrity(Path(live)), "audit_chain": None, "leftovers_removed": [],
+                "hint": RESTORE_HINT}
     store.require_local_file("db integrity", "`nerv audit verify` checks the audit chain on the server")
     result = store.admin.integrity()
-    chain = store.audit.verify_chain()
+    damaged = result["integrity_check"] != ["ok"]
+    try:
+        chain = store.audit.verify_chain()
+    except NervError as err:
+        if err.code != "corrupt":
+            raise
+        chain = {"ok": False, "rows": None, "head": None,
+                 "first_broken": {"id": None, "problem": f"reading the log stopped: {err.message}"}}
+        damaged = True
+    if damaged:
+        result = {**result, "corrupt": True, "hint": RESTORE_HINT}
     return {**result, "audit_chain": chain, "ok": result["ok"] and chain["ok"],
             "leftovers_removed": remove_leftovers(store.path)}
 

@@ -12,7 +12,6 @@ import fnmatch
 import os
 import re
 import shlex
-import sqlite3
 from pathlib import Path
 
 from nerv import __version__
@@ -340,8 +339,8 @@ def database_report() -> tuple[dict, list[dict], list[str]]:
         return {**report, "healthy": False}, [problem("database", err.message, err.hint)], warnings
     try:
         health = store.admin.health()
-    except sqlite3.Error as exc:  # damage quick_check cannot even walk
-        return {**report, "healthy": False}, [problem("database", f"{status['path']}: {exc}",
+    except NervError as err:  # damage quick_check cannot even walk: the store says `corrupt`
+        return {**report, "healthy": False}, [problem("database", err.message,
                                                       "run `nerv db integrity`; restore with `nerv db restore`")], warnings
     finally:
         store.close()

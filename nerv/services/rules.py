@@ -17,7 +17,7 @@ from nerv.services.projects import scope_id
 from nerv.services.scope import command_scope, scope_fields
 from nerv.store.db import Store
 from nerv.store.models import ApprovalRule, Project
-from nerv.store.rule_rows import derived_columns, rule_problem
+from nerv.rules.rows import derived_columns, rule_problem
 
 # What INPUT means for `rule match TOOL INPUT`, per tool.
 INPUT_KEY = {"Bash": "command", "Read": "file_path", "Edit": "file_path", "Write": "file_path",

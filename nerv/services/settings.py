@@ -7,7 +7,7 @@ import json
 from nerv import settings_keys
 from nerv.errors import invalid, not_found
 from nerv.services import hook_install
-from nerv.services.projects import scope_id
+from nerv.services.projects import find_project, scope_id
 from nerv.store import lookups
 from nerv.store.db import Store
 from nerv.store.models import Setting
@@ -66,7 +66,7 @@ def set_setting(store: Store, key: str, value, project_ref: str | None = None) -
     value = _check_key(key, value)
     if key == hook_install.QUEUE_KEY and value is not None:
         hook_install.check_queue_timeout(float(value))
-    project_id = scope_id(project_ref)
+    project_id, said = _scope(project_ref)
     encoded = json.dumps(value, ensure_ascii=False)
 
     def body(tx):
@@ -79,13 +79,13 @@ def set_setting(store: Store, key: str, value, project_ref: str | None = None) -
             Setting.insert(project=project_id, key=key, value=encoded, updated_at=tx.now).execute()
         tx.audit("settings.set", "setting", key, project_id=project_id,
                  before={"value": before} if existing else None, after={"value": value})
-        return {"key": key, "value": value, "project_id": project_id}
+        return {"key": key, "value": value, "project_id": project_id, **said}
 
     return store.write(body)
 
 
 def unset_setting(store: Store, key: str, project_ref: str | None = None) -> dict:
-    project_id = scope_id(project_ref)
+    project_id, said = _scope(project_ref)
 
     def body(tx):
         scope = (Setting.project == project_id) if project_id else Setting.project.is_null()
@@ -94,9 +94,18 @@ def unset_setting(store: Store, key: str, project_ref: str | None = None) -> dic
             raise not_found("setting", key + (" for this project" if project_id else " (global)"))
         Setting.delete().where(Setting.id == existing.id).execute()
         tx.audit("settings.unset", "setting", key, project_id=project_id, before={"value": json.loads(existing.value)})
-        return {"key": key, "project_id": project_id, "removed": True}
+        return {"key": key, "project_id": project_id, "removed": True, **said}
 
     return store.write(body)
+
+
+def _scope(project_ref: str | None) -> tuple[str | None, dict]:
+    """The project id `--project` names (None: global) and how the result says which scope it wrote
+    (services/scope.py)."""
+    from nerv.services.scope import scope_fields
+
+    project = find_project(project_ref) if project_ref else None
+    return (project.id if project else None), scope_fields({"name": project.name} if project else None)
 
 
 def list_settings(store: Store, project_ref: str | None = None) -> list[dict]:

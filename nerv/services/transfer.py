@@ -214,7 +214,9 @@ def _validate_staged(store: Store, staging: Staging, path: Path, header: dict, m
     if mode == "replace" and not full_export:
         raise usage("--mode replace needs a full export; this file holds one project",
                     "import a project export with --mode merge")
-    return store.transfer.reconcile_staged_rules(staging, str(path), "imported")
+    from nerv.rules.rows import reconcile
+
+    return reconcile(store.transfer.staged_rules(staging), str(path), "imported")
 
 
 def _apply(store: Store, path: Path, staging: Staging, header: dict, skipped_tables: list[str],

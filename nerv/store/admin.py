@@ -54,7 +54,7 @@ def health(conn: sqlite3.Connection) -> dict:
     journal = _journal_mode(conn)
     foreign_keys = bool(conn.execute("PRAGMA foreign_keys").fetchone()[0])
     synchronous = conn.execute("PRAGMA synchronous").fetchone()[0]
-    quick = [r[0] for r in conn.execute("PRAGMA quick_check")]
+    quick = integrity_problems(conn, "quick_check")
     tables = user_tables(conn)
     ok = journal.lower() == "wal" and foreign_keys and quick == ["ok"]
     return {
@@ -102,9 +102,41 @@ def checkpoint(conn: sqlite3.Connection, mode: str = "passive") -> dict:
 
 
 def integrity(conn: sqlite3.Connection) -> dict:
-    problems = [r[0] for r in conn.execute("PRAGMA integrity_check")]
-    fk = [dict(zip(("table", "rowid", "parent", "fkid"), r)) for r in conn.execute("PRAGMA foreign_key_check")]
+    problems = integrity_problems(conn)
+    try:
+        fk = [dict(zip(("table", "rowid", "parent", "fkid"), r)) for r in conn.execute("PRAGMA foreign_key_check")]
+    except sqlite3.DatabaseError as exc:
+        fk, problems = [], [*problems, f"foreign_key_check stopped: {exc}"]
     return {"ok": problems == ["ok"] and not fk, "integrity_check": problems[:100], "foreign_key_violations": fk[:100]}
+
+
+def integrity_problems(conn: sqlite3.Connection, check: str = "integrity_check") -> list[str]:
+    """What PRAGMA `check` (integrity_check or quick_check) finds, one finding a line (`["ok"]` when none);
+    damage that stops the check itself is its last finding."""
+    problems = []
+    try:
+        for (row,) in conn.execute(f"PRAGMA {check}"):
+            problems.extend(str(row).splitlines())
+    except sqlite3.DatabaseError as exc:
+        problems.append(f"{check} stopped: {exc}")
+    return problems
+
+
+def damaged_file_integrity(path) -> dict:
+    """The integrity report of a database file too damaged to open as the store: integrity_check over a
+    read-only connection (nothing is written, repaired or migrated). Foreign keys are not checked."""
+    from nerv.store.sqlite import open_connection
+
+    try:
+        conn = open_connection(path, readonly=True)
+    except NervError as err:
+        problems = [f"cannot open it read-only: {err.message}"]
+    else:
+        try:
+            problems = integrity_problems(conn)
+        finally:
+            conn.close()
+    return {"ok": False, "corrupt": True, "integrity_check": problems[:100], "foreign_key_violations": []}
 
 
 def vacuum(conn: sqlite3.Connection) -> None:

@@ -7,11 +7,13 @@ from pathlib import Path
 
 from nerv.store import admin, dialect, migrate, queries_retention, sqlite_backup
 from nerv.store.area import Area
+from nerv.store.sqlite import as_nerv_errors
 
 
 class AdminArea(Area):
     def applied_migrations(self) -> list[dict]:
-        return migrate.applied_migrations(self._conn)
+        with as_nerv_errors():
+            return migrate.applied_migrations(self._conn)
 
     def pending_migrations(self) -> list[migrate.Migration]:
         plan = migrate.load_plan(dialect=dialect.name(self._conn))
@@ -21,21 +23,24 @@ class AdminArea(Area):
         return migrate.apply_pending(self._conn, pending)
 
     def table_counts(self) -> dict[str, int]:
-        return admin.table_counts(self._conn)
+        with as_nerv_errors():
+            return admin.table_counts(self._conn)
 
     def schema_version(self) -> int:
         return admin.schema_version(self._conn)
 
     def health(self) -> dict:
-        if dialect.name(self._conn) == dialect.POSTGRESQL:
-            return admin.server_health(self._conn)
-        return admin.health(self._conn)
+        with as_nerv_errors():  # a file damaged past what quick_check reports: `corrupt`
+            if dialect.name(self._conn) == dialect.POSTGRESQL:
+                return admin.server_health(self._conn)
+            return admin.health(self._conn)
 
     def checkpoint(self, mode: str = "passive") -> dict:
         return admin.checkpoint(self._conn, mode)
 
     def integrity(self) -> dict:
-        return admin.integrity(self._conn)
+        with as_nerv_errors():
+            return admin.integrity(self._conn)
 
     def vacuum(self) -> None:
         admin.vacuum(self._conn)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from nerv.store import audit
 from nerv.store.area import Area
+from nerv.store.sqlite import as_nerv_errors
 
 
 class AuditArea(Area):
     def verify_chain(self) -> dict:
-        """{ok, rows, head, first_broken} (nerv.store.audit.verify_chain)."""
-        return audit.verify_chain(self._conn)
+        """{ok, rows, head, first_broken} (nerv.store.audit.verify_chain); NervError('corrupt') when the
+        file's damage stops the reading."""
+        with as_nerv_errors():
+            return audit.verify_chain(self._conn)
 
     def chain_head(self) -> dict | None:
         """The newest row's id and hash and the row count: what an anchor records."""

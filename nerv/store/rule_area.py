@@ -3,7 +3,7 @@ only (the hook reads rules through `RuleArea(conn)`)."""
 
 from __future__ import annotations
 
-from nerv.store import queries_approvals as q
+from nerv.store import queries_approvals as q, rule_rows
 from nerv.store.area import Area
 
 
@@ -16,3 +16,11 @@ class RuleArea(Area):
 
     def longest_bash_allow_prefix(self) -> int:
         return q.longest_bash_allow_prefix(self._conn)
+
+    def derived_rows(self) -> list[dict]:
+        """Every rule's id, action, text and stored derived columns (nerv.store.rule_rows.derived_rows)."""
+        return rule_rows.derived_rows(self._conn)
+
+    def rewrite_derived(self, changes: list[tuple[int, dict]]) -> None:
+        """Set derived columns of rules, [(id, {column: value})], in one transaction (or the caller's)."""
+        rule_rows.rewrite_derived(self._conn, changes)

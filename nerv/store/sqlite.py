@@ -1,13 +1,14 @@
 """Opening the SQLite database: every dialect detail of the connection lives here. Stdlib only.
 
 The hook path opens the database through this module on every agent tool call, so it stays
-import-light: sqlite3, os and pathlib only.
+import-light: sqlite3, os, pathlib and contextlib only.
 """
 
 from __future__ import annotations
 
 import os
 import sqlite3
+from contextlib import contextmanager
 from pathlib import Path
 
 from nerv.errors import NervError, from_os_error
@@ -68,6 +69,21 @@ def explain_failure(exc: BaseException | None) -> NervError | None:
         wrapped = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else None
         exc = exc.__cause__ or wrapped or exc.__context__
     return None
+
+
+@contextmanager
+def as_nerv_errors():
+    """Raise a backend failure that has a meaning of its own (corrupt, disk full, read-only, permission) as
+    that NervError, so that services catch nerv's codes and never a driver's exception; anything else as is."""
+    try:
+        yield
+    except NervError:
+        raise
+    except Exception as exc:
+        known = explain_failure(exc)
+        if known is None:
+            raise
+        raise known from exc
 
 
 def _no_space_left(path: Path) -> bool:

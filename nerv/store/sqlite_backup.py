@@ -115,13 +115,16 @@ def restore_into(conn: sqlite3.Connection, source: Path) -> None:
         src.close()
 
 
-def prepare_restore_copy(source: Path, dest: Path, pending: list) -> tuple[list, list[dict]]:
-    """Copy `source` to `dest`, migrate the copy and check its rules: (migrations applied, rules recomputed).
+def prepare_restore_copy(source: Path, dest: Path, pending: list, check_rules) -> tuple[list, list[dict]]:
+    """Copy `source` to `dest`, migrate the copy and check its rules: (migrations applied, what
+    `check_rules(rule_area)` returns: the rules it recomputed).
 
     Done on a copy because the live database must never hold rows the hook would trust unchecked, not
-    even between the copy and the check. Raises NervError('invalid') for rules that do not parse.
+    even between the copy and the check. `check_rules` raises (NervError('invalid')) for rules that do not
+    parse (nerv.rules.rows.reconcile).
     """
-    from nerv.store import migrate, rule_rows, search_index
+    from nerv.store import migrate, search_index
+    from nerv.store.rule_area import RuleArea
     from nerv.store.sqlite import open_connection
 
     original = open_connection(source, readonly=True)
@@ -133,7 +136,7 @@ def prepare_restore_copy(source: Path, dest: Path, pending: list) -> tuple[list,
     try:
         migrated = migrate.apply_pending(copy, pending) if pending else []
         search_index.renew_instance(copy)  # in the copy: the restore and the new identity land together
-        return migrated, rule_rows.reconcile(copy, str(source), "restored")
+        return migrated, check_rules(RuleArea(copy))
     finally:
         copy.close()
 

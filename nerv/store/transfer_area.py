@@ -6,8 +6,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from nerv.store import rule_rows, tables_io
+from nerv.store import tables_io
 from nerv.store.area import Area
+from nerv.store.rule_area import RuleArea
 
 
 class TransferArea(Area):
@@ -21,9 +22,9 @@ class TransferArea(Area):
         """A scratch database at `path` with the live schema's state tables, to load a file into."""
         return tables_io.Staging.for_live(self._conn, path)
 
-    def reconcile_staged_rules(self, staging: tables_io.Staging, source: str, refused_verb: str) -> list[dict]:
-        """Recompute the staged approval rules' derived columns (nerv.store.rule_rows.reconcile)."""
-        return rule_rows.reconcile(staging.conn, source, refused_verb)
+    def staged_rules(self, staging: tables_io.Staging) -> RuleArea:
+        """The rule area of the staging database (its rules are checked by nerv.rules.rows.reconcile)."""
+        return RuleArea(staging.conn)
 
     @contextmanager
     def attached(self, staging: tables_io.Staging):

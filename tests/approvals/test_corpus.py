@@ -169,7 +169,7 @@ class RuleStore:
 
 def _derived(rule) -> dict:
     try:
-        from nerv.store.rule_rows import derived_columns
+        from nerv.rules.rows import derived_columns
     except ImportError:
         return {"tool": rule.tool, "pattern": rule.specifier, "literal_prefix": rule.literal_prefix}
     return derived_columns(rule)

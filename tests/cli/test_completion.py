@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from nerv.cli.app import COMMANDS
 from tests.conftest import ON_POSTGRESQL, raw_connection
 
 REPO = Path(__file__).resolve().parents[2]
@@ -63,6 +64,8 @@ def ledger(cli, nerv_home, tmp_path):
 CASES = [
     ("nerv task show ", {"1", "2", "3"}),
     ("nerv ta", {"task"}),
+    ("nerv ", set(COMMANDS)),
+    ("nerv --utc s", {"status", "session", "search", "settings"}),
     ("nerv task list --status ", TASK_STATUSES),
     ("nerv task show --project other ", {"1"}),
     ("nerv cost --by ", {"day", "week", "month", "project", "model", "session", "task", "cycle", "agent",

@@ -10,7 +10,7 @@ import pytest
 import typer
 
 from nerv.hook import EVENTS
-from nerv.cli.app import build_app, command_tree, split_global_flags
+from nerv.cli.app import COMMANDS, build_app, command_tree, split_global_flags
 from tests.conftest import assert_not_a_bug
 
 
@@ -102,6 +102,14 @@ def test_the_command_table_lists_exactly_what_the_modules_register():
     assert set(command_tree().commands) == set(COMMANDS)
 
 
+def test_the_summary_table_is_the_help_the_built_tree_shows():
+    from nerv.cli.app import SUMMARIES
+
+    built = {name: command.get_short_help_str() for name, command in command_tree().commands.items()
+             if not command.hidden}
+    assert SUMMARIES == built
+
+
 def test_a_run_builds_only_its_own_command_group():
     import sys
 
@@ -110,6 +118,18 @@ def test_a_run_builds_only_its_own_command_group():
             " ('app', '_ctx', '_output')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "['nerv.cli.db']"
+
+
+def test_completing_the_first_word_builds_no_command():
+    import sys
+
+    code = ("import sys; from nerv.cli import app; app.main([]);"
+            "print(sorted(m for m in sys.modules if m.startswith('nerv.cli.') and m[9:] not in"
+            " ('app', '_ctx', '_output', '_complete')))")
+    env = {**os.environ, "_NERV_COMPLETE": "complete_bash", "COMP_WORDS": "nerv ", "COMP_CWORD": "1"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    *offered, modules = out.strip().splitlines()
+    assert (offered, modules) == (list(COMMANDS), "[]")
 
 
 def test_split_global_flags_stops_at_double_dash():

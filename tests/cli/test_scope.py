@@ -83,3 +83,21 @@ def test_a_nerv_project_naming_no_project_is_an_error_not_global(cli, in_repo, m
     monkeypatch.setenv("NERV_PROJECT", "no-such-project")
     result = cli("rule", "add", "Bash(ls)", "--action", "allow", "--json")
     assert (result.code, result.error["code"]) == (1, "not_found")
+
+
+def test_settings_set_and_unset_say_which_scope_they_wrote(cli, in_repo):
+    assert cli("settings", "set", "hook.mode", "queue").stdout.strip() == 'hook.mode = "queue" (global)'
+    scoped = cli("settings", "set", "hook.mode", "strict", "--project", "shop", "--json").data
+    assert (scoped["scope"], scoped["scope_project"], scoped["value"]) == ("project", "shop", "strict")
+    assert cli("settings", "get", "hook.mode", "--project", "shop", "--json").data["value"] == "strict"
+    assert cli("settings", "unset", "hook.mode", "--project", "shop").stdout.strip() == "hook.mode unset (project shop)"
+    glob = cli("settings", "unset", "hook.mode", "--json").data
+    assert (glob["scope"], glob["scope_project"]) == ("global", None)
+
+
+def test_settings_set_for_an_unknown_project_changes_nothing(cli, in_repo, db_hash):
+    before = db_hash()
+    result = cli("settings", "set", "hook.mode", "queue", "--project", "nope", "--json")
+    assert_not_a_bug(result)
+    assert (result.code, result.error["code"]) == (1, "not_found")
+    assert db_hash() == before

@@ -185,6 +185,28 @@ def test_session_list_shows_cache_tokens_and_one_number_format(populated, monkey
     assert any("cache" in " ".join(headers) for headers in tables)
 
 
+def test_cost_breakdown_uses_the_one_number_format(populated, monkeypatch):
+    result, tables = render(["cost", "--by", "session", "--breakdown", "model"], 80, monkeypatch)
+    assert result.code == 0, result.stderr
+    assert "1,234,567" in result.stdout and "80,235" in result.stdout and "$" in result.stdout, result.stdout
+    assert not re.search(r"\d(\.\d+)?[kMB]\b", result.stdout), result.stdout  # no 1.23M of its own
+    assert max(len(line) for line in result.stdout.splitlines()) <= 80, result.stdout
+    assert tables and all(any(line.split() == " ".join(headers).split() for line in result.stdout.splitlines())
+                          for headers in tables)
+
+
+def test_audit_show_cuts_hashes_to_12_unless_wide_or_json(populated, monkeypatch):
+    sha256 = re.compile(r"\b[0-9a-f]{64}\b")
+    entry = run_cli("--json", "audit", "show", "2").data
+    assert sha256.fullmatch(entry["hash"]) and sha256.fullmatch(entry["prev_hash"]), entry
+    short, _ = render(["audit", "show", "2"], 80, monkeypatch)
+    assert entry["hash"][:12] in short.stdout and entry["prev_hash"][:12] in short.stdout, short.stdout
+    assert not sha256.search(short.stdout) and not re.search(r"[0-9a-f]{13,}", short.stdout), short.stdout
+    assert max(len(line) for line in short.stdout.splitlines()) <= 80, short.stdout
+    wide, _ = render(["audit", "show", "2", "--wide"], 80, monkeypatch)
+    assert entry["hash"] in wide.stdout and entry["prev_hash"] in wide.stdout, wide.stdout
+
+
 def test_status_colours_and_no_color(populated, monkeypatch):
     monkeypatch.setenv("FORCE_COLOR", "1")
     coloured, _ = render(["task", "list"], 80, monkeypatch)

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from nerv.rules import parse_rule
 from nerv.services import transfer
 from nerv.store.db import open_store
-from nerv.store.rule_rows import derived_columns
+from nerv.rules.rows import derived_columns
 from tests.safety.seed import insert
 from tests.safety.test_export_import import strip_import_row, without_time
 

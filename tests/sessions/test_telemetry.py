@@ -176,6 +176,9 @@ def test_reconcile_reports_each_session_by_request_id(cli, receiver, own, nerv_h
     assert [s["session_id"] for s in one_day["sessions"]] == ["sess-c"]
     text = cli("cost", "--reconcile")
     assert text.code == 0 and "sess-a" in text.stdout and "output +2" in text.stdout
+    # One number format (nerv/cli/_layout.py): US$ with a sign, 4 decimals under a cent, at 80 columns.
+    assert "$0.0046 / $0.0044" in text.stdout and "$0.00 " in text.stdout and "0.004642" not in text.stdout, text.stdout
+    assert max(len(line) for line in text.stdout.splitlines()) <= 80, text.stdout
 
 
 @pytest.mark.parametrize("args,code", [(("--by", "day"), "usage"), (("--blocks",), "usage"),

@@ -29,6 +29,10 @@ LOCK_TIMEOUT_MS = 5000
 LOCK_NAMESPACE = 0x6E657276  # "nerv"
 MIGRATION_LOCK = 1
 AUDIT_CHAIN_LOCK = 2
+# The server's clock as nerv.store.clock's text (TS_FORMAT): `now()` is the transaction's start, the same
+# for every statement in it, and the same clock whichever machine asks.
+NOW_SQL = """to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
+TIMESTAMPTZ_OID = 1184
 _TOKENS = re.compile(r"""'(?:[^']|'')*'|"(?:[^"]|"")*"|::|\?(\d*)|(?<![\w:]):([A-Za-z_]\w*)|%""")
 
 
@@ -165,6 +169,7 @@ def open_connection(url: str, *, readonly: bool = False) -> PgConnection:
                         "check NERV_DATABASE_URL (host, database, role) and that the server runs") from exc
     raw.autocommit = True
     _load_numeric_as_sqlite_does(raw)
+    _load_timestamps_as_text(raw)
     return PgConnection(raw, url)
 
 
@@ -236,6 +241,24 @@ def _load_numeric_as_sqlite_does(raw) -> None:
         return int(number) if number == number.to_integral_value() else float(number)
 
     register_type(new_type((1700,), "NERV_NUMERIC", load), raw)
+
+
+def _load_timestamps_as_text(raw) -> None:
+    """timestamptz columns (leases and expiries, migration 0018) read as the TS_FORMAT text SQLite stores, so
+    the services, comparisons in Python and JSON output are the same on both backends."""
+    from psycopg2.extensions import new_type, register_type
+
+    from nerv.store.clock import parse_iso, to_iso
+
+    def load(value, cursor):
+        return None if value is None else to_iso(parse_iso(value))
+
+    register_type(new_type((TIMESTAMPTZ_OID,), "NERV_TIMESTAMPTZ", load), raw)
+
+
+def server_now(conn: PgConnection) -> str:
+    """The server's clock (NOW_SQL): inside a transaction, the time it began."""
+    return conn.execute(f"SELECT {NOW_SQL}").fetchone()[0]
 
 
 def sqlstate(exc: BaseException) -> str | None:

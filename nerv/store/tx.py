@@ -12,8 +12,8 @@ from typing import Callable, TypeVar
 from nerv.errors import NervError
 from nerv.store import audit as audit_log
 from nerv.store import counters
-from nerv.store.clock import now_iso
 from nerv.store.search_generation import settle as settle_search_generation
+from nerv.store import dialect as dialects
 from nerv.store.dialect import functions as dialect_functions
 
 T = TypeVar("T")
@@ -26,7 +26,9 @@ class WriteTx:
         self.conn = conn  # for nerv.store's modules and the hook; services reach data through `store`'s areas
         self.store = store
         self.actor = actor
-        self.now = now_iso()
+        # The ledger's clock (the server's on PostgreSQL): leases and expiries must not depend on whose
+        # machine wrote them. Read once, so every row and audit row of the transaction carries one time.
+        self.now = dialects.now(conn)
         self.audit_rows: list[int] = []
 
     def audit(self, action: str, entity: str, entity_id=None, *, project_id=None, before=None, after=None) -> int:

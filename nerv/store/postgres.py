@@ -90,9 +90,10 @@ class PgConnection:
 
     dialect = DIALECT
 
-    def __init__(self, raw, url: str):
+    def __init__(self, raw, url: str, readonly: bool = False):
         self.raw = raw
         self.url = url
+        self.readonly = readonly
         self.role: str | None = None  # current_user, asked once (nerv never runs SET ROLE)
 
     def execute(self, sql: str, params=None):
@@ -128,6 +129,21 @@ class PgConnection:
 
     def close(self) -> None:
         self.raw.close()
+
+    @property
+    def broken(self) -> bool:
+        """The server dropped this connection (a restart, pg_terminate_backend): every statement fails now."""
+        return self.raw.closed != 0
+
+    def reopen(self) -> bool:
+        """Connect again in place of a broken connection; False while the server cannot be reached. Only
+        between transactions (what a broken one did is lost either way): a waiter that outlives a restart."""
+        try:
+            fresh = open_connection(self.url, readonly=self.readonly)
+        except NervError:
+            return False
+        self.raw = fresh.raw
+        return True
 
     def notifications(self, timeout_s: float) -> list[str] | None:
         """Payloads of the NOTIFYs heard on the channels this connection LISTENs to, waiting up to `timeout_s`
@@ -170,7 +186,7 @@ def open_connection(url: str, *, readonly: bool = False) -> PgConnection:
     raw.autocommit = True
     _load_numeric_as_sqlite_does(raw)
     _load_timestamps_as_text(raw)
-    return PgConnection(raw, url)
+    return PgConnection(raw, url, readonly)
 
 
 def open_listener(url: str, channel: str) -> PgConnection | None:

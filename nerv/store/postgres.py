@@ -85,6 +85,35 @@ def _bind(sql: str, params):
     return text, params
 
 
+# Rows per multi-row INSERT, and statements per round trip otherwise, in PgConnection.executemany.
+BATCH_ROWS = 1000
+BATCH_STATEMENTS = 200
+# `INSERT INTO t (...) VALUES (one row)` and what follows it (ON CONFLICT ...): a quoted string may hold parentheses.
+_ONE_ROW_INSERT = re.compile(r"^(\s*INSERT\s+INTO\s.+?\sVALUES\s*)(\((?:[^()']|'(?:[^']|'')*')*\))(.*)$",
+                             re.IGNORECASE | re.DOTALL)
+
+
+def _multi_row_insert(text: str) -> tuple[bytes, str, bytes] | None:
+    """(head, the row's template, tail) of a one-row INSERT that may take many rows in one statement, else None.
+
+    Not an upsert that updates (one statement may not update a row twice), nor one whose other parts hold
+    placeholders or a `%` (they are sent without interpolation)."""
+    match = _ONE_ROW_INSERT.match(text)
+    if match is None:
+        return None
+    head, row_template, tail = match.groups()
+    if "%" in head or "%" in tail or "DO UPDATE" in tail.upper() or "RETURNING" in tail.upper():
+        return None
+    return head.encode(), row_template, tail.encode()
+
+
+class _Batched:
+    """What executemany returns: its callers read `rowcount`."""
+
+    def __init__(self, rowcount: int):
+        self.rowcount = rowcount
+
+
 class PgConnection:
     """A psycopg2 connection in autocommit mode (nerv sends BEGIN/COMMIT itself), shaped like sqlite3's."""
 
@@ -105,12 +134,28 @@ class PgConnection:
         return cursor
 
     def executemany(self, sql: str, rows):
-        cursor = self.raw.cursor()
+        """Bulk paths (transcript import, `nerv import`, db copy) in pages rather than a round trip per row:
+        an INSERT of one VALUES row becomes one INSERT of up to BATCH_ROWS rows (its `rowcount` the rows
+        inserted, as sqlite3's), any other statement goes BATCH_STATEMENTS to a round trip (`rowcount` -1)."""
         rows = list(rows)
-        if rows:
-            text, numbered = translate(sql)
-            cursor.executemany(text, [_bind(sql, row)[1] for row in rows] if numbered else rows)
-        return cursor
+        cursor = self.raw.cursor()
+        if not rows:
+            return cursor
+        text, numbered = translate(sql)
+        params = [_bind(sql, row)[1] for row in rows] if numbered else rows
+        insert = _multi_row_insert(text)
+        if insert is None:
+            from psycopg2.extras import execute_batch
+
+            execute_batch(cursor, text, params, page_size=BATCH_STATEMENTS)
+            return _Batched(-1)
+        head, row_template, tail = insert
+        inserted = 0
+        for start in range(0, len(params), BATCH_ROWS):
+            values = b",".join(cursor.mogrify(row_template, row) for row in params[start:start + BATCH_ROWS])
+            cursor.execute(head + values + tail)
+            inserted += cursor.rowcount
+        return _Batched(inserted)
 
     def execute_batch(self, sql: str, rows, page_size: int = 1000) -> None:
         """executemany in pages of `page_size` statements per round trip (bulk loads; no rowcount)."""

@@ -367,10 +367,12 @@ def write_marker(conn: PgConnection):
         .fetchone()[0]
 
 
-def begin_write(conn: PgConnection) -> None:
+def begin_write(conn: PgConnection) -> str:
     """READ COMMITTED: what must not interleave says so itself (compare-and-swap claims, counter upserts,
-    the audit chain's advisory lock), and a lost race fails with a SQLSTATE that `retry_on_lock` retries."""
-    conn.execute("BEGIN")
+    the audit chain's advisory lock), and a lost race fails with a SQLSTATE that `retry_on_lock` retries.
+
+    Returns the transaction's time on the server's clock (`server_now`), asked in the same round trip."""
+    return conn.execute(f"BEGIN; SELECT {NOW_SQL}").fetchone()[0]
 
 
 def begin_read(conn: PgConnection) -> None:

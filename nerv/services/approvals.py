@@ -12,7 +12,7 @@ from nerv.rules.suggest import suggest_rule
 from nerv.services import validate
 from nerv.services.rules import parse_or_refuse, rule_row, warnings_for
 from nerv.store.db import Store
-from nerv.store.clock import now_iso, parse_iso
+from nerv.store.clock import parse_iso
 from nerv.store.models import ApprovalRequest, ApprovalRule, ClaudeSession, Project
 
 STATUSES = vocabulary.APPROVAL_STATUSES
@@ -53,7 +53,7 @@ def list_requests(store: Store, status: str = "pending", limit: int = 50) -> lis
     names = {p.id: p.name for p in Project.select(Project.id, Project.name)}
     rows = [_row(r, names) for r in query.order_by(ApprovalRequest.id.desc()).limit(limit)]
     waiting = {w["id"]: w["waiting_for"] for w in waiting_sessions(store)}
-    now = parse_iso(now_iso())
+    now = parse_iso(store.now())
     for row in rows:
         row["summary"] = summary(row["tool_input"])
         row["age_s"] = round((now - parse_iso(row["created_at"])).total_seconds(), 3)

@@ -17,7 +17,7 @@ from peewee import fn
 from nerv.errors import NervError, conflict, invalid
 from nerv.services.tasks import (agent_name, current_row, find_task, label, note_holder_change, open_blockers,
                                  open_children, resolve_project, task_row, transition_fields)
-from nerv.store.clock import now_iso, parse_iso, to_iso
+from nerv.store.clock import parse_iso, to_iso
 from nerv.store.db import Store
 from nerv.store.models import Agent, ClaudeSession, Task
 
@@ -230,7 +230,7 @@ def list_agents(store: Store) -> list[dict]:
     """
     from nerv.services.settings import effective
 
-    now = now_iso()
+    now = store.now()
     stale_after = parse_duration(effective(store, STALE_AFTER_KEY, None), STALE_AFTER_KEY)
     agents: dict[str, dict] = {}
 

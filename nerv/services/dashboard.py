@@ -13,7 +13,7 @@ from datetime import datetime
 
 from nerv.domain.budget import period_start
 from nerv.store import paths, queries_tasks
-from nerv.store.clock import now_iso, parse_iso, to_iso
+from nerv.store.clock import parse_iso, to_iso
 from nerv.store.db import Store
 from nerv.store.fastpath import latest_shipped_version
 
@@ -24,7 +24,7 @@ LIST_LIMIT = 20
 
 def snapshot(store: Store) -> dict:
     """Everything the dashboard shows, measured at one instant (`now`)."""
-    now = now_iso()
+    now = store.now()
     moment = parse_iso(now)
     agents, idle = _agents(store, now, moment)
     return {"now": now, "agents": agents, "idle_agents": idle, "needs_person": _needs_person(store, now),

@@ -20,7 +20,6 @@ from nerv.domain.leases import lease_glob, literal_dir
 from nerv.services import validate
 from nerv.services.tasks import agent_name, find_task, label, resolve_project
 from nerv.store import queries_tasks
-from nerv.store.clock import now_iso
 from nerv.store.db import Store
 from nerv.store.models import PathLease, Task
 
@@ -196,14 +195,14 @@ def add(store: Store, patterns, *, agent: str | None, task: str | None = None, t
 
 def list_leases(store: Store, *, include_all: bool = False, agent: str | None = None, project=None) -> list[dict]:
     """Live leases (unreleased and unexpired), newest last; `include_all` adds released and expired ones."""
+    now = store.now()
     query = PathLease.select().order_by(PathLease.id)
     if not include_all:
-        query = query.where(PathLease.released_at.is_null() & (PathLease.expires_at > now_iso()))
+        query = query.where(PathLease.released_at.is_null() & (PathLease.expires_at > now))
     if agent is not None:
         query = query.where(PathLease.agent == agent_name(agent))
     if project is not None:
         query = query.where(PathLease.project == resolve_project(store, project).id)
-    now = now_iso()
     rows = []
     for lease in query:
         row = _row(lease)

@@ -7,14 +7,13 @@ hand-written ready query directly; everything that changes a task stays in nerv.
 from __future__ import annotations
 
 from nerv.errors import NervError
-from nerv.store.clock import now_iso
 from nerv.store.db import Store
 
 
 def ready_tasks(store: Store, project: str | None = None, limit: int | None = None) -> list[dict]:
     """Ready tasks in claim order: priority (0 first), then age (oldest first), then number."""
     project_id = store.projects.current(project)["id"]
-    return store.tasks.ready_at(project_id, now_iso(), limit)
+    return store.tasks.ready_at(project_id, store.now(), limit)
 
 
 def next_task(store: Store, project: str | None = None) -> dict:

@@ -26,7 +26,7 @@ from nerv.services import validate
 from nerv.services.projects import current_project
 from nerv.services.refs import PREFIX_MIN, by_id_or_prefix
 from nerv.store import queries_tasks
-from nerv.store.clock import new_id, now_iso
+from nerv.store.clock import new_id
 from nerv.store.db import Store
 from nerv.store.models import Cycle, Project, Task, TaskDep
 
@@ -222,7 +222,7 @@ def task_page(store: Store, limit: int | None, **filters) -> tuple[list[dict], i
     if isinstance(matched, list):
         return (matched if limit is None else matched[:limit]), len(matched)
     query = matched.order_by(Task.number)
-    rows = annotate(proj.id, [task_row(t) for t in (query if limit is None else query.limit(limit))])
+    rows = annotate(proj.id, [task_row(t) for t in (query if limit is None else query.limit(limit))], store.now())
     total = len(rows) if limit is None or len(rows) < limit else matched.count()
     return rows, total
 
@@ -235,7 +235,7 @@ def _matching_tasks(store: Store, *, status: str | None = None, cycle: int | Non
     if status is not None:
         validate.choice(status, "status", STATUSES)
     if ready:
-        rows = store.tasks.ready_at(proj.id, now_iso())
+        rows = store.tasks.ready_at(proj.id, store.now())
         cycle_id = _cycle_by_number(proj, cycle, open_only=False).id if cycle is not None else None
         return proj, [r for r in rows if (status is None or r["status"] == status)
                       and (cycle_id is None or r["cycle_id"] == cycle_id)
@@ -277,11 +277,10 @@ def children_progress(project_id: str) -> dict[str, dict]:
     return {parent: {"done": done, "open": open_, "total": total} for parent, done, open_, total in query}
 
 
-def annotate(project_id: str, rows: list[dict], now: str | None = None) -> list[dict]:
+def annotate(project_id: str, rows: list[dict], now: str) -> list[dict]:
     """Add what a row's columns alone would misstate: `progress` of its children and `container` (open children: the
     task is not ready or claimable itself), `lease_expired` (in progress, but its holder's lease ran out)."""
     progress = children_progress(project_id)
-    now = now or now_iso()
     for row in rows:
         row["progress"] = progress.get(row["id"])
         row["container"] = bool(row["progress"] and row["progress"]["open"])
@@ -308,8 +307,9 @@ def show_task(store: Store, ref: str, project=None) -> dict:
                           Task.select(Task, TaskDep.type.alias("dep_type"))
                           .join(TaskDep, on=(TaskDep.task == Task.id)).where(TaskDep.depends_on == task.id)
                           .order_by(Task.number).objects()]
-    data["ready"] = store.tasks.is_claimable(task.id, now_iso())
-    return annotate(task.project_id, [data])[0]
+    now = store.now()
+    data["ready"] = store.tasks.is_claimable(task.id, now)
+    return annotate(task.project_id, [data], now)[0]
 
 
 def _brief(task: Task | None) -> dict | None:
@@ -483,7 +483,7 @@ def board(store: Store, project=None, *, cycle: int | None = None) -> dict:
     cards = annotate(proj.id, [{"id": task.id, "number": task.number, "ref": f"#{task.number}", "title": task.title,
                                 "status": task.status, "priority": task.priority, "assignee": task.assignee,
                                 "lease_expires_at": task.lease_expires_at, "waits": task.id in waiting}
-                               for task in query.order_by(Task.priority, Task.number)])
+                               for task in query.order_by(Task.priority, Task.number)], store.now())
     for card in cards:
         columns[card["status"]].append(card)
     return {"project": proj.name,

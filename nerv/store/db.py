@@ -11,7 +11,7 @@ from typing import Callable, TypeVar
 
 from nerv.env import database_url
 from nerv.errors import NervError
-from nerv.store import migrate, paths, postgres, tx
+from nerv.store import dialect, migrate, paths, postgres, tx
 from nerv.store.sqlite_backup import backup_to
 from nerv.store.clock import now_iso
 from nerv.store.sqlite import enable_wal, explain_error, open_connection
@@ -68,6 +68,10 @@ class Store:
                             "so this change cannot be made",
                             "read commands work on it; to write, make the file and its folder writable or use a copy")
         return tx.write(self._conn, body, actor=actor, store=self)
+
+    def now(self) -> str:
+        """The ledger's clock (nerv.store.dialect.now): what "expired?" and "still live?" are asked against."""
+        return dialect.now(self._conn)
 
     def require_local_file(self, command: str, instead: str) -> None:
         """Refuse, with what to do instead, a command whose meaning is a local SQLite file (backup API, WAL

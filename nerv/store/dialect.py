@@ -26,6 +26,19 @@ def functions(conn):
     return sqlite
 
 
+def now(conn) -> str:
+    """The ledger's clock, in nerv.store.clock's format: what leases and expiries are computed and compared
+    with. PostgreSQL: the server's `now()`, one clock for every machine (inside a transaction, the time it
+    began, so every row it writes carries one time); SQLite: this machine's clock (one machine, one clock)."""
+    if name(conn) == POSTGRESQL:
+        from nerv.store import postgres
+
+        return postgres.server_now(conn)
+    from nerv.store import clock
+
+    return clock.now_iso()
+
+
 def json_values(conn, param: str) -> str:
     """A subquery of the elements of the JSON array bound to `param` (e.g. ':prefixes' or '?'), as text."""
     if name(conn) == POSTGRESQL:

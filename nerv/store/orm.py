@@ -64,6 +64,14 @@ class NervPostgresDatabase(_StoreConnection, peewee.PostgresqlDatabase):
     def _raw_connection(store: Store):
         return store._conn.raw
 
+    def cursor(self, named_cursor=None):
+        current = self.nerv_store._conn.raw if self.nerv_store is not None else None
+        if current is not None and current is not self._nerv_conn:
+            # The store connected again after the server dropped it (PgConnection.reopen): follow it.
+            self._state.reset()
+            self._nerv_conn = current
+        return super().cursor(named_cursor)
+
     @staticmethod
     def _database_name(store: Store) -> str:
         return store._conn.url

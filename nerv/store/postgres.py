@@ -29,6 +29,10 @@ LOCK_TIMEOUT_MS = 5000
 LOCK_NAMESPACE = 0x6E657276  # "nerv"
 MIGRATION_LOCK = 1
 AUDIT_CHAIN_LOCK = 2
+# The server's clock as nerv.store.clock's text (TS_FORMAT): `now()` is the transaction's start, the same
+# for every statement in it, and the same clock whichever machine asks.
+NOW_SQL = """to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
+TIMESTAMPTZ_OID = 1184
 _TOKENS = re.compile(r"""'(?:[^']|'')*'|"(?:[^"]|"")*"|::|\?(\d*)|(?<![\w:]):([A-Za-z_]\w*)|%""")
 
 
@@ -77,14 +81,44 @@ def _bind(sql: str, params):
     return text, params
 
 
+# Rows per multi-row INSERT, and statements per round trip otherwise, in PgConnection.executemany.
+BATCH_ROWS = 1000
+BATCH_STATEMENTS = 200
+# `INSERT INTO t (...) VALUES (one row)` and what follows it (ON CONFLICT ...): a quoted string may hold parentheses.
+_ONE_ROW_INSERT = re.compile(r"^(\s*INSERT\s+INTO\s.+?\sVALUES\s*)(\((?:[^()']|'(?:[^']|'')*')*\))(.*)$",
+                             re.IGNORECASE | re.DOTALL)
+
+
+def _multi_row_insert(text: str) -> tuple[bytes, str, bytes] | None:
+    """(head, the row's template, tail) of a one-row INSERT that may take many rows in one statement, else None.
+
+    Not an upsert that updates (one statement may not update a row twice), nor one whose other parts hold
+    placeholders or a `%` (they are sent without interpolation)."""
+    match = _ONE_ROW_INSERT.match(text)
+    if match is None:
+        return None
+    head, row_template, tail = match.groups()
+    if "%" in head or "%" in tail or "DO UPDATE" in tail.upper() or "RETURNING" in tail.upper():
+        return None
+    return head.encode(), row_template, tail.encode()
+
+
+class _Batched:
+    """What executemany returns: its callers read `rowcount`."""
+
+    def __init__(self, rowcount: int):
+        self.rowcount = rowcount
+
+
 class PgConnection:
     """A psycopg2 connection in autocommit mode (nerv sends BEGIN/COMMIT itself), shaped like sqlite3's."""
 
     dialect = DIALECT
 
-    def __init__(self, raw, url: str):
+    def __init__(self, raw, url: str, readonly: bool = False):
         self.raw = raw
         self.url = url
+        self.readonly = readonly
         self.role: str | None = None  # current_user, asked once (nerv never runs SET ROLE)
 
     def execute(self, sql: str, params=None):
@@ -96,12 +130,28 @@ class PgConnection:
         return cursor
 
     def executemany(self, sql: str, rows):
-        cursor = self.raw.cursor()
+        """Bulk paths (transcript import, `nerv import`, db copy) in pages rather than a round trip per row:
+        an INSERT of one VALUES row becomes one INSERT of up to BATCH_ROWS rows (its `rowcount` the rows
+        inserted, as sqlite3's), any other statement goes BATCH_STATEMENTS to a round trip (`rowcount` -1)."""
         rows = list(rows)
-        if rows:
-            text, numbered = translate(sql)
-            cursor.executemany(text, [_bind(sql, row)[1] for row in rows] if numbered else rows)
-        return cursor
+        cursor = self.raw.cursor()
+        if not rows:
+            return cursor
+        text, numbered = translate(sql)
+        params = [_bind(sql, row)[1] for row in rows] if numbered else rows
+        insert = _multi_row_insert(text)
+        if insert is None:
+            from psycopg2.extras import execute_batch
+
+            execute_batch(cursor, text, params, page_size=BATCH_STATEMENTS)
+            return _Batched(-1)
+        head, row_template, tail = insert
+        inserted = 0
+        for start in range(0, len(params), BATCH_ROWS):
+            values = b",".join(cursor.mogrify(row_template, row) for row in params[start:start + BATCH_ROWS])
+            cursor.execute(head + values + tail)
+            inserted += cursor.rowcount
+        return _Batched(inserted)
 
     def execute_batch(self, sql: str, rows, page_size: int = 1000) -> None:
         """executemany in pages of `page_size` statements per round trip (bulk loads; no rowcount)."""
@@ -133,6 +183,21 @@ class PgConnection:
         """As sqlite3's `with conn:`: end an open transaction, COMMIT on success, ROLLBACK on an exception."""
         if self.in_transaction:
             self.execute("ROLLBACK" if kind else "COMMIT")
+
+    @property
+    def broken(self) -> bool:
+        """The server dropped this connection (a restart, pg_terminate_backend): every statement fails now."""
+        return self.raw.closed != 0
+
+    def reopen(self) -> bool:
+        """Connect again in place of a broken connection; False while the server cannot be reached. Only
+        between transactions (what a broken one did is lost either way): a waiter that outlives a restart."""
+        try:
+            fresh = open_connection(self.url, readonly=self.readonly)
+        except NervError:
+            return False
+        self.raw = fresh.raw
+        return True
 
     def notifications(self, timeout_s: float) -> list[str] | None:
         """Payloads of the NOTIFYs heard on the channels this connection LISTENs to, waiting up to `timeout_s`
@@ -174,7 +239,8 @@ def open_connection(url: str, *, readonly: bool = False) -> PgConnection:
                         "check NERV_DATABASE_URL (host, database, role) and that the server runs") from exc
     raw.autocommit = True
     _load_numeric_as_sqlite_does(raw)
-    return PgConnection(raw, url)
+    _load_timestamps_as_text(raw)
+    return PgConnection(raw, url, readonly)
 
 
 def open_listener(url: str, channel: str) -> PgConnection | None:
@@ -253,6 +319,24 @@ def _load_numeric_as_sqlite_does(raw) -> None:
     register_type(new_type((1700,), "NERV_NUMERIC", load), raw)
 
 
+def _load_timestamps_as_text(raw) -> None:
+    """timestamptz columns (leases and expiries, migration 0018) read as the TS_FORMAT text SQLite stores, so
+    the services, comparisons in Python and JSON output are the same on both backends."""
+    from psycopg2.extensions import new_type, register_type
+
+    from nerv.store.clock import parse_iso, to_iso
+
+    def load(value, cursor):
+        return None if value is None else to_iso(parse_iso(value))
+
+    register_type(new_type((TIMESTAMPTZ_OID,), "NERV_TIMESTAMPTZ", load), raw)
+
+
+def server_now(conn: PgConnection) -> str:
+    """The server's clock (NOW_SQL): inside a transaction, the time it began."""
+    return conn.execute(f"SELECT {NOW_SQL}").fetchone()[0]
+
+
 def sqlstate(exc: BaseException) -> str | None:
     """The SQLSTATE of a driver error, also when peewee wrapped it."""
     for candidate in (exc, exc.__cause__, getattr(exc, "orig", None)):
@@ -298,10 +382,12 @@ def write_marker(conn: PgConnection):
         .fetchone()[0]
 
 
-def begin_write(conn: PgConnection) -> None:
+def begin_write(conn: PgConnection) -> str:
     """READ COMMITTED: what must not interleave says so itself (compare-and-swap claims, counter upserts,
-    the audit chain's advisory lock), and a lost race fails with a SQLSTATE that `retry_on_lock` retries."""
-    conn.execute("BEGIN")
+    the audit chain's advisory lock), and a lost race fails with a SQLSTATE that `retry_on_lock` retries.
+
+    Returns the transaction's time on the server's clock (`server_now`), asked in the same round trip."""
+    return conn.execute(f"BEGIN; SELECT {NOW_SQL}").fetchone()[0]
 
 
 def begin_read(conn: PgConnection) -> None:

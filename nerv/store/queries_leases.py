@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import sqlite3
-import time
+
+from nerv.store import dialect
 
 _LIVE_SQL = ("SELECT l.id, l.agent, l.pattern, l.anchor, l.expires_at, t.number, t.title"
              " FROM path_leases l LEFT JOIN tasks t ON t.id = l.task_id"
              " WHERE l.released_at IS NULL AND l.expires_at > ? ORDER BY l.id")
 
 
-def now_stamp() -> str:
-    """The current time in nerv.store.clock's format, without importing datetime."""
-    now = time.time()
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + ".%06dZ" % int((now % 1) * 1_000_000)
-
-
 def live_leases(conn: sqlite3.Connection, now: str | None = None) -> list[dict]:
     """Every unreleased, unexpired lease with its task's number and title (None without a task)."""
-    rows = conn.execute(_LIVE_SQL, (now or now_stamp(),)).fetchall()
+    rows = conn.execute(_LIVE_SQL, (now or dialect.now(conn),)).fetchall()
     keys = ("id", "agent", "pattern", "anchor", "expires_at", "task_number", "task_title")
     return [dict(zip(keys, row)) for row in rows]

@@ -12,8 +12,8 @@ from typing import Callable, TypeVar
 from nerv.errors import NervError
 from nerv.store import audit as audit_log
 from nerv.store import counters
-from nerv.store.clock import now_iso
 from nerv.store.search_generation import settle as settle_search_generation
+from nerv.store import dialect as dialects
 from nerv.store.dialect import functions as dialect_functions
 
 T = TypeVar("T")
@@ -22,11 +22,14 @@ T = TypeVar("T")
 class WriteTx:
     """Handle given to the body of a write transaction."""
 
-    def __init__(self, conn: sqlite3.Connection, actor: str, store=None):
+    def __init__(self, conn: sqlite3.Connection, actor: str, store=None, now: str | None = None):
         self.conn = conn  # for nerv.store's modules and the hook; services reach data through `store`'s areas
         self.store = store
         self.actor = actor
-        self.now = now_iso()
+        # The ledger's clock (the server's on PostgreSQL): leases and expiries must not depend on whose
+        # machine wrote them. Read once, so every row and audit row of the transaction carries one time
+        # (PostgreSQL's BEGIN hands it over as `now`, in the same round trip).
+        self.now = now or dialects.now(conn)
         self.audit_rows: list[int] = []
 
     def audit(self, action: str, entity: str, entity_id=None, *, project_id=None, before=None, after=None) -> int:
@@ -51,9 +54,9 @@ def write(conn: sqlite3.Connection, body: Callable[[WriteTx], T], *, actor: str 
     dialect = dialect_functions(conn)
 
     def attempt() -> T:
-        dialect.begin_write(conn)
+        began_at = dialect.begin_write(conn)
         try:
-            tx = WriteTx(conn, who, store)
+            tx = WriteTx(conn, who, store, began_at)
             marker = dialect.write_marker(conn)
             result = body(tx)
             if dialect.write_marker(conn) != marker and not tx.audit_rows:

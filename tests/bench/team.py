@@ -10,15 +10,19 @@ Prints, side by side on SQLite and on PostgreSQL:
   (`direct`, NERV_HOOK_DAEMON=off) and asking the machine's hook daemon (`daemon`, nerv.hook.daemon);
 - a 100k-row bulk write: tasks through `store.write` + the connection's `executemany` (the store's bulk
   path on both backends), beside the bare driver in one transaction (sqlite3 `executemany`;
-  psycopg2 `execute_values`).
+  psycopg2 `execute_values`);
+- a 100k-row import through the real path: `nerv session import` of a generated transcript corpus
+  (tests/bench/transcripts.py's generator, archive off) into an empty ledger on each backend, and with
+  `--baseline-root` the same import by that checkout's nerv on PostgreSQL.
 
-Run: python tests/bench/team.py [--runs 200] [--claims 320] [--rows 100000] [--baseline-root /work/main]
-     [--hook-only]
+Run: python tests/bench/team.py [--runs 200] [--claims 320] [--rows 100000] [--import-rows 100000]
+     [--baseline-root /work/main] [--hook-only | --only-import]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing
 import os
 import sys
@@ -108,6 +112,48 @@ def add_project(name: str) -> str:
         return projects.add_project(store, name)["id"]
     finally:
         store.close()
+
+
+def transcript_corpus(root: Path, usage_rows: int) -> Path:
+    """A ~/.claude/projects-like folder whose import keeps about `usage_rows` usage rows (the generator's
+    corpus keeps one API call in three lines)."""
+    from transcripts import generate
+
+    return generate(root, files=max(10, usage_rows // 200), total_lines=usage_rows * 3) / "projects"
+
+
+def timed_import(env: dict, corpus: Path) -> tuple[float, int]:
+    """Seconds of one `nerv session import` process into the (empty) ledger of `env`, and the rows it added."""
+    import subprocess
+
+    nerv = [sys.executable, "-m", "nerv"]
+    subprocess.run(nerv + ["settings", "set", "sessions.archive", "false"], env=env, check=True, capture_output=True)
+    start = time.perf_counter()
+    done = subprocess.run(nerv + ["session", "import", str(corpus), "--json"], env=env, capture_output=True,
+                          text=True)
+    seconds = time.perf_counter() - start
+    if done.returncode:
+        raise SystemExit(f"the import failed: {done.stderr[-2000:]}")
+    return seconds, json.loads(done.stdout)["data"]["new_usage_rows"]
+
+
+def measure_import(home: Path, server, usage_rows: int, baseline_root: str | None) -> list[tuple]:
+    """The same corpus imported into an empty SQLite file and an empty database on the server."""
+    corpus = transcript_corpus(home / "corpus", usage_rows)
+    base = {**os.environ, **cached_bytecode(home), "PYTHONPATH": str(ROOT)}
+    base.pop("NERV_DATABASE_URL", None)
+    cases = [("SQLite", "this checkout", {**base, "NERV_HOME": str(home / "import-sqlite")}),
+             ("PostgreSQL", "this checkout", {**base, "NERV_HOME": str(home / "import-pg"),
+                                              "NERV_DATABASE_URL": server.url(server.create_database())})]
+    if baseline_root:
+        cases.append(("PostgreSQL", baseline_root, {**base, "PYTHONPATH": baseline_root,
+                                                    "NERV_HOME": str(home / "import-pg-baseline"),
+                                                    "NERV_DATABASE_URL": server.url(server.create_database())}))
+    rows = []
+    for backend, code, env in cases:
+        seconds, added = timed_import(env, corpus)
+        rows.append((backend, code, f"{added:,}", f"{seconds:.1f}", f"{added / seconds:,.0f}"))
+    return rows
 
 
 POST_PAYLOAD = PAYLOAD.replace('"PreToolUse"', '"PostToolUse"')[:-1] + ', "tool_response": {"stdout": ""}}'
@@ -251,8 +297,11 @@ def main() -> None:
     parser.add_argument("--claims", type=int, default=320, help="claims per throughput run (split over processes)")
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--rules", type=int, default=1000)
-    parser.add_argument("--baseline-root", help="also time the idle hook with this checkout's nerv (e.g. /work/main)")
-    parser.add_argument("--hook-only", action="store_true", help="time the hook alone (no claims, no bulk write)")
+    parser.add_argument("--import-rows", type=int, default=100_000, help="usage rows of the transcript import")
+    parser.add_argument("--baseline-root", help="also time the idle hook and the PostgreSQL import with this "
+                                                "checkout's nerv (e.g. /work/main)")
+    parser.add_argument("--hook-only", action="store_true", help="time the hook alone (no claims, bulk write, import)")
+    parser.add_argument("--only-import", action="store_true", help="measure the transcript import alone")
     args = parser.parse_args()
     from tests import pg_server
 
@@ -261,10 +310,14 @@ def main() -> None:
         raise SystemExit(f"no PostgreSQL here: {why}")
     server = pg_server.Server().start()
     saved = dict(os.environ)
+    claims, bulk = [], []
     try:
         with tempfile.TemporaryDirectory() as home:
+            import_rows = [] if args.hook_only else measure_import(Path(home), server, args.import_rows,
+                                                                    args.baseline_root)
+            if args.only_import:
+                return print_import(args.import_rows, import_rows)
             backends = Backends(Path(home), server)
-            claims, bulk = [], []
             for name in ("SQLite", "PostgreSQL"):
                 backends.use(name)
                 build_database(None, args.rules)
@@ -294,6 +347,12 @@ def main() -> None:
     if not args.hook_only:
         print(f"\n{args.rows:,}-row bulk write of tasks, one transaction (rows/s)")
         print_table(bulk, ("backend", "store.write + executemany", "bare driver", "store vs driver"))
+        print_import(args.import_rows, import_rows)
+
+
+def print_import(usage_rows: int, rows: list[tuple]) -> None:
+    print(f"\ntranscript import, ~{usage_rows:,} usage rows, one `nerv session import` process, archive off")
+    print_table(rows, ("backend", "nerv", "usage rows", "seconds", "rows/s"))
 
 
 if __name__ == "__main__":

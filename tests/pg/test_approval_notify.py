@@ -103,3 +103,49 @@ def test_a_wait_that_times_out_leaves_the_request_pending(store, cli):
     shown = cli("approval", "wait", str(request_id), "--timeout", "0", "--json").data
     assert (shown["status"], shown["timed_out"]) == ("pending", True)
     assert not waiters.listeners(store._conn)  # the wait's listener closed with it
+
+
+def _backends_of(conn, process) -> list[int]:
+    return [pid for (pid,) in conn.execute("SELECT pid FROM pg_stat_activity WHERE application_name = ?",
+                                           (f"nerv:{process.pid}",)).fetchall()]
+
+
+def test_a_broken_listener_is_replaced_and_then_heard(store):
+    import time
+
+    from nerv.store import approval_wait
+
+    request_id = waiters.record_pending(store)
+    waiter = waiters.start_cli_wait(request_id)
+    [first] = waiters.wait_for(lambda: waiters.listeners(store._conn), what="`approval wait`'s LISTEN")
+    store._conn.execute("SELECT pg_terminate_backend(?)", (first,))
+    [second] = waiters.wait_for(lambda: [p for p in waiters.listeners(store._conn) if p != first],
+                                what="a second LISTEN")
+    approved_at = waiters.approve(store, request_id)
+    assert answered(waiter)["data"]["status"] == "approved"
+    # Heard, not found by the listener's periodic re-read (nor by polling: a waiter with a listener does not poll).
+    assert time.perf_counter() - approved_at < approval_wait.LISTEN_RECHECK_S - 1
+
+
+@pytest.mark.parametrize("waiter_kind", ["approval wait", "queue-mode hook"])
+def test_a_decision_made_while_the_server_dropped_the_waiter_is_not_missed(store, cli, tmp_path, waiter_kind):
+    """Every connection of the waiter ends, as in a server restart; the person approves meanwhile."""
+    if waiter_kind == "approval wait":
+        request_id = waiters.record_pending(store)
+        waiter = waiters.start_cli_wait(request_id)
+    else:
+        assert cli("settings", "set", "hook.mode", "queue").code == 0
+        assert cli("settings", "set", "hook.queue_timeout_s", "60").code == 0
+        waiter = waiters.start_queue_hook(str(tmp_path))
+    [listener] = waiters.wait_for(lambda: waiters.listeners(store._conn), what="the waiter's LISTEN")
+    if waiter_kind != "approval wait":
+        request_id = cli("approval", "list", "--json").data[0]["id"]
+    for pid in _backends_of(store._conn, waiter):
+        store._conn.execute("SELECT pg_terminate_backend(?)", (pid,))
+    waiters.wait_for(lambda: listener not in waiters.listeners(store._conn), what="the end of the listener")
+    waiters.approve(store, request_id)
+    shown = answered(waiter)
+    if waiter_kind == "approval wait":
+        assert (shown["data"]["status"], shown["data"]["timed_out"]) == ("approved", False)
+    else:
+        assert shown["hookSpecificOutput"]["decision"]["behavior"] == "allow"

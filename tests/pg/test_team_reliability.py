@@ -1,9 +1,13 @@
 """Team mode under concurrency, with real processes on a real PostgreSQL server (tests/pg_server.py):
-eight first starts migrate once; sixteen claimers drain one pool and each task is claimed exactly once."""
+eight first starts migrate once; sixteen claimers drain one pool and each task is claimed exactly once;
+writers killed with SIGKILL mid-transaction lose no acknowledged write and leave the chain valid."""
 
 from __future__ import annotations
 
+import json
 import os
+import random
+import signal
 import subprocess
 import sys
 import time
@@ -13,6 +17,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKERS = Path(__file__).with_name("workers.py")
+CRASH_WORKERS = ROOT / "tests" / "reliability" / "workers.py"
 pytestmark = pytest.mark.slow
 
 
@@ -78,3 +83,60 @@ def test_sixteen_processes_claim_each_task_exactly_once(pg_database, nerv_home, 
                             capture_output=True, text=True, timeout=300)
     assert verify.returncode == 0, verify.stderr
     print(f"\n{len(claimed)} claims by {processes} processes in {elapsed:.1f} s ({len(claimed) / elapsed:.0f}/s)")
+
+
+def _writer_backends(url: str, pids: list[int]) -> list:
+    names = ", ".join(f"'nerv:{pid}'" for pid in pids)
+    return _query(url, f"SELECT pid FROM pg_stat_activity WHERE application_name IN ({names})")
+
+
+def test_sigkilled_writers_lose_no_acknowledged_write_and_keep_the_chain(pg_database, nerv_home, tmp_path):
+    """tests/reliability/test_crash.py's writers on the server: killed at random moments, mostly inside a
+    transaction (each operation is a few statements and an audit append under the chain's advisory lock)."""
+    from tests.reliability.test_crash import acknowledged, wait_for_acks
+
+    rounds, writers, rng = 5, 8, random.Random(11)
+    env = _env(pg_database, nerv_home)
+    _finish([_start([sys.executable, "-m", "nerv", "db", "migrate", "--json"], env)])
+    logs = tmp_path / "acks"
+    logs.mkdir()
+    rollbacks_sql = "SELECT xact_rollback FROM pg_stat_database WHERE datname = current_database()"
+    [(rollbacks_before,)] = _query(pg_database, rollbacks_sql)
+    started = time.monotonic()
+    for round_no in range(rounds):
+        procs = [subprocess.Popen([sys.executable, str(CRASH_WORKERS), "crash", str(logs / f"r{round_no}-w{i}.log")],
+                                  env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                 for i in range(writers)]
+        wait_for_acks(logs, f"r{round_no}-", at_least=writers, timeout=60)
+        time.sleep(rng.uniform(0, 0.5))
+        for proc in rng.sample(procs, len(procs)):
+            time.sleep(rng.uniform(0, 0.05))
+            proc.send_signal(signal.SIGKILL)
+        for proc in procs:
+            proc.wait(timeout=30)
+            proc.stderr.close()
+        # The server ends a killed client's backend and rolls its transaction back, locks included.
+        deadline = time.monotonic() + 30
+        while _writer_backends(pg_database, [p.pid for p in procs]) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _writer_backends(pg_database, [p.pid for p in procs])
+
+    elapsed = time.monotonic() - started
+    [(rollbacks_after,)] = _query(pg_database, rollbacks_sql)
+    projects, settings = acknowledged(logs)
+    present = {name for (name,) in _query(pg_database, "SELECT name FROM projects")}
+    assert not projects - present, f"acknowledged projects lost: {sorted(projects - present)[:5]}"
+    stored = dict(_query(pg_database, "SELECT key, value FROM settings WHERE project_id IS NULL"))
+    for key, value in settings.items():
+        assert key in stored and json.loads(stored[key]) >= value, f"setting {key} lost its acknowledged {value}"
+    verify = subprocess.run([sys.executable, "-m", "nerv", "audit", "verify", "--json"], env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert verify.returncode == 0, verify.stderr
+    chain = json.loads(verify.stdout)["data"]
+    assert chain["ok"], chain
+    status = subprocess.run([sys.executable, "-m", "nerv", "status", "--json"], env=env, capture_output=True,
+                            text=True, timeout=60)
+    assert status.returncode == 0, status.stderr  # no lock left behind by a killed transaction
+    print(f"\ncrash on PostgreSQL: {rounds} rounds x {writers} writers in {elapsed:.1f} s, "
+          f"{len(projects) + len(settings)} acknowledged writes present, {chain['rows']} audit rows, chain ok, "
+          f"{rollbacks_after - rollbacks_before} transactions rolled back (killed ones among them)")

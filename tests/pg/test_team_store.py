@@ -98,3 +98,40 @@ def test_commands_about_a_local_file_say_they_do_not_apply(cli, pg_database, com
     assert result.code == 1 and result.error["code"] == "not_applicable", result.stderr
     assert "PostgreSQL" in result.error["message"] and result.error["hint"]
     assert_not_a_bug(result)
+
+
+def test_executemany_sends_pages_and_counts_the_rows_inserted(pg_database):
+    conn = postgres.open_connection(pg_database)
+    try:
+        conn.execute("CREATE TABLE bulk (id int PRIMARY KEY, note text, n int)")
+        rows = [(i, f"it's (row) {i} 5%", i * 2) for i in range(1, postgres.BATCH_ROWS * 2 + 6)]
+        inserted = conn.executemany("INSERT INTO bulk (id, note, n) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", rows)
+        assert inserted.rowcount == len(rows)
+        assert conn.execute("SELECT count(*), sum(n) FROM bulk").fetchone() == (len(rows), sum(r[2] for r in rows))
+        assert conn.execute("SELECT note FROM bulk WHERE id = 7").fetchone() == ("it's (row) 7 5%",)
+        again = conn.executemany("INSERT INTO bulk (id, note, n) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                                 rows[:10] + [(0, "new", 0)])
+        assert again.rowcount == 1  # the duplicates are skipped, the new row counted
+        conn.executemany("UPDATE bulk SET n = :n WHERE id = :id", [{"id": i, "n": -i} for i in range(1, 301)])
+        assert conn.execute("SELECT count(*) FROM bulk WHERE n < 0").fetchone() == (300,)
+        conn.executemany("INSERT INTO bulk (id, note, n) VALUES (?1, ?2, ?1) ON CONFLICT (id) DO UPDATE"
+                         " SET note = excluded.note", [(1, "upserted"), (2, "upserted")])
+        assert conn.execute("SELECT count(*) FROM bulk WHERE note = 'upserted'").fetchone() == (2,)
+    finally:
+        conn.close()
+
+
+def test_a_bulk_insert_is_a_few_statements_not_one_per_row(pg_database):
+    conn = postgres.open_connection(pg_database)
+    try:
+        conn.execute("CREATE TABLE bulk (id int PRIMARY KEY)")
+        conn.execute("CREATE TABLE statements (n int)")
+        conn.execute("INSERT INTO statements VALUES (0)")
+        conn.execute("CREATE FUNCTION count_statement() RETURNS trigger LANGUAGE plpgsql AS $$"
+                     " BEGIN UPDATE statements SET n = n + 1; RETURN NULL; END $$")
+        conn.execute("CREATE TRIGGER per_statement AFTER INSERT ON bulk FOR EACH STATEMENT"
+                     " EXECUTE FUNCTION count_statement()")
+        conn.executemany("INSERT INTO bulk (id) VALUES (?)", [(i,) for i in range(postgres.BATCH_ROWS * 3)])
+        assert conn.execute("SELECT n FROM statements").fetchone() == (3,)
+    finally:
+        conn.close()

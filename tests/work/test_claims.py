@@ -69,13 +69,13 @@ def test_heartbeat_extends_only_for_the_holder_and_release_returns_to_queue(cli,
 def test_a_heartbeat_during_a_backward_clock_step_never_shortens_the_lease(cli, add_task, monkeypatch):
     from datetime import timedelta
 
-    from nerv.store import clock, tx
+    from nerv.store import clock
 
     add_task("work")
     claimed = cli("task", "claim", "--agent", "a", "--lease", "2h", "--paths", "src/**", "--json").data
     stepped_back = clock.to_iso(clock.parse_iso(clock.now_iso()) - timedelta(hours=1))
     with monkeypatch.context() as patch:
-        patch.setattr(tx, "now_iso", lambda: stepped_back)
+        patch.setattr(clock, "now_iso", lambda: stepped_back)
         beat = cli("task", "heartbeat", "1", "--agent", "a", "--lease", "30m", "--json").data
     assert beat["lease_expires_at"] == claimed["lease_expires_at"]
     leases = cli("lease", "list", "--json").data

@@ -70,7 +70,7 @@ def load_plan(directory: Path | None = None, dialect: str = DEFAULT_DIALECT) -> 
 
 
 # path -> (the file's identity, its SQL, its checksum). A process that opens databases many times (the
-# suite's in-process CLI, `nerv watch`) reads and hashes an unchanged file once; the plan is still
+# suite's in-process CLI, `nerv doctor`) reads and hashes an unchanged file once; the plan is still
 # validated, and the database's checksums still compared with it, on every open.
 _READ: dict[Path, tuple[tuple[int, ...], str, str]] = {}
 

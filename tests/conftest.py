@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import io
+import itertools
 import json
 import os
 import random
@@ -21,6 +22,23 @@ from hypothesis import settings as hypothesis_settings
 # No example database on disk: CI clones are fresh and a .hypothesis/ folder must not appear in the repo.
 hypothesis_settings.register_profile("nerv", database=None)
 hypothesis_settings.load_profile("nerv")
+# The edit loop (`-m "not slow"`) tries a tenth of each property test's examples: `nerv-fast` for the tests
+# that name no count, examples(N) for those that do. Every other run (CI's) tries them all.
+# NERV_TEST_EXAMPLES=full or =fast overrides the choice the -m expression makes.
+hypothesis_settings.register_profile("nerv-fast", parent=hypothesis_settings.get_profile("nerv"), max_examples=10)
+_EXAMPLES = {"fast": False}
+
+
+def examples(full: int) -> int:
+    """max_examples for a property test that tries `full` examples in the full run."""
+    return max(10, full // 10) if _EXAMPLES["fast"] else full
+
+
+def _choose_examples(config) -> None:
+    chosen = os.environ.get("NERV_TEST_EXAMPLES") or ("fast" if "not slow" in (config.option.markexpr or "") else "full")
+    _EXAMPLES["fast"] = chosen == "fast"
+    if _EXAMPLES["fast"]:
+        hypothesis_settings.load_profile("nerv-fast")
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 NERV_ENV = ("NERV_HOME", "NERV_DB", "NERV_PROJECT", "NERV_JSON", "NERV_DEBUG", "NERV_ACTOR", "CLAUDE_CONFIG_DIR",
@@ -99,6 +117,7 @@ def _inject_fault(target: str) -> None:
 
 
 def pytest_configure(config):
+    _choose_examples(config)
     if os.environ.get(FAULT_ENV):
         _inject_fault(os.environ[FAULT_ENV])
 
@@ -132,7 +151,10 @@ def pytest_collection_modifyitems(config, items):
 
 def pytest_report_header(config):
     seed = config.getoption("--shuffle-seed")
-    return f"shuffle-seed: {seed}" if seed is not None else None
+    lines = [f"shuffle-seed: {seed}"] if seed is not None else []
+    if _EXAMPLES["fast"]:
+        lines.append("property tests: a tenth of their examples (hypothesis profile nerv-fast)")
+    return lines
 
 
 # ---- an isolated home with a migrated database ---------------------------------------------------------------
@@ -159,8 +181,9 @@ def from_template(name: str, home: Path, build) -> None:
     from nerv.store import paths
 
     paths.ensure_private_dir(home)
-    for suffix in ("-wal", "-shm"):
-        db.with_name(db.name + suffix).unlink(missing_ok=True)
+    if db.exists():  # a template over another (`project` after `nerv_home`): the old WAL must not apply to it
+        for suffix in ("-wal", "-shm"):
+            db.with_name(db.name + suffix).unlink(missing_ok=True)
     db.write_bytes(_TEMPLATES[name])  # no fsync: a test's database need not survive a power loss
     os.chmod(db, 0o600)
 
@@ -248,10 +271,26 @@ def _pg_test_database(server, template: str):
         server.drop_database(database)
 
 
+_TEST_FOLDERS = itertools.count()
+
+
+@pytest.fixture
+def tmp_path(tmp_path_factory, request) -> Path:
+    """pytest's tmp_path (a new folder per test, under the session's base folder, kept after the run), made
+    without pytest's scan of the whole base folder and its `-current` symlink for every test: with thousands
+    of tests that scan alone is quadratic."""
+    name = re.sub(r"\W", "_", request.node.name)[:30]
+    path = tmp_path_factory.getbasetemp() / "tests" / f"{name}-{next(_TEST_FOLDERS)}"
+    path.mkdir(parents=True)
+    return path
+
+
 @pytest.fixture(autouse=True)
 def nerv_home(tmp_path, monkeypatch, request) -> Path:
     """An isolated home holding a migrated, empty database: no test ever touches ~/.nerv or the developer's
-    Claude config. A test of what happens before the first command asks for `fresh_home` instead."""
+    Claude config. A test of what happens before the first command asks for `fresh_home` instead; a module
+    of pure functions that never reach the database says `pytestmark = pytest.mark.no_database` and gets the
+    same isolated environment without the database copy (nerv would create one if it were reached)."""
     for name in NERV_ENV:
         monkeypatch.delenv(name, raising=False)
     home = tmp_path / "nerv-home"
@@ -269,7 +308,8 @@ def nerv_home(tmp_path, monkeypatch, request) -> Path:
     if backend is not None:
         monkeypatch.setenv("NERV_DATABASE_URL", "")  # so monkeypatch restores it after the test
         next(backend)
-    from_template("migrated", home, lambda: _migrate(home))
+    if request.node.get_closest_marker("no_database") is None:
+        from_template("migrated", home, lambda: _migrate(home))
     yield home
     if backend is not None:
         next(backend, None)

@@ -61,13 +61,29 @@ def load_plan(directory: Path | None = None, dialect: str = DEFAULT_DIALECT) -> 
         if default is not None and _step_name(default.name) != name:
             raise NervError("migration", f"{path.name} has another name than {default.name}",
                             "a dialect's file repeats the number and slug of the step it implements")
-        text = path.read_bytes().replace(b"\r\n", b"\n")
-        plan.append(Migration(version, name, path, text.decode("utf-8"), hashlib.sha256(text).hexdigest()))
+        plan.append(Migration(version, name, path, *_read(path)))
     for expected, migration in enumerate(plan, start=1):
         if migration.version != expected:
             raise NervError("migration", f"{dialect} migration number {expected:04d} is missing"
                                          f" (next is {migration.path.name})")
     return plan
+
+
+# path -> (the file's identity, its SQL, its checksum). A process that opens databases many times (the
+# suite's in-process CLI, `nerv doctor`) reads and hashes an unchanged file once; the plan is still
+# validated, and the database's checksums still compared with it, on every open.
+_READ: dict[Path, tuple[tuple[int, ...], str, str]] = {}
+
+
+def _read(path: Path) -> tuple[str, str]:
+    """The file's SQL with CRLF read as LF, and its checksum; read again whenever the file changed."""
+    stat = path.stat()
+    identity = (stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+    known = _READ.get(path)
+    if known is None or known[0] != identity:
+        text = path.read_bytes().replace(b"\r\n", b"\n")
+        known = _READ[path] = (identity, text.decode("utf-8"), hashlib.sha256(text).hexdigest())
+    return known[1], known[2]
 
 
 def _steps(directory: Path) -> dict[int, dict[str, Path]]:

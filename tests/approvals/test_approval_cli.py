@@ -106,6 +106,7 @@ def test_wait_that_times_out_leaves_the_request_pending(cli, capsys):
     assert cli("approval", "wait", "1", "--timeout", "0").stdout.strip() == "approval request #1 still pending"
 
 
+@pytest.mark.slow  # a waiting process
 def test_a_waiting_process_hears_a_decision_made_by_another(cli, capsys):
     import subprocess
     import sys

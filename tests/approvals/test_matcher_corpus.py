@@ -6,6 +6,9 @@ import pytest
 from hypothesis import example, given, settings, strategies as st
 
 from nerv.rules import StoredRule, evaluate, make_context, parse_rule
+from tests.conftest import examples
+
+pytestmark = pytest.mark.no_database  # pure functions: no test here reaches nerv's database
 
 CWD = "/work/repo"
 HOME = "/home/ann"
@@ -369,7 +372,7 @@ INJECTIONS = ["; evil", "&& evil", "|| evil", "| evil", "& evil", "\nevil", "$(e
               ">(evil)", "|& evil", "\r\nevil"]
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(noise=NOISE, injection=st.sampled_from(INJECTIONS))
 def test_no_noise_hides_an_injected_command(noise, injection):
     if "#" in noise:
@@ -379,7 +382,7 @@ def test_no_noise_hides_an_injected_command(noise, injection):
     assert match.decision != ALLOW, (command, match.to_dict())
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(command=st.text(max_size=60))
 @example(command="<\x00/?")  # a NUL in a globbed path once reached os.scandir
 def test_any_text_gets_a_decision_without_crashing(command):

@@ -18,6 +18,9 @@ from hypothesis import given, settings, strategies as st
 from nerv.rules.powershell import (ALIASES_ANY, MAX_PARTS, PSWord, canonical_forms, canonical_name, deny_forms,
                                    file_targets, split_powershell)
 from nerv.rules.shell import Part, Word
+from tests.conftest import examples
+
+pytestmark = pytest.mark.no_database  # pure functions: no test here reaches nerv's database
 
 
 def pattern(specifier: str) -> re.Pattern:
@@ -516,7 +519,7 @@ FRAGMENTS = ["gci", "rm", "Remove-Item", " ", " ", "\n", "\r\n", ";", "|", "||",
              "pwsh -c ", "cmd /c ", "bash -c ", "Start-Process ", "function f ", "$env:PATH=", "x.exe "]
 
 
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=examples(600), deadline=None)
 @given(st.one_of(st.text(max_size=60), st.lists(st.sampled_from(FRAGMENTS), max_size=40).map("".join)))
 def test_splitting_never_raises_and_certain_parts_hold_no_separator(command):
     parts = split_powershell(command)

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from hypothesis import given, settings, strategies as st
 
 from nerv.rules import regex as scan
 from nerv.rules.grammar import _parameter_name
 from nerv.rules.paths import _single_segment_dir
 from nerv.rules.wrappers import is_duration
+from tests.conftest import examples
+
+pytestmark = pytest.mark.no_database  # pure functions: no test here reaches nerv's database
 
 # Characters every pattern treats specially, plus Unicode digits and blanks that `\d`/`\s` know.
 ALPHABET = list("aZ_09 \t\n\\;&|()<>'\"`$*?[]~{}#=+-.:/,@%^!") + ["٣", "\u00a0", "\u2028", "é"]
@@ -44,7 +48,7 @@ def _same(expected, got):
         assert got.group(1) == expected.group(1)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(text=any_text, data=st.data())
 def test_scanners_match_like_their_regex(text, data):
     pos = data.draw(st.integers(0, len(text)))
@@ -53,7 +57,7 @@ def test_scanners_match_like_their_regex(text, data):
         _same(re.compile(pattern).match(text, pos, end), scanner.match(text, pos, end))
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(text=any_text)
 def test_full_matches_agree(text):
     for pattern in (r"[A-Za-z_][A-Za-z0-9_]*", r"[A-Za-z_][A-Za-z0-9_]*(\[[^\]]*\])?\+?="):
@@ -62,7 +66,7 @@ def test_full_matches_agree(text):
         assert (got is None) == (expected is None)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(text=any_text)
 def test_rule_grammar_scans_agree(text):
     parameter = re.match(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*:\s*", text)

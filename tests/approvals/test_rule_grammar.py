@@ -7,6 +7,8 @@ import pytest
 from nerv.rules import RuleError, make_context, parse_rule
 from nerv.rules.paths import anchor, glob_regex
 
+pytestmark = pytest.mark.no_database  # pure functions: no test here reaches nerv's database
+
 
 @pytest.mark.parametrize("text,tool,specifier,kind", [
     ("Bash", "Bash", None, "tool"),

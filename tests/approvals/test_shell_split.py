@@ -17,6 +17,9 @@ from hypothesis import assume, given, settings, strategies as st
 
 from nerv.rules import shell
 from nerv.rules.shell import MAX_COMMAND_CHARS, split_command, strip_for_deny
+from tests.conftest import examples
+
+pytestmark = pytest.mark.no_database  # pure functions: no test here reaches nerv's database
 
 BASH = shutil.which("bash")
 needs_bash = pytest.mark.skipif(BASH is None, reason="bash is not installed")
@@ -454,7 +457,7 @@ def test_a_megabyte_command_splits_in_linear_time(command):
 WORD_TEXT = st.text(st.characters(blacklist_characters="\0", blacklist_categories=("Cs",)), max_size=12)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(words=st.lists(WORD_TEXT, max_size=5))
 def test_shlex_quoted_arguments_are_one_certain_command(words):
     parts = split_command("safe " + " ".join(shlex.quote(w) for w in words))
@@ -462,7 +465,7 @@ def test_shlex_quoted_arguments_are_one_certain_command(words):
     assert [w.value for w in parts[0].words] == ["safe", *words]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(first=st.lists(WORD_TEXT, max_size=3), second=st.lists(WORD_TEXT, max_size=3),
        separator=st.sampled_from([";", "&&", "||", "|", "|&", "&", "\n", " ;\n\n", "&\n"]))
 def test_every_separator_separates(first, second, separator):
@@ -472,7 +475,7 @@ def test_every_separator_separates(first, second, separator):
     assert not any(p.uncertain for p in parts)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(text=st.text(st.characters(min_codepoint=1, max_codepoint=127), max_size=20))
 def test_ansi_c_escapes_decode_exactly(text):
     encoded = "".join(f"\\x{ord(c):02x}" if i % 2 else f"\\{ord(c):03o}" for i, c in enumerate(text))
@@ -480,13 +483,13 @@ def test_ansi_c_escapes_decode_exactly(text):
     assert parts[0].words[1].value == text and not parts[0].uncertain
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(comment=st.text(st.characters(blacklist_characters="\n\0", blacklist_categories=("Cs",)), max_size=30))
 def test_a_comment_never_hides_the_next_line(comment):
     assert plains(f"safe #{comment}\nevil") == ["safe", "evil"]
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(lines=st.lists(st.text(st.characters(blacklist_characters="\n\0", blacklist_categories=("Cs",)), max_size=15),
                       max_size=4))
 def test_a_quoted_here_document_body_is_skipped_whatever_it_holds(lines):
@@ -507,7 +510,7 @@ SOUP = st.lists(st.sampled_from([
 
 
 @needs_bash
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(pieces=SOUP)
 def test_soup_every_command_bash_runs_is_a_certain_part_or_the_split_is_uncertain(pieces, tmp_path_factory):
     command = "".join(p if p in ("\n", "\r\n", " ", "\t") else " " + p for p in pieces)

@@ -18,6 +18,8 @@ import pytest
 
 from nerv.rules.urlhost import url_host
 
+pytestmark = pytest.mark.no_database  # pure functions: no test here reaches nerv's database
+
 # (url, Node's hostname, or None where `new URL` throws or the hostname is empty; why it is tricky)
 CASES = [
     ("https://docs.example.com/path", "docs.example.com", "the plain case"),
@@ -311,6 +313,7 @@ def test_table_is_what_node_says(node_hostname):
     assert wrong == []
 
 
+@pytest.mark.slow  # differential: thousands of URLs through node
 def test_node_oracle_agrees_wherever_nerv_is_certain(node_hostname):
     urls = [url for url, _, _ in CASES + UNCERTAIN_CASES] + generated_urls(seed=20250611, count=5000)
     equal, uncertain, mismatches = 0, 0, []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import assert_not_a_bug, run_as_user, sqlite_only
 
 # NERV_DB names a file: what a directory, a non-SQLite file or a read-only path there does.
@@ -32,6 +34,7 @@ def test_nerv_db_pointing_at_a_non_sqlite_file(cli, tmp_path, monkeypatch):
     assert _snapshot(tmp_path) == before
 
 
+@pytest.mark.slow  # nerv as a process under setpriv
 def test_nerv_db_in_a_read_only_folder(tmp_path, monkeypatch):
     folder = tmp_path / "ro"
     folder.mkdir()

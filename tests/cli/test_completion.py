@@ -126,8 +126,8 @@ def _zsh(line: str, env: dict, tmp_path: Path) -> set[str]:
 SHELLS = {"bash": _bash, "zsh": _zsh, "fish": _fish}
 
 
-@pytest.mark.parametrize("shell", ["bash", pytest.param("zsh", marks=pytest.mark.slow),
-                                   pytest.param("fish", marks=pytest.mark.slow)])
+@pytest.mark.slow  # a shell and a nerv process per case
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
 def test_each_shell_completes_live_values(shell, ledger, tmp_path):
     if shutil.which(shell) is None:
         pytest.skip(f"{shell} is not installed (.ci/run installs it)")
@@ -139,6 +139,24 @@ def test_each_shell_completes_live_values(shell, ledger, tmp_path):
     assert not wrong, wrong
 
 
+def test_each_case_completes_its_live_values_in_process(ledger, monkeypatch):
+    """The same cases as bash asks them (COMP_WORDS, COMP_CWORD), answered by main() in this process: the
+    values without the shell script around them (the test above, slow, runs the scripts)."""
+    from tests.conftest import run_cli
+
+    monkeypatch.setenv("_NERV_COMPLETE", "complete_bash")
+    wrong = {}
+    for line, expected in CASES:
+        monkeypatch.setenv("COMP_WORDS", line)
+        monkeypatch.setenv("COMP_CWORD", str(len(line.split(" ")) - 1))
+        result = run_cli()
+        got = set(result.stdout.split())
+        if result.code != 0 or got != expected:
+            wrong[line] = (result.code, sorted(got), sorted(expected), result.stderr[-300:])
+    assert not wrong, wrong
+
+
+@pytest.mark.slow  # two nerv processes
 def test_outside_a_project_task_numbers_are_not_guessed(ledger, tmp_path):
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
@@ -169,6 +187,7 @@ def test_a_damaged_database_offers_nothing_and_no_error(nerv_home, tmp_path):
     assert (done.returncode, done.stdout.strip(), done.stderr) == (0, "", "")
 
 
+@pytest.mark.slow  # a fresh interpreter per shell
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
 def test_the_completion_path_imports_no_rich_peewee_or_numpy(shell, ledger):
     probe = ("import sys\nfrom nerv.__main__ import main\n"

@@ -219,6 +219,7 @@ def answer_of(hook):
     return json.loads(hook.stdout.read())["hookSpecificOutput"]
 
 
+@pytest.mark.slow  # a waiting hook process
 def test_queue_mode_waits_for_a_decision(cli, nerv_home):
     cli("settings", "set", "hook.mode", "queue")
     cli("settings", "set", "hook.queue_timeout_s", "30")
@@ -235,6 +236,7 @@ def test_queue_mode_denies_on_timeout(proc, cli, nerv_home):
     assert query(nerv_home, "SELECT status FROM approval_requests") == [("expired",)]
 
 
+@pytest.mark.slow  # a waiting hook process
 def test_queue_mode_deny_carries_the_reason(cli, nerv_home):
     cli("settings", "set", "hook.mode", "queue")
     hook = queued_hook(cli, "make deploy")

@@ -226,6 +226,7 @@ def wait_for_request(cli, count: int = 1) -> None:
     raise AssertionError("the hook recorded no request")
 
 
+@pytest.mark.slow  # a waiting hook process
 @pytest.mark.parametrize("verb,behavior", [("approve", "allow"), ("deny", "deny")])
 def test_queue_mode_answers_permission_request_with_the_decision(cli, nerv_home, tmp_path, verb, behavior):
     cli("settings", "set", "hook.mode", "queue")
@@ -304,6 +305,7 @@ def test_session_end_abandons_what_is_still_pending(fire, cli, nerv_home, tmp_pa
     assert query(nerv_home, "SELECT count(*) FROM audit_log WHERE action = 'approval.abandon'") == [(2,)]
 
 
+@pytest.mark.slow  # a waiting hook process
 def test_a_queued_call_ends_when_its_session_ends(cli, nerv_home, tmp_path):
     cli("settings", "set", "hook.mode", "queue")
     cli("settings", "set", "hook.queue_timeout_s", "30")

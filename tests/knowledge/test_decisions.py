@@ -7,7 +7,7 @@ import json
 from hypothesis import given, settings, strategies as st
 
 from nerv.services import adr_markdown
-from tests.conftest import assert_not_a_bug, raw_connection
+from tests.conftest import assert_not_a_bug, examples, raw_connection
 
 
 def _audit(nerv_home, action):
@@ -150,7 +150,7 @@ section_text = st.one_of(st.none(), st.text(st.characters(blacklist_categories=(
                                   max_size=6).map("\n".join))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(context=section_text, decision=section_text, consequences=section_text, alternatives=section_text,
        title=st.text(st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=80).map(str.strip)
        .filter(bool))

@@ -29,6 +29,7 @@ def answered(process) -> dict:
     return json.loads(out)
 
 
+@pytest.mark.slow  # a listening process
 def test_a_status_change_is_announced_at_commit_with_id_and_status(store, pg_database):
     from nerv.store import postgres
 
@@ -56,6 +57,7 @@ def test_a_rolled_back_change_announces_nothing(store, pg_database):
         listener.close()
 
 
+@pytest.mark.slow  # a waiting process
 def test_approval_wait_hears_a_decision_made_on_another_connection(store):
     request_id = waiters.record_pending(store)
     waiter = waiters.start_cli_wait(request_id)
@@ -66,6 +68,7 @@ def test_approval_wait_hears_a_decision_made_on_another_connection(store):
                                                                                    "looks fine", False)
 
 
+@pytest.mark.slow  # a waiting hook process
 def test_a_queue_mode_hook_hears_the_decision(store, cli, tmp_path):
     assert cli("settings", "set", "hook.mode", "queue").code == 0
     assert cli("settings", "set", "hook.queue_timeout_s", "60").code == 0
@@ -77,6 +80,7 @@ def test_a_queue_mode_hook_hears_the_decision(store, cli, tmp_path):
     assert decision["behavior"] == "allow"
 
 
+@pytest.mark.slow  # a waiting process
 def test_a_broken_listener_falls_back_to_polling(store):
     request_id = waiters.record_pending(store)
     waiter = waiters.start_cli_wait(request_id)
@@ -87,6 +91,7 @@ def test_a_broken_listener_falls_back_to_polling(store):
     assert answered(waiter)["data"]["status"] == "approved"
 
 
+@pytest.mark.slow  # a waiting process
 def test_without_listen_the_waiter_polls(store):
     request_id = waiters.record_pending(store)
     waiter = waiters.start_cli_wait(request_id, listen=False)

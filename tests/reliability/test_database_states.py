@@ -96,6 +96,7 @@ def _assert_reads_work(env: dict | None = None, runner=as_user) -> None:
 
 
 # ---- read-only ------------------------------------------------------------------------------------------------
+@pytest.mark.slow  # every read command as a process under setpriv
 def test_every_read_command_works_on_a_read_only_file_and_folder(ledger):
     _checkpointed(ledger)
     before = db_content_hash(ledger)
@@ -110,6 +111,7 @@ def test_every_read_command_works_on_a_read_only_file_and_folder(ledger):
     assert sorted(os.listdir(ledger.parent)) == sorted(p.name for p in ledger.parent.iterdir())  # nothing left
 
 
+@pytest.mark.slow  # every read command as a process on a read-only mount
 def test_every_read_command_works_on_a_read_only_mount(ledger, tmp_path):
     _checkpointed(ledger)
     with tmpfs("16m") as point:
@@ -127,6 +129,7 @@ def test_every_read_command_works_on_a_read_only_mount(ledger, tmp_path):
         assert_not_a_bug(created)
 
 
+@pytest.mark.slow  # processes under setpriv
 def test_a_read_only_database_older_than_this_nerv_needs_a_write_to_migrate(tmp_path, monkeypatch):
     from nerv.store import migrate
     from nerv.store.sqlite import open_connection
@@ -148,6 +151,7 @@ def test_a_read_only_database_older_than_this_nerv_needs_a_write_to_migrate(tmp_
     assert old.read_bytes() == before and sorted(os.listdir(folder)) == ["state.db"]
 
 
+@pytest.mark.slow  # processes under setpriv
 def test_an_unreadable_database_is_a_permission_error(ledger):
     ledger.chmod(0o000)
     try:
@@ -246,6 +250,7 @@ def test_doctor_reports_a_damaged_database_as_a_problem(cli, ledger, damage):
 
 
 # ---- disk full ------------------------------------------------------------------------------------------------
+@pytest.mark.slow  # processes on a full tmpfs
 def test_a_full_disk_is_reported_as_disk_full_and_nothing_is_written(ledger):
     _checkpointed(ledger)
     with tmpfs("2m") as point:

@@ -9,6 +9,9 @@ from hypothesis import given, settings, strategies as st
 
 from nerv import pricing
 from nerv.transcripts import parse_bytes
+from tests.conftest import examples
+
+pytestmark = pytest.mark.no_database  # pure functions: no test here reaches nerv's database
 
 USAGE = {"input_tokens": 3, "output_tokens": 4}
 
@@ -20,7 +23,7 @@ def line(**fields) -> bytes:
     return json.dumps(base).encode() + b"\n"
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.binary(max_size=400))
 def test_arbitrary_bytes_never_raise_and_never_overrun(data):
     chunk = parse_bytes(data, start_offset=0, start_line=0, fallback_session="f")
@@ -29,7 +32,7 @@ def test_arbitrary_bytes_never_raise_and_never_overrun(data):
     assert data[:chunk.consumed].count(b"\n") <= chunk.lines
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(st.sampled_from(["input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens"]),
        st.one_of(st.text(max_size=5), st.none(), st.floats(), st.booleans(), st.integers(max_value=-1),
                  st.integers(min_value=10**12 + 1), st.lists(st.integers(), max_size=2)))

@@ -86,6 +86,7 @@ def audit_actions(nerv_home) -> list[str]:
         return [r[0] for r in conn.execute("SELECT action FROM audit_log WHERE action LIKE 'telemetry.%'")]
 
 
+@pytest.mark.slow  # a receiver process
 def test_serve_stores_api_requests_from_real_posts(receiver, nerv_home):
     server = receiver()
     assert server.post_json("/v1/logs", payload("logs-1.json")) == (200, {})
@@ -108,6 +109,7 @@ def test_serve_stores_api_requests_from_real_posts(receiver, nerv_home):
     assert audit_actions(nerv_home) == ["telemetry.receive", "telemetry.receive"]  # the re-sent batch changed nothing
 
 
+@pytest.mark.slow  # a receiver process
 def test_serve_refuses_what_it_cannot_read_and_keeps_serving(receiver, nerv_home, db_hash):
     server = receiver("--max-body", "4096")
     before = db_hash()
@@ -145,6 +147,7 @@ def test_serve_bad_options_are_clear_errors(cli, receiver):
     assert_not_a_bug(taken)
 
 
+@pytest.mark.slow  # a receiver process
 def test_reconcile_reports_each_session_by_request_id(cli, receiver, own, nerv_home):
     assert cli("session", "import", own).code == 0
     server = receiver()

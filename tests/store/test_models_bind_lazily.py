@@ -6,7 +6,10 @@ import os
 import subprocess
 import sys
 
+import pytest
 
+
+@pytest.mark.slow  # a fresh interpreter
 def test_models_use_the_store_opened_before_peewee_was_imported(tmp_path):
     code = ("import sys\nfrom nerv.cli import _ctx\nstore = _ctx.store()\n"
             "assert 'peewee' not in sys.modules\n"

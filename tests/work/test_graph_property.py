@@ -5,6 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings, strategies as st
 
 from nerv.services.tasks_graph import find_path
+from tests.conftest import examples
 
 edges_strategy = st.lists(st.tuples(st.integers(0, 7), st.integers(0, 7)), max_size=20)
 
@@ -20,7 +21,7 @@ def reachable(edges, start, goal) -> bool:
     return goal in seen
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(edges_strategy, st.integers(0, 7), st.integers(0, 7))
 def test_find_path_agrees_with_reachability_and_returns_a_real_path(edges, start, goal):
     path = find_path(edges, start, goal)

@@ -482,6 +482,51 @@ def dump_tables(path, command: str) -> list[str]:
     return sorted({line.split()[-2] for line in listing.splitlines() if " TABLE DATA " in line})
 
 
+_COPY_ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
+_COPY_ESCAPE = re.compile(r"\\(x[0-9A-Fa-f]{1,2}|[0-7]{1,3}|.)")
+
+
+def _copy_field(text: str):
+    """One field of COPY's text format (what pg_restore writes) as its text, or None for \\N."""
+    if text == "\\N":
+        return None
+
+    def unescape(match: re.Match) -> str:
+        code = match.group(1)
+        if code[0] == "x":
+            return chr(int(code[1:], 16))
+        if code.isdigit():
+            return chr(int(code, 8))
+        return _COPY_ESCAPES.get(code, code)
+
+    return _COPY_ESCAPE.sub(unescape, text)
+
+
+def dump_table_rows(path, table: str, command: str) -> tuple[list[str], list[dict]]:
+    """The columns and rows (column: value, as text but `id` as int) of `table` in the custom-format dump at
+    `path`, read with `pg_restore --data-only` (for `nerv COMMAND`); NervError when it is not a dump."""
+    script = _run_tool([server_tool("pg_restore", command), "--data-only", "--table", table, "--file", "-",
+                        str(path)], "pg_restore")
+    copy = re.compile(rf"^COPY [\w.]*\b{re.escape(table)} \((.*)\) FROM stdin;$")
+    lines = iter(script.split("\n"))  # not splitlines: a value may hold U+2028 and the like, which COPY keeps
+    for line in lines:
+        found = copy.match(line)
+        if found:
+            break
+    else:
+        return [], []
+    columns = [c.strip().strip('"') for c in found.group(1).split(",")]
+    rows = []
+    for line in lines:
+        if line == "\\.":
+            break
+        rows.append(dict(zip(columns, (_copy_field(f) for f in line.split("\t")))))
+    for row in rows:
+        if "id" in row and row["id"] is not None:
+            row["id"] = int(row["id"])
+    return columns, rows
+
+
 def restore_dump(url: str, path) -> None:
     """Replace the objects of the dump at `path` in the database at `url` (`pg_restore --clean`), in one
     transaction: a failure leaves the database as it was."""

@@ -12,7 +12,7 @@ import subprocess
 import pytest
 
 from nerv.store.audit import AUDIT_COLUMNS, GENESIS_HASH, row_hash
-from tests.conftest import raw_connection
+from tests.conftest import ON_POSTGRESQL, raw_connection
 from tests.hooks.test_hook_flows import fire, permission_request  # noqa: F401 (fire: a fixture)
 
 
@@ -173,7 +173,9 @@ def test_a_replace_import_and_a_restore_keep_replay_consistent(state, cli, tmp_p
     backup = tmp_path / "b.db"
     assert cli("db", "backup", str(backup)).code == 0
     assert cli("task", "add", "after the backup").code == 0
-    assert cli("db", "restore", str(backup), "--yes").code == 0
+    # On PostgreSQL a restore over a database that holds a ledger is asked for with --force (docs/teams.md).
+    over_a_ledger = "--force" if ON_POSTGRESQL else "--yes"
+    assert cli("db", "restore", str(backup), over_a_ledger).code == 0
     _ok(cli, "--replay", "--against", str(backup))
     assert cli("import", str(state["export"]), "--mode", "replace", "--yes").code == 0
     _ok(cli, "--replay", "--against", str(state["export"]))

@@ -463,9 +463,13 @@ def _run_tool(argv: list[str], what: str, stdout=None) -> str:
 def dump_to(url: str, dest) -> None:
     """`pg_dump --format=custom` of the database at `url` into `dest`: a temp file beside it, fsynced, renamed
     (nerv.atomic_file), so `dest` is a whole dump or absent. pg_dump reads one snapshot of the database."""
+    from pathlib import Path
+
     from nerv import atomic_file
+    from nerv.store import leftovers
 
     pg_dump = server_tool("pg_dump", "db backup")
+    leftovers.sweep(Path(dest).parent)  # dumps of a killed or out-of-space earlier backup
     fd, tmp = atomic_file.create_temp(dest, 0o600)
     try:
         _run_tool([pg_dump, "--format=custom", "--no-owner", "--dbname", url], "pg_dump", stdout=fd)

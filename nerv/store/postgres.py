@@ -427,6 +427,12 @@ def advance_identities(conn: PgConnection, tables: list[str]) -> None:
                      f" FROM {quoted}", (quoted, column))
 
 
+def database_size(conn: PgConnection, path=None) -> tuple[int, int]:
+    """This database's bytes on the server (pg_database_size, from the catalog) and 0 for the WAL: the
+    server's WAL is shared by all its databases, none of it this one's alone."""
+    return conn.execute("SELECT pg_database_size(current_database())").fetchone()[0], 0
+
+
 def enable_wal(conn: PgConnection, path=None) -> None:
     """Nothing to do: the server's own write-ahead log and synchronous_commit decide durability."""
 

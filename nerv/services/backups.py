@@ -241,7 +241,13 @@ def _server_restore(store: Store, source: Path, *, force: bool) -> dict:
     counts = store.admin.table_counts()
     after = {"source": str(source), "safety_backup": str(safety_path), "migrated": [m.version for m in migrated],
              "rows": sum(counts.values()), "replaced_rows": None, "rules_recomputed": []}
-    store.write(lambda tx: tx.audit("db.restore", "database", None, after=after))
+
+    def record(tx):
+        # The dump holds the identity the replaced state had when it was taken: its vector cache must not pass.
+        store.search.renew_instance(tx)
+        tx.audit("db.restore", "database", None, after=after)
+
+    store.write(record)
     return {**after, "schema_version": store.admin.schema_version(), "audit_chain_ok": store.audit.verify_chain()["ok"]}
 
 

@@ -435,6 +435,41 @@ def use_other_home(monkeypatch, home: Path) -> None:
     monkeypatch.setenv("NERV_HOME", str(home))
 
 
+def edited_backup(path: Path, *statements: str) -> Path:
+    """`nerv db backup` of the test's database to `path`, then `statements` run in the backup: on SQLite in the
+    copied file, on PostgreSQL in a copy of the database made before the dump (a dump is not edited in place)."""
+    from nerv.cli import _ctx
+
+    if not ON_POSTGRESQL:
+        import sqlite3
+
+        assert run_cli("db", "backup", str(path)).code == 0
+        conn = sqlite3.connect(path, isolation_level=None)
+    else:
+        from urllib.parse import urlsplit
+
+        from nerv.store import postgres
+
+        _ctx.close()
+        server, live = _PG_CURRENT["server"], os.environ["NERV_DATABASE_URL"]
+        copy = server.copy_database(urlsplit(live).path.lstrip("/"))
+        conn = postgres.open_connection(server.url(copy))
+    try:
+        for statement in statements:
+            conn.execute(statement)
+    finally:
+        conn.close()
+    if ON_POSTGRESQL:
+        os.environ["NERV_DATABASE_URL"] = server.url(copy)
+        try:
+            assert run_cli("db", "backup", str(path)).code == 0
+        finally:
+            _ctx.close()
+            os.environ["NERV_DATABASE_URL"] = live
+            server.drop_database(copy)
+    return path
+
+
 @pytest.fixture
 def db_hash(nerv_home):
     return lambda: db_content_hash(nerv_home / "state.db")

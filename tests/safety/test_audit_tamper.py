@@ -101,6 +101,18 @@ def test_deleting_every_row_fails_against_the_anchor_the_export_and_a_backup(sta
         assert "gone" in _fails(cli, "--against", str(source))["anchor"]["problem"]
 
 
+def test_a_backup_anchors_rows_holding_tabs_newlines_backslashes_and_line_separators(state, cli, tmp_path):
+    # A pg_dump backup is read back as COPY text, which escapes these: the hashes must still match.
+    awkward = "tab\there\nnew line \\ back\\slash \u2028 line separator \u0085 é"
+    assert cli("task", "add", "awkward", "--description", awkward).code == 0  # a title is one plain line
+    backup = tmp_path / "awkward.db"
+    made = cli("db", "backup", str(backup), "--json").data
+    anchored = _ok(cli, "--against", str(backup))
+    assert anchored["ok"] and made["audit_head"]["id"] == made["audit_rows"]
+    assert cli("task", "add", "later").code == 0
+    _ok(cli, "--against", str(backup))
+
+
 def test_cutting_off_the_newest_rows_fails_against_a_later_anchor(state, cli):
     conn = _db(state["home"])
     newest = conn.execute("SELECT MAX(id) FROM audit_log").fetchone()[0]

@@ -265,6 +265,9 @@ def _pg_test_database(server, template: str):
     _ctx.close()
     database, name = _PG_CURRENT.pop("database"), _PG_CURRENT.pop("template")
     _PG_CURRENT.pop("untouched", None)
+    _PG_CURRENT.pop("homes", None)
+    for other in _PG_CURRENT.pop("others", []):
+        server.drop_database(other)
     if name and name not in _PG_SPARE and server.fingerprint(database) == _PG_FINGERPRINTS[name]:
         _PG_SPARE[name] = database
     else:
@@ -392,10 +395,12 @@ def backend_connection():
 
 
 def raw_connection(home: Path):
-    """A plain connection to the test's database on either backend, in autocommit (BEGIN/COMMIT by hand): for
-    setting up states the CLI cannot make."""
+    """A plain connection to the database of `home` (the test's, or one use_other_home made) on either backend, in
+    autocommit (BEGIN/COMMIT by hand): for setting up states the CLI cannot make."""
     if ON_POSTGRESQL:
-        return backend_connection()
+        from nerv.store import postgres
+
+        return postgres.open_connection(_PG_CURRENT.get("homes", {}).get(Path(home)) or os.environ["NERV_DATABASE_URL"])
     import sqlite3
 
     return sqlite3.connect(home / "state.db", isolation_level=None)
@@ -406,11 +411,63 @@ def db_content_hash(path: Path) -> str:
     from nerv.store.admin import content_hash
     from nerv.store.db import open_readonly
 
-    conn = backend_connection() if ON_POSTGRESQL else open_readonly(path)
+    conn = raw_connection(path.parent) if ON_POSTGRESQL else open_readonly(path)
     try:
         return content_hash(conn)
     finally:
         conn.close()
+
+
+def use_other_home(monkeypatch, home: Path) -> None:
+    """Point nerv at `home`, a second home whose database is empty: on SQLite its own file, on PostgreSQL a new
+    database on the session's server (dropped after the test). raw_connection and db_content_hash reach either."""
+    from nerv.cli import _ctx
+
+    _ctx.close()
+    if ON_POSTGRESQL:
+        server = _PG_CURRENT["server"]
+        name = server.create_database()
+        _PG_CURRENT.setdefault("others", []).append(name)
+        homes = _PG_CURRENT.setdefault("homes", {})
+        homes.setdefault(Path(os.environ["NERV_HOME"]), os.environ["NERV_DATABASE_URL"])
+        homes[Path(home)] = server.url(name)
+        monkeypatch.setenv("NERV_DATABASE_URL", server.url(name))
+    monkeypatch.setenv("NERV_HOME", str(home))
+
+
+def edited_backup(path: Path, *statements: str) -> Path:
+    """`nerv db backup` of the test's database to `path`, then `statements` run in the backup: on SQLite in the
+    copied file, on PostgreSQL in a copy of the database made before the dump (a dump is not edited in place)."""
+    from nerv.cli import _ctx
+
+    if not ON_POSTGRESQL:
+        import sqlite3
+
+        assert run_cli("db", "backup", str(path)).code == 0
+        conn = sqlite3.connect(path, isolation_level=None)
+    else:
+        from urllib.parse import urlsplit
+
+        from nerv.store import postgres
+
+        _ctx.close()
+        server, live = _PG_CURRENT["server"], os.environ["NERV_DATABASE_URL"]
+        copy = server.copy_database(urlsplit(live).path.lstrip("/"))
+        conn = postgres.open_connection(server.url(copy))
+    try:
+        for statement in statements:
+            conn.execute(statement)
+    finally:
+        conn.close()
+    if ON_POSTGRESQL:
+        os.environ["NERV_DATABASE_URL"] = server.url(copy)
+        try:
+            assert run_cli("db", "backup", str(path)).code == 0
+        finally:
+            _ctx.close()
+            os.environ["NERV_DATABASE_URL"] = live
+            server.drop_database(copy)
+    return path
 
 
 @pytest.fixture

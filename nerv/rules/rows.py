@@ -4,7 +4,8 @@ The hook picks candidate rules by `tool` and `literal_prefix` in SQL before it p
 whose derived columns disagree with its text can hide a deny. Those columns are therefore never taken
 from input: `nerv rule add`, settings imports and `--remember` build rows with `derived_columns`, and
 `nerv import` (its staging database) and `nerv db restore` (its scratch copy) run `reconcile` before a
-single row reaches the live database. The rows are read and rewritten by the store's rule area
+single row reaches the live database (on PostgreSQL `db restore` checks the dump's texts with
+`refuse_unparsable` first and reconciles in the transaction that records the restore). The rows are read and rewritten by the store's rule area
 (nerv.store.rule_area.RuleArea: `derived_rows`, `rewrite_derived`), which only runs the SQL.
 """
 
@@ -34,8 +35,25 @@ def reconcile(rules, source: str, refused_verb: str) -> list[dict]:
     text does not parse; nothing is rewritten then. Columns an older schema lacks are not compared (its
     migration adds them empty, which the hook treats as "always a candidate").
     """
+    bad, fixes = _judge(rules.derived_rows())
+    if bad:
+        raise refused(bad, source, refused_verb)
+    rules.rewrite_derived([(fix["id"], {c: v["derived"] for c, v in fix["columns"].items()}) for fix in fixes])
+    return fixes
+
+
+def refuse_unparsable(rows: list[dict], source: str, refused_verb: str) -> None:
+    """Raise NervError('invalid') listing every row (as RuleArea.derived_rows gives them) whose text does not
+    parse: what a PostgreSQL restore checks in the dump before it writes anything."""
+    bad, _ = _judge(rows)
+    if bad:
+        raise refused(bad, source, refused_verb)
+
+
+def _judge(rows: list[dict]) -> tuple[list[dict], list[dict]]:
+    """(rows whose text does not parse, fixes of the derived columns that disagree with their text)."""
     bad, fixes = [], []
-    for row in rules.derived_rows():
+    for row in rows:
         try:
             wanted = derived_columns(parse_rule(row["rule"]))
         except RuleError as err:
@@ -45,10 +63,7 @@ def reconcile(rules, source: str, refused_verb: str) -> list[dict]:
                    for column, stored in row["derived"].items() if stored != wanted[column]}
         if changed:
             fixes.append({"id": row["id"], "rule": row["rule"], "columns": changed})
-    if bad:
-        raise refused(bad, source, refused_verb)
-    rules.rewrite_derived([(fix["id"], {c: v["derived"] for c, v in fix["columns"].items()}) for fix in fixes])
-    return fixes
+    return bad, fixes
 
 
 def refused(problems: list[dict], source: str, verb: str) -> NervError:

@@ -24,6 +24,7 @@ FORMAT_VERSION = 1
 GIT_NOTES_REF = "nerv-audit"
 GIT_PREFIX = "git:"
 SQLITE_MAGIC = b"SQLite format 3\x00"
+PG_DUMP_MAGIC = b"PGDMP"  # a custom-format pg_dump: what `nerv db backup` writes on PostgreSQL
 
 
 def current_anchor(store: Store) -> dict:
@@ -51,7 +52,8 @@ def write_anchor(store: Store, *, output: Path | None = None, git_ref: str | Non
 
 
 def load_anchor(source: str) -> dict:
-    """Read an anchor from `git:REF` (the note on REF), an anchor file, a nerv export or a backup (.db)."""
+    """Read an anchor from `git:REF` (the note on REF), an anchor file, a nerv export or a backup (a SQLite
+    file or, on PostgreSQL, a pg_dump)."""
     if source.startswith(GIT_PREFIX):
         text = _git("notes", "--ref", GIT_NOTES_REF, "show", source[len(GIT_PREFIX):])
         return _checked(_parse(text, source), source)
@@ -63,7 +65,9 @@ def load_anchor(source: str) -> dict:
         raise NervError("io", f"cannot read {path}: {exc.strerror}",
                         "give an anchor file, a nerv export, a backup, or git:REF") from exc
     if magic == SQLITE_MAGIC:
-        return _from_backup(path, source)
+        return _from_backup(audit_log.verify_file_chain(path), source)
+    if magic.startswith(PG_DUMP_MAGIC):
+        return _from_backup(audit_log.verify_dump_chain(path), source)
     first_line = _first_line(path)
     if fmt.HEADER_KEY in first_line[:40]:
         return _from_export(path, source)
@@ -75,8 +79,7 @@ def _first_line(path: Path) -> str:
         return fh.readline()
 
 
-def _from_backup(path: Path, source: str) -> dict:
-    chain = audit_log.verify_file_chain(path)
+def _from_backup(chain: dict, source: str) -> dict:
     if not chain["ok"] or chain["head"] is None:
         raise invalid(f"{source}: the backup's own audit chain is broken or empty, so it anchors nothing")
     return {**chain["head"], "source": source}

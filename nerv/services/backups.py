@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from nerv.errors import NervError, usage
-from nerv.rules.rows import reconcile as reconcile_rules
+from nerv.rules.rows import reconcile as reconcile_rules, refuse_unparsable
 from nerv.services import validate
 from nerv.store import leftovers, migrate, paths
 from nerv.store.sqlite_backup import inspect_copy, prepare_restore_copy, scratch_folder
@@ -218,7 +218,9 @@ def restore(store: Store | None, source: str | Path, *, yes: bool = False, force
 
 def _server_restore(store: Store, source: Path, *, force: bool) -> dict:
     """Team mode: `pg_restore --clean` of a `nerv db backup` dump into a database that holds no state (any
-    with `force`), in one transaction, after a safety dump; then migrated to this nerv and checked. Audited."""
+    with `force`), in one transaction, after a safety dump; then migrated to this nerv and checked, the approval
+    rules' derived columns recomputed in the audited transaction. A dump whose rules do not parse is refused
+    before anything is written."""
     from nerv.store import postgres
 
     if not source.is_file():
@@ -226,6 +228,7 @@ def _server_restore(store: Store, source: Path, *, force: bool) -> dict:
     tables = postgres.dump_tables(source, "db restore")
     if "audit_log" not in tables or "schema_migrations" not in tables:
         raise NervError("database", f"{source} is a pg_dump but not of a nerv ledger (no audit_log data)")
+    refuse_unparsable(store.admin.dump_rules(source), str(source), "restored")
     if store.transfer.has_state() and not force:
         raise NervError("conflict",
                         "the database already holds a ledger; `db restore` on PostgreSQL fills an empty one",
@@ -240,9 +243,17 @@ def _server_restore(store: Store, source: Path, *, force: bool) -> dict:
                         f"the previous content is in {safety_path} (`nerv db restore {safety_path} --force`)")
     counts = store.admin.table_counts()
     after = {"source": str(source), "safety_backup": str(safety_path), "migrated": [m.version for m in migrated],
-             "rows": sum(counts.values()), "replaced_rows": None, "rules_recomputed": []}
-    store.write(lambda tx: tx.audit("db.restore", "database", None, after=after))
-    return {**after, "schema_version": store.admin.schema_version(), "audit_chain_ok": store.audit.verify_chain()["ok"]}
+             "rows": sum(counts.values()), "replaced_rows": None}
+
+    def record(tx):
+        # The dump holds the identity the replaced state had when it was taken: its vector cache must not pass.
+        store.search.renew_instance(tx)
+        recomputed = reconcile_rules(store.rules, str(source), "restored")  # on this transaction's connection
+        tx.audit("db.restore", "database", None, after={**after, "rules_recomputed": [r["id"] for r in recomputed]})
+        return recomputed
+
+    recomputed = store.write(record)
+    return {**after, "rules_recomputed": recomputed, "schema_version": store.admin.schema_version(), "audit_chain_ok": store.audit.verify_chain()["ok"]}
 
 
 def _verified_source(source: Path, live: Path) -> tuple[dict, list]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nerv.store import admin, dialect, migrate, queries_retention, sqlite_backup
+from nerv.store import admin, dialect, migrate, queries_retention, rule_rows, sqlite_backup
 from nerv.store.area import Area
 from nerv.store.sqlite import as_nerv_errors
 
@@ -52,6 +52,10 @@ class AdminArea(Area):
     def restore_from(self, source: Path) -> None:
         """Replace the live database's content with the checked copy at `source`."""
         sqlite_backup.restore_into(self._conn, source)
+
+    def dump_rules(self, dump: Path) -> list[dict]:
+        """The approval rules in a pg_dump, as RuleArea.derived_rows gives them (rule_rows.dump_rows)."""
+        return rule_rows.dump_rows(dump)
 
     def retention_missing(self, target: queries_retention.Target) -> str | None:
         """Why `target` cannot be pruned in this database (its table is missing), or None."""

@@ -144,13 +144,17 @@ def check_anchor(conn: sqlite3.Connection, anchor: dict) -> str | None:
 
 def verify_chain(conn: sqlite3.Connection) -> dict:
     """Walk the whole log in id order. Returns {ok, rows, head, first_broken: {id, problem} | None}."""
+    present = {column[0] for column in conn.execute("SELECT * FROM audit_log LIMIT 0").description}
+    columns = [c for c in AUDIT_COLUMNS if c in present]  # a backup made before step 0017 has no db_role
+    return verify_rows(columns, conn.execute(f"SELECT {', '.join(columns)} FROM audit_log ORDER BY id"))
+
+
+def verify_rows(columns: list[str], rows) -> dict:
+    """verify_chain of audit rows given as value tuples in id order, `columns` naming their values."""
     prev = GENESIS_HASH
     expected_id = None
     count = 0
-    present = {column[0] for column in conn.execute("SELECT * FROM audit_log LIMIT 0").description}
-    columns = [c for c in AUDIT_COLUMNS if c in present]  # a backup made before step 0017 has no db_role
-    cur = conn.execute(f"SELECT {', '.join(columns)} FROM audit_log ORDER BY id")
-    for values in cur:
+    for values in rows:
         row = dict(zip(columns, values))
         count += 1
         problem = None
@@ -177,3 +181,12 @@ def verify_file_chain(path) -> dict:
         return verify_chain(conn)
     finally:
         conn.close()
+
+
+def verify_dump_chain(path) -> dict:
+    """`verify_chain` of the audit log in a PostgreSQL backup (a `nerv db backup` pg_dump) at `path`."""
+    from nerv.store.postgres import dump_table_rows
+
+    columns, rows = dump_table_rows(path, "audit_log", "audit verify --against")
+    columns = [c for c in AUDIT_COLUMNS if c in columns]
+    return verify_rows(columns, sorted((tuple(row[c] for c in columns) for row in rows), key=lambda r: r[0]))

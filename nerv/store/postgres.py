@@ -427,6 +427,12 @@ def advance_identities(conn: PgConnection, tables: list[str]) -> None:
                      f" FROM {quoted}", (quoted, column))
 
 
+def database_size(conn: PgConnection, path=None) -> tuple[int, int]:
+    """This database's bytes on the server (pg_database_size, from the catalog) and 0 for the WAL: the
+    server's WAL is shared by all its databases, none of it this one's alone."""
+    return conn.execute("SELECT pg_database_size(current_database())").fetchone()[0], 0
+
+
 def enable_wal(conn: PgConnection, path=None) -> None:
     """Nothing to do: the server's own write-ahead log and synchronous_commit decide durability."""
 
@@ -463,9 +469,13 @@ def _run_tool(argv: list[str], what: str, stdout=None) -> str:
 def dump_to(url: str, dest) -> None:
     """`pg_dump --format=custom` of the database at `url` into `dest`: a temp file beside it, fsynced, renamed
     (nerv.atomic_file), so `dest` is a whole dump or absent. pg_dump reads one snapshot of the database."""
+    from pathlib import Path
+
     from nerv import atomic_file
+    from nerv.store import leftovers
 
     pg_dump = server_tool("pg_dump", "db backup")
+    leftovers.sweep(Path(dest).parent)  # dumps of a killed or out-of-space earlier backup
     fd, tmp = atomic_file.create_temp(dest, 0o600)
     try:
         _run_tool([pg_dump, "--format=custom", "--no-owner", "--dbname", url], "pg_dump", stdout=fd)
@@ -480,6 +490,51 @@ def dump_tables(path, command: str) -> list[str]:
     when it is not one."""
     listing = _run_tool([server_tool("pg_restore", command), "--list", str(path)], "pg_restore --list")
     return sorted({line.split()[-2] for line in listing.splitlines() if " TABLE DATA " in line})
+
+
+_COPY_ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
+_COPY_ESCAPE = re.compile(r"\\(x[0-9A-Fa-f]{1,2}|[0-7]{1,3}|.)")
+
+
+def _copy_field(text: str):
+    """One field of COPY's text format (what pg_restore writes) as its text, or None for \\N."""
+    if text == "\\N":
+        return None
+
+    def unescape(match: re.Match) -> str:
+        code = match.group(1)
+        if code[0] == "x":
+            return chr(int(code[1:], 16))
+        if code.isdigit():
+            return chr(int(code, 8))
+        return _COPY_ESCAPES.get(code, code)
+
+    return _COPY_ESCAPE.sub(unescape, text)
+
+
+def dump_table_rows(path, table: str, command: str) -> tuple[list[str], list[dict]]:
+    """The columns and rows (column: value, as text but `id` as int) of `table` in the custom-format dump at
+    `path`, read with `pg_restore --data-only` (for `nerv COMMAND`); NervError when it is not a dump."""
+    script = _run_tool([server_tool("pg_restore", command), "--data-only", "--table", table, "--file", "-",
+                        str(path)], "pg_restore")
+    copy = re.compile(rf"^COPY [\w.]*\b{re.escape(table)} \((.*)\) FROM stdin;$")
+    lines = iter(script.split("\n"))  # not splitlines: a value may hold U+2028 and the like, which COPY keeps
+    for line in lines:
+        found = copy.match(line)
+        if found:
+            break
+    else:
+        return [], []
+    columns = [c.strip().strip('"') for c in found.group(1).split(",")]
+    rows = []
+    for line in lines:
+        if line == "\\.":
+            break
+        rows.append(dict(zip(columns, (_copy_field(f) for f in line.split("\t")))))
+    for row in rows:
+        if "id" in row and row["id"] is not None:
+            row["id"] = int(row["id"])
+    return columns, rows
 
 
 def restore_dump(url: str, path) -> None:

@@ -75,25 +75,22 @@ def unpriced_models(conn: sqlite3.Connection, since: str) -> list[dict]:
     return [{"model": model, "calls": calls} for model, calls in rows]
 
 
+BACKUP_SUFFIXES = (".db", ".dump")  # what `nerv db backup` writes: a copy of the SQLite file, a pg_dump
+
+
 def database_health(conn: sqlite3.Connection, path: str, backups_dir: str) -> dict:
-    """File and WAL sizes, schema version and the newest backup's time: no page of the database is read."""
+    """Database and WAL sizes, schema version and the newest backup's time: no page of the database is read."""
     newest = None
     try:
         with os.scandir(backups_dir) as entries:
             for entry in entries:
-                if entry.name.endswith(".db") and entry.is_file():
+                if entry.name.endswith(BACKUP_SUFFIXES) and entry.is_file():
                     newest = max(newest or 0.0, entry.stat().st_mtime)
     except OSError:
         pass  # no backups folder yet: never backed up
-    return {"path": path, "size_bytes": _size(path), "wal_bytes": _size(path + "-wal"),
-            "schema_version": admin.schema_version(conn), "last_backup_mtime": newest}
-
-
-def _size(path: str) -> int:
-    try:
-        return os.path.getsize(path)
-    except OSError:
-        return 0
+    size, wal = dialect.functions(conn).database_size(conn, path)
+    return {"path": path, "size_bytes": size, "wal_bytes": wal, "schema_version": admin.schema_version(conn),
+            "last_backup_mtime": newest}
 
 
 def pending_approvals(conn: sqlite3.Connection) -> int:

@@ -25,6 +25,18 @@ def derived_rows(conn: sqlite3.Connection) -> list[dict]:
             for rule_id, action, text, *stored in rows]
 
 
+def dump_rows(path) -> list[dict]:
+    """derived_rows of the approval_rules data in the pg_dump at `path` (read with pg_restore, nothing restored);
+    the derived columns are not read: a restore recomputes them in the database."""
+    from nerv.store.postgres import dump_table_rows
+
+    columns, rows = dump_table_rows(path, TABLE, "db restore")
+    if not {"id", "action", "rule"} <= set(columns):
+        return []
+    return sorted(({"id": row["id"], "action": row["action"], "rule": row["rule"], "derived": {}} for row in rows),
+                  key=lambda row: row["id"])
+
+
 def rewrite_derived(conn: sqlite3.Connection, changes: list[tuple[int, dict]]) -> None:
     """Set the given derived columns of the given rows, all or none."""
     if not changes:

@@ -38,6 +38,10 @@ class SearchArea(Area):
     def mark_vectors_current(self, tx, rows: list[tuple]) -> None:
         search_index.mark_vectors_current(tx.conn, rows)
 
+    def renew_instance(self, tx) -> None:
+        """A new identity for the vector cache, after the whole state was replaced (search_index.renew_instance)."""
+        search_index.renew_instance(tx.conn)
+
     def reindex(self, tx) -> dict:
         """Reconcile the items and the full-text index with their source tables; counts of what changed."""
         return search_index.reindex_items(tx.conn)

@@ -195,6 +195,18 @@ def has_tables(conn: sqlite3.Connection) -> bool:
         "SELECT 1 FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' LIMIT 1").fetchone() is not None
 
 
+def database_size(conn: sqlite3.Connection, path: Path | str) -> tuple[int, int]:
+    """The bytes of the database file and of its WAL (0 for one that is absent), from the file system."""
+    return _file_size(path), _file_size(f"{path}-wal")
+
+
+def _file_size(path: Path | str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
+
+
 def enable_wal(conn: sqlite3.Connection, path: Path) -> None:
     """Switch to WAL (persistent in the file) and set the per-connection durability level
     (nerv.store.fastpath.set_wal_durability)."""

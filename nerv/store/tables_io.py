@@ -364,6 +364,21 @@ def _is_integrity_error(exc: BaseException) -> bool:
     return isinstance(exc, sqlite3.IntegrityError) or (sqlstate(exc) or "").startswith("23")
 
 
+FOREIGN_KEY_VIOLATION = "23503"
+DANGLING_HINT = "the row refers to something that is neither in the file nor in this database; nothing was imported"
+
+
+def _dangling_reference(name: str, exc: BaseException) -> NervError | None:
+    """The server's refusal of a row whose reference is missing (it checks each statement, SQLite at the end in
+    _finish), said as _finish says it; None for any other error."""
+    from nerv.store.postgres import sqlstate
+
+    if sqlstate(exc) != FOREIGN_KEY_VIOLATION:
+        return None
+    detail = " ".join(line.strip() for line in str(exc).strip().splitlines()[1:])
+    return invalid(f"a {name} row refers to a row that does not exist (dangling reference): {detail}", DANGLING_HINT)
+
+
 def _insert_staged(conn, side: Sides, name: str, cols: str, tail: str = "", params=()) -> int:
     """INSERT INTO the live table SELECT from its staged copy; a row the server refuses is reported as the file's."""
     try:
@@ -372,6 +387,9 @@ def _insert_staged(conn, side: Sides, name: str, cols: str, tail: str = "", para
     except Exception as exc:
         if dialect.name(conn) == dialect.SQLITE or not _is_integrity_error(exc):
             raise
+        dangling = _dangling_reference(name, exc)
+        if dangling:
+            raise dangling from None
         raise invalid(f"{name}: {str(exc).strip().splitlines()[0]}",
                       "a row refers to something missing or repeats a unique value; nothing was written") from None
 
@@ -449,6 +467,9 @@ def _upsert_table(conn, side: Sides, loaded: LoadedTable, report: ApplyReport, s
     except Exception as exc:
         if not _is_integrity_error(exc):
             raise
+        dangling = _dangling_reference(name, exc)
+        if dangling:
+            raise dangling from None
         raise conflict(f"{name}: a row of the file collides with a different existing row ({exc})",
                        "the same name/number belongs to another id here; import with --mode replace "
                        "or remove that row; nothing was imported") from None
@@ -491,8 +512,7 @@ def _finish(conn, staging: Staging) -> None:
     violation = conn.execute("PRAGMA main.foreign_key_check").fetchone()
     if violation:
         table, rowid, parent, fk_id = violation
-        raise invalid(f"{describe_violation(conn, table, rowid, parent, fk_id)}",
-                      "the row refers to something that is neither in the file nor in this database; nothing was imported")
+        raise invalid(f"{describe_violation(conn, table, rowid, parent, fk_id)}", DANGLING_HINT)
 
 
 def describe_violation(conn: sqlite3.Connection, table: str, rowid, parent: str, fk_id: int) -> str:

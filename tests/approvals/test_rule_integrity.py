@@ -10,19 +10,18 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import assert_not_a_bug, db_content_hash
+from tests.conftest import ON_POSTGRESQL, assert_not_a_bug, db_content_hash, edited_backup, raw_connection, use_other_home
 
 BAD_GLOB = "Edit(docs/[z-a]*.md)"  # parses only without the glob-compiles check of nerv/rules/grammar.py
 
 
 def rule_rows(db: Path) -> dict[str, tuple]:
-    """rule text -> (tool, pattern, literal_prefix, action), read straight from the file."""
-    conn = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)
+    """rule text -> (tool, pattern, literal_prefix, action), read straight from the home's database."""
+    conn = raw_connection(db.parent)
     try:
         return {r[0]: r[1:] for r in conn.execute("SELECT rule, tool, pattern, literal_prefix, action FROM approval_rules")}
     finally:
@@ -30,10 +29,10 @@ def rule_rows(db: Path) -> dict[str, tuple]:
 
 
 def edit(db: Path, *statements: str) -> None:
-    conn = sqlite3.connect(db)
+    """Run `statements` on the home's database, past the CLI."""
+    conn = raw_connection(db.parent)
     for statement in statements:
         conn.execute(statement)
-    conn.commit()
     conn.close()
 
 
@@ -146,9 +145,9 @@ def test_import_refuses_an_export_whose_rules_do_not_parse(cli, live, tmp_path, 
     plain = cli("import", str(path))
     assert plain.code == 1 and "Bash(rm *" in plain.stderr
     assert_not_a_bug(plain)
-    assert not [p for p in live.parent.iterdir() if p.name.startswith(".import-")]
-    assert not (live.parent / "backups").exists() or not [
-        p for p in (live.parent / "backups").iterdir() if p.name.startswith("pre-import")]
+    # glob, not iterdir: on PostgreSQL the home folder need not exist (nothing of the ledger is in it)
+    assert not list(live.parent.glob(".import-*"))
+    assert not list(live.parent.glob("backups/pre-import*"))
 
 
 def test_import_recomputes_derived_columns_from_the_rule(cli, live, tmp_path, monkeypatch):
@@ -164,10 +163,7 @@ def test_import_recomputes_derived_columns_from_the_rule(cli, live, tmp_path, mo
 
     path = write(tmp_path, "lying.json", with_rules(document, lie))
     home2 = live.parent.parent / "home2"
-    from nerv.cli import _ctx
-
-    _ctx.close()
-    monkeypatch.setenv("NERV_HOME", str(home2))
+    use_other_home(monkeypatch, home2)
     result = cli("import", str(path), "--json")
     assert result.code == 0, result.stderr
     fixed = {r["rule"]: r["columns"] for r in result.data["rules_recomputed"]}
@@ -186,25 +182,36 @@ def test_import_recomputes_derived_columns_from_the_rule(cli, live, tmp_path, mo
 
 # ---- nerv db restore -------------------------------------------------------------------------------------
 
-def backup_of(cli, tmp_path: Path, name: str, *statements: str) -> Path:
-    """A backup taken by nerv, then edited with sqlite3 (rule rows are outside the audit chain)."""
-    path = tmp_path / name
-    assert cli("db", "backup", str(path)).code == 0
-    edit(path, *statements)
-    return path
+def backup_of(tmp_path: Path, name: str, *statements: str) -> Path:
+    """A backup taken by nerv, then edited past it (rule rows are outside the audit chain)."""
+    return edited_backup(tmp_path / name, *statements)
+
+
+# On PostgreSQL a restore over a database that holds a ledger is asked for with --force (docs/teams.md).
+OVER_A_LEDGER = "--force" if ON_POSTGRESQL else "--yes"
+
+
+def files_in(home: Path) -> list[str]:
+    """The names in the home folder; on PostgreSQL it need not exist (nothing of the ledger is in it)."""
+    return sorted(os.listdir(home)) if home.exists() else []
+
+
+def source_state(backup: Path):
+    """What must not change in a restored backup: its content (SQLite), the dump's bytes (PostgreSQL)."""
+    return backup.read_bytes() if ON_POSTGRESQL else db_content_hash(backup)
 
 
 def test_restore_refuses_a_backup_holding_rules_that_do_not_parse(cli, live, tmp_path, db_hash, nerv_home):
-    bad = backup_of(cli, tmp_path, "bad.db", f"UPDATE approval_rules SET rule = '{BAD_GLOB}' WHERE rule = 'Read(./.env)'",
+    bad = backup_of(tmp_path, "bad.db", f"UPDATE approval_rules SET rule = '{BAD_GLOB}' WHERE rule = 'Read(./.env)'",
                     "INSERT INTO approval_rules (tool, rule, action, created_at) VALUES ('Bash', 'Bash(', 'deny', 'x')")
     cli("rule", "add", "Bash(ls *)", "--action", "allow")  # the live state differs from the backup
     before = db_hash()
-    files_before = sorted(os.listdir(nerv_home))
+    files_before = files_in(nerv_home)
     error = refused(cli("db", "restore", str(bad), "--yes", "--json"), "2 approval rule(s)", BAD_GLOB,
                     "nothing was restored")
     assert sorted(p["rule"] for p in error["details"]["problems"]) == sorted(["Bash(", BAD_GLOB])
     assert db_hash() == before
-    assert sorted(os.listdir(nerv_home)) == files_before  # no scratch copy left
+    assert files_in(nerv_home) == files_before  # no scratch copy left
     assert not list(nerv_home.glob("backups/pre-restore-*"))  # refused before the safety backup
     plain = cli("db", "restore", str(bad), "--yes")
     assert plain.code == 1 and BAD_GLOB in plain.stderr
@@ -214,22 +221,22 @@ def test_restore_refuses_a_backup_holding_rules_that_do_not_parse(cli, live, tmp
 
 def test_restore_recomputes_derived_columns(cli, live, tmp_path, nerv_home):
     expected = rule_rows(live)
-    lying = backup_of(cli, tmp_path, "lying.db",
+    lying = backup_of(tmp_path, "lying.db",
                       "UPDATE approval_rules SET tool = 'Read', literal_prefix = 'zzz' WHERE rule = 'Bash(rm *)'",
                       "UPDATE approval_rules SET pattern = NULL, literal_prefix = 'npm' WHERE rule = 'Bash(npm test *)'")
-    before_restore = db_content_hash(lying)
+    before_restore = source_state(lying)
     cli("rule", "rm", "2")
-    result = cli("db", "restore", str(lying), "--yes", "--json")
+    result = cli("db", "restore", str(lying), OVER_A_LEDGER, "--json")
     assert result.code == 0, result.stderr
     assert sorted(r["rule"] for r in result.data["rules_recomputed"]) == ["Bash(npm test *)", "Bash(rm *)"]
     assert rule_rows(live) == expected
-    assert db_content_hash(lying) == before_restore  # the source file itself is never written
+    assert source_state(lying) == before_restore  # the source file itself is never written
     assert cli("rule", "match", "Bash", "rm -rf /", "--json").data["decision"] == "deny"
     assert cli("audit", "verify", "--json").data["ok"]
     last = cli("audit", "list", "--limit", "1", "--json").data[0]
     assert last["action"] == "db.restore" and len(last["after"]["rules_recomputed"]) == 2
-    assert not [p for p in nerv_home.iterdir() if p.name.startswith(".restore-")]
-    plain = cli("db", "restore", str(lying), "--yes")
+    assert not list(nerv_home.glob(".restore-*"))
+    plain = cli("db", "restore", str(lying), OVER_A_LEDGER)
     assert plain.code == 0 and plain.stderr.count("recomputed from the rule text") == 2
 
 

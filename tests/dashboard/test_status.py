@@ -67,7 +67,6 @@ def test_spend_budgets_and_the_unpriced_model(cli, ledger):
     assert daily["projected_usd"] >= daily["spent_usd"]
 
 
-@pytest.mark.skipif(ON_POSTGRESQL, reason="SQLite-only: the local file's size and `db backup` of it")
 def test_database_health_is_one_cheap_line(cli, ledger, nerv_home):
     db = snapshot(cli)["database"]
     assert db["schema_version"] == db["latest_version"] and db["size_bytes"] > 0

@@ -229,7 +229,6 @@ def test_a_list_stopped_by_its_limit_says_so(populated, monkeypatch):
     assert "the first 2 shown; there may be more: use --limit" in result.stdout
 
 
-@pytest.mark.skipif(ON_POSTGRESQL, reason="SQLite-only: `db backup` copies the local file")
 def test_a_path_is_never_wrapped(populated, monkeypatch, nerv_home):
     result, _ = render(["db", "backup"], 40, monkeypatch)
     assert result.code == 0 and str(nerv_home / "backups") in result.stdout.replace("\n", "")

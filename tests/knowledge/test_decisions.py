@@ -7,7 +7,7 @@ import json
 from hypothesis import given, settings, strategies as st
 
 from nerv.services import adr_markdown
-from tests.conftest import assert_not_a_bug, examples, raw_connection
+from tests.conftest import assert_not_a_bug, examples, raw_connection, use_other_home
 
 
 def _audit(nerv_home, action):
@@ -88,7 +88,7 @@ def test_export_import_round_trip_is_lossless(cli, project, tmp_path, monkeypatc
     exported = cli("--json", "decision", "export", "--dir", first_dir).data
     assert len(exported["written"]) == 3 and exported["written"][0] == "0001-use-sqlite.md"
     rows_a = cli("--json", "decision", "list").data
-    monkeypatch.setenv("NERV_HOME", str(tmp_path / "other-home"))
+    use_other_home(monkeypatch, tmp_path / "other-home")
     cli("project", "add", "other")
     cli("project", "use", "other")
     imported = cli("--json", "decision", "import", "--dir", first_dir)

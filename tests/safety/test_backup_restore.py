@@ -15,7 +15,8 @@ import pytest
 from tests.conftest import ON_POSTGRESQL, assert_not_a_bug
 from tests.safety.seed import seed_state
 
-pytestmark = pytest.mark.skipif(ON_POSTGRESQL, reason="SQLite-only: `db backup` and `db restore` of the local file (the backup API)")
+# `db backup` on PostgreSQL is a pg_dump (tests/pg/test_team_moving.py); these read or edit the copy as a SQLite file.
+local_copy = pytest.mark.skipif(ON_POSTGRESQL, reason="SQLite-only: `db backup` and `db restore` of the local file (the backup API)")
 
 WRITER = r"""
 import json, sys
@@ -46,6 +47,7 @@ def _invariant(path: Path) -> tuple[int, int, int]:
         conn.close()
 
 
+@local_copy
 @pytest.mark.slow
 def test_backups_while_several_processes_write_are_consistent(cli, nerv_home, tmp_path):
     assert cli("settings", "set", "x.counter", "0").code == 0
@@ -82,8 +84,9 @@ def test_default_destination_rotation_and_verification(cli, nerv_home):
         result = cli("db", "backup", "--keep", "2", "--json")
         assert result.code == 0, result.stderr
         made.append(result.data)
+    suffix = ".dump" if ON_POSTGRESQL else ".db"  # a pg_dump of the server, a copy of the SQLite file
     names = sorted(p.name for p in (nerv_home / "backups").iterdir())
-    assert len(names) == 2 and all(n.startswith("state-") and n.endswith(".db") for n in names)
+    assert len(names) == 2 and all(n.startswith("state-") and n.endswith(suffix) for n in names)
     assert made[-1]["removed"] == [made[0]["path"]]
     data = made[-1]
     assert data["counts"]["tasks"] == 4 and data["schema_version"] >= 5
@@ -92,6 +95,7 @@ def test_default_destination_rotation_and_verification(cli, nerv_home):
     assert not Path(str(path) + "-wal").exists()
 
 
+@local_copy
 def test_backup_verifies_with_quick_check_unless_the_full_check_is_asked_for(cli, nerv_home, monkeypatch):
     from nerv.store import sqlite as nerv_sqlite
 
@@ -136,6 +140,7 @@ def test_bad_destinations_change_nothing(cli, nerv_home, tmp_path, db_hash):
     assert cli("db", "backup", "--keep", "0").code == 2
 
 
+@local_copy
 def test_restore_brings_back_the_state_and_audits_it(cli, nerv_home, tmp_path):
     seed_state(projects=1)
     backup = cli("db", "backup", str(tmp_path / "b.db"), "--json").data
@@ -163,6 +168,7 @@ def test_restore_brings_back_the_state_and_audits_it(cli, nerv_home, tmp_path):
     safety.close()
 
 
+@local_copy
 def test_restore_refuses_bad_sources_and_changes_nothing(cli, nerv_home, tmp_path, db_hash):
     seed_state(projects=1)
 
@@ -193,6 +199,7 @@ def test_restore_refuses_bad_sources_and_changes_nothing(cli, nerv_home, tmp_pat
     assert sorted(os.listdir(nerv_home)) == files_before
 
 
+@pytest.mark.skipif(ON_POSTGRESQL, reason="SQLite-only: `db integrity` and `db vacuum` of the local file (not applicable on PostgreSQL)")
 def test_integrity_and_vacuum(cli, nerv_home):
     seed_state(projects=1)
     assert cli("db", "integrity").code == 0
@@ -212,6 +219,7 @@ def test_integrity_and_vacuum(cli, nerv_home):
     assert cli("db", "integrity").code == 1
 
 
+@local_copy
 def test_restore_of_an_older_schema_is_migrated(cli, nerv_home, tmp_path):
     from nerv.store import migrate
     from nerv.store.sqlite import open_connection

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
 import subprocess
 
 import pytest
 
 from nerv.store.clock import new_id
-from tests.conftest import assert_not_a_bug
+from tests.conftest import ON_POSTGRESQL, assert_not_a_bug, raw_connection
 from tests.safety.seed import seed_state
 
 KINDS_SQL = {
@@ -21,7 +20,7 @@ KINDS_SQL = {
 
 
 def _state(home, pid):
-    conn = sqlite3.connect(home / "state.db")
+    conn = raw_connection(home)
     try:
         return {k: conn.execute(sql, {"p": pid}).fetchall() for k, sql in KINDS_SQL.items()}
     finally:
@@ -29,8 +28,9 @@ def _state(home, pid):
 
 
 def _sql(home, *statements):
-    conn = sqlite3.connect(home / "state.db")
-    conn.execute("PRAGMA foreign_keys = ON")
+    conn = raw_connection(home)
+    if not ON_POSTGRESQL:
+        conn.execute("PRAGMA foreign_keys = ON")  # the server always enforces them
     for sql, params in statements:
         conn.execute(sql, params)
     conn.commit()

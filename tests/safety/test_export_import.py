@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import stat
 
-from tests.conftest import assert_not_a_bug, db_content_hash
+from tests.conftest import assert_not_a_bug, db_content_hash, raw_connection, use_other_home
 from tests.safety.seed import seed_state
 
 
@@ -43,20 +42,13 @@ def strip_import_row(document: dict, original: dict) -> dict:
     return doc
 
 
-def use_home(monkeypatch, home):
-    from nerv.cli import _ctx
-
-    _ctx.close()
-    monkeypatch.setenv("NERV_HOME", str(home))
-
-
 def test_round_trip_into_an_empty_home(cli, tmp_path, monkeypatch):
     seed_state()
     first = export_doc(cli, tmp_path, "a.json")
     assert first["nerv_export"]["format_version"] == 1 and first["nerv_export"]["nerv_version"]
     assert {"projects", "tasks", "task_deps", "audit_log", "settings"} <= set(first["nerv_export"]["tables"])
     assert "schema_migrations" not in first["nerv_export"]["tables"]
-    use_home(monkeypatch, tmp_path / "home2")
+    use_other_home(monkeypatch, tmp_path / "home2")
     result = cli("import", str(tmp_path / "a.json"), "--json")
     assert result.code == 0, result.stderr
     assert result.data["audit"]["mode"] == "adopted"
@@ -75,7 +67,7 @@ def test_jsonl_and_stdout(cli, tmp_path, monkeypatch):
     path.write_text(result.stdout)
     stdout_json = cli("export", "--format", "json").stdout
     assert json.loads(stdout_json)["end"] == json.loads(lines[-1])["end"]
-    use_home(monkeypatch, tmp_path / "home2")
+    use_other_home(monkeypatch, tmp_path / "home2")
     assert cli("import", str(path)).code == 0
     assert cli("export", "--format", "jsonl").stdout.splitlines()[1:-1] != []
 
@@ -105,7 +97,7 @@ def test_export_does_not_write_through_a_symlink_planted_at_its_temp_path(cli, t
 def test_merge_reports_conflicts_and_keeps_the_chain(cli, tmp_path, nerv_home):
     seed_state(projects=1, tasks=2)
     doc = export_doc(cli, tmp_path, "a.json")
-    conn = sqlite3.connect(nerv_home / "state.db")
+    conn = raw_connection(nerv_home)
     conn.execute("UPDATE tasks SET title = 'changed here' WHERE number = 1")  # a local edit the file will overwrite
     conn.commit()
     conn.close()
@@ -142,7 +134,7 @@ def test_replace_needs_yes_and_takes_a_safety_backup(cli, tmp_path, nerv_home, d
 def test_dry_run_changes_nothing(cli, tmp_path, monkeypatch, db_hash):
     seed_state(projects=1)
     export_doc(cli, tmp_path, "a.json")
-    use_home(monkeypatch, tmp_path / "home2")
+    use_other_home(monkeypatch, tmp_path / "home2")
     cli("project", "list")
     before = db_content_hash(tmp_path / "home2" / "state.db")
     result = cli("import", str(tmp_path / "a.json"), "--dry-run", "--json")
@@ -157,7 +149,7 @@ def test_project_export_holds_only_that_project(cli, tmp_path, monkeypatch):
     assert [r[1] for r in tables["projects"]["data"]] == ["proj1"]
     assert tables["tasks"]["rows"] == 2 and tables["task_deps"]["rows"] == 1
     assert all(r[1] is not None for r in tables["settings"]["data"])  # no global settings
-    use_home(monkeypatch, tmp_path / "home2")
+    use_other_home(monkeypatch, tmp_path / "home2")
     result = cli("import", str(tmp_path / "p.json"), "--json")
     assert result.code == 0, result.stderr
     assert result.data["audit"]["mode"] == "skipped"
@@ -178,12 +170,12 @@ def test_older_schema_export_imports(cli, tmp_path, monkeypatch):
     doc["nerv_export"]["tables"]["retired_table"] = 1
     doc["end"] = {"tables": doc["end"]["tables"] + 1, "rows": doc["end"]["rows"] + 1}
     (tmp_path / "old.json").write_text(json.dumps(doc))
-    use_home(monkeypatch, tmp_path / "home2")
+    use_other_home(monkeypatch, tmp_path / "home2")
     result = cli("import", str(tmp_path / "old.json"), "--json")
     assert result.code == 0, result.stderr
     assert result.data["dropped_columns"] == {"tasks": ["legacy_column"]}
     assert result.data["skipped_tables"] == ["retired_table"]
-    conn = sqlite3.connect(tmp_path / "home2" / "state.db")
+    conn = raw_connection(tmp_path / "home2")
     assert {r[0] for r in conn.execute("SELECT status FROM tasks")} == {"todo"}
 
 

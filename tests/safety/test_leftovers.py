@@ -8,6 +8,8 @@ import time
 
 import pytest
 
+from tests.conftest import ON_POSTGRESQL
+
 
 @pytest.fixture
 def dead_pid() -> int:
@@ -48,6 +50,8 @@ def planted(cli, project, nerv_home, dead_pid):
     return stale, kept
 
 
+@pytest.mark.skipif(ON_POSTGRESQL, reason="SQLite-only: `db integrity` checks the local file (on PostgreSQL it does "
+                    "not apply, docs/teams.md)")
 def test_db_integrity_removes_only_stale_ownerless_leftovers(cli, planted):
     stale, kept = planted
     result = cli("db", "integrity", "--json")

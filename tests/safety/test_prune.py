@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 
 from nerv.store import queries_retention
 from nerv.store.clock import new_id
-from tests.conftest import assert_not_a_bug
+from tests.conftest import assert_not_a_bug, raw_connection
 from tests.safety.seed import insert, seed_state
 
 OLD, RECENT = "2020-01-01T00:00:00.000000Z", "2999-01-01T00:00:00.000000Z"
@@ -32,7 +31,7 @@ def _history(nerv_home):
 
 
 def _count(home, sql):
-    conn = sqlite3.connect(home / "state.db")
+    conn = raw_connection(home)
     try:
         return conn.execute(sql).fetchone()[0]
     finally:

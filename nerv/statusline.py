@@ -31,13 +31,17 @@ def run(stdin: bytes) -> int:
 def line(payload: dict, now: datetime) -> str:
     parts = ["nerv"]
     session_cost = _number(_field(payload, "cost", "total_cost_usd"))
+    from nerv.errors import NervError
     from nerv.store import fastpath
 
-    conn = fastpath.open_current()
+    try:
+        conn, missing = fastpath.open_current_ledger(), "no ledger"
+    except NervError:  # the team's server is unreachable, or its driver is not installed
+        conn, missing = None, "ledger unavailable"
     if conn is None:
         if session_cost is not None:
             parts.append(f"session ${session_cost:.2f}")
-        return " | ".join(parts + ["no ledger"])
+        return " | ".join(parts + [missing])
     try:
         parts += _ledger_parts(conn, payload, session_cost, now)
     except Exception:  # noqa: BLE001 - a status bar shows what it has; the ledger may be locked or damaged

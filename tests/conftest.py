@@ -406,6 +406,17 @@ def raw_connection(home: Path):
     return sqlite3.connect(home / "state.db", isolation_level=None)
 
 
+def use_new_database(request, monkeypatch, home: Path) -> None:
+    """NERV_HOME at `home` and, on PostgreSQL, an empty database of its own named by NERV_DATABASE_URL (dropped
+    after the test): for a test that compares ledgers built apart. The next open_store() migrates it."""
+    monkeypatch.setenv("NERV_HOME", str(home))
+    if ON_POSTGRESQL:
+        server = request.getfixturevalue("pg_server")
+        name = server.create_database()
+        request.addfinalizer(lambda: server.drop_database(name))
+        monkeypatch.setenv("NERV_DATABASE_URL", server.url(name))
+
+
 def db_content_hash(path: Path) -> str:
     """nerv.store.admin.content_hash of the database at `path`: equal before and after means it is unchanged."""
     from nerv.store.admin import content_hash

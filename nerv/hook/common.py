@@ -72,16 +72,9 @@ def open_direct_store() -> HookStore:
     Otherwise (first use, pending migrations, a newer schema, not a database) the full `open_store`
     creates, checks and migrates it, or raises the NervError the caller turns into `ask`.
     """
-    from nerv.env import database_url
-    from nerv.store.fastpath import open_current
+    from nerv.store.fastpath import open_current_ledger
 
-    url = database_url()
-    if url is None:
-        conn = open_current()
-    else:
-        from nerv.store import postgres
-
-        conn = postgres.open_current(url) if postgres.is_url(url) else None  # not a URL: open_store refuses it
+    conn = open_current_ledger()
     if conn is not None:
         return HookStore(conn)
     from nerv.store.db import open_migrated_connection

@@ -334,7 +334,7 @@ def database_report() -> tuple[dict, list[dict], list[str]]:
     warnings = [f"{len(status['pending'])} migration(s) pending: applied on the next command or hook call"] \
         if status["pending"] else []
     try:
-        store = open_readonly_store(status["path"], any_schema=True)
+        store = open_readonly_store(any_schema=True)  # the file at status["path"], or the team's server
     except NervError as err:
         return {**report, "healthy": False}, [problem("database", err.message, err.hint)], warnings
     try:
@@ -344,6 +344,13 @@ def database_report() -> tuple[dict, list[dict], list[str]]:
                                                       "run `nerv db integrity`; restore with `nerv db restore`")], warnings
     finally:
         store.close()
+    if "quick_check" not in health:  # a server: nerv.store.admin.server_health
+        report.update(healthy=health["healthy"], read_only_replica=health["read_only_replica"],
+                      connections=health["connections"], max_connections=health["max_connections"])
+        problems = [] if health["healthy"] else [problem(
+            "database", f"{status['path']} is not healthy: {health['connections']} of {health['max_connections']}"
+            f" connections{', a read-only replica' if health['read_only_replica'] else ''}", "run `nerv db health`")]
+        return report, problems, warnings
     report.update(healthy=health["healthy"], quick_check=health["quick_check"], wal_mode=health["wal_mode"])
     problems = [] if health["healthy"] else [problem(
         "database", f"{status['path']} is not healthy: quick_check {health['quick_check']}, "
@@ -353,14 +360,12 @@ def database_report() -> tuple[dict, list[dict], list[str]]:
 
 def _with_database(body):
     """Run body(store) on a read-only, ORM-bound store; None when there is no usable current database."""
-    from nerv.store import paths
-    from nerv.store.db import open_readonly_store, use_for_models
+    from nerv.store.db import has_database, open_readonly_store, use_for_models
 
-    path = paths.db_path()
-    if not path.is_file():
-        return None
     try:
-        store = open_readonly_store(path)  # refused for an older schema: the models may not match it yet
+        if not has_database():
+            return None
+        store = open_readonly_store()  # refused for an older schema: the models may not match it yet
     except NervError:
         return None
     try:

@@ -134,12 +134,12 @@ def parse_nerv_command(command) -> tuple[list[str], str] | None:
 def stored_queue_timeouts() -> tuple[list[float], bool]:
     """(every finite hook.queue_timeout_s stored, global and per project; whether a global one is among
     them), read-only; ([], False) without a usable database."""
-    from nerv.store import lookups, paths
-    from nerv.store.db import open_readonly_store
+    from nerv.store import lookups
+    from nerv.store.db import has_database, open_readonly_store
 
-    if not paths.db_path().is_file():
-        return [], False
     try:
+        if not has_database():
+            return [], False
         store = open_readonly_store(any_schema=True)
     except NervError:
         return [], False  # an unusable database is doctor's business; the default wait applies

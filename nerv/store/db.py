@@ -153,7 +153,10 @@ def not_writable(path: Path) -> bool:
 def open_readonly_store(path: Path | str | None = None, *, any_schema: bool = False) -> Store:
     """The existing database opened `mode=ro`: never created, migrated or written (writes raise `read_only`).
     Refused with `needs_migration` when it is older than this nerv, since its tables may not have the shape
-    this nerv reads; `any_schema` skips that check (`db status`, doctor: they report the schema themselves)."""
+    this nerv reads; `any_schema` skips that check (`db status`, doctor: they report the schema themselves).
+    Without a path in team mode (NERV_DATABASE_URL), the team's server in read-only transactions."""
+    if path is None and team_url() is not None:
+        return _open_team_readonly_store(team_url(), any_schema)
     path = Path(path) if path else paths.db_path()
     conn = open_readonly(path)
     if any_schema:
@@ -167,6 +170,29 @@ def open_readonly_store(path: Path | str | None = None, *, any_schema: bool = Fa
                         "make the file and its folder writable once and run `nerv db migrate`, or use the nerv "
                         "that wrote it")
     return Store(conn, path, readonly=True)
+
+
+def _open_team_readonly_store(url: str, any_schema: bool) -> Store:
+    conn = postgres.open_connection(url, readonly=True)
+    try:
+        pending = [] if any_schema else migrate.check_plan(migrate.load_plan(dialect=postgres.DIALECT),
+                                                           migrate.applied_migrations(conn))
+    except BaseException:
+        conn.close()
+        raise
+    if pending:
+        conn.close()
+        raise NervError("needs_migration", f"{postgres.describe(url)} is {len(pending)} migration(s) behind this nerv",
+                        "run any writing nerv command (e.g. `nerv db migrate`) as the database's owner")
+    store = Store(conn, paths.db_path(), readonly=True)
+    store.url = url
+    return store
+
+
+def has_database() -> bool:
+    """A database to read without creating one: the team's server (NERV_DATABASE_URL), or the local file.
+    Raises NervError('usage') for a NERV_DATABASE_URL that is not a PostgreSQL URL (team_url)."""
+    return team_url() is not None or paths.db_path().is_file()
 
 
 def team_url() -> str | None:

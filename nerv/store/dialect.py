@@ -39,6 +39,17 @@ def now(conn) -> str:
     return clock.now_iso()
 
 
+def driver_error(conn) -> type[Exception]:
+    """The base class of what the connection's driver raises (sqlite3.Error, psycopg2.Error)."""
+    if name(conn) == POSTGRESQL:
+        import psycopg2
+
+        return psycopg2.Error
+    import sqlite3
+
+    return sqlite3.Error
+
+
 def json_values(conn, param: str) -> str:
     """A subquery of the elements of the JSON array bound to `param` (e.g. ':prefixes' or '?'), as text."""
     if name(conn) == POSTGRESQL:

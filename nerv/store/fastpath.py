@@ -102,3 +102,31 @@ def open_current() -> sqlite3.Connection | None:
         pass
     conn.close()
     return None
+
+
+def open_current_ledger():
+    """open_current on the backend in use: in team mode the server's database when its schema is exactly this
+    nerv's (nerv.store.postgres.open_current; NervError('database') when it cannot connect), else the local file.
+
+    None: no up-to-date database there (or a NERV_DATABASE_URL that is not a URL, which open_store refuses)."""
+    from nerv.env import database_url
+
+    url = database_url()
+    if url is None:
+        return open_current()
+    from nerv.store import postgres
+
+    return postgres.open_current(url) if postgres.is_url(url) else None
+
+
+def open_readonly_ledger():
+    """open_readonly on the backend in use: in team mode a connection to the server in read-only transactions
+    (NervError('database') when it cannot connect; None for a NERV_DATABASE_URL that is not a URL)."""
+    from nerv.env import database_url
+
+    url = database_url()
+    if url is None:
+        return open_readonly()
+    from nerv.store import postgres
+
+    return postgres.open_connection(url, readonly=True) if postgres.is_url(url) else None

@@ -15,9 +15,12 @@ def offer(query, incomplete: str, *, per_project: bool = False, project: str | N
     typed before the value (`--project`), else the current one. No database, no project, or any database
     error offers nothing: completion is a convenience, never an error (a busy, damaged or older file)."""
     from nerv.errors import NervError
-    from nerv.store import fastpath, lookups
+    from nerv.store import dialect, fastpath, lookups
 
-    conn = fastpath.open_readonly()
+    try:
+        conn = fastpath.open_readonly_ledger()
+    except NervError:  # the team's server is unreachable, or its driver is not installed
+        return []
     if conn is None:
         return []
     try:
@@ -28,7 +31,7 @@ def offer(query, incomplete: str, *, per_project: bool = False, project: str | N
         except NervError:
             return []
         return query(conn, project_id, incomplete)
-    except sqlite3.Error:
+    except dialect.driver_error(conn):
         return []
     finally:
         conn.close()

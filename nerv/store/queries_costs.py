@@ -264,7 +264,13 @@ def rebuild_rollup(conn: sqlite3.Connection) -> None:
 def rollup_rebuilt_after(conn: sqlite3.Connection):
     """Drop the triggers that keep usage_daily, let the caller write usage in bulk, then restore them and
     rebuild the rollup in one GROUP BY (caller's transaction: a failure rolls the DDL back with the rows).
-    For writes that touch most of usage (a first import, `--recompute`), where one upsert per row costs more."""
+    For writes that touch most of usage (a first import, `--recompute`), where one upsert per row costs more.
+
+    On PostgreSQL the triggers stay on and keep the rollup row by row: dropping one needs the table's owner
+    (a `nerv_agent` login is not, docs/teams.md) and locks usage against every other writer until commit."""
+    if dialect.name(conn) == dialect.POSTGRESQL:
+        yield
+        return
     triggers = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'usage'"
                             " AND name LIKE 'usage_daily_%'").fetchall()
     for name, _sql in triggers:

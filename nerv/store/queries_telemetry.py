@@ -43,7 +43,8 @@ def telemetry_calls(conn: sqlite3.Connection, session_id: str) -> list[tuple]:
 def transcript_calls(conn: sqlite3.Connection, session_id: str) -> list[tuple]:
     """A session's usage rows as CALL_FIELDS tuples, one per request id (rows without one each stand alone)."""
     return conn.execute(
-        "SELECT NULLIF(request_id, ''), MAX(model), SUM(input_tokens), SUM(output_tokens), SUM(cache_read_tokens),"
+        # MAX(request_id): a group holds one request id, or one row (then NULL or ''), portable to PostgreSQL.
+        "SELECT NULLIF(MAX(request_id), ''), MAX(model), SUM(input_tokens), SUM(output_tokens), SUM(cache_read_tokens),"
         " SUM(cache_write_5m_tokens + cache_write_1h_tokens), SUM(cost_usd) FROM usage WHERE session_id = ?"
         " GROUP BY COALESCE(NULLIF(request_id, ''), 'row:' || id) ORDER BY MIN(ts), MIN(id)",
         (session_id,)).fetchall()

@@ -187,6 +187,14 @@ def test_a_damaged_database_offers_nothing_and_no_error(nerv_home, tmp_path):
     assert (done.returncode, done.stdout.strip(), done.stderr) == (0, "", "")
 
 
+def test_an_unreachable_team_server_offers_nothing_and_no_error(nerv_home):
+    env = {**os.environ, "PYTHONPATH": str(REPO), "COMP_WORDS": "nerv rule rm ", "COMP_CWORD": "3",
+           "_NERV_COMPLETE": "complete_bash",
+           "NERV_DATABASE_URL": "postgresql://nobody@/nerv?host=/nonexistent-socket-folder"}
+    done = subprocess.run([sys.executable, "-m", "nerv"], env=env, capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout.strip(), done.stderr) == (0, "", "")
+
+
 @pytest.mark.slow  # a fresh interpreter per shell
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
 def test_the_completion_path_imports_no_rich_peewee_or_numpy(shell, ledger):

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import ON_POSTGRESQL, run_cli, use_new_database
 from tests.hooks.test_hook_imports import HEAVY
 from tests.sessions.test_usage_rollup import MODELS, assistant_line, ok
 
@@ -53,13 +53,18 @@ def test_without_cost_in_the_input_the_ledger_gives_the_session_cost(nerv_home, 
     assert f"session ${cost:.2f}" in statusline({"session_id": "s-old"})
 
 
-def test_bad_input_and_a_missing_ledger_still_print_a_line(nerv_home, tmp_path, monkeypatch):
+def test_bad_input_and_a_missing_ledger_still_print_a_line(nerv_home, tmp_path, monkeypatch, request):
     with monkeypatch.context() as patched:
-        patched.setenv("NERV_DB", str(tmp_path / "absent" / "state.db"))
+        use_new_database(request, patched, tmp_path / "absent")  # no file there; on a server, no schema yet
         assert statusline("not json") == "nerv | no ledger\n"
     ok("project", "list")  # the ledger exists
     assert statusline("[1, 2]").startswith("nerv | today $0.00")
     assert statusline({"session_id": 7, "cwd": ["x"], "cost": "lots"}).startswith("nerv | today $0.00")
+
+
+def test_an_unreachable_team_server_is_a_ledger_unavailable(nerv_home, monkeypatch):
+    monkeypatch.setenv("NERV_DATABASE_URL", "postgresql://nobody@/nerv?host=/nonexistent-socket-folder")
+    assert statusline({"cost": {"total_cost_usd": 0.25}}) == "nerv | session $0.25 | ledger unavailable\n"
 
 
 def test_the_statusline_imports_only_the_standard_library_and_no_re(nerv_home):
@@ -71,7 +76,9 @@ def test_the_statusline_imports_only_the_standard_library_and_no_re(nerv_home):
     imported = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines()
                 if line.startswith("import time:")}
     assert "nerv.statusline" in imported  # the probe works
-    assert not {m for m in imported if m.split(".")[0] in HEAVY} | (imported & {"re", "typing", "dataclasses"})
+    # In team mode the driver, psycopg2, imports re itself.
+    slow = {"typing", "dataclasses"} | (set() if ON_POSTGRESQL else {"re"})
+    assert not {m for m in imported if m.split(".")[0] in HEAVY} | (imported & slow)
 
 
 @pytest.mark.slow  # proves the installed command by running it as a process

@@ -29,17 +29,28 @@ def new_database(pg_server):
 
 
 @pytest.fixture
-def on(monkeypatch):
-    """on(url) points the CLI at that server, on(None) at the local file."""
+def on(monkeypatch, nerv_home):
+    """on(url) points the CLI at that server, on(None) at the local file (migrated on first use: with
+    NERV_TEST_BACKEND=postgresql the suite's home holds no local file of its own)."""
+    from nerv.store.db import open_store
 
     def point(url: str | None) -> None:
         if url is None:
             monkeypatch.delenv("NERV_DATABASE_URL", raising=False)
+            if not (nerv_home / "state.db").exists():
+                open_store(nerv_home / "state.db").close()
         else:
             monkeypatch.setenv("NERV_DATABASE_URL", url)
 
     return point
 
+
+
+@pytest.fixture(autouse=True)
+def start_on_the_local_file(on):
+    """Each test starts on a local ledger file and names the servers it moves to, whatever backend the suite's
+    home was given (NERV_TEST_BACKEND)."""
+    on(None)
 
 def _build_ledger(cli) -> None:
     assert cli("project", "add", "demo", "--goal", "moving").code == 0
@@ -113,8 +124,6 @@ def test_a_copy_between_two_files(cli, nerv_home, tmp_path):
 
 
 def test_a_target_holding_a_ledger_is_refused_and_left_untouched(cli, on, new_database, nerv_home, tmp_path):
-    from tests.conftest import db_content_hash
-
     _build_ledger(cli)
     url = new_database()
     assert cli("db", "copy", "--to", url).code == 0
@@ -129,10 +138,10 @@ def test_a_target_holding_a_ledger_is_refused_and_left_untouched(cli, on, new_da
     on(url)
     assert cli("db", "copy", "--to", str(other_home)).code == 0
     on(None)
-    file_before = db_content_hash(other_home)
+    file_before = _digest(other_home)
     refused = cli("db", "copy", "--to", str(other_home), "--json")
     assert refused.code == 1 and refused.error["code"] == "conflict"
-    assert db_content_hash(other_home) == file_before
+    assert _digest(other_home) == file_before
 
     forced = cli("db", "copy", "--to", url, "--force", "--json")
     assert forced.code == 0, forced.stderr

@@ -234,6 +234,7 @@ def test_session_end_hook_archives_the_session(cli, nerv_home, tmp_path, claude)
 def test_an_unwritable_archive_folder_is_an_io_error_and_records_nothing(cli, nerv_home, tmp_path):
     generated_session(tmp_path / "source")
     cli("session", "list")
+    nerv_home.mkdir(parents=True, exist_ok=True)  # in team mode no state.db made it: the archive lives there still
     (nerv_home / "archive").write_text("a file where the folder should be")
     result = cli("session", "archive", tmp_path / "source", "--json")
     assert result.code == 1 and result.error["code"] == "io"

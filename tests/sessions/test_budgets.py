@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import datetime, timezone
 
 import pytest
 
 from nerv.hook.plugins import budget as hook_budget
 from nerv.hook.plugins.transcripts import import_session_transcript
-from tests.conftest import assert_not_a_bug
+from tests.conftest import assert_not_a_bug, raw_connection
 
 SONNET = "claude-sonnet-4-5-20250929"
 
@@ -70,7 +69,7 @@ def test_bad_budgets_are_refused(cli, args, db_hash):
 
 
 def test_hook_context_warns_at_80_percent(cli, spent, nerv_home, repo_dir):
-    conn = sqlite3.connect(nerv_home / "state.db")
+    conn = raw_connection(nerv_home)
     event = {"session_id": "today-1", "cwd": str(repo_dir)}
     cli("budget", "set", "--daily", "2")
     assert hook_budget.budget_context(conn, "SessionStart", event) is None  # 75 %
@@ -80,7 +79,7 @@ def test_hook_context_warns_at_80_percent(cli, spent, nerv_home, repo_dir):
 
 
 def test_hook_guard_denies_only_when_enforced_and_hard(cli, spent, nerv_home, repo_dir):
-    conn = sqlite3.connect(nerv_home / "state.db")
+    conn = raw_connection(nerv_home)
     event = {"session_id": "other", "cwd": str(repo_dir / "src"), "tool_name": "Bash"}
     cli("budget", "set", "--project", "alpha", "--daily", "1", "--soft")
     assert hook_budget.budget_guard(conn, event) is None  # not enforced
@@ -113,7 +112,7 @@ def test_session_end_hook_imports_the_sessions_own_transcript(cli, proc, tmp_pat
                "hook_event_name": "SessionEnd", "reason": "logout"}
     ended = proc("hook", "session-end", stdin=json.dumps(payload))
     assert ended.code == 0 and "failed" not in ended.stderr, ended.stderr
-    conn = sqlite3.connect(nerv_home / "state.db")
+    conn = raw_connection(nerv_home)
     imported = {r[0] for r in conn.execute("SELECT message_id FROM usage")}
     assert imported == {"m-sess-x", "m-sess-x-agent"}
     assert import_session_transcript(conn, {"transcript_path": 42}) is None

@@ -11,14 +11,14 @@ import json
 import os
 import re
 import signal
-import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import assert_not_a_bug
+from tests.conftest import assert_not_a_bug, raw_connection
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "telemetry"
 
@@ -75,14 +75,14 @@ def receiver(nerv_home):
 
 
 def stored_events(nerv_home) -> list[tuple]:
-    with sqlite3.connect(nerv_home / "state.db") as conn:
+    with closing(raw_connection(nerv_home)) as conn:
         return conn.execute("SELECT session_id, request_id, input_tokens, output_tokens, cache_read_tokens,"
                             " cache_creation_tokens, cost_usd, ts, service_version FROM telemetry_api_requests"
                             " ORDER BY ts").fetchall()
 
 
 def audit_actions(nerv_home) -> list[str]:
-    with sqlite3.connect(nerv_home / "state.db") as conn:
+    with closing(raw_connection(nerv_home)) as conn:
         return [r[0] for r in conn.execute("SELECT action FROM audit_log WHERE action LIKE 'telemetry.%'")]
 
 

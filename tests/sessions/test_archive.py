@@ -286,6 +286,7 @@ def test_an_archive_error_beside_the_import_is_its_own_error_and_keeps_the_impor
                                                                                    archive_alongside):
     generated_session(tmp_path / "source")
     cli("session", "list")
+    nerv_home.mkdir(parents=True, exist_ok=True)  # in team mode no state.db made it
     (nerv_home / "archive").write_text("a file where the folder should be")
     result = cli("session", "import", tmp_path / "source", "--json")
     assert result.code == 1 and result.error["code"] == "io", result.stderr

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-
 from tests.dashboard.conftest import LONG_TITLE
 
 HEADERS = {"agent", "task", "lease", "seen", "paths", "what", "detail", "who", "since"}

@@ -33,6 +33,7 @@ def input_hash(tool_input) -> str:
 
 def record(conn, payload: dict, *, tool: str, tool_input, cwd: str, project_id, mode: str, event: str) -> int:
     """Insert a pending request with the rule a person would write for it (one audited transaction); its id.
+    A call already recorded as pending (same tool_use_id) is not recorded twice: its request's id.
 
     The input is kept as `approvals.store_inputs` says (nerv.redact); its hash, which matches the request
     to the events that close it, is of the input as it came."""
@@ -52,6 +53,11 @@ def record(conn, payload: dict, *, tool: str, tool_input, cwd: str, project_id, 
            "input_hash": input_hash(tool_input)}
 
     def body(tx):
+        # The same call decided again (the hook daemon stopped mid-decision, and the hook decided it itself):
+        # the request it recorded is this one, not a second.
+        recorded = q.pending_by_tool_use_id(tx.conn, row["tool_use_id"]) if row["tool_use_id"] else None
+        if recorded is not None:
+            return recorded
         request_id = q.insert_request(tx.conn, {**row, "created_at": tx.now})
         tx.audit("approval.request", "approval_request", request_id, project_id=project_id,
                  after={**row, "id": request_id, "tool_input": row["tool_input"][:2000]})

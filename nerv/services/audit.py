@@ -37,7 +37,7 @@ def list_entries(store: Store, *, entity: str | None = None, entity_id: str | No
         query = query.where(matches)
     if actor:
         query = query.where(AuditLog.actor == actor)
-    bound = parse_when(since)
+    bound = parse_when(since, store=store)
     if bound:
         query = query.where(AuditLog.ts >= bound)
     return [_row(e) for e in query.order_by(AuditLog.id.desc()).limit(limit)]

@@ -146,7 +146,8 @@ def report(store: Store, *, by: str | None = None, since: str | None = None, unt
     validate.choice(cost_mode, "--cost-mode", COST_MODES)
     if breakdown is not None:
         validate.choice(breakdown, "--breakdown", BREAKDOWNS)
-    since_iso, until_iso = parse_when(since, "--since"), parse_when(until, "--until")
+    since_iso = parse_when(since, "--since", store=store)
+    until_iso = parse_when(until, "--until", store=store)
     if since_iso and until_iso and since_iso >= until_iso:
         raise invalid("--since must be before --until")
     scope = command_scope(store, project, everywhere)
@@ -194,15 +195,15 @@ def blocks(store: Store, *, since: str | None = None, until: str | None = None, 
            now: str | None = None, timezone_name: str | None = None) -> dict:
     """Claude's 5-hour usage blocks in a range (default: the last 7 days), the active one with its burn rate
     and projection (nerv.domain.blocks); times shown in `timezone_name` (default UTC)."""
-    from datetime import datetime, timedelta, timezone
+    from datetime import timedelta
 
     from nerv.domain import blocks as windows
     from nerv.store.clock import parse_iso, to_iso
 
     zone = _zone(timezone_name)
-    now_dt = parse_iso(parse_when(now, "--now")) if now else datetime.now(timezone.utc)
-    since_iso = parse_when(since, "--since") or to_iso(now_dt - timedelta(days=BLOCKS_DEFAULT_DAYS))
-    until_iso = parse_when(until, "--until")
+    now_dt = parse_iso(parse_when(now, "--now") if now else store.now())
+    since_iso = parse_when(since, "--since", now=now_dt) or to_iso(now_dt - timedelta(days=BLOCKS_DEFAULT_DAYS))
+    until_iso = parse_when(until, "--until", now=now_dt)
     if until_iso and since_iso >= until_iso:
         raise invalid("--since must be before --until")
     project_id = store.projects.find(project)["id"] if project else None

@@ -76,7 +76,7 @@ def list_metrics(store: Store, name: str | None = None, *, since: str | None = N
     if name:
         query = query.where(Metric.name == validate.one_line(name, "metric name", max_len=validate.NAME_MAX))
     if since:
-        query = query.where(Metric.recorded_at >= parse_when(since))
+        query = query.where(Metric.recorded_at >= parse_when(since, store=store))
     return [m.to_dict() for m in query.order_by(Metric.recorded_at.desc(), Metric.id.desc()).limit(limit)]
 
 
@@ -97,7 +97,7 @@ def summarize(store: Store, name: str, *, by: str | None = None, since: str | No
         validate.choice(by, "--by", ("day",))
     query = Metric.select(Metric.value, Metric.recorded_at).where(Metric.name == name)
     if since:
-        query = query.where(Metric.recorded_at >= parse_when(since))
+        query = query.where(Metric.recorded_at >= parse_when(since, store=store))
     rows = list(query.order_by(Metric.recorded_at).tuples())
     if not rows:
         raise not_found("metric", repr(name), "record one with `nerv metrics record NAME VALUE`")

@@ -26,9 +26,10 @@ MAX_POINTS = 366  # longer ranges are drawn in buckets of several days, so the p
 OTHER = "(other)"
 
 
-def window(now: str | None, since: str | None, until: str | None) -> dict:
-    """The report's time bounds as ISO text: `now` (default: the clock), `since` and the exclusive `end`."""
-    now_text = parse_when(now, "--now") if now is not None else now_iso()
+def window(now: str | None, since: str | None, until: str | None, *, clock=now_iso) -> dict:
+    """The report's time bounds as ISO text: `now` (default: `clock()`, the ledger's), `since` and the exclusive
+    `end`."""
+    now_text = parse_when(now, "--now") if now is not None else clock()
     now_dt = parse_iso(now_text)
     since_text = parse_when(since, "--since", now=now_dt)
     until_text = parse_when(until, "--until", now=now_dt)
@@ -44,7 +45,7 @@ def build(store: Store, *, now: str | None = None, since: str | None = None, unt
     """Everything the page shows, as plain data (the JSON form of the report)."""
     from nerv.services.projects import optional_current_project
 
-    bounds = window(now, since, until)
+    bounds = window(now, since, until, clock=store.now)
     proj = optional_current_project(store, project)
     project_id = proj.id if proj else None
     start, end = bounds["since"], bounds["end"]

@@ -29,12 +29,12 @@ def parse_what(what: str | None) -> list[str]:
 
 def _cutoff(store: Store, name: str, older_than: str | None) -> tuple[str | None, str]:
     if older_than:
-        return parse_when(older_than, "--older-than"), older_than
+        return parse_when(older_than, "--older-than", store=store), older_than
     key = f"retention.{name}"
     age = store.settings.effective(key, None, settings_keys.KNOWN[key].default)
     if age is None or str(age).strip().lower() == NEVER:
         return None, NEVER
-    return parse_when(str(age), key), str(age)
+    return parse_when(str(age), key, store=store), str(age)
 
 
 def prune(store: Store, *, older_than: str | None = None, what: str | None = None, dry_run: bool = False,

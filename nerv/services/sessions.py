@@ -93,7 +93,7 @@ def list_sessions(store: Store, *, project: str | None = None, since: str | None
     if task:
         query = query.where(ClaudeSession.task == find_task(store, task, project).id)
     if since:
-        bound = parse_when(since)
+        bound = parse_when(since, store=store)
         query = query.where(ClaudeSession.started_at >= bound)
     names = {p.id: p.name for p in Project.select(Project.id, Project.name)}
     rows = query.order_by(ClaudeSession.started_at.desc(nulls="last"), ClaudeSession.id).limit(limit)

@@ -213,7 +213,8 @@ TOKEN_FIELDS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_wri
 def reconcile(store: Store, *, since: str | None = None, until: str | None = None) -> dict:
     """Per session telemetry saw in [since, until): its calls matched by request id with the transcripts',
     calls seen by one source only, token differences on the matched calls, and both sources' cost."""
-    since_iso, until_iso = parse_when(since, "--since"), parse_when(until, "--until")
+    since_iso = parse_when(since, "--since", store=store)
+    until_iso = parse_when(until, "--until", store=store)
     if since_iso and until_iso and since_iso >= until_iso:
         raise invalid("--since must be before --until")
     found = store.read(lambda s: s.telemetry.reconcile_inputs(since_iso, until_iso))

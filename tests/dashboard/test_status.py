@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
-from tests.conftest import ON_POSTGRESQL
 from tests.dashboard.conftest import LONG_TITLE
 
 HEADERS = {"agent", "task", "lease", "seen", "paths", "what", "detail", "who", "since"}
@@ -127,7 +124,6 @@ def test_status_only_reads(cli, ledger, db_hash):
     assert db_hash() == before
 
 
-@pytest.mark.skipif(ON_POSTGRESQL, reason="`db status` reads the local file; on a server it is not built (docs/teams.md)")
 def test_db_status_keeps_the_table_counts(cli, ledger):
     data = cli("db", "status", "--json").data
     assert data["counts"]["tasks"] == 4 and data["counts"]["approval_requests"] == 1 and data["size_bytes"] > 0

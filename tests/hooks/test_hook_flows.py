@@ -202,6 +202,15 @@ def test_strict_mode_and_permission_request_share_one_request(fire, cli, nerv_ho
     assert requests(nerv_home) == [("approved", "claude-code", "PreToolUse", "strict", "toolu_1")]
 
 
+def test_a_call_decided_again_keeps_its_one_request(fire, cli, nerv_home, tmp_path):
+    """The hook daemon stopped mid-decision and the hook decided the same call itself: still one request."""
+    cli("settings", "set", "hook.mode", "strict")
+    assert decision(fire(pre_tool_use(tmp_path)))[0] == "ask"
+    assert decision(fire(pre_tool_use(tmp_path)))[0] == "ask"
+    assert decision(fire(pre_tool_use(tmp_path, tool_use_id="toolu_2")))[0] == "ask"  # another call of the same input
+    assert requests(nerv_home, "status, tool_use_id") == [("pending", "toolu_1"), ("pending", "toolu_2")]
+
+
 def test_off_mode_records_nothing(fire, cli, db_hash, tmp_path):
     cli("settings", "set", "hook.mode", "off")
     before = db_hash()

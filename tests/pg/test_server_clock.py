@@ -91,3 +91,14 @@ def test_path_leases_live_by_the_servers_clock(store):
     live = data(on_machine(ahead, "lease", "list"))
     assert [(lease["pattern"], lease["state"]) for lease in live] == [("src/**", "live")]
     assert TS.match(live[0]["expires_at"]) and made
+
+
+def test_a_relative_period_counts_back_from_the_server_clock(store):
+    """`--since 1h` on a machine two hours ahead still covers the last hour of the ledger."""
+    entries = data(on_machine(2 * HOUR_S, "audit", "list", "--since", "1h"))
+    assert {entry["action"] for entry in entries} >= {"project.add", "task.add"}
+    assert data(on_machine(-2 * HOUR_S, "audit", "list", "--since", "2026-01-01T00:00:00Z"))
+    data(on_machine(0, "metrics", "record", "latency", "1"))
+    pruned = data(on_machine(3 * 24 * HOUR_S, "prune", "--older-than", "1d", "--what", "metrics", "--dry-run"))
+    assert pruned["kinds"]["metrics"]["rows"] == 0, pruned  # a machine 3 days ahead prunes nothing of today
+    assert data(on_machine(0, "metrics", "list", "--since", "1h"))

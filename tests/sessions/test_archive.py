@@ -257,3 +257,52 @@ def test_a_file_read_in_blocks_is_cut_into_the_pieces_of_the_whole(lengths, term
     data = b"\n".join(b"x" * n for n in lengths) + (b"\n" if terminated and lengths else b"")
     with mock.patch.object(archive, "READ_BYTES", block):
         assert list(archive._pieces(io.BytesIO(data), limit)) == archive.split_at_lines(data, limit)
+
+
+@pytest.fixture
+def archive_alongside(monkeypatch):
+    """Every import archives in a forked child, however small (nerv.services.archive_alongside)."""
+    from nerv.services import archive_alongside
+
+    if not archive_alongside._forks():
+        pytest.skip("no fork on this platform: the archive is always made in the importing process")
+    monkeypatch.setattr(archive_alongside, "MIN_BYTES", 0)
+    return archive_alongside
+
+
+def test_an_archive_made_beside_the_import_restores_byte_identical(cli, nerv_home, tmp_path, claude, archive_alongside):
+    source = generated_session(tmp_path / "source")
+    result = cli("session", "import", tmp_path / "source", "--json")
+    assert result.code == 0, result.stderr
+    assert result.data["archive"]["archived"] == 3 and result.data["new_usage_rows"] == 190
+    assert stats(cli)["files"] == 3
+    assert cli("session", "restore", SESSION).code == 0
+    assert (claude / "projects" / source.relative_to(tmp_path / "source")).read_bytes() == source.read_bytes()
+    again = cli("session", "import", tmp_path / "source", "--json").data["archive"]
+    assert again["unchanged"] == 3 and again["new_chunks"] == 0
+
+
+def test_an_archive_error_beside_the_import_is_its_own_error_and_keeps_the_import(cli, nerv_home, tmp_path,
+                                                                                   archive_alongside):
+    generated_session(tmp_path / "source")
+    cli("session", "list")
+    nerv_home.mkdir(parents=True, exist_ok=True)  # in team mode no state.db made it
+    (nerv_home / "archive").write_text("a file where the folder should be")
+    result = cli("session", "import", tmp_path / "source", "--json")
+    assert result.code == 1 and result.error["code"] == "io", result.stderr
+    (nerv_home / "archive").unlink()
+    assert stats(cli)["files"] == 0
+    assert cli("session", "list", "--json").data  # the import itself committed: its sessions are there
+
+
+def test_a_crash_beside_the_import_is_reported_as_a_bug(cli, tmp_path, archive_alongside, monkeypatch):
+    generated_session(tmp_path / "source")
+
+    def broken(*_args, **_kwargs):
+        raise ZeroDivisionError(f"planted in {os.getpid()}")
+
+    monkeypatch.setattr(archive, "archive_files", broken)
+    result = cli("session", "import", tmp_path / "source", "--json")
+    assert result.code == 1 and result.error["code"] == "internal"
+    message = json.dumps(result.error)
+    assert "ZeroDivisionError: planted in" in message and f"planted in {os.getpid()}" not in message  # in the child

@@ -160,12 +160,17 @@ def pytest_addoption(parser):
 
 
 def pytest_collection_modifyitems(config, items):
-    """Tests that start nerv processes (the `proc` fixture) are `slow`. With --shuffle-seed, shuffle the order of
+    """Tests that start nerv processes (the `proc` fixture) or the PostgreSQL server (`pg_server`) are `slow`. With --shuffle-seed, shuffle the order of
     the modules and of the tests within each module: a test that needs another to run first fails, and
     module-scoped fixtures are still set up once per module."""
     for item in items:
-        if "proc" in getattr(item, "fixturenames", ()):
+        fixtures = getattr(item, "fixturenames", ())
+        if "proc" in fixtures:
             item.add_marker(pytest.mark.slow)  # starts nerv as a process: ~0.1-1 s a call
+        if "pg_server" in fixtures:
+            # Starts the throwaway PostgreSQL server (tests/pg: `pg_server`, `pg_database`); a database of its own
+            # costs ~0.5 s, and these tests run alike whatever NERV_TEST_BACKEND is, so the full run covers them.
+            item.add_marker(pytest.mark.slow)
     seed = config.getoption("--shuffle-seed")
     if seed is None:
         return

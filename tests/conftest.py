@@ -193,6 +193,13 @@ def pytest_report_header(config):
     return lines
 
 
+def pytest_terminal_summary(terminalreporter):
+    counts = reused_store.COUNTS
+    if counts["parked"]:
+        terminalreporter.write_line(f"in-process CLI: {counts['reused']} stores reused, {counts['stale']} found "
+                                    f"touched and reopened, of {counts['parked']} left open (tests/reused_store.py)")
+
+
 # ---- an isolated home with a migrated database ---------------------------------------------------------------
 _TEMPLATES: dict[str, bytes] = {}
 

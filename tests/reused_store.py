@@ -36,7 +36,7 @@ _OPENING_MODULES = ("nerv.store.db", "nerv.store.sqlite", "nerv.store.fastpath",
                     "nerv.store.paths", "nerv.env")
 _PARKED: dict = {}
 _STATE = {"installed": False, "usable": None}
-COUNTS = {"parked": 0, "reused": 0, "stale": 0}
+COUNTS = {"parked": 0, "reused": 0, "stale": 0}  # the run's summary line (tests/conftest.py)
 
 
 def install() -> None:

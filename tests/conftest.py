@@ -384,7 +384,7 @@ def run_cli(*args: str, stdin: str = "") -> Result:
     the statusline open their own connection, so a parked store is closed before them."""
     from nerv.__main__ import HOOK_MANAGEMENT, main
 
-    if not ON_POSTGRESQL:
+    if not ON_POSTGRESQL and os.environ.get("NERV_TEST_REUSE_STORE") != "off":
         reused_store.install()
         if args and (args[0] == "statusline" or (args[0] == "hook" and len(args) > 1
                                                   and args[1] not in HOOK_MANAGEMENT)):

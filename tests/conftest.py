@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 from hypothesis import settings as hypothesis_settings
 
+from tests import reused_store
+
 # No example database on disk: CI clones are fresh and a .hypothesis/ folder must not appear in the repo.
 hypothesis_settings.register_profile("nerv", database=None)
 hypothesis_settings.load_profile("nerv")
@@ -116,8 +118,37 @@ def _inject_fault(target: str) -> None:
     setattr(module, function_name, fault)
 
 
+# ---- test folders in memory: /dev/shm when it can be written ------------------------------------------------
+# Every test copies a database into its own folder and every in-process CLI call that wrote checkpoints the
+# WAL on close (an fsync): on tmpfs those cost nothing. pytest's numbered base folders (pytest-of-USER/pytest-N,
+# the last 3 runs kept) then live under /dev/shm; `--basetemp` or PYTEST_DEBUG_TEMPROOT (pytest's own variable)
+# choose another place, and NERV_TEST_TMP=disk keeps pytest's default (the system's temporary folder).
+MEMORY_TEMP_ROOT = "/dev/shm"
+_IN_MEMORY = {"on": False}
+
+
+def _put_test_folders_in_memory(config) -> None:
+    if config.option.basetemp or os.environ.get("PYTEST_DEBUG_TEMPROOT") or os.environ.get("NERV_TEST_TMP") == "disk":
+        return
+    if os.path.isdir(MEMORY_TEMP_ROOT) and os.access(MEMORY_TEMP_ROOT, os.W_OK | os.X_OK):
+        os.environ["PYTEST_DEBUG_TEMPROOT"] = MEMORY_TEMP_ROOT
+        _IN_MEMORY["on"] = True
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.failed:  # the folder of a failed test is kept for a look at it (tmp_path below)
+        item.stash[_FAILED] = True
+    return report
+
+
+_FAILED = pytest.StashKey[bool]()
+
+
 def pytest_configure(config):
     _choose_examples(config)
+    _put_test_folders_in_memory(config)
     if os.environ.get(FAULT_ENV):
         _inject_fault(os.environ[FAULT_ENV])
 
@@ -129,12 +160,17 @@ def pytest_addoption(parser):
 
 
 def pytest_collection_modifyitems(config, items):
-    """Tests that start nerv processes (the `proc` fixture) are `slow`. With --shuffle-seed, shuffle the order of
+    """Tests that start nerv processes (the `proc` fixture) or the PostgreSQL server (`pg_server`) are `slow`. With --shuffle-seed, shuffle the order of
     the modules and of the tests within each module: a test that needs another to run first fails, and
     module-scoped fixtures are still set up once per module."""
     for item in items:
-        if "proc" in getattr(item, "fixturenames", ()):
+        fixtures = getattr(item, "fixturenames", ())
+        if "proc" in fixtures:
             item.add_marker(pytest.mark.slow)  # starts nerv as a process: ~0.1-1 s a call
+        if "pg_server" in fixtures:
+            # Starts the throwaway PostgreSQL server (tests/pg: `pg_server`, `pg_database`); a database of its own
+            # costs ~0.5 s, and these tests run alike whatever NERV_TEST_BACKEND is, so the full run covers them.
+            item.add_marker(pytest.mark.slow)
     seed = config.getoption("--shuffle-seed")
     if seed is None:
         return
@@ -155,6 +191,13 @@ def pytest_report_header(config):
     if _EXAMPLES["fast"]:
         lines.append("property tests: a tenth of their examples (hypothesis profile nerv-fast)")
     return lines
+
+
+def pytest_terminal_summary(terminalreporter):
+    counts = reused_store.COUNTS
+    if counts["parked"]:
+        terminalreporter.write_line(f"in-process CLI: {counts['reused']} stores reused, {counts['stale']} found "
+                                    f"touched and reopened, of {counts['parked']} left open (tests/reused_store.py)")
 
 
 # ---- an isolated home with a migrated database ---------------------------------------------------------------
@@ -180,6 +223,7 @@ def from_template(name: str, home: Path, build) -> None:
         return
     from nerv.store import paths
 
+    reused_store.discard()  # its connection must not outlive the file it was opened on
     paths.ensure_private_dir(home)
     if db.exists():  # a template over another (`project` after `nerv_home`): the old WAL must not apply to it
         for suffix in ("-wal", "-shm"):
@@ -279,13 +323,19 @@ _TEST_FOLDERS = itertools.count()
 
 @pytest.fixture
 def tmp_path(tmp_path_factory, request) -> Path:
-    """pytest's tmp_path (a new folder per test, under the session's base folder, kept after the run), made
+    """pytest's tmp_path (a new folder per test, under the session's base folder, kept after the run; in memory
+    only a failed test's folder is kept), made
     without pytest's scan of the whole base folder and its `-current` symlink for every test: with thousands
     of tests that scan alone is quadratic."""
     name = re.sub(r"\W", "_", request.node.name)[:30]
     path = tmp_path_factory.getbasetemp() / "tests" / f"{name}-{next(_TEST_FOLDERS)}"
     path.mkdir(parents=True)
-    return path
+    yield path
+    if _IN_MEMORY["on"] and not request.node.stash.get(_FAILED, False):
+        import shutil
+
+        # In memory, ~0.6 MB a test would hold gigabytes per kept run: only a failed test's folder stays.
+        shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)
@@ -314,6 +364,7 @@ def nerv_home(tmp_path, monkeypatch, request) -> Path:
     if request.node.get_closest_marker("no_database") is None:
         from_template("migrated", home, lambda: _migrate(home))
     yield home
+    reused_store.discard()
     if backend is not None:
         next(backend, None)
 
@@ -328,9 +379,16 @@ def fresh_home(nerv_home) -> Path:
 
 
 def run_cli(*args: str, stdin: str = "") -> Result:
-    """Run `nerv ARGS` in this process (fast) through the same main() the console script uses."""
-    from nerv.__main__ import main
+    """Run `nerv ARGS` in this process (fast) through the same main() the console script uses. The store a
+    call leaves open serves the next call while its file is untouched (tests/reused_store.py); the hook and
+    the statusline open their own connection, so a parked store is closed before them."""
+    from nerv.__main__ import HOOK_MANAGEMENT, main
 
+    if not ON_POSTGRESQL and os.environ.get("NERV_TEST_REUSE_STORE") != "off":
+        reused_store.install()
+        if args and (args[0] == "statusline" or (args[0] == "hook" and len(args) > 1
+                                                  and args[1] not in HOOK_MANAGEMENT)):
+            reused_store.discard()
     out, err = io.StringIO(), io.StringIO()
     old_stdin = sys.stdin
     sys.stdin = io.StringIO(stdin)

@@ -8,7 +8,7 @@ import itertools
 
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
-from tests.conftest import assert_not_a_bug, run_cli
+from tests.conftest import assert_not_a_bug, examples, run_cli
 
 FRAGMENTS = ["[bold]", "[/bold]", "[red]", "[/]", "[", "]", "[[", "]]", "\\[", "[link=https://x]", ":smile:",
              "[b]x[/b]", "[on red]", "[#ff0000]", "x", " y ", "=", "\\"]
@@ -41,7 +41,7 @@ def _with_width(monkeypatch, width: int) -> None:
     monkeypatch.setattr(_output, "_console", None)  # a console of this width
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(25), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(title=titles)
 @example(title="[bold]x[/bold]")
 @example(title="[/]")

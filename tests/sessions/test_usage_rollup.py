@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import ON_POSTGRESQL, raw_connection, run_cli
+from tests.conftest import ON_POSTGRESQL, examples, raw_connection, run_cli
 
 KEYS = ("substr(ts, 1, 10)", "session_id", "coalesce(project_id, '')", "coalesce(model, '')",
         "coalesce(task_id, '')", "coalesce(subagent_id, '')")
@@ -71,7 +71,7 @@ operation = st.one_of(
 
 
 @pytest.mark.slow  # property test: 20 sequences of imports, prunes and moves
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(20), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(operation, min_size=1, max_size=7))
 # A better copy of one call in a rollup row of several, then a cut inside a day and a move to a task.
 @example([("import", [(1, 0, 10, False), (13, 0, 10, False), (19, 0, 5, True)]), ("import", [(1, 0, 50, False)]),

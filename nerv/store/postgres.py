@@ -103,6 +103,32 @@ def _multi_row_insert(text: str) -> tuple[bytes, str, bytes] | None:
     return head.encode(), row_template, tail.encode()
 
 
+_PLAIN_ROW = re.compile(r"^\(\s*%s(?:\s*,\s*%s)*\s*\)$")
+_FINITE = float("inf")
+
+
+def _literals(row) -> str | None:
+    """`(v1, v2, ...)` as SQL literals, as the driver renders them with standard_conforming_strings on (a
+    quote doubled, a backslash as it is; bool is 0/1, _register_adapters); None for a value it leaves to the
+    driver (another type, a NUL byte the driver refuses, a float that is not finite)."""
+    parts = []
+    for value in row:
+        kind = type(value)
+        if value is None:
+            parts.append("NULL")
+        elif kind is str:
+            if "\x00" in value:
+                return None
+            parts.append("'" + value.replace("'", "''") + "'")
+        elif kind is int or kind is bool:
+            parts.append(str(int(value)))
+        elif kind is float and -_FINITE < value < _FINITE:
+            parts.append(repr(value))
+        else:
+            return None
+    return "(" + ",".join(parts) + ")"
+
+
 class _Batched:
     """What executemany returns: its callers read `rowcount`."""
 
@@ -146,12 +172,28 @@ class PgConnection:
             execute_batch(cursor, text, params, page_size=BATCH_STATEMENTS)
             return _Batched(-1)
         head, row_template, tail = insert
+        render = self._row_renderer(cursor, row_template, numbered)
         inserted = 0
         for start in range(0, len(params), BATCH_ROWS):
-            values = b",".join(cursor.mogrify(row_template, row) for row in params[start:start + BATCH_ROWS])
+            values = b",".join(render(row) for row in params[start:start + BATCH_ROWS])
             cursor.execute(head + values + tail)
             inserted += cursor.rowcount
         return _Batched(inserted)
+
+    def _row_renderer(self, cursor, row_template: str, numbered: bool):
+        """One VALUES row as SQL bytes: the driver's mogrify, or for a row of plain placeholders `(%s, ...)` the
+        same literals rendered here (mogrify was measured at ~60 µs a row of 25 values, a third of an import's
+        client time); a value of another type than None, int, float or str goes to mogrify."""
+        plain = not numbered and _PLAIN_ROW.match(row_template) is not None
+        if not plain or self.raw.get_parameter_status("standard_conforming_strings") != "on" \
+                or self.raw.encoding not in ("UTF8", "UNICODE"):
+            return lambda row: cursor.mogrify(row_template, row)
+
+        def render(row) -> bytes:
+            text = _literals(row)
+            return cursor.mogrify(row_template, row) if text is None else text.encode()
+
+        return render
 
     def execute_batch(self, sql: str, rows, page_size: int = 1000) -> None:
         """executemany in pages of `page_size` statements per round trip (bulk loads; no rowcount)."""

@@ -121,6 +121,43 @@ def test_executemany_sends_pages_and_counts_the_rows_inserted(pg_database):
         conn.close()
 
 
+AWKWARD_VALUES = [
+    (1, "it's", "back\\slash \\' and \\n", -5, 0.1, True),
+    (2, "", "ünïcødé ✓ 'quoted' \"double\" %s %(x)s ? :name $1 -- /*", 0, -1e-300, False),
+    (3, None, None, None, None, None),
+    (4, "line\nbreak\ttab\r", "x" * 10_000, 2**62, 1e300, 1),
+    (5, "nan", "inf", -(2**62), float("nan"), 0),  # a NaN float goes through the driver
+    (6, "text", "-1", -1, float("-inf"), 1),
+]
+
+
+@pytest.fixture
+def connection(pg_database):
+    conn = postgres.open_connection(pg_database)
+    yield conn
+    conn.close()
+
+
+def test_executemany_renders_every_value_as_the_driver_does(connection):
+    """The rows executemany renders itself read back exactly as the same rows sent one by one through the driver."""
+    for table in ("fast", "driver"):
+        connection.execute(f"CREATE TABLE {table} (id int PRIMARY KEY, a text, b text, n bigint, x double precision,"
+                           " flag int)")
+    connection.executemany("INSERT INTO fast (id, a, b, n, x, flag) VALUES (?, ?, ?, ?, ?, ?)", AWKWARD_VALUES)
+    for row in AWKWARD_VALUES:
+        connection.execute("INSERT INTO driver (id, a, b, n, x, flag) VALUES (?, ?, ?, ?, ?, ?)", row)
+    read = "SELECT id, a, b, n, x::text, flag FROM {} ORDER BY id"
+    assert connection.execute(read.format("fast")).fetchall() == connection.execute(read.format("driver")).fetchall()
+    assert connection.execute("SELECT b FROM fast WHERE id = 1").fetchone() == (AWKWARD_VALUES[0][2],)
+
+
+def test_executemany_refuses_a_nul_byte_as_the_driver_does(connection):
+    connection.execute("CREATE TABLE bulk (id int PRIMARY KEY, note text)")
+    with pytest.raises(ValueError, match="NUL"):
+        connection.executemany("INSERT INTO bulk (id, note) VALUES (?, ?)", [(1, "ok"), (2, "a\x00b")])
+    assert connection.execute("SELECT count(*) FROM bulk").fetchone() == (0,)
+
+
 def test_a_bulk_insert_is_a_few_statements_not_one_per_row(pg_database):
     conn = postgres.open_connection(pg_database)
     try:

@@ -12,6 +12,7 @@ Statements that differ between dialects get their own text in the store module t
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 from functools import lru_cache
@@ -372,6 +373,25 @@ def _load_timestamps_as_text(raw) -> None:
         return None if value is None else to_iso(parse_iso(value))
 
     register_type(new_type((TIMESTAMPTZ_OID,), "NERV_TIMESTAMPTZ", load), raw)
+
+
+_CURSOR_NAMES = itertools.count()
+
+
+def pages(conn: PgConnection, sql: str, params=(), size: int = 1000):
+    """The rows of a query, `size` at a time. Inside a transaction through a server cursor (DECLARE, FETCH), so
+    memory stays bounded by a page: the driver's own cursor takes the whole result at once. A cursor left
+    open by a caller that stops early ends with its transaction. Outside one, the whole result, in pages."""
+    if not conn.in_transaction:
+        cursor = conn.execute(sql, params)
+        while page := cursor.fetchmany(size):
+            yield page
+        return
+    name = f"nerv_pages_{next(_CURSOR_NAMES)}"
+    conn.execute(f"DECLARE {name} NO SCROLL CURSOR FOR {sql}", params)
+    while page := conn.execute(f"FETCH {int(size)} FROM {name}").fetchall():
+        yield page
+    conn.execute(f"CLOSE {name}")
 
 
 def server_now(conn: PgConnection) -> str:

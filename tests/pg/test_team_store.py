@@ -172,3 +172,18 @@ def test_a_bulk_insert_is_a_few_statements_not_one_per_row(pg_database):
         assert conn.execute("SELECT n FROM statements").fetchone() == (3,)
     finally:
         conn.close()
+
+
+def test_pages_reads_a_query_page_by_page_through_a_server_cursor(connection):
+    query = "SELECT g FROM generate_series(1, 25) g ORDER BY g"
+    open_cursors = "SELECT count(*) FROM pg_cursors WHERE name LIKE 'nerv_pages_%'"
+    connection.execute("BEGIN")
+    sizes, held = [], []
+    for page in postgres.pages(connection, query, size=10):
+        sizes.append(len(page))
+        held.append(connection.execute(open_cursors).fetchone()[0])
+    assert sizes == [10, 10, 5] and held == [1, 1, 1]
+    assert connection.execute(open_cursors).fetchone()[0] == 0  # closed once read through
+    connection.execute("COMMIT")
+    # Outside a transaction (no server cursor can live there): the same rows, in pages.
+    assert [row for page in postgres.pages(connection, query, size=10) for row in page] == [(g,) for g in range(1, 26)]

@@ -19,22 +19,30 @@ _INFINITY = float("inf")
 def literals(row) -> str | None:
     """`(v1, v2, ...)` as SQL literals, as the driver renders them with standard_conforming_strings on (a quote
     doubled, a backslash as it is)."""
-    parts = []
-    for value in row:
-        kind = type(value)
-        if value is None:
-            parts.append("NULL")
-        elif kind is str:
-            if "\x00" in value:
-                return None
-            parts.append("'" + value.replace("'", "''") + "'")
-        elif kind is int or kind is bool:
-            parts.append(str(int(value)))
-        elif kind is float and -_INFINITY < value < _INFINITY:
-            parts.append(repr(value))
-        else:
-            return None
-    return "(" + ",".join(parts) + ")"
+    parts = [_rendered(value, _quoted, "NULL", True) for value in row]
+    return None if None in parts else "(" + ",".join(parts) + ")"
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _copy_escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
+
+
+def _rendered(value, text, null: str, takes_float: bool) -> str | None:
+    """One value in the form `text` gives strings and `null` gives NULL; None for one left to the driver."""
+    kind = type(value)
+    if value is None:
+        return null
+    if kind is str:
+        return None if "\x00" in value else text(value)
+    if kind is int or kind is bool:
+        return str(int(value))
+    if kind is float and takes_float and -_INFINITY < value < _INFINITY:
+        return repr(value)
+    return None
 
 
 def copy_target(head: str, row_template: str, tail: str) -> tuple[str, list[str]] | None:
@@ -55,21 +63,8 @@ def copy_text(rows, width: int, float_columns: list[bool]) -> str | None:
     for row in rows:
         if len(row) != width:
             return None
-        fields = []
-        for value, takes_float in zip(row, float_columns):
-            kind = type(value)
-            if value is None:
-                fields.append("\\N")
-            elif kind is str:
-                if "\x00" in value:
-                    return None
-                fields.append(value.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r")
-                              .replace("\t", "\\t"))
-            elif kind is int or kind is bool:
-                fields.append(str(int(value)))
-            elif kind is float and takes_float and -_INFINITY < value < _INFINITY:
-                fields.append(repr(value))
-            else:
-                return None
+        fields = [_rendered(value, _copy_escaped, "\\N", takes_float) for value, takes_float in zip(row, float_columns)]
+        if None in fields:
+            return None
         lines.append("\t".join(fields))
     return "\n".join(lines) + "\n"

@@ -155,7 +155,8 @@ def test_a_copy_between_two_server_databases(cli, on, new_database, nerv_home):
     assert cli("audit", "verify", "--json").data["head"] == back.data["audit_head"]
 
 
-# Text keys whose order differs between bytes ("C": "Zeta" < "_beta" < "alpha") and English ("_beta" < "alpha" < "Zeta").
+# Text keys whose order differs between bytes ("C": "Zeta" < "_beta" < "alpha") and English
+# ("_beta" < "alpha" < "Zeta").
 MODEL_NAMES = ("Zeta-model", "alpha-model", "_beta-model", "émile-model", "Émile-model")
 
 
@@ -192,7 +193,8 @@ def test_the_digest_is_the_same_on_both_backends_whatever_the_servers_collation(
     assert _digest(english_database) == _digest(nerv_home / "state.db") == copied.data["digest"]
     conn = postgres.open_connection(english_database)
     try:
-        served = [r[0] for r in conn.execute("SELECT model FROM model_prices WHERE model LIKE '%-model' ORDER BY model")]
+        served = [r[0] for r in conn.execute(
+            "SELECT model FROM model_prices WHERE model LIKE '%-model' ORDER BY model")]
     finally:
         conn.close()
     assert served != sorted(MODEL_NAMES)  # the server's own order is not the bytes' order

@@ -198,19 +198,41 @@ def content_hash(conn: sqlite3.Connection) -> str:
 def state_digest(conn: sqlite3.Connection) -> str:
     """content_hash's backend-neutral twin over the state tables only (nerv.store.schema_info): columns by
     name, blobs as bytes, so a ledger and its copy on the other backend digest alike. The derived tables
-    and the migration ledger differ between backends by design and are left out."""
+    and the migration ledger differ between backends by design and are left out.
+
+    Each table is read in primary-key order, sorted by the database (text keys byte by byte on both backends,
+    `_key_order`), and hashed page by page as it arrives: memory stays bounded by a page, not the ledger."""
     import hashlib
 
-    from nerv.store.schema_info import quote, state_table_names
+    from nerv.store.schema_info import describe, quote, state_table_names
 
     digest = hashlib.sha256()
+    pages = dialect.functions(conn).pages
     for name in sorted(state_table_names(conn)):
-        cursor = conn.execute(f"SELECT * FROM {quote(name)}")
-        names = [d[0] for d in cursor.description]
-        order = sorted(range(len(names)), key=names.__getitem__)
-        digest.update(name.encode("utf-8") + b"\0" + ",".join(sorted(names)).encode("utf-8") + b"\0")
-        rows = (repr(tuple(bytes(row[i]) if isinstance(row[i], memoryview) else row[i] for i in order))
-                for row in cursor)
-        for row in sorted(rows):
-            digest.update(row.encode("utf-8") + b"\n")
+        table = describe(conn, name)
+        names = sorted(table.column_names)
+        digest.update(name.encode("utf-8") + b"\0" + ",".join(names).encode("utf-8") + b"\0")
+        select = f"SELECT {', '.join(quote(c) for c in names)} FROM {quote(name)} ORDER BY {_key_order(conn, table)}"
+        for page in pages(conn, select):
+            for row in page:
+                digest.update(repr(tuple(bytes(v) if isinstance(v, memoryview) else v for v in row)).encode("utf-8")
+                              + b"\n")
     return digest.hexdigest()
+
+
+def _key_order(conn: sqlite3.Connection, table) -> str:
+    """ORDER BY terms of `table`'s primary key (every column where it has none) that sort alike on both
+    backends: text byte by byte (SQLite's BINARY; PostgreSQL's "C", whatever the database's collation) and
+    NULL first (SQLite's place for it)."""
+    from nerv.store.schema_info import quote
+
+    postgresql = dialect.name(conn) == dialect.POSTGRESQL
+    terms = []
+    for column in table.primary_key or sorted(table.column_names):
+        collate = ""
+        if not postgresql:
+            collate = " COLLATE BINARY"
+        elif table.column(column).affinity == "text":
+            collate = ' COLLATE "C"'
+        terms.append(f"{quote(column)}{collate} NULLS FIRST")
+    return ", ".join(terms)

@@ -48,6 +48,7 @@ BATCH_ROWS = 2_000
 # Measured on the bench corpus: with 2 files of read-ahead a worker, the workers stood idle through each write
 # transaction (2.0 s cold import); with 64 MiB, 1.8 s.
 READ_AHEAD_BYTES = 64 * 1024 * 1024
+FILE_STATES_PER_STATEMENT = 500  # 9 parameters each: far below SQLite's 32,766
 POOL_MIN_BYTES = 16 * 1024 * 1024  # below this, starting worker processes costs more than they save
 # Indexes of usage the import itself never reads. A first import (no usage rows yet) of at least
 # DEFERRED_INDEXES_MIN_BYTES drops them and builds each once at the end: measured on 33,000 rows, 40 % less
@@ -774,25 +775,46 @@ def _save_file_states(conn: sqlite3.Connection, plans: list[FilePlan], now: str,
                       touched: set[str]) -> tuple[dict[int, int], int]:
     """Upsert one transcript_files row per file read; drop rows of files that were replaced (their sessions
     join `touched`). Returns (key -> id, usage rows dropped)."""
-    file_key = "(machine_id, path)" if dialect.name(conn) == dialect.POSTGRESQL else "(path)"  # see _file_states
-    ids, dropped = {}, 0
-    for key, plan in enumerate(plans):
+    dropped = 0
+    for plan in plans:
         if plan.reset and plan.file_id is not None:
             touched.update(row[0] for row in conn.execute(
                 "SELECT DISTINCT session_id FROM usage WHERE source_file_id = ?", (plan.file_id,)))
             dropped += conn.execute("DELETE FROM usage WHERE source_file_id = ?", (plan.file_id,)).rowcount
-        chunk = plan.chunk
-        values = (plan.path, plan.size, plan.mtime_ns, plan.start + chunk.consumed, plan.first_hash,
-                  plan.start_line + chunk.lines, plan.prior_skipped + chunk.skipped, now, machine)
-        row = conn.execute(
-            'INSERT INTO transcript_files (path, size, mtime_ns, "offset", first_line_hash, lines, skipped,'
-            f" imported_at, machine_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT {file_key} DO UPDATE SET"
+    states = [(plan.path, plan.size, plan.mtime_ns, plan.start + plan.chunk.consumed, plan.first_hash,
+               plan.start_line + plan.chunk.lines, plan.prior_skipped + plan.chunk.skipped, now, machine)
+              for plan in plans]
+    ids_by_path: dict[str, int] = {}
+    for part in _distinct_paths(states):
+        ids_by_path.update(conn.execute(_upsert_file_states(conn, len(part)),
+                                        [value for state in part for value in state]).fetchall())
+    return {key: ids_by_path[plan.path] for key, plan in enumerate(plans)}, dropped
+
+
+def _upsert_file_states(conn: sqlite3.Connection, count: int) -> str:
+    """One upsert of `count` files' states returning (path, id): a round trip per batch, not per file."""
+    file_key = "(machine_id, path)" if dialect.name(conn) == dialect.POSTGRESQL else "(path)"  # see _file_states
+    return ('INSERT INTO transcript_files (path, size, mtime_ns, "offset", first_line_hash, lines, skipped,'
+            f" imported_at, machine_id) VALUES {', '.join(['(?, ?, ?, ?, ?, ?, ?, ?, ?)'] * count)}"
+            f" ON CONFLICT {file_key} DO UPDATE SET"
             ' size = excluded.size, mtime_ns = excluded.mtime_ns, "offset" = excluded."offset",'
             " first_line_hash = excluded.first_line_hash, lines = excluded.lines, skipped = excluded.skipped,"
-            " imported_at = excluded.imported_at, machine_id = excluded.machine_id RETURNING id",
-            values).fetchone()
-        ids[key] = row[0]
-    return ids, dropped
+            " imported_at = excluded.imported_at, machine_id = excluded.machine_id RETURNING path, id")
+
+
+def _distinct_paths(states: list[tuple]):
+    """`states` in parts of at most FILE_STATES_PER_STATEMENT, none naming a path twice (one upsert may not
+    change a row twice)."""
+    part: list[tuple] = []
+    paths: set[str] = set()
+    for state in states:
+        if len(part) == FILE_STATES_PER_STATEMENT or state[0] in paths:
+            yield part
+            part, paths = [], set()
+        part.append(state)
+        paths.add(state[0])
+    if part:
+        yield part
 
 
 def refresh_session_totals(conn: sqlite3.Connection, now: str, session_ids_sql: str, params=()) -> None:

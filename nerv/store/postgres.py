@@ -12,12 +12,14 @@ Statements that differ between dialects get their own text in the store module t
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 from functools import lru_cache
 
 from nerv.env import is_postgres_url as is_url  # noqa: F401  (nerv.store.postgres.is_url for its callers)
 from nerv.errors import NervError
+from nerv.store import pg_rows
 from nerv.store.retry import RETRY_DEADLINE_S, retry_while
 
 DIALECT = "postgresql"
@@ -146,12 +148,61 @@ class PgConnection:
             execute_batch(cursor, text, params, page_size=BATCH_STATEMENTS)
             return _Batched(-1)
         head, row_template, tail = insert
+        if self._copied(cursor, head, row_template, tail, numbered, params):
+            return _Batched(cursor.rowcount)
+        render = self._row_renderer(cursor, row_template, numbered)
         inserted = 0
         for start in range(0, len(params), BATCH_ROWS):
-            values = b",".join(cursor.mogrify(row_template, row) for row in params[start:start + BATCH_ROWS])
+            values = b",".join(render(row) for row in params[start:start + BATCH_ROWS])
             cursor.execute(head + values + tail)
             inserted += cursor.rowcount
         return _Batched(inserted)
+
+    def _copied(self, cursor, head: bytes, row_template: str, tail: bytes, numbered: bool, rows) -> bool:
+        """Send the rows of a plain INSERT (no ON CONFLICT, no RETURNING) as one COPY FROM STDIN, if every value
+        is one COPY reads as the INSERT would (nerv.store.pg_rows.copy_text): the server parses COPY's text
+        far faster than a VALUES list (measured: the import's usage inserts in about half the time), and the
+        statement's triggers fire once. False: nothing was sent, the caller inserts."""
+        target = None if numbered or not self._renders_text() else pg_rows.copy_target(head.decode(), row_template,
+                                                                                        tail.decode())
+        if target is None:
+            return False
+        table, columns = target
+        text = pg_rows.copy_text(rows, len(columns), self._float_columns(table, columns, rows))
+        if text is None:
+            return False
+        import io
+
+        cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN", io.StringIO(text))
+        return True
+
+    def _float_columns(self, table: str, columns: list[str], rows) -> list[bool]:
+        """Which of `columns` take a float as COPY writes it (real, double precision, numeric); asked of the
+        server only when a row holds a float (COPY refuses 1.5 for an integer, where INSERT rounds it)."""
+        if not any(type(value) is float for row in rows for value in row):
+            return [False] * len(columns)
+        floating = {name for (name,) in self.execute(
+            "SELECT attname FROM pg_catalog.pg_attribute WHERE attrelid = to_regclass(?) AND NOT attisdropped"
+            " AND atttypid IN ('real'::regtype, 'double precision'::regtype, 'numeric'::regtype)", (table,))}
+        return [column.strip('"') in floating for column in columns]
+
+    def _renders_text(self) -> bool:
+        """The server reads text as nerv renders it: backslashes as they are in literals, UTF-8."""
+        return (self.raw.get_parameter_status("standard_conforming_strings") == "on"
+                and self.raw.encoding in ("UTF8", "UNICODE"))
+
+    def _row_renderer(self, cursor, row_template: str, numbered: bool):
+        """One VALUES row as SQL bytes: the driver's mogrify, or for a row of plain placeholders `(%s, ...)` the
+        same literals rendered here (nerv.store.pg_rows.literals: mogrify was measured at ~60 µs a row of 25
+        values, a third of an import's client time)."""
+        if numbered or not pg_rows.PLAIN_ROW.match(row_template) or not self._renders_text():
+            return lambda row: cursor.mogrify(row_template, row)
+
+        def render(row) -> bytes:
+            text = pg_rows.literals(row)
+            return cursor.mogrify(row_template, row) if text is None else text.encode()
+
+        return render
 
     def execute_batch(self, sql: str, rows, page_size: int = 1000) -> None:
         """executemany in pages of `page_size` statements per round trip (bulk loads; no rowcount)."""
@@ -330,6 +381,25 @@ def _load_timestamps_as_text(raw) -> None:
         return None if value is None else to_iso(parse_iso(value))
 
     register_type(new_type((TIMESTAMPTZ_OID,), "NERV_TIMESTAMPTZ", load), raw)
+
+
+_CURSOR_NAMES = itertools.count()
+
+
+def pages(conn: PgConnection, sql: str, params=(), size: int = 1000):
+    """The rows of a query, `size` at a time. Inside a transaction through a server cursor (DECLARE, FETCH), so
+    memory stays bounded by a page: the driver's own cursor takes the whole result at once. A cursor left
+    open by a caller that stops early ends with its transaction. Outside one, the whole result, in pages."""
+    if not conn.in_transaction:
+        cursor = conn.execute(sql, params)
+        while page := cursor.fetchmany(size):
+            yield page
+        return
+    name = f"nerv_pages_{next(_CURSOR_NAMES)}"
+    conn.execute(f"DECLARE {name} NO SCROLL CURSOR FOR {sql}", params)
+    while page := conn.execute(f"FETCH {int(size)} FROM {name}").fetchall():
+        yield page
+    conn.execute(f"CLOSE {name}")
 
 
 def server_now(conn: PgConnection) -> str:

@@ -106,7 +106,8 @@ def rollup_added_in_bulk(conn: sqlite3.Connection):
     an insert takes a larger id than every row present).
 
     On PostgreSQL the triggers stay on: identity values there are handed out before commit, so another
-    writer's committed rows can carry ids above `after`, and adding them again would count them twice."""
+    writer's committed rows can carry ids above `after`, and adding them again would count them twice. They
+    are statement triggers there (migration 0019): a statement of many rows already changes each rollup row once."""
     if dialect.name(conn) == dialect.POSTGRESQL:
         yield
         return
@@ -266,8 +267,9 @@ def rollup_rebuilt_after(conn: sqlite3.Connection):
     rebuild the rollup in one GROUP BY (caller's transaction: a failure rolls the DDL back with the rows).
     For writes that touch most of usage (a first import, `--recompute`), where one upsert per row costs more.
 
-    On PostgreSQL the triggers stay on and keep the rollup row by row: dropping one needs the table's owner
-    (a `nerv_agent` login is not, docs/teams.md) and locks usage against every other writer until commit."""
+    On PostgreSQL the triggers stay on and keep the rollup statement by statement (migration 0019): dropping one
+    needs the table's owner (a `nerv_agent` login is not, docs/teams.md) and locks usage against every other
+    writer until commit."""
     if dialect.name(conn) == dialect.POSTGRESQL:
         yield
         return

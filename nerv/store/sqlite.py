@@ -180,6 +180,13 @@ def begin_read(conn: sqlite3.Connection) -> None:
     conn.execute("BEGIN")
 
 
+def pages(conn: sqlite3.Connection, sql: str, params=(), size: int = 1000):
+    """The rows of a query, `size` at a time (SQLite steps its cursor: memory stays bounded by a page)."""
+    cursor = conn.execute(sql, params)
+    while page := cursor.fetchmany(size):
+        yield page
+
+
 def table_exists(conn: sqlite3.Connection, name: str) -> bool:
     return conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)).fetchone() is not None
 

@@ -77,6 +77,15 @@ def _digest(target) -> str:
         conn.close()
 
 
+def assert_copy_refused(cli, target: str) -> None:
+    """`db copy --to target` without --force is refused (`conflict`) and leaves the target as it was."""
+    before = _digest(target)
+    refused = cli("db", "copy", "--to", target, "--json")
+    assert refused.code == 1 and refused.error["code"] == "conflict" and "--force" in refused.error["hint"]
+    assert_not_a_bug(refused)
+    assert _digest(target) == before
+
+
 def _tasks(cli) -> list[tuple]:
     return [(t["number"], t["title"], t["status"], t["assignee"]) for t in cli("task", "list", "--json").data]
 
@@ -114,6 +123,83 @@ def test_a_ledger_moves_to_postgresql_and_back_verified(cli, on, new_database, n
     assert cli("audit", "verify", "--json").data["ok"]
 
 
+def test_a_copy_between_two_server_databases(cli, on, new_database, nerv_home):
+    _build_ledger(cli)
+    first, second = new_database(), new_database()
+    assert cli("db", "copy", "--to", first).code == 0
+    on(first)
+    source_head = cli("audit", "verify", "--json").data["head"]
+
+    into_empty = cli("db", "copy", "--to", second, "--json")
+    assert into_empty.code == 0, into_empty.stderr
+    assert into_empty.data["audit_head"] == source_head and into_empty.data["safety_backup"] is None
+    assert _digest(second) == _digest(first)
+
+    assert cli("task", "add", "only on the first").code == 0
+    before = _digest(second)
+    assert_copy_refused(cli, second)
+
+    forced = cli("db", "copy", "--to", second, "--force", "--json")
+    assert forced.code == 0, forced.stderr
+    assert _digest(second) == _digest(first) != before
+    assert os.path.exists(forced.data["safety_backup"]) and forced.data["replaced_rows"] > 0
+
+    # The other way: the second, changed on its own, replaces the first.
+    on(second)
+    assert cli("task", "add", "only on the second").code == 0
+    back = cli("db", "copy", "--to", first, "--force", "--json")
+    assert back.code == 0, back.stderr
+    assert _digest(first) == _digest(second)
+    on(first)
+    assert [t[1] for t in _tasks(cli)][-2:] == ["only on the first", "only on the second"]
+    assert cli("audit", "verify", "--json").data["head"] == back.data["audit_head"]
+
+
+# Text keys whose order differs between bytes ("C": "Zeta" < "_beta" < "alpha") and English
+# ("_beta" < "alpha" < "Zeta").
+MODEL_NAMES = ("Zeta-model", "alpha-model", "_beta-model", "émile-model", "Émile-model")
+
+
+@pytest.fixture
+def english_database(pg_server):
+    """The URL of a new database whose text sorts by ICU's English collation, not byte by byte."""
+    import uuid
+
+    import psycopg2
+
+    name = "t_icu_" + uuid.uuid4().hex[:12]
+    admin = pg_server.admin()
+    try:
+        admin.cursor().execute(f"CREATE DATABASE {name} LOCALE_PROVIDER icu ICU_LOCALE 'en' TEMPLATE template0")
+    except psycopg2.Error as exc:
+        pytest.skip(f"the test server has no ICU collations: {exc}")
+    finally:
+        admin.close()
+    yield pg_server.url(name)
+    from nerv.cli import _ctx
+
+    _ctx.close()
+    pg_server.drop_database(name)
+
+
+def test_the_digest_is_the_same_on_both_backends_whatever_the_servers_collation(cli, nerv_home, english_database):
+    from nerv.store import postgres
+
+    _build_ledger(cli)
+    for model in MODEL_NAMES:
+        assert cli("pricing", "set", model, "--input", "1", "--output", "5").code == 0
+    copied = cli("db", "copy", "--to", english_database, "--json")  # compares the digests before it commits
+    assert copied.code == 0, copied.stderr
+    assert _digest(english_database) == _digest(nerv_home / "state.db") == copied.data["digest"]
+    conn = postgres.open_connection(english_database)
+    try:
+        served = [r[0] for r in conn.execute(
+            "SELECT model FROM model_prices WHERE model LIKE '%-model' ORDER BY model")]
+    finally:
+        conn.close()
+    assert served != sorted(MODEL_NAMES)  # the server's own order is not the bytes' order
+
+
 def test_a_copy_between_two_files(cli, nerv_home, tmp_path):
     _build_ledger(cli)
     target = tmp_path / "other.db"
@@ -128,11 +214,7 @@ def test_a_target_holding_a_ledger_is_refused_and_left_untouched(cli, on, new_da
     url = new_database()
     assert cli("db", "copy", "--to", url).code == 0
     assert cli("task", "add", "after the first copy").code == 0
-    before = _digest(url)
-    again = cli("db", "copy", "--to", url, "--json")
-    assert again.code == 1 and again.error["code"] == "conflict" and "--force" in again.error["hint"]
-    assert_not_a_bug(again)
-    assert _digest(url) == before
+    assert_copy_refused(cli, url)
 
     other_home = tmp_path / "other-home" / "state.db"
     on(url)

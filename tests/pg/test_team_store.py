@@ -121,6 +121,57 @@ def test_executemany_sends_pages_and_counts_the_rows_inserted(pg_database):
         conn.close()
 
 
+AWKWARD_VALUES = [
+    (1, "it's", "back\\slash \\' and \\n \\N \\.", -5, 0.1, True),
+    (2, "", "ünïcødé ✓ 'quoted' \"double\" %s %(x)s ? :name $1 -- /*", 0, -1e-300, False),
+    (3, None, None, None, None, None),
+    (4, "line\nbreak\ttab\r", "x" * 10_000, 2**62, 1e300, 1),
+    (5, "\\N", "-1", -(2**62), 3, 0),
+]
+NOT_FINITE = [(6, "nan", "inf", 7, float("nan"), 0), (7, "text", "", -1, float("-inf"), 1)]  # the driver renders them
+
+
+@pytest.fixture
+def connection(pg_database):
+    conn = postgres.open_connection(pg_database)
+    yield conn
+    conn.close()
+
+
+# A plain INSERT goes as COPY, one with a tail as a multi-row INSERT of literals: both as the driver's rows.
+@pytest.mark.parametrize("tail", ["", " ON CONFLICT DO NOTHING"])
+def test_executemany_renders_every_value_as_the_driver_does(connection, tail):
+    for table in ("fast", "driver"):
+        connection.execute(f"CREATE TABLE {table} (id int PRIMARY KEY, a text, b text, n bigint, x double precision,"
+                           " flag int)")
+    for rows in (AWKWARD_VALUES, NOT_FINITE):
+        inserted = connection.executemany(f"INSERT INTO fast (id, a, b, n, x, flag) VALUES (?, ?, ?, ?, ?, ?){tail}",
+                                          rows)
+        assert inserted.rowcount == len(rows)
+    for row in AWKWARD_VALUES + NOT_FINITE:
+        connection.execute("INSERT INTO driver (id, a, b, n, x, flag) VALUES (?, ?, ?, ?, ?, ?)", row)
+    read = "SELECT id, a, b, n, x::text, flag FROM {} ORDER BY id"
+    assert connection.execute(read.format("fast")).fetchall() == connection.execute(read.format("driver")).fetchall()
+    assert connection.execute("SELECT b FROM fast WHERE id = 1").fetchone() == (AWKWARD_VALUES[0][2],)
+
+
+def test_a_float_into_an_integer_column_is_rounded_as_insert_rounds_it(connection):
+    """COPY would refuse 2.5 for an integer column: such rows go as an INSERT, which rounds."""
+    connection.execute('CREATE TABLE bulk (id int PRIMARY KEY, n int, "offset" double precision)')
+    inserted = connection.executemany('INSERT INTO bulk (id, n, "offset") VALUES (?, ?, ?)', [(1, 2.5, 2.5), (2, 3, 3)])
+    assert inserted.rowcount == 2
+    assert connection.execute('SELECT n, "offset" FROM bulk ORDER BY id').fetchall() == [(3, 2.5), (3, 3.0)]
+    connection.executemany('INSERT INTO bulk (id, "offset") VALUES (?, ?)', [(3, 0.25)])  # a float column: COPY
+    assert connection.execute('SELECT "offset" FROM bulk WHERE id = 3').fetchone() == (0.25,)
+
+
+def test_executemany_refuses_a_nul_byte_as_the_driver_does(connection):
+    connection.execute("CREATE TABLE bulk (id int PRIMARY KEY, note text)")
+    with pytest.raises(ValueError, match="NUL"):
+        connection.executemany("INSERT INTO bulk (id, note) VALUES (?, ?)", [(1, "ok"), (2, "a\x00b")])
+    assert connection.execute("SELECT count(*) FROM bulk").fetchone() == (0,)
+
+
 def test_a_bulk_insert_is_a_few_statements_not_one_per_row(pg_database):
     conn = postgres.open_connection(pg_database)
     try:
@@ -131,7 +182,25 @@ def test_a_bulk_insert_is_a_few_statements_not_one_per_row(pg_database):
                      " BEGIN UPDATE statements SET n = n + 1; RETURN NULL; END $$")
         conn.execute("CREATE TRIGGER per_statement AFTER INSERT ON bulk FOR EACH STATEMENT"
                      " EXECUTE FUNCTION count_statement()")
-        conn.executemany("INSERT INTO bulk (id) VALUES (?)", [(i,) for i in range(postgres.BATCH_ROWS * 3)])
-        assert conn.execute("SELECT n FROM statements").fetchone() == (3,)
+        rows = [(i,) for i in range(postgres.BATCH_ROWS * 3)]
+        conn.executemany("INSERT INTO bulk (id) VALUES (?)", rows)  # one COPY
+        assert conn.execute("SELECT n FROM statements").fetchone() == (1,)
+        conn.executemany("INSERT INTO bulk (id) VALUES (?) ON CONFLICT DO NOTHING", rows)  # BATCH_ROWS a statement
+        assert conn.execute("SELECT n FROM statements").fetchone() == (4,)
     finally:
         conn.close()
+
+
+def test_pages_reads_a_query_page_by_page_through_a_server_cursor(connection):
+    query = "SELECT g FROM generate_series(1, 25) g ORDER BY g"
+    open_cursors = "SELECT count(*) FROM pg_cursors WHERE name LIKE 'nerv_pages_%'"
+    connection.execute("BEGIN")
+    sizes, held = [], []
+    for page in postgres.pages(connection, query, size=10):
+        sizes.append(len(page))
+        held.append(connection.execute(open_cursors).fetchone()[0])
+    assert sizes == [10, 10, 5] and held == [1, 1, 1]
+    assert connection.execute(open_cursors).fetchone()[0] == 0  # closed once read through
+    connection.execute("COMMIT")
+    # Outside a transaction (no server cursor can live there): the same rows, in pages.
+    assert [row for page in postgres.pages(connection, query, size=10) for row in page] == [(g,) for g in range(1, 26)]

@@ -95,10 +95,12 @@ def test_one_file_per_transaction_gives_what_one_transaction_gives(tmp_path, mon
 
     _corpus(tmp_path / "corpus")
     states = []
-    for batch_rows in (10**9, 1):
-        home = tmp_path / f"home-{batch_rows}"
+    # One transaction, one per file, and one whose files' states are upserted 5 to a statement.
+    for batch_rows, files_per_statement in ((10**9, 500), (1, 500), (10**9, 5)):
+        home = tmp_path / f"home-{batch_rows}-{files_per_statement}"
         use_new_database(request, monkeypatch, home)
         monkeypatch.setattr(ingest, "BATCH_ROWS", batch_rows)
+        monkeypatch.setattr(ingest, "FILE_STATES_PER_STATEMENT", files_per_statement)
         store = open_store()
         try:
             result = ingest.import_paths(store._conn, [str(tmp_path / "corpus")], fast=True)
@@ -107,7 +109,7 @@ def test_one_file_per_transaction_gives_what_one_transaction_gives(tmp_path, mon
         assert result["files_read"] == 12
         assert_rollup_exact(home / "state.db")
         states.append(_state(home / "state.db"))
-    assert states[0] == states[1]
+    assert states[0] == states[1] == states[2]
 
 
 def _usage_indexes(db) -> list[tuple]:

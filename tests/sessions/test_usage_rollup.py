@@ -4,8 +4,8 @@ reassignments, re-pricing and prunes; reports read from it give what the raw GRO
 from __future__ import annotations
 
 import json
-import sqlite3
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -76,8 +76,8 @@ operation = st.one_of(
 # A better copy of one call in a rollup row of several, then a cut inside a day and a move to a task.
 @example([("import", [(1, 0, 10, False), (13, 0, 10, False), (19, 0, 5, True)]), ("import", [(1, 0, 50, False)]),
           ("prune", 2, 14), ("assign", "s-two", "task")])
-def test_the_rollup_equals_the_raw_aggregate_after_any_sequence_of_writes(monkeypatch, operations):
-    with tempfile.TemporaryDirectory() as scratch:
+def test_the_rollup_equals_the_raw_aggregate_after_any_sequence_of_writes(request, monkeypatch, operations):
+    with tempfile.TemporaryDirectory() as scratch, example_database(request, monkeypatch):
         root = Path(scratch)
         monkeypatch.setenv("NERV_HOME", str(root / "home"))
         repos = {name: root / name for name in ("alpha", "beta")}
@@ -91,6 +91,24 @@ def test_the_rollup_equals_the_raw_aggregate_after_any_sequence_of_writes(monkey
         for index, op in enumerate(operations):
             apply(op, index, root, repos, task, transcripts, files)
             assert_rollup_exact(root / "home" / "state.db")
+
+
+@contextmanager
+def example_database(request, monkeypatch):
+    """On PostgreSQL, an empty database for one example (on SQLite each example's new NERV_HOME holds its own)."""
+    if not ON_POSTGRESQL:
+        yield
+        return
+    from nerv.cli import _ctx
+
+    server = request.getfixturevalue("pg_server")
+    name = server.create_database()
+    monkeypatch.setenv("NERV_DATABASE_URL", server.url(name))
+    try:
+        yield
+    finally:
+        _ctx.close()
+        server.drop_database(name)
 
 
 def apply(op, index, root, repos, task, transcripts, files) -> None:
@@ -171,20 +189,24 @@ def test_reports_from_the_rollup_equal_the_raw_group_by(nerv_home, tmp_path, by,
     assert report["totals"]["api_calls"] == sum(v[0] for v in expected.values())
 
 
-@pytest.mark.skipif(ON_POSTGRESQL, reason="deletes through sqlite3 with PRAGMA foreign_keys (the cascade is the schema's on both)")
-def test_deleting_a_session_removes_its_calls_from_the_rollup(nerv_home, tmp_path):
+def test_deleting_sessions_removes_their_calls_from_the_rollup(nerv_home, tmp_path):
     repo = tmp_path / "repo"
     repo.mkdir()
     ok("project", "add", "alpha", "--path", repo)
-    lines = [assistant_line("s-gone", repo, f"m{i}", f"2026-03-10T0{i}:00:00Z", MODELS[0], 10, None) for i in range(5)]
+    # Two sessions deleted by one statement (the cascade deletes usage once per session) and one that stays,
+    # sharing its rollup rows' day and model.
+    lines = [assistant_line(session, repo, f"m{session}{i}", f"2026-03-10T0{i}:00:00Z", MODELS[0], 10 + i, None)
+             for session in ("s-gone", "s-also-gone", "s-kept") for i in range(5)]
     (tmp_path / "t.jsonl").write_text("\n".join(lines) + "\n")
     ok("session", "import", tmp_path / "t.jsonl")
-    conn = sqlite3.connect(nerv_home / "state.db")
+    conn = raw_connection(nerv_home)
     try:
-        conn.execute("PRAGMA foreign_keys = ON")
-        with conn:
-            conn.execute("DELETE FROM claude_sessions WHERE id = 's-gone'")  # ON DELETE CASCADE to usage
-        assert conn.execute("SELECT COUNT(*) FROM usage").fetchone()[0] == 0
+        if not ON_POSTGRESQL:
+            conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("BEGIN")
+        conn.execute("DELETE FROM claude_sessions WHERE id IN ('s-gone', 's-also-gone')")  # ON DELETE CASCADE to usage
+        conn.execute("COMMIT")
+        assert conn.execute("SELECT COUNT(*) FROM usage").fetchone()[0] == 5
     finally:
         conn.close()
     assert_rollup_exact(nerv_home / "state.db")

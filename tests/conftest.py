@@ -539,6 +539,34 @@ def edited_backup(path: Path, *statements: str) -> Path:
     return path
 
 
+@contextlib.contextmanager
+def backup_connection(path: Path):
+    """A plain connection to the `nerv db backup` at `path`: on SQLite the copied file (read-only), on
+    PostgreSQL a new database on the session's server restored from the dump (dropped on exit)."""
+    if not ON_POSTGRESQL:
+        import sqlite3
+
+        conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            yield conn
+        finally:
+            conn.close()
+        return
+    from nerv.store import postgres
+
+    server = _PG_CURRENT["server"]
+    name = server.create_database()
+    try:
+        postgres.restore_dump(server.url(name), path)
+        conn = postgres.open_connection(server.url(name))
+        try:
+            yield conn
+        finally:
+            conn.close()
+    finally:
+        server.drop_database(name)
+
+
 @pytest.fixture
 def db_hash(nerv_home):
     return lambda: db_content_hash(nerv_home / "state.db")

@@ -374,7 +374,7 @@ def fresh_home(nerv_home) -> Path:
     """NERV_HOME as a first run finds it: the folder does not exist yet."""
     import shutil
 
-    shutil.rmtree(nerv_home)
+    shutil.rmtree(nerv_home, ignore_errors=True)  # on PostgreSQL the template's copy put no file there
     return nerv_home
 
 

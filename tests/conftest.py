@@ -504,6 +504,16 @@ def use_other_home(monkeypatch, home: Path) -> None:
     monkeypatch.setenv("NERV_HOME", str(home))
 
 
+def unusable_database_env(tmp_path: Path) -> dict:
+    """Environment naming a database nerv cannot use, on the suite's backend: on SQLite NERV_DB naming a
+    folder, on PostgreSQL a URL whose socket folder no server listens in."""
+    if ON_POSTGRESQL:
+        return {"NERV_DATABASE_URL": f"postgresql://nobody@/nerv?host={tmp_path}"}
+    folder = tmp_path / "a-directory"
+    folder.mkdir(exist_ok=True)
+    return {"NERV_DB": str(folder)}
+
+
 def edited_backup(path: Path, *statements: str) -> Path:
     """`nerv db backup` of the test's database to `path`, then `statements` run in the backup: on SQLite in the
     copied file, on PostgreSQL in a copy of the database made before the dump (a dump is not edited in place)."""

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import ON_POSTGRESQL, examples, raw_connection, run_cli, use_other_home
+from tests.conftest import ON_POSTGRESQL, examples, raw_connection, run_cli
 
 KEYS = ("substr(ts, 1, 10)", "session_id", "coalesce(project_id, '')", "coalesce(model, '')",
         "coalesce(task_id, '')", "coalesce(subagent_id, '')")
@@ -79,7 +79,7 @@ operation = st.one_of(
 def test_the_rollup_equals_the_raw_aggregate_after_any_sequence_of_writes(request, monkeypatch, operations):
     with tempfile.TemporaryDirectory() as scratch, example_database(request, monkeypatch):
         root = Path(scratch)
-        use_other_home(monkeypatch, root / "home")  # each example's ledger starts empty, on either backend
+        monkeypatch.setenv("NERV_HOME", str(root / "home"))
         repos = {name: root / name for name in ("alpha", "beta")}
         for name, path in repos.items():
             path.mkdir()

@@ -374,7 +374,7 @@ def fresh_home(nerv_home) -> Path:
     """NERV_HOME as a first run finds it: the folder does not exist yet."""
     import shutil
 
-    shutil.rmtree(nerv_home)
+    shutil.rmtree(nerv_home, ignore_errors=True)  # on PostgreSQL the template's copy put no file there
     return nerv_home
 
 
@@ -504,6 +504,16 @@ def use_other_home(monkeypatch, home: Path) -> None:
     monkeypatch.setenv("NERV_HOME", str(home))
 
 
+def unusable_database_env(tmp_path: Path) -> dict:
+    """Environment naming a database nerv cannot use, on the suite's backend: on SQLite NERV_DB naming a
+    folder, on PostgreSQL a URL whose socket folder no server listens in."""
+    if ON_POSTGRESQL:
+        return {"NERV_DATABASE_URL": f"postgresql://nobody@/nerv?host={tmp_path}"}
+    folder = tmp_path / "a-directory"
+    folder.mkdir(exist_ok=True)
+    return {"NERV_DB": str(folder)}
+
+
 def edited_backup(path: Path, *statements: str) -> Path:
     """`nerv db backup` of the test's database to `path`, then `statements` run in the backup: on SQLite in the
     copied file, on PostgreSQL in a copy of the database made before the dump (a dump is not edited in place)."""
@@ -537,6 +547,34 @@ def edited_backup(path: Path, *statements: str) -> Path:
             os.environ["NERV_DATABASE_URL"] = live
             server.drop_database(copy)
     return path
+
+
+@contextlib.contextmanager
+def backup_connection(path: Path):
+    """A plain connection to the `nerv db backup` at `path`: on SQLite the copied file (read-only), on
+    PostgreSQL a new database on the session's server restored from the dump (dropped on exit)."""
+    if not ON_POSTGRESQL:
+        import sqlite3
+
+        conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            yield conn
+        finally:
+            conn.close()
+        return
+    from nerv.store import postgres
+
+    server = _PG_CURRENT["server"]
+    name = server.create_database()
+    try:
+        postgres.restore_dump(server.url(name), path)
+        conn = postgres.open_connection(server.url(name))
+        try:
+            yield conn
+        finally:
+            conn.close()
+    finally:
+        server.drop_database(name)
 
 
 @pytest.fixture

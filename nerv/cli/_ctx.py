@@ -37,9 +37,8 @@ def readonly_store() -> Store:
     For views that poll (`nerv watch`); refused when migrations are pending (nerv.store.db.open_readonly_store).
     """
     from nerv.store.db import open_readonly_store, use_for_models
-    from nerv.store.paths import db_path
 
-    store_ = open_readonly_store(db_path())
+    store_ = open_readonly_store()  # no path: in team mode the server (NERV_DATABASE_URL), else NERV_HOME's file
     global _store
     close()
     _store = store_

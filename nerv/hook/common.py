@@ -35,10 +35,11 @@ def decide_tool_event(raw: bytes, decide, fail) -> int:
     """
     from nerv.hook import MalformedInput, read_payload, tool_name
 
-    store = None
+    store, asked = None, False
     try:
         payload = read_payload(raw)
         tool = tool_name(payload)
+        asked = True
         store = open_hook_store()
         decide(store.conn, payload, tool)
     except BaseException as exc:
@@ -48,6 +49,8 @@ def decide_tool_event(raw: bytes, decide, fail) -> int:
             reason = f"malformed hook input: {exc}"
         else:
             reason = f"could not decide ({type(exc).__name__}: {exc})"
+        if not asked:  # refused before the store was asked for: hook.on_error is still within reach
+            store = store_for_settings()
         fail(store.conn if store else None, reason)
     finally:
         close_quietly(store)
@@ -64,6 +67,20 @@ def open_hook_store() -> HookStore:
     if store_source is not None:
         return store_source()
     return open_direct_store()
+
+
+def store_for_settings() -> HookStore | None:
+    """A store to read settings from when the event itself was unreadable: the daemon's pooled connection,
+    else the ledger opened read-only (never created nor migrated); None when it cannot be opened."""
+    try:
+        if store_source is not None:
+            return store_source()
+        from nerv.store.fastpath import open_readonly_ledger
+
+        conn = open_readonly_ledger()
+        return HookStore(conn) if conn is not None else None
+    except Exception:
+        return None
 
 
 def open_direct_store() -> HookStore:

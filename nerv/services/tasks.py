@@ -98,9 +98,12 @@ def _removed_meanwhile(task: Task) -> NervError:
 
 
 def current_row(task: Task) -> Task:
-    """Inside a write: the task's row as it is now. A task is looked up before its write lock is taken,
-    so another process may have removed it in between."""
-    current = Task.get_or_none(Task.id == task.id)
+    """Inside a write: the task's row as it is now, locked until the write ends (so the audit row's before
+    is the row the UPDATE changes). A task is looked up before its write lock is taken, so another process
+    may have removed it in between."""
+    from nerv.store.orm import locked
+
+    current = locked(Task.select().where(Task.id == task.id)).first()
     if current is None:
         raise _removed_meanwhile(task)
     return current

@@ -92,6 +92,15 @@ class _LazyDatabase(peewee.DatabaseProxy):
 
 
 database = _LazyDatabase()
+
+
+def locked(query):
+    """`query` (a model select, inside a write) with its rows locked until the write ends. PostgreSQL runs
+    writes in READ COMMITTED, where a plain SELECT returns the last committed row without waiting for a
+    writer that holds it: a before-image read that way may be stale by the time the UPDATE runs, and the
+    audit row would miss the change made in between. SQLite's write lock already holds the whole file."""
+    return query.for_update() if query.model._meta.database.for_update else query
+
 _databases: dict[str, _StoreConnection] = {}
 
 

@@ -428,6 +428,18 @@ def explain_error(exc: BaseException) -> NervError | None:
     return None
 
 
+# psycopg2 refuses, before sending, a parameter holding U+0000 (PostgreSQL's text cannot hold it; SQLite's can).
+NUL_REFUSAL = "cannot contain NUL (0x00)"
+
+
+def explain_nul(exc: BaseException) -> NervError | None:
+    """The NervError for a value holding a NUL character that the driver refused to send, else None."""
+    if not (isinstance(exc, ValueError) and NUL_REFUSAL in str(exc)):
+        return None
+    return NervError("invalid", "a value holds a NUL character (U+0000), which PostgreSQL cannot store or compare",
+                     "remove the NUL character; nothing nerv stores can hold one")
+
+
 def is_lock_error(exc: BaseException) -> bool:
     return sqlstate(exc) in RETRY_SQLSTATES
 

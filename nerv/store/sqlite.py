@@ -53,7 +53,7 @@ def explain_error(exc: BaseException, path: Path | None = None) -> NervError | N
 
 def explain_failure(exc: BaseException | None) -> NervError | None:
     """What an exception that escaped a command means when it is the disk's or the database file's doing
-    (corrupt, full, read-only, permission) rather than a bug. Follows the chain, since the ORM re-raises
+    (corrupt, full, read-only, permission), or a value the server cannot hold (a NUL), rather than a bug. Follows the chain, since the ORM re-raises
     the driver's error as its own type."""
     seen = set()
     while exc is not None and id(exc) not in seen:
@@ -66,6 +66,12 @@ def explain_failure(exc: BaseException | None) -> NervError | None:
             return postgres.explain_error(exc)
         if isinstance(exc, OSError):
             return from_os_error(exc)
+        if isinstance(exc, ValueError):
+            from nerv.store import postgres
+
+            nul = postgres.explain_nul(exc)
+            if nul is not None:
+                return nul
         wrapped = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else None
         exc = exc.__cause__ or wrapped or exc.__context__
     return None

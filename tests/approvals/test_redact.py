@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 
 import pytest
 
 from nerv import redact
+from tests.conftest import raw_connection
 from tests.hooks.test_hook_flows import fire, permission_request, pre_tool_use  # noqa: F401 (fire: a fixture)
 
 # (text, the secret that must disappear, the part that must stay)
@@ -107,7 +107,7 @@ SECRET_CALL = {"command": "curl -H 'Authorization: Bearer tok_live_0123456789' h
 
 
 def _stored(nerv_home) -> list[tuple]:
-    conn = sqlite3.connect(nerv_home / "state.db")
+    conn = raw_connection(nerv_home)
     try:
         requests = conn.execute("SELECT tool_input FROM approval_requests ORDER BY id").fetchall()
         audits = conn.execute("SELECT after FROM audit_log WHERE action = 'approval.request' ORDER BY id").fetchall()

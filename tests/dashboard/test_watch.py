@@ -48,7 +48,7 @@ def tmux(tmp_path):
 
 
 def test_watch_follows_the_ledger_resizes_and_quits_cleanly(tmux, ledger, nerv_home):
-    env = {name: os.environ[name] for name in ("NERV_HOME", "NERV_ACTOR", "HOME", "PYTHONPATH") if name in os.environ}
+    env = {name: os.environ[name] for name in ("NERV_HOME", "NERV_DATABASE_URL", "NERV_ACTOR", "HOME", "PYTHONPATH") if name in os.environ}
     command = " ".join([*(f"{k}={shlex.quote(v)}" for k, v in env.items()),
                         *map(shlex.quote, nerv_executable()), "watch", "--interval", "0.3"])
     tmux("new-session", "-d", "-x", "80", "-y", "40", "-s", "watch", "-c", str(ledger),
@@ -82,7 +82,7 @@ def test_watch_never_writes(ledger, db_hash, tmux):
     before = db_hash()
     tmux("new-session", "-d", "-x", "80", "-y", "40", "-s", "watch", "-c", str(ledger),
          "env " + " ".join(f"{k}={shlex.quote(v)}" for k, v in os.environ.items()
-                           if k in ("NERV_HOME", "HOME", "PYTHONPATH", "PATH"))
+                           if k in ("NERV_HOME", "NERV_DATABASE_URL", "HOME", "PYTHONPATH", "PATH"))
          + " " + " ".join(map(shlex.quote, nerv_executable())) + " watch --interval 0.2")
     tmux.wait_for(lambda s: "alice" in s, "the dashboard")
     time.sleep(1.0)  # several refreshes

@@ -7,7 +7,8 @@
   * a fresh HOME and CLAUDE_CONFIG_DIR per run (no real user config is read or written; `-p` needs no
     onboarding file: Claude Code creates `$CLAUDE_CONFIG_DIR/.claude.json` itself), CLAUDE_CODE_TMPDIR
     and TMPDIR in the test's tmp_path;
-  * the test's NERV_HOME (the ledger `cli(...)` writes to is the one the hooks read);
+  * the test's NERV_HOME, NERV_HOOK_DAEMON (off) and on PostgreSQL its NERV_DATABASE_URL (a unix socket,
+    reachable from the namespace below): the ledger `cli(...)` writes to is the one the hooks read;
   * PATH = the venv's bin folder (where `nerv` is installed beside sys.executable) + the system folders;
   * an environment built from scratch: the dummy key, ANTHROPIC_BASE_URL = the fake server, and
     DISABLE_TELEMETRY, CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC, DISABLE_AUTOUPDATER; nothing of the
@@ -67,6 +68,13 @@ NOISE_EVENTS = ("InstructionsLoaded", "MessageDisplay", "Setup", "ConfigChange")
 def _venv_bin() -> Path:
     """The folder of this interpreter as invoked (a venv's bin/python is a symlink: do not resolve it)."""
     return Path(sys.executable).parent
+
+
+def ledger_env() -> dict:
+    """What the hooks need to reach the test's ledger: NERV_HOME, and from tests/conftest.py the test's
+    database on PostgreSQL (NERV_DATABASE_URL) and no hook daemon."""
+    names = ("NERV_HOME", "NERV_DATABASE_URL", "NERV_HOOK_DAEMON")
+    return {name: os.environ[name] for name in names if os.environ.get(name)}
 
 
 def nerv_command() -> str | None:
@@ -244,7 +252,7 @@ def run_claude(claude_code, netns, tmp_path, nerv_home):
                 "HOME": str(home), "CLAUDE_CONFIG_DIR": str(config_dir), "USER": os.environ.get("USER", "tester"),
                 "SHELL": shutil.which("bash") or "/bin/sh", "LANG": "C.UTF-8", "TERM": "dumb",
                 "TMPDIR": str(scratch), "CLAUDE_CODE_TMPDIR": str(scratch),
-                "NERV_HOME": os.environ["NERV_HOME"], "NERV_ACTOR": "e2e",
+                **ledger_env(), "NERV_ACTOR": "e2e",
                 "NERV_E2E_HOOK_LOG": str(hook_log), "ANTHROPIC_API_KEY": DUMMY_KEY, **OFFLINE_SWITCHES,
             }
             if os.geteuid() == 0:

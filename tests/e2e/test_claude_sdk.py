@@ -80,7 +80,7 @@ def run_sdk(claude_code, netns, tmp_path, nerv_home):
                     "HOME": str(home), "CLAUDE_CONFIG_DIR": str(config_dir), "USER": os.environ.get("USER", "t"),
                     "SHELL": shutil.which("bash") or "/bin/sh", "LANG": "C.UTF-8", "TERM": "dumb",
                     "TMPDIR": str(scratch), "CLAUDE_CODE_TMPDIR": str(scratch),
-                    "NERV_HOME": os.environ["NERV_HOME"], "NERV_ACTOR": "e2e", "NERV_E2E_HOOK_LOG": str(hook_log),
+                    **harness.ledger_env(), "NERV_ACTOR": "e2e", "NERV_E2E_HOOK_LOG": str(hook_log),
                     "ANTHROPIC_API_KEY": harness.DUMMY_KEY, **harness.OFFLINE_SWITCHES,
                 }
                 if os.geteuid() == 0:

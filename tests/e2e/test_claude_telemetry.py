@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -19,6 +18,7 @@ import time
 
 import pytest
 
+from tests.conftest import raw_connection
 from tests.e2e.fake_anthropic import Text, bash
 from tests.e2e.launcher import _pump
 
@@ -48,8 +48,11 @@ def _relay(unix_path: str, port: int) -> socket.socket:
 
 
 def _stored(nerv_home) -> int:
-    with sqlite3.connect(nerv_home / "state.db") as conn:
+    conn = raw_connection(nerv_home)
+    try:
         return conn.execute("SELECT COUNT(*) FROM telemetry_api_requests").fetchone()[0]
+    finally:
+        conn.close()
 
 
 def test_api_request_events_reach_the_receiver_and_match_the_transcript(run_claude, project_dir, cli, nerv_home):
@@ -92,6 +95,9 @@ def test_api_request_events_reach_the_receiver_and_match_the_transcript(run_clau
     assert set(session["token_differences"].values()) == {0}
     assert session["nerv_cost_usd"] == pytest.approx(session["claude_code_cost_usd"], abs=1e-6)
     assert session["nerv_cost_usd"] > 0
-    with sqlite3.connect(nerv_home / "state.db") as conn:
-        ids = {r[0] for r in conn.execute("SELECT request_id FROM telemetry_api_requests")}
+    conn = raw_connection(nerv_home)
+    try:
+        ids = {r[0] for r in conn.execute("SELECT request_id FROM telemetry_api_requests").fetchall()}
+    finally:
+        conn.close()
     assert ids == {r.request_id for r in main}  # the fake API's request-id header, as Claude Code reported it

@@ -10,7 +10,7 @@ import pytest
 
 from nerv.rules import parse_rule
 from nerv.services import doctor, hook_install
-from tests.conftest import assert_not_a_bug
+from tests.conftest import ON_POSTGRESQL, assert_not_a_bug, unusable_database_env
 
 pytestmark = pytest.mark.slow  # doctor runs the installed hook commands as processes
 
@@ -171,7 +171,8 @@ def test_a_short_timeout_matters_in_queue_mode(cli, installed):
 def test_an_unusable_database(cli, installed, tmp_path, monkeypatch):
     bad = tmp_path / "not-a-db"
     bad.write_text("this is not SQLite" * 100)
-    monkeypatch.setenv("NERV_DB", str(bad))
+    for name, value in (unusable_database_env(tmp_path) if ON_POSTGRESQL else {"NERV_DB": str(bad)}).items():
+        monkeypatch.setenv(name, value)
     data = run_doctor(cli, "--no-run")
     assert codes(data) == ["database"]
 

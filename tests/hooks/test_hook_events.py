@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from tests.conftest import assert_not_a_bug, nerv_executable, raw_connection
+from tests.conftest import ON_POSTGRESQL, assert_not_a_bug, nerv_executable, raw_connection, unusable_database_env
 
 VALID_DECISIONS = {"allow", "deny", "ask"}
 
@@ -106,18 +106,20 @@ def test_on_error_deny_setting(proc, cli):
     assert decision(proc("hook", "pre-tool-use", stdin="garbage"))[0] == "deny"
 
 
-@pytest.mark.parametrize("kind", ["directory", "not-sqlite"])
+# Team mode reads NERV_DATABASE_URL, never NERV_DB's file: there the unusable database is an unreachable server.
+@pytest.mark.parametrize("kind", ["unreachable server"] if ON_POSTGRESQL else ["directory", "not-sqlite"])
 def test_unusable_database_asks(proc, tmp_path, kind):
     target = tmp_path / "bad-db"
     if kind == "directory":
         target.mkdir()
     else:
         target.write_bytes(b"this is not a database" * 100)
-    result = proc("hook", "pre-tool-use", stdin=bash_call("npm test"), env={"NERV_DB": str(target)})
+    env = unusable_database_env(tmp_path) if ON_POSTGRESQL else {"NERV_DB": str(target)}
+    result = proc("hook", "pre-tool-use", stdin=bash_call("npm test"), env=env)
     verdict, reason = decision(result)
     assert verdict == "ask" and "could not decide" in reason
     assert_not_a_bug(result)
-    other = proc("hook", "session-start", stdin=payload("SessionStart", source="startup"), env={"NERV_DB": str(target)})
+    other = proc("hook", "session-start", stdin=payload("SessionStart", source="startup"), env=env)
     assert other.code == 0 and other.stdout == "" and "nerv hook" in other.stderr
 
 

@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from tests.conftest import assert_not_a_bug, nerv_executable, raw_connection
+from tests.conftest import assert_not_a_bug, nerv_executable, raw_connection, unusable_database_env
 from tests.hooks.test_hook_events import decision, query
 
 SESSION = "8dee17fe-6ed1-43ea-8bd4-1d865b07b3b4"
@@ -396,8 +396,6 @@ def test_a_permission_request_nerv_cannot_read_is_left_to_claude_code(proc, cli,
 
 
 def test_a_permission_request_with_an_unusable_database_is_left_to_claude_code(proc, tmp_path):
-    folder = tmp_path / "a-directory"
-    folder.mkdir()
     result = proc("hook", "permission-request", stdin=json.dumps(permission_request(tmp_path)),
-                  env={"NERV_DB": str(folder)})
+                  env=unusable_database_env(tmp_path))
     assert (result.code, result.stdout) == (0, "") and "could not decide" in result.stderr

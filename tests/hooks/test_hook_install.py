@@ -103,7 +103,8 @@ def test_the_installed_command_is_absolute_and_answers_without_nerv_on_path(proc
     assert shlex.split(command)[1:] == ["-P", "-c", hook_install.LAUNCHER, "hook", "pre-tool-use"]
     payload = {"session_id": "s1", "cwd": str(repo), "hook_event_name": "PreToolUse", "tool_name": "Bash",
                "tool_input": {"command": "ls"}, "tool_use_id": "t1"}
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path / "user-home"), "NERV_HOME": str(tmp_path / "nerv-home")}
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path / "user-home"), "NERV_HOME": str(tmp_path / "nerv-home"),
+           **{name: os.environ[name] for name in ("NERV_DATABASE_URL", "NERV_HOOK_DAEMON") if name in os.environ}}
     answer = subprocess.run(["sh", "-c", command], input=json.dumps(payload), capture_output=True, text=True,
                             env=env, timeout=60)
     assert answer.returncode == 0, answer.stderr

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 
 import pytest
 
-from tests.conftest import ON_POSTGRESQL
+from tests.conftest import ON_POSTGRESQL, raw_connection
 
 from tests.hooks.test_hook_events import decision, query
 
@@ -106,7 +105,7 @@ def test_the_live_lease_lookup_uses_the_partial_index(nerv_home, repo):
 
 
 def query_update(nerv_home, sql):
-    conn = sqlite3.connect(nerv_home / "state.db", isolation_level=None)
+    conn = raw_connection(nerv_home)
     try:
         conn.execute(sql)
     finally:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 import time
@@ -16,32 +15,30 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import assert_not_a_bug, run_cli, run_proc
+from tests.conftest import ON_POSTGRESQL, assert_not_a_bug, backup_connection, raw_connection, run_cli, run_proc
 
 pytestmark = pytest.mark.slow  # several processes
 
 WORKERS = Path(__file__).with_name("workers.py")
 
 
-def replay_problems(db: Path) -> list[str]:
-    """Replay the audit log's task rows and compare with the tasks table; [] when they agree."""
-    conn = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)
-    try:
+def replay_problems(conn) -> list[str]:
+    """Replay the audit log's task rows and compare with the tasks table of `conn`; [] when they agree."""
+    if not ON_POSTGRESQL:  # the copied file's pages (pg_restore restores a dump whole or refuses it)
         assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
-        columns = [r[1] for r in conn.execute("PRAGMA table_info(tasks)")]
-        state: dict[str, dict] = {}
-        for entity_id, before, after in conn.execute(
-                "SELECT entity_id, before, after FROM audit_log WHERE entity='task' ORDER BY id"):
-            change = json.loads(after) if after else None
-            if change is None:
-                state.pop(entity_id, None)
-            elif before is None:
-                state[entity_id] = dict(change)
-            else:
-                state.setdefault(entity_id, {}).update(change)
-        current = {row[0]: dict(zip(columns, row)) for row in conn.execute(f"SELECT {', '.join(columns)} FROM tasks")}
-    finally:
-        conn.close()
+    columns = [column[0] for column in conn.execute("SELECT * FROM tasks LIMIT 0").description]
+    state: dict[str, dict] = {}
+    for entity_id, before, after in conn.execute(
+            "SELECT entity_id, before, after FROM audit_log WHERE entity='task' ORDER BY id").fetchall():
+        change = json.loads(after) if after else None
+        if change is None:
+            state.pop(entity_id, None)
+        elif before is None:
+            state[entity_id] = dict(change)
+        else:
+            state.setdefault(entity_id, {}).update(change)
+    current = {row[0]: dict(zip(columns, row))
+               for row in conn.execute(f"SELECT {', '.join(columns)} FROM tasks").fetchall()}
     problems = [f"task {t} exists without its audit history" for t in current.keys() - state.keys()]
     problems += [f"task {t} is in the audit history but not in the table" for t in state.keys() - current.keys()]
     for task_id in current.keys() & state.keys():
@@ -64,10 +61,9 @@ def backups_under_load(home: Path, writers: int, backups: int) -> list[dict]:
             dest = home.parent / f"copy-{index}.db"
             made = run_proc("--json", "db", "backup", str(dest), env={"NERV_HOME": str(home)}, timeout=120)
             assert made.code == 0, made.stderr
-            conn = sqlite3.connect(dest)
-            tasks = conn.execute("SELECT count(*) FROM tasks").fetchone()[0]
-            conn.close()
-            results.append({"backup": dest.name, "tasks": tasks, "problems": replay_problems(dest)})
+            with backup_connection(dest) as conn:
+                tasks = conn.execute("SELECT count(*) FROM tasks").fetchone()[0]
+                results.append({"backup": dest.name, "tasks": tasks, "problems": replay_problems(conn)})
             time.sleep(0.2)
     finally:
         for p in procs:
@@ -90,10 +86,11 @@ def test_the_invariant_check_catches_a_task_changed_without_audit(nerv_home):
     """The check above must be able to fail: a direct UPDATE breaks it."""
     assert run_cli("project", "add", "load").code == 0
     assert run_cli("task", "add", "one", "--project", "load").code == 0
-    db = nerv_home / "state.db"
-    assert replay_problems(db) == []
-    conn = sqlite3.connect(db)
-    conn.execute("UPDATE tasks SET priority = 4")
-    conn.commit()
-    conn.close()
-    assert replay_problems(db) and "priority" in replay_problems(db)[0]
+    conn = raw_connection(nerv_home)
+    try:
+        assert replay_problems(conn) == []
+        conn.execute("UPDATE tasks SET priority = 4")
+        problems = replay_problems(conn)
+    finally:
+        conn.close()
+    assert problems and "priority" in problems[0]

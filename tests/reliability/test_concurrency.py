@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 from collections import Counter
@@ -17,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from nerv.store.audit import verify_chain
-from tests.conftest import run_cli
+from tests.conftest import raw_connection, run_cli
 
 pytestmark = pytest.mark.slow  # several processes
 
@@ -34,8 +33,7 @@ def prepare(home: Path, tasks: int) -> None:
 
 def run_mixed_load(home: Path, workers: int, seconds: float, tasks: int) -> dict:
     prepare(home, tasks)
-    db = home / "state.db"
-    conn = sqlite3.connect(db)
+    conn = raw_connection(home)
     audit_before = conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
     conn.close()
     env = {**os.environ, "NERV_HOME": str(home)}
@@ -46,7 +44,7 @@ def run_mixed_load(home: Path, workers: int, seconds: float, tasks: int) -> dict
         p.wait(timeout=seconds + 120)
         assert p.returncode == 0, p.stderr.read()
     reports = [json.loads(log.read_text()) for log in logs]
-    conn = sqlite3.connect(db)
+    conn = raw_connection(home)
     try:
         audit_after = conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
         chain = verify_chain(conn)

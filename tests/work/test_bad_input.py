@@ -129,3 +129,16 @@ def test_a_megabyte_reference_is_refused_or_matches_nothing(cli, project, comman
     assert result.code in (0, 1), result.stderr
     assert_not_a_bug(result)
     assert result.code == 0 or result.error["code"] == "invalid"
+
+
+# A project name holding a NUL is looked up as given: SQLite finds no such project; psycopg2 refuses to send the
+# value (PostgreSQL's text cannot hold U+0000), which nerv reports as bad input, never as its own bug.
+@pytest.mark.parametrize("args", [("project", "show", "\x00"), ("project", "use", "a\x00"),
+                                  ("task", "list", "--project", "\x00")])
+def test_a_nul_in_a_looked_up_name_is_refused_and_changes_nothing(cli, project, db_hash, args):
+    before = db_hash()
+    result = cli(*args, "--json")
+    assert result.code == 1 and result.stdout == ""
+    assert result.error["code"] == ("invalid" if ON_POSTGRESQL else "not_found"), result.error
+    assert_not_a_bug(result)
+    assert db_hash() == before

@@ -131,13 +131,13 @@ def test_bad_leases_are_refused(cli, add_task, db_hash, lease):
 
 def _claim_until_empty(args) -> dict:
     """Worker process: open the store, claim through the service layer until nothing is ready."""
-    db_path, project_id, agent = args
+    project_id, agent = args
     from nerv.errors import NervError
     from nerv.services import claims
     from nerv.store.db import open_store
     from nerv.store.orm import bind
 
-    store = bind(open_store(db_path))
+    store = bind(open_store())  # the test's database on either backend: NERV_HOME's file or NERV_DATABASE_URL
     claimed, error = [], None
     try:
         while True:
@@ -170,12 +170,11 @@ def _pool_of_ready_tasks(cli, nerv_home, count: int) -> tuple[str, list[str]]:
 @pytest.mark.slow
 def test_16_processes_claim_200_tasks_each_exactly_once(cli, project, nerv_home):
     project_id, ids = _pool_of_ready_tasks(cli, nerv_home, 200)
-    db_path = str(nerv_home / "state.db")
     started = time.monotonic()
     # fork: the workers start without re-importing nerv (spawn costs ~0.4 s of CPU per process); each one
-    # still opens its own connection to the file, exactly as separate agents do.
+    # still opens its own connection to the database, exactly as separate agents do.
     with multiprocessing.get_context("fork").Pool(16) as pool:
-        results = pool.map(_claim_until_empty, [(db_path, project_id, f"agent-{i}") for i in range(16)])
+        results = pool.map(_claim_until_empty, [(project_id, f"agent-{i}") for i in range(16)])
     elapsed = time.monotonic() - started
     assert [r["error"] for r in results] == [None] * 16
     claimed = Counter(task_id for r in results for task_id in r["claimed"])

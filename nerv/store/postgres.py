@@ -346,6 +346,18 @@ def sqlstate(exc: BaseException) -> str | None:
     return None
 
 
+def is_unreachable(exc: BaseException) -> bool:
+    """The server could not be reached: the connect failed (NervError('database') from open_connection), or the
+    connection broke under a statement (no SQLSTATE: the server did not answer, it did not refuse)."""
+    import sys
+
+    driver = sys.modules.get("psycopg2")
+    if driver is None:
+        return False  # no connection was ever attempted by this process
+    cause = exc.__cause__ if isinstance(exc, NervError) and exc.code == "database" else exc
+    return isinstance(cause, (driver.OperationalError, driver.InterfaceError)) and sqlstate(cause) is None
+
+
 def explain_error(exc: BaseException) -> NervError | None:
     """The NervError a server's refusal means when it is the role's doing (docs/teams.md, "Roles"), else None."""
     code = sqlstate(exc)

@@ -53,7 +53,9 @@ def decide_tool_event(raw: bytes, decide, fail, cached) -> int:
             if _server_unreachable(exc):
                 close_quietly(store)
                 store = None
-                _decide_from_cache(cached, payload, tool, reason, fail)
+                why = str(getattr(exc, "message", exc)).strip().splitlines()
+                _decide_from_cache(cached, payload, tool, f"the server is unreachable: {why[0] if why else ''}",
+                                   fail)
                 return 0
         fail(store.conn if store else None, reason)
     else:
@@ -80,7 +82,7 @@ def _decide_from_cache(cached, payload: dict, tool: str, reason: str, fail) -> N
     snapshot = None
     try:
         snapshot = cache.load(database_url())
-        cached(snapshot, payload, tool, f"the server is unreachable ({reason})")
+        cached(snapshot, payload, tool, reason)
     except BaseException as exc:  # the cache is part of the problem: as without one
         fail(None, f"{reason}; the local cache could not answer ({type(exc).__name__}: {exc})")
     finally:

@@ -211,3 +211,23 @@ def test_a_local_sqlite_ledger_writes_no_cache(cli, monkeypatch, nerv_home):
     assert cli("rule", "add", "Bash(npm test *)", "--action", "allow").code == 0
     assert decision(run_hook(event("npm test -q"), daemon="off")) == "allow"
     assert not (Path(os.environ["NERV_HOME"]) / "hook-cache").exists()
+
+
+def test_a_server_that_never_answers_is_unreachable_after_the_connect_timeout(cli, monkeypatch, nerv_home):
+    import socket
+
+    pytest.importorskip("psycopg2")
+    from nerv.store.postgres import HOOK_CONNECT_TIMEOUT_S
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # the kernel completes the TCP handshake; nothing ever answers libpq's startup
+    try:
+        monkeypatch.setenv("NERV_DATABASE_URL", f"postgresql://nobody@127.0.0.1:{silent.getsockname()[1]}/nerv")
+        started = time.monotonic()
+        done = run_hook(event("npm test -q"), daemon="off")
+        took = time.monotonic() - started
+    finally:
+        silent.close()
+    assert decision(done) == "ask" and "the server is unreachable" in reason(done), done.stdout
+    assert "timeout" in reason(done) and took < HOOK_CONNECT_TIMEOUT_S + 20

@@ -231,3 +231,20 @@ def test_a_server_that_never_answers_is_unreachable_after_the_connect_timeout(cl
         silent.close()
     assert decision(done) == "ask" and "the server is unreachable" in reason(done), done.stdout
     assert "timeout" in reason(done) and took < HOOK_CONNECT_TIMEOUT_S + 20
+
+
+def test_answering_from_the_cache_imports_only_the_standard_library(server, cli):
+    import subprocess
+    import sys
+
+    from tests.hooks.test_hook_imports import HEAVY, PROBE
+
+    assert cli("rule", "add", "Bash(npm test *)", "--action", "allow").code == 0
+    assert decision(hook("npm test -q")) == "allow"
+    server.stop()
+    probe = PROBE.format(payload=event("npm test -q"), event="pre-tool-use", heavy=set(HEAVY))
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])})
+    assert done.returncode == 0, done.stderr
+    assert '"permissionDecision": "allow"' in done.stdout and "local cache" in done.stdout
+    assert json.loads(done.stderr.rsplit("HEAVY=", 1)[1]) == []

@@ -4,9 +4,10 @@ decide from when the server cannot be reached. Stdlib only. docs/teams.md, "How 
 One file per server, `$NERV_HOME/hook-cache/<key>.json` (0600, in a 0700 folder; `<key>` as the hook daemon's
 socket's, without the nerv version): a header line (format, the server's version marker of the cached rows,
 the server's time of the read, this machine's wall time of the write), then the rows. After each decision
-made on the server the hook reads the marker (one query) and compares it with the header's: equal, it sets
-the file's modification time (the time the server last confirmed it), else it reads the rows again and
-replaces the file atomically. The cache's age is the time since that confirmation.
+made on the server, unless the server confirmed the cache in the last CHECK_EVERY_S, the hook reads the
+marker (one query) and compares it with the header's: equal, it sets the file's modification time (the time
+the server last confirmed it), else it reads the rows again and replaces the file atomically. The cache's
+age is the time since that confirmation.
 
 A file that is not a regular file of this user's with no group or other permission bits, in such a folder,
 or that does not parse, is ignored: the hook answers as with no cache.
@@ -23,6 +24,9 @@ from nerv.hook import daemon_client
 FORMAT = 1
 FOLDER = "hook-cache"
 MAX_BYTES = 64 * 1024 * 1024
+# A cache the server confirmed this recently is not checked again: a busy machine's hooks skip the marker
+# query (a stat instead), and the cache lags the server by at most this much, besides its age bound.
+CHECK_EVERY_S = 1.0
 _HEADER_PROBE = 4096  # the header line is well below this
 
 
@@ -68,6 +72,11 @@ def keep_fresh(conn, url: str) -> None:
     from nerv.store import queries_hook_cache as q
 
     path = cache_path(url)
+    try:
+        if 0 <= time.time() - os.stat(path).st_mtime < CHECK_EVERY_S:
+            return
+    except OSError:
+        pass
     version = q.marker(conn)
     found = _read_private(path, _HEADER_PROBE)
     header = _header(found[0]) if found else None

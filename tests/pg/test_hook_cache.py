@@ -125,16 +125,28 @@ def test_without_a_cache_the_hook_asks(server, cli):
     assert not cache_file().exists()
 
 
+def backdate(path: Path, seconds: float) -> float:
+    """Make the server's last confirmation of the cache `seconds` older; returns that time."""
+    when = path.stat().st_mtime - seconds
+    os.utime(path, (when, when))
+    return when
+
+
 def test_the_cache_follows_the_server_and_is_not_rewritten_without_a_change(server, cli):
+    from nerv.hook.cache import CHECK_EVERY_S
+
     assert cli("rule", "add", "Bash(npm test *)", "--action", "allow").code == 0
     assert decision(hook("npm test -q")) == "allow"
     path = cache_file()
     first = path.stat()
-    os.utime(path, (first.st_mtime - 50, first.st_mtime - 50))
+    assert decision(hook("npm test -q")) == "allow"
+    assert path.stat().st_mtime == first.st_mtime or path.stat().st_mtime - first.st_mtime >= CHECK_EVERY_S
+    old = backdate(path, 50)
     assert decision(hook("npm test -q")) == "allow"
     again = path.stat()
-    assert again.st_ino == first.st_ino and again.st_mtime > first.st_mtime - 50  # confirmed, not rewritten
+    assert again.st_ino == first.st_ino and again.st_mtime > old + 49  # confirmed, not rewritten
     assert cli("rule", "add", "Bash(npm test *)", "--action", "deny").code == 0
+    backdate(path, CHECK_EVERY_S)  # the next check is due
     assert decision(hook("npm test -q")) == "deny"  # the server's answer; the cache is written again
     assert path.stat().st_ino != first.st_ino
     server.stop()

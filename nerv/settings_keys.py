@@ -44,6 +44,10 @@ KNOWN: dict[str, Key] = {
     "hook.on_error": Key("string", "ask", "PreToolUse answer when the hook cannot decide (malformed input, "
                                           "unusable database, internal error): `ask` or `deny` (`deny` also "
                                           "answers PermissionRequest).", ("ask", "deny")),
+    "hook.cache_max_age_s": Key("number", 300, "Team mode, server unreachable: the oldest local cache of the server's "
+                                               "rules and settings that may still allow a call (seconds since the "
+                                               "server last confirmed it; 0 to 86400; docs/teams.md).",
+                                bounds=(0, 86400)),
     "approvals.store_inputs": Key("string", "redacted", "What an approval request (and its audit row) keeps of the "
                                                         "tool input: `full` (verbatim), `redacted` (known secret "
                                                         "shapes and secret-named assignments replaced) or `none`.",

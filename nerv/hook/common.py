@@ -27,10 +27,12 @@ def close_quietly(store: "HookStore | None") -> None:
             pass
 
 
-def decide_tool_event(raw: bytes, decide, fail) -> int:
+def decide_tool_event(raw: bytes, decide, fail, cached) -> int:
     """PreToolUse and PermissionRequest: read the event, open the store, `decide(conn, payload, tool)`.
 
-    Any failure, even an interrupt, goes to `fail(conn or None, reason)`, which answers as the event's
+    In team mode a decision made on the server keeps the local cache fresh (nerv.hook.cache), and when the
+    server cannot be reached `cached(snapshot or None, payload, tool, reason)` decides from that cache. Any
+    other failure, even an interrupt, goes to `fail(conn or None, reason)`, which answers as the event's
     failure mode says (never an allow). Always returns 0: a hook never breaks the agent's flow.
     """
     from nerv.hook import MalformedInput, read_payload, tool_name
@@ -49,12 +51,62 @@ def decide_tool_event(raw: bytes, decide, fail) -> int:
             reason = f"malformed hook input: {exc}"
         else:
             reason = f"could not decide ({type(exc).__name__}: {exc})"
+            if asked and _server_unreachable(exc):
+                close_quietly(store)
+                store = None
+                why = str(getattr(exc, "message", exc)).strip().splitlines()
+                _decide_from_cache(cached, payload, tool, f"the server is unreachable: {why[0] if why else ''}",
+                                   fail)
+                return 0
         if not asked:  # refused before the store was asked for: hook.on_error is still within reach
             store = store_for_settings()
         fail(store.conn if store else None, reason)
+    else:
+        _refresh_cache(store.conn)
     finally:
         close_quietly(store)
     return 0
+
+
+def _server_unreachable(exc: BaseException) -> bool:
+    from nerv.env import database_url
+
+    if database_url() is None:
+        return False
+    from nerv.store.postgres import is_unreachable
+
+    return is_unreachable(exc)
+
+
+def _decide_from_cache(cached, payload: dict, tool: str, reason: str, fail) -> None:
+    from nerv.env import database_url
+    from nerv.hook import cache
+
+    snapshot = None
+    try:
+        snapshot = cache.load(database_url())
+        cached(snapshot, payload, tool, reason)
+    except BaseException as exc:  # the cache is part of the problem: as without one
+        fail(None, f"{reason}; the local cache could not answer ({type(exc).__name__}: {exc})")
+    finally:
+        if snapshot is not None:
+            snapshot.close()
+
+
+def _refresh_cache(conn) -> None:
+    """Team mode: the local cache follows the server (nerv.hook.cache.keep_fresh); a failure here never changes
+    the answer already given."""
+    from nerv.store import dialect
+
+    if dialect.name(conn) != dialect.POSTGRESQL:
+        return  # a local file answers for itself: nothing to cache
+    from nerv.env import database_url
+    from nerv.hook import cache
+
+    try:
+        cache.keep_fresh(conn, database_url())
+    except Exception as exc:
+        warn(f"the local cache of the server's rules was not refreshed ({type(exc).__name__}: {exc})")
 
 
 # Where the hook's handlers get their store, when not from a fresh connection: the hook daemon

@@ -51,11 +51,16 @@ def server_environment(environ) -> dict:
 def file_stem(url: str) -> str:
     """The daemon's file names for this URL, libpq environment and nerv (the daemon checks all three: the
     name only finds it)."""
+    return os.path.join(folder(), server_key(url, nerv_identity()))
+
+
+def server_key(url: str, *extra: str) -> str:
+    """A short name for this URL and libpq environment (with `extra`), for the machine's files about that
+    server: the daemon's socket, the hook's local cache."""
     import zlib
 
-    parts = [url, nerv_identity(), *(f"{k}={v}" for k, v in sorted(server_environment(os.environ).items()))]
-    key = zlib.crc32("\n".join(parts).encode("utf-8", "surrogateescape"))
-    return os.path.join(folder(), f"{key:08x}")
+    parts = [url, *extra, *(f"{k}={v}" for k, v in sorted(server_environment(os.environ).items()))]
+    return f"{zlib.crc32(chr(10).join(parts).encode('utf-8', 'surrogateescape')):08x}"
 
 
 def is_private_folder(path: str) -> bool:

@@ -28,7 +28,7 @@ def answer(behavior: str, message: str | None = None) -> None:
 
 
 def handle(raw: bytes) -> int:
-    return decide_tool_event(raw, decide, fail_safe)
+    return decide_tool_event(raw, decide, fail_safe, decide_cached)
 
 
 def fail_safe(conn, reason: str) -> None:
@@ -57,3 +57,31 @@ def decide(conn, payload: dict, tool: str) -> None:
     if mode == "queue":
         answer(*wait_for_decision(conn, payload, request_id, project_id))
 
+
+
+def decide_cached(snapshot, payload: dict, tool: str, reason: str) -> None:
+    """The server is unreachable, so no request can be recorded: a deny rule of the local cache (nerv.hook.cache)
+    denies at any age; otherwise silence (the person answers Claude Code's prompt), or `deny` with a cached
+    hook.on_error = deny when the cache is older than hook.cache_max_age_s or the mode waits for a person."""
+    if snapshot is None:
+        fail_safe(None, f"{reason}; no local cache of the server's rules")
+        return
+    from nerv.hook.pretool import rule_match
+
+    conn, source = snapshot.conn, snapshot.describe()
+    cwd = text_field(payload, "cwd") or os.getcwd()
+    project = project_for_cwd(conn, cwd)
+    project_id = project["id"] if project else None
+    match = rule_match(conn, tool, payload.get("tool_input"), cwd, project)
+    if match.decision == "deny":
+        warn(f"{EVENT}: {match.reason} ({source}; {reason})")
+        answer("deny", f"{match.reason} ({source})")
+        return
+    mode = hook_mode(conn, project_id)
+    if mode == "off":
+        return
+    if (mode == "queue" or not snapshot.fresh(project_id)) and snapshot.on_error() == "deny":
+        warn(f"{EVENT}: {reason}; {source}: hook.on_error = deny")
+        answer("deny", f"{reason}; {source}: hook.on_error = deny")
+        return
+    warn(f"{EVENT}: {reason}; {source}: Claude Code's prompt decides")

@@ -27,6 +27,8 @@ DIALECT = "postgresql"
 RETRY_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
 # How long one statement waits for a row or advisory lock before it fails with 55P03 (then retried whole).
 LOCK_TIMEOUT_MS = 5000
+# admin_shutdown, crash_shutdown, cannot_connect_now: the server is going away or not yet back.
+SERVER_GONE_SQLSTATES = frozenset({"57P01", "57P02", "57P03"})
 # pg_advisory_xact_lock keys (two int4s: nerv's namespace, then what is locked).
 LOCK_NAMESPACE = 0x6E657276  # "nerv"
 MIGRATION_LOCK = 1
@@ -35,6 +37,8 @@ AUDIT_CHAIN_LOCK = 2
 # for every statement in it, and the same clock whichever machine asks.
 NOW_SQL = """to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
 TIMESTAMPTZ_OID = 1184
+# How long the hook's connect waits for a server that does not answer (libpq's connect_timeout, 2 s at least).
+HOOK_CONNECT_TIMEOUT_S = 5
 _TOKENS = re.compile(r"""'(?:[^']|'')*'|"(?:[^"]|"")*"|::|\?(\d*)|(?<![\w:]):([A-Za-z_]\w*)|%""")
 
 
@@ -268,8 +272,10 @@ class PgConnection:
         return payloads
 
 
-def open_connection(url: str, *, readonly: bool = False) -> PgConnection:
-    """Connect to the server at `url`; raise NervError('database') when the driver or the server is missing."""
+def open_connection(url: str, *, readonly: bool = False, connect_timeout_s: int | None = None) -> PgConnection:
+    """Connect to the server at `url`; raise NervError('database') when the driver or the server is missing.
+
+    `connect_timeout_s` bounds the connect unless the URL or PGCONNECT_TIMEOUT sets libpq's own bound."""
     import sys
 
     if "psycopg2" in sys.modules and sys.modules["psycopg2"] is None:
@@ -283,8 +289,11 @@ def open_connection(url: str, *, readonly: bool = False) -> PgConnection:
     options = f"-c lock_timeout={LOCK_TIMEOUT_MS}"
     if readonly:
         options += " -c default_transaction_read_only=on"
+    bound = {}
+    if connect_timeout_s and "connect_timeout" not in url and not os.environ.get("PGCONNECT_TIMEOUT"):
+        bound["connect_timeout"] = connect_timeout_s
     try:
-        raw = psycopg2.connect(url, application_name=f"nerv:{os.getpid()}", options=options)
+        raw = psycopg2.connect(url, application_name=f"nerv:{os.getpid()}", options=options, **bound)
     except psycopg2.Error as exc:
         raise NervError("database", f"cannot connect to the PostgreSQL server: {str(exc).strip()}",
                         "check NERV_DATABASE_URL (host, database, role) and that the server runs") from exc
@@ -318,9 +327,10 @@ def open_current(url: str) -> PgConnection | None:
     of nerv.store.fastpath.open_current (one query, and none of nerv.store.db's imports).
 
     None sends the caller to the full `nerv.store.db.open_store`, which migrates or explains why it cannot.
-    An unreachable server raises NervError('database') here, once, rather than a second connect attempt.
+    An unreachable server raises NervError('database') here, once, rather than a second connect attempt, after
+    at most HOOK_CONNECT_TIMEOUT_S when the server does not answer: the hook then decides from its cache.
     """
-    conn = open_connection(url)
+    conn = open_connection(url, connect_timeout_s=HOOK_CONNECT_TIMEOUT_S)
     if schema_is_current(conn):
         return conn
     conn.close()
@@ -414,6 +424,22 @@ def sqlstate(exc: BaseException) -> str | None:
         if code:
             return code
     return None
+
+
+def is_unreachable(exc: BaseException) -> bool:
+    """The server could not be reached: the connect failed (NervError('database') from open_connection), or the
+    connection broke under a statement (no SQLSTATE: the server did not answer; class 08, a connection
+    exception; or the server shutting down), never a refusal of the statement itself."""
+    import sys
+
+    driver = sys.modules.get("psycopg2")
+    if driver is None:
+        return False  # no connection was ever attempted by this process
+    cause = exc.__cause__ if isinstance(exc, NervError) and exc.code == "database" else exc
+    if not isinstance(cause, (driver.OperationalError, driver.InterfaceError)):
+        return False
+    code = sqlstate(cause)
+    return code is None or code.startswith("08") or code in SERVER_GONE_SQLSTATES
 
 
 def explain_error(exc: BaseException) -> NervError | None:

@@ -152,12 +152,16 @@ def test_a_hook_starts_the_daemon_on_demand_and_answers_meanwhile(pg_database, c
 def test_with_the_server_stopped_the_hook_never_allows(tmp_path, monkeypatch, cli):
     from tests import pg_server
 
+    from nerv.hook import cache
+
     server = pg_server.Server().start()
     running = [True]
     try:
         monkeypatch.setenv("NERV_DATABASE_URL", server.url(server.create_database()))
         assert cli("rule", "add", "Bash(npm test *)", "--action", "allow").code == 0
         assert cli("settings", "set", "hook.on_error", "deny").code == 0
+        # No cached allow (tests/pg/test_hook_cache.py has those): what answers is the cached hook.on_error.
+        assert cli("settings", "set", "hook.cache_max_age_s", "0").code == 0
         process = start_daemon()
         try:
             assert decision(run_hook(event("npm test -q"))) == "allow"  # the pool holds a connection now
@@ -166,13 +170,15 @@ def test_with_the_server_stopped_the_hook_never_allows(tmp_path, monkeypatch, cl
             for mode in ("auto", "off"):
                 done = run_hook(event("npm test -q"), daemon=mode)
                 assert (SERVED in done.stderr) == (mode == "auto")
-                # The server's hook.on_error is out of reach, and no local copy answers for it: ask.
-                assert decision(done) == "ask", done.stdout
-                assert "could not decide" in done.stdout
+                assert decision(done) == "deny", done.stdout
+                assert "the server is unreachable" in done.stdout and "hook.on_error" in done.stdout
         finally:
             stop(process)
         done = run_hook(event("npm test -q"))  # no daemon, no server
-        assert decision(done) == "ask" and SERVED not in done.stderr
+        assert decision(done) == "deny" and SERVED not in done.stderr
+        os.unlink(cache.cache_path(os.environ["NERV_DATABASE_URL"]))
+        done = run_hook(event("npm test -q"))  # no daemon, no server, no cache: the default, ask
+        assert decision(done) == "ask" and "no local cache" in done.stdout
     finally:
         if running:
             server.stop()

@@ -1,5 +1,6 @@
 """The PreToolUse hook in team mode, as Claude Code runs it (a process reading stdin): it decides from the
-server's rules, and when the server is unreachable it never fails open, not even from a local file's rules."""
+server's rules, and when the server is unreachable it never fails open, not even from a local file's rules
+(the cache of the server's rules: tests/pg/test_hook_cache.py)."""
 
 from __future__ import annotations
 
@@ -38,6 +39,8 @@ def test_an_unreachable_server_never_fails_open(cli, nerv_home, tmp_path, monkey
 
     unreachable = f"postgresql://nobody@/nerv?host={tmp_path}"  # no server listens on this socket folder
     answer = pre_tool_use(unreachable, nerv_home)
-    # Neither the local file's allow rule nor its hook.on_error answers for the team: the default, ask.
+    # Neither the local file's allow rule nor its hook.on_error answers for the team, and no cache of this
+    # server's rules exists: the default, ask.
     assert answer["permissionDecision"] == "ask"
-    assert "could not decide" in answer["permissionDecisionReason"]
+    assert "the server is unreachable" in answer["permissionDecisionReason"]
+    assert "no local cache" in answer["permissionDecisionReason"]

@@ -4,6 +4,7 @@ user's alone. Each hook is a real `nerv hook` process, as Claude Code runs it.""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -16,15 +17,22 @@ from pathlib import Path
 
 import pytest
 
+from tests.pg.approval_waiters import wait_for
+
 ROOT = Path(__file__).resolve().parents[2]
 SERVED = "answered by the hook daemon"
 STARTED_WITHIN_S = 60  # a loaded 2-core machine: the daemon imports the driver and the handlers first
 
 
+_CALLS = itertools.count(1)
+
+
 def event(command: str | None, *, cwd: str | None = "/tmp", hook_event: str = "PreToolUse", tool: str = "Bash",
           tool_input: dict | None = None) -> str:
+    """One tool call's event; each a call of its own (its own tool_use_id: one call is one approval request)."""
     payload = {"session_id": "s1", "hook_event_name": hook_event, "tool_name": tool,
-               "tool_input": tool_input if tool_input is not None else {"command": command}, "tool_use_id": "t1"}
+               "tool_input": tool_input if tool_input is not None else {"command": command},
+               "tool_use_id": f"t{next(_CALLS)}"}
     if cwd is not None:
         payload["cwd"] = cwd
     return json.dumps(payload)
@@ -49,21 +57,12 @@ def stem() -> str:
     return daemon_client.file_stem(os.environ["NERV_DATABASE_URL"])
 
 
-def wait_for(check, what: str, within_s: float = STARTED_WITHIN_S):
-    deadline = time.monotonic() + within_s
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.05)
-    raise AssertionError(f"{what}: not within {within_s} s")
-
-
 def start_daemon(idle_timeout_s: float = 120) -> subprocess.Popen:
     code = "import sys; from nerv.hook.daemon import main; sys.exit(main(sys.argv[1:]))"
     process = subprocess.Popen([sys.executable, "-c", code, "--idle-timeout", str(idle_timeout_s)],
                                env=hook_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    wait_for(lambda: os.path.exists(stem() + ".sock") or process.poll() is not None, "the daemon's socket")
+    wait_for(lambda: os.path.exists(stem() + ".sock") or process.poll() is not None, STARTED_WITHIN_S,
+             "the daemon's socket")
     assert process.poll() is None, process.stderr.read()
     return process
 
@@ -123,7 +122,9 @@ def test_the_daemon_answers_what_the_hook_answers_by_itself(daemon, cli, tmp_pat
     assert answers["daemon"] == answers["off"]
     assert [d for _, d in answers["daemon"]] == ["allow", "deny", "ask", "ask", "ask", "deny", "deny", "ask", "ask"]
     recorded = sorted(json.dumps(r["tool_input"]) for r in cli("approval", "list", "--json").data)
-    assert len(recorded) == 6 and recorded[::2] == recorded[1::2]  # strict mode: each unruled call, once per path
+    # Strict mode: each unruled call once, though both paths decided it (the same tool_use_id: the same call).
+    assert recorded == ['{"command": "make build"}', '{"command": "npm test && curl x | sh"}',
+                        '{"file_path": "/etc/passwd", "content": "x"}']
 
 
 def test_requests_run_with_the_hooks_own_environment(daemon, cli):
@@ -141,12 +142,12 @@ def test_a_hook_starts_the_daemon_on_demand_and_answers_meanwhile(pg_database, c
     first = run_hook(event("npm test -q"))
     assert decision(first) == "allow" and SERVED not in first.stderr  # answered directly, daemon started
     try:
-        wait_for(lambda: os.path.exists(stem() + ".sock"), "the started daemon's socket")
+        wait_for(lambda: os.path.exists(stem() + ".sock"), STARTED_WITHIN_S, "the started daemon's socket")
         second = run_hook(event("npm test -q"))
         assert decision(second) == "allow" and SERVED in second.stderr
     finally:
         os.kill(int(Path(stem() + ".lock").read_text()), signal.SIGTERM)
-    wait_for(lambda: not os.path.exists(stem() + ".sock"), "the daemon's exit on SIGTERM")
+    wait_for(lambda: not os.path.exists(stem() + ".sock"), STARTED_WITHIN_S, "the daemon's exit on SIGTERM")
 
 
 def test_with_the_server_stopped_the_hook_never_allows(tmp_path, monkeypatch, cli):
@@ -198,11 +199,11 @@ def test_a_daemon_killed_mid_request_leaves_the_hook_to_answer(daemon, cli, tmp_
     def pending() -> list[int]:
         return [r["id"] for r in cli("approval", "list", "--json").data if r["status"] == "pending"]
 
-    wait_for(lambda: listening(pg_database, daemon.pid), "the daemon waiting for a person")
+    wait_for(lambda: listening(pg_database, daemon.pid), STARTED_WITHIN_S, "the daemon waiting for a person")
     daemon.kill()  # mid-request: the daemon holds the hook's connection while it waits for a person
     daemon.wait(timeout=30)
     # The hook runs the event itself: it finds the request the daemon recorded for this call, and waits on it.
-    wait_for(lambda: listening(pg_database, hook.pid), "the hook waiting by itself")
+    wait_for(lambda: listening(pg_database, hook.pid), STARTED_WITHIN_S, "the hook waiting by itself")
     assert len(pending()) == 1
     assert cli("approval", "approve", str(pending()[0])).code == 0
     out, err = hook.communicate(timeout=60)

@@ -1,13 +1,15 @@
 """Opening the SQLite database: every dialect detail of the connection lives here. Stdlib only.
 
 The hook path opens the database through this module on every agent tool call, so it stays
-import-light: sqlite3, os, pathlib and contextlib only.
+import-light: sqlite3, os, random, time, pathlib and contextlib only.
 """
 
 from __future__ import annotations
 
 import os
+import random
 import sqlite3
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -171,14 +173,34 @@ def write_marker(conn: sqlite3.Connection):
     return conn.execute("SELECT total_changes()").fetchone()[0]
 
 
+# How often a writer waiting for the lock tries again. SQLite's own busy handler sleeps up to 100 ms between
+# tries, so against a writer whose transactions follow each other with gaps of ~10 ms (a large import's
+# batches) it could miss gap after gap: a hook's write waited 0.7-1.1 s in the transcript bench's lock probe.
+LOCK_POLL_S = (0.001, 0.003)
+
+
 def begin_write(conn: sqlite3.Connection) -> None:
-    """Start a write transaction holding the write lock from its first statement.
+    """Start a write transaction holding the write lock from its first statement, waiting for the lock up to
+    the connection's busy_timeout by trying again every few milliseconds (LOCK_POLL_S).
 
     A deferred transaction that reads and then writes cannot be retried by SQLite's busy handler once
     another writer committed in between (SQLITE_BUSY_SNAPSHOT); taking the lock first makes every write
-    transaction serialisable and the busy_timeout effective.
+    transaction serialisable.
     """
-    conn.execute("BEGIN IMMEDIATE")
+    patience_ms = conn.execute("PRAGMA busy_timeout").fetchone()[0]
+    conn.execute("PRAGMA busy_timeout = 0")
+    try:
+        deadline = time.monotonic() + patience_ms / 1000
+        while True:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if not is_lock_error(exc) or time.monotonic() >= deadline:
+                    raise
+            time.sleep(random.uniform(*LOCK_POLL_S))
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {int(patience_ms)}")
 
 
 def begin_read(conn: sqlite3.Connection) -> None:

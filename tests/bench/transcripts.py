@@ -235,16 +235,21 @@ def cold_imports(tmp_path: Path, env: dict, name: str, *, archive: bool) -> Ran 
 
 
 # A second writer, as a hook would be: one short write transaction every 10 ms during the import, timing how
-# long each waited for the lock. Prints the longest wait and the count on stdout.
+# long each waited for the lock. Prints the longest wait and the count on stdout. argv[3] "nerv": it takes the
+# lock as nerv does (nerv.store.sqlite.begin_write, which tries again every few ms); "sqlite": SQLite's own
+# busy handler waits (sleeps of up to 100 ms), as a plain sqlite3 client would.
 WRITER = """
-import sqlite3, sys, time
-conn = sqlite3.connect(sys.argv[1], timeout=60, isolation_level=None)
+import os, sqlite3, sys, time
+from nerv.store.fastpath import BUSY_TIMEOUT_MS
+from nerv.store.sqlite import begin_write
+conn = sqlite3.connect(sys.argv[1], timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
 conn.execute("CREATE TABLE IF NOT EXISTS bench_writer (at REAL)")
 longest, count, stop = 0.0, 0, sys.argv[2]
-import os
+if sys.argv[3] == "sqlite":
+    begin_write = lambda conn: conn.execute("BEGIN IMMEDIATE")
 while not os.path.exists(stop):
     start = time.perf_counter()
-    conn.execute("BEGIN IMMEDIATE")
+    begin_write(conn)
     waited = time.perf_counter() - start
     conn.execute("INSERT INTO bench_writer VALUES (?)", (start,))
     conn.execute("COMMIT")
@@ -285,18 +290,23 @@ def child_import() -> None:
         sys.stderr.write(f"\nLONGEST_TX={longest[0] * 1000:.1f}\n")
 
 
-def lock_probe(tmp_path: Path, env: dict, *, archive: bool) -> tuple[float, float, int]:
-    """(longest write transaction of a cold import in ms, a concurrent writer's longest wait in ms, its writes)."""
+def lock_probe(tmp_path: Path, env: dict, *, archive: bool) -> tuple[float, dict[str, tuple[float, int]]]:
+    """(longest write transaction of a cold import in ms, {"nerv"/"sqlite": (a concurrent writer's longest
+    wait in ms, its writes)}): two writers beside the import, one taking the lock as nerv does, one plainly."""
     fresh_home(env, tmp_path / f"lock-{int(archive)}", archive=archive)
     stop = tmp_path / f"stop-{int(archive)}"
-    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(Path(env["NERV_HOME"]) / "state.db"), str(stop)],
-                              env=env, stdout=subprocess.PIPE, text=True)
+    writers = {how: subprocess.Popen([sys.executable, "-c", WRITER, str(Path(env["NERV_HOME"]) / "state.db"),
+                                      str(stop), how], env=env, stdout=subprocess.PIPE, text=True)
+               for how in ("nerv", "sqlite")}
     time.sleep(0.3)
     ran = timed([sys.executable, __file__, "--child-import"], env)
     stop.touch()
-    waited, count = writer.communicate()[0].split()
+    waits = {}
+    for how, writer in writers.items():
+        waited, count = writer.communicate()[0].split()
+        waits[how] = (float(waited) * 1000, int(count))
     longest = float(ran.stderr.rsplit("LONGEST_TX=", 1)[1].split()[0]) if "LONGEST_TX=" in ran.stderr else -1.0
-    return longest, float(waited) * 1000, int(count)
+    return longest, waits
 
 
 def main() -> None:
@@ -381,9 +391,11 @@ def main() -> None:
             print(f"archive: {archive_stats['files']:,} files, {archive_stats['raw_bytes'] / 1e6:.0f} MB raw -> "
                   f"{archive_stats['stored_bytes'] / 1e6:.1f} MB stored in {archive_stats['chunks']:,} chunks: "
                   f"{archive_stats['ratio']:.2%} of the raw JSONL (target <= 20%)")
-        for archive, (longest, waited, count) in locks.items():
+        for archive, (longest, waits) in locks.items():
             print(f"lock, archive {'on' if archive else 'off'}: longest write transaction {longest:.0f} ms; a"
-                  f" concurrent writer's longest wait for the lock {waited:.0f} ms over {count} writes")
+                  " concurrent writer's longest wait for the lock: "
+                  + "; ".join(f"{waited:.0f} ms over {count} writes ({'as nerv takes it' if how == 'nerv' else 'SQLite busy handler'})"
+                              for how, (waited, count) in waits.items()))
         print()
         if isinstance(theirs, dict):
             pairs = [("input", theirs["inputTokens"]), ("output", theirs["outputTokens"]),

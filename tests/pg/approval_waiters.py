@@ -7,6 +7,7 @@ The waiters run `python -m nerv` with this process's environment, so PYTHONPATH 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -51,8 +52,10 @@ def _start(argv: list[str], listen: bool, stdin: str | None) -> subprocess.Popen
         command = [sys.executable, "-c", "import sys; from nerv.store import postgres; "
                    "postgres.open_listener = lambda url, channel: None; from nerv.__main__ import main; "
                    "sys.exit(main(sys.argv[1:]))", *argv]
+    # Without LISTEN the process itself must wait: a hook daemon would wait for it, and LISTEN.
+    env = None if listen else {**os.environ, "NERV_HOOK_DAEMON": "off"}
     process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True)
+                               text=True, env=env)
     if stdin is not None:
         process.stdin.write(stdin)
     process.stdin.close()

@@ -9,10 +9,12 @@ from nerv.store import lookups
 
 
 class HookStore:
-    """The connection the hook uses; `close()` like nerv.store.db.Store."""
+    """The connection the hook uses; `close()` like nerv.store.db.Store. `reference` is where a decision reads
+    rules, settings and projects: the connection itself here, the daemon's replica there (nerv.hook.replica)."""
 
     def __init__(self, conn):
         self.conn = conn
+        self.reference = conn
 
     def close(self) -> None:
         self.conn.close()
@@ -28,7 +30,8 @@ def close_quietly(store: "HookStore | None") -> None:
 
 
 def decide_tool_event(raw: bytes, decide, fail, cached) -> int:
-    """PreToolUse and PermissionRequest: read the event, open the store, `decide(conn, payload, tool)`.
+    """PreToolUse and PermissionRequest: read the event, open the store,
+    `decide(conn, payload, tool, reference)` (reference: HookStore.reference).
 
     In team mode a decision made on the server keeps the local cache fresh (nerv.hook.cache), and when the
     server cannot be reached `cached(snapshot or None, payload, tool, reason)` decides from that cache. Any
@@ -43,7 +46,7 @@ def decide_tool_event(raw: bytes, decide, fail, cached) -> int:
         tool = tool_name(payload)
         asked = True
         store = open_hook_store()
-        decide(store.conn, payload, tool)
+        decide(store.conn, payload, tool, store.reference)
     except BaseException as exc:
         if isinstance(exc, KeyboardInterrupt):
             reason = "interrupted"

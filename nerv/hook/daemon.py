@@ -104,31 +104,51 @@ class ThreadEnviron(MutableMapping):
 
 class Pool:
     """Up to POOL_SIZE open connections, each handed to one request at a time; checked on checkout (the
-    schema must still be this nerv's, the server still there), dropped when a request left it unusable."""
+    schema must still be this nerv's, the server still there), dropped when a request left it unusable. The
+    checkout's one query also reads hook_state's version, which says whether the replica (nerv.hook.replica)
+    still holds the rows the server has."""
 
     def __init__(self):
+        import sqlite3
+
+        from nerv.hook.replica import Replica
+
         self.idle = []
         self.lock = threading.Lock()
         self.slots = threading.BoundedSemaphore(POOL_SIZE)
+        # Threads share the replica's one in-memory connection: only with a serialized SQLite build.
+        self.replica = Replica() if sqlite3.threadsafety == 3 else None
 
     def store(self):
         from nerv.hook.common import open_direct_store
-        from nerv.store.postgres import schema_is_current
+        from nerv.store.fastpath import latest_shipped_version
+        from nerv.store.queries_hook_cache import schema_and_state
 
         slot = self.slots.acquire(timeout=CHECKOUT_WAIT_S)
         with self.lock:
             conn = self.idle.pop() if self.idle else None
         try:
-            if conn is not None and not schema_is_current(conn):
+            schema, version = schema_and_state(conn) if conn is not None else (None, None)
+            if conn is not None and schema != latest_shipped_version():
                 _close(conn)
                 conn = None
             if conn is None:
                 conn = open_direct_store().conn  # the hook's own open: migrates, or raises what a hook would
+                schema, version = schema_and_state(conn)
+            reference = self._reference(conn, version)
         except BaseException:
+            if conn is not None:
+                _close(conn)
             if slot:
                 self.slots.release()
             raise
-        return PooledStore(self, conn, slot)
+        return PooledStore(self, conn, slot, reference)
+
+    def _reference(self, conn, version):
+        """What the request decides its rules from: the replica at `version`, else the server itself."""
+        if self.replica is None or version is None:
+            return conn
+        return self.replica.reader(conn, version)
 
     def give_back(self, conn, slot: bool) -> None:
         if slot and _reusable(conn):
@@ -163,10 +183,10 @@ def _close(conn) -> None:
 
 
 class PooledStore:
-    """The HookStore shape (`conn`, `close()`): closing gives the connection back to the pool."""
+    """The HookStore shape (`conn`, `reference`, `close()`): closing gives the connection back to the pool."""
 
-    def __init__(self, pool: Pool, conn, slot: bool):
-        self.pool, self.conn, self.slot = pool, conn, slot
+    def __init__(self, pool: Pool, conn, slot: bool, reference):
+        self.pool, self.conn, self.slot, self.reference = pool, conn, slot, reference
 
     def close(self) -> None:
         self.pool.give_back(self.conn, self.slot)

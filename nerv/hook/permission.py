@@ -39,11 +39,12 @@ def fail_safe(conn, reason: str) -> None:
         answer("deny", reason)
 
 
-def decide(conn, payload: dict, tool: str) -> None:
+def decide(conn, payload: dict, tool: str, reference) -> None:
+    """The project and hook.mode from `reference` (nerv.hook.pretool.decide says why), the request on `conn`."""
     cwd = text_field(payload, "cwd") or os.getcwd()
-    project = project_for_cwd(conn, cwd)
+    project = project_for_cwd(reference, cwd)
     project_id = project["id"] if project else None
-    mode = hook_mode(conn, project_id)
+    mode = hook_mode(reference, project_id)
     if mode == "off":
         return
     tool_input = payload.get("tool_input")

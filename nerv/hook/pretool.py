@@ -36,10 +36,12 @@ def fail_safe(conn, reason: str) -> None:
     warn(reason)
 
 
-def decide(conn, payload: dict, tool: str) -> None:
+def decide(conn, payload: dict, tool: str, reference) -> None:
+    """Guards on `conn` (the spend, leases and requests are live), rules, settings and the project from
+    `reference` (the same connection, or the hook daemon's replica of those rows: nerv.hook.replica)."""
     tool_input = payload.get("tool_input")
     cwd = text_field(payload, "cwd") or os.getcwd()
-    project = project_for_cwd(conn, cwd)
+    project = project_for_cwd(reference, cwd)
     project_id = project["id"] if project else None
     for entry, verdict in call_each(extensions.PRE_TOOL_GUARDS, conn, payload):
         if verdict:
@@ -48,12 +50,12 @@ def decide(conn, payload: dict, tool: str) -> None:
                 answer(decision, reason)
                 return
             warn(f"guard {entry} answered {decision!r}; ignored")
-    match = rule_match(conn, tool, tool_input, cwd, project)
+    match = rule_match(reference, tool, tool_input, cwd, project)
     if match.rule_action is not None:
         answer(match.decision, match.reason)
         return
-    mode = hook_mode(conn, project_id)
-    if mode in HOLDING_MODES and tool in (setting(conn, "hook.approval_tools", project_id) or []):
+    mode = hook_mode(reference, project_id)
+    if mode in HOLDING_MODES and tool in (setting(reference, "hook.approval_tools", project_id) or []):
         hold(conn, payload, tool, tool_input, cwd, project_id, match, mode)
         return
     if match.decision == "ask":

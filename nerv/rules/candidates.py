@@ -10,10 +10,15 @@ allow rule miss. The SQL is nerv.store.queries_approvals.candidate_rows.
 from __future__ import annotations
 
 from nerv.rules.decision import StoredRule
-from nerv.rules.grammar import EDIT_TOOLS, READ_TOOLS, RuleError, parse_rule
+from nerv.rules.grammar import EDIT_TOOLS, READ_TOOLS, Rule, RuleError, parse_rule
 from nerv.rules.shell_eval import MAX_ALLOWED_CHARS, MAX_PARTS, bash_file_targets, bash_forms, split_bash
 
 MAX_PREFIX_PROBES = 5000
+# Parsed rules by text. A hook process parses each stored rule once anyway; the hook daemon decides call after
+# call from the same rows, and parsing every deny rule again was a fifth of its CPU (docs/performance.md).
+# Rules are never changed once parsed; the bound only caps memory when the texts keep changing.
+_PARSED: dict = {}
+MAX_PARSED = 20_000
 SHORT_PREFIX = 256  # forms no longer than this are probed at every length, without asking the table
 
 
@@ -51,11 +56,36 @@ def candidate_rules(rules, tool: str, tool_input, project_id: str | None) -> lis
     bash = tool in ("Bash", "Monitor")
     # Allow globs count only after a literal `mcp__server__`, so only an MCP call needs them.
     mcp_server = "mcp__" + tool.split("__")[1] + "__" if tool.startswith("mcp__") and tool.count("__") >= 2 else None
+    kept = rules.kept()
     rows = rules.candidate_rows(project_id, allow_tools_for(tool), mcp_server=mcp_server, bash=bash,
                                 # file allow rules matter to a shell command only when it names files
                                 file_rules=bash and _names_files(tool_input),
-                                bash_prefixes=_bash_prefixes(rules, tool_input) if bash else None)
-    return [stored for stored in (_stored(row, tool) for row in rows) if stored is not None]
+                                bash_prefixes=_bash_prefixes(rules, tool_input) if bash else None,
+                                deny_ask=kept is None)
+    allowing = [stored for stored in (_stored(row, tool) for row in rows) if stored is not None]
+    return allowing if kept is None else _kept_deny_ask(rules, kept, tool, project_id) + allowing
+
+
+def _kept_deny_ask(rules, kept: dict, tool: str, project_id: str | None) -> list[StoredRule]:
+    """The deny and ask rules in scope, parsed once per frozen set of rows (RuleArea.kept): the same rules, in
+    the same order, with the same refusal of a broken one that could apply to `tool`, as _stored gives."""
+    key = ("deny-ask", project_id)
+    entries = kept.get(key)
+    if entries is None:
+        entries = []
+        for row in rules.deny_ask_rows(project_id):
+            try:
+                entries.append((row, StoredRule(_parsed(row[1]), row[2], row[0], row[3], row[4]), None))
+            except RuleError as err:
+                entries.append((row, None, err.message))
+        kept[key] = entries
+    guarding = []
+    for row, stored, problem in entries:
+        if stored is not None:
+            guarding.append(stored)
+        elif _could_apply(row[1], tool):
+            raise BrokenRule(row[0], row[1], row[2], problem)
+    return guarding
 
 
 def _names_files(tool_input) -> bool:
@@ -93,9 +123,19 @@ def _bash_prefixes(rules, tool_input) -> list[str] | None:
     return sorted(prefixes)
 
 
+def _parsed(text) -> Rule:
+    rule = _PARSED.get(text) if isinstance(text, str) else None
+    if rule is None:
+        rule = parse_rule(text, compile_paths=False)
+        if len(_PARSED) >= MAX_PARSED:
+            _PARSED.clear()
+        _PARSED[text] = rule
+    return rule
+
+
 def _stored(row, tool: str) -> StoredRule | None:
     try:
-        rule = parse_rule(row[1], compile_paths=False)
+        rule = _parsed(row[1])
     except RuleError as err:
         if row[2] in ("deny", "ask") and _could_apply(row[1], tool):
             raise BrokenRule(row[0], row[1], row[2], err.message) from None

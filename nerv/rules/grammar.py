@@ -39,16 +39,23 @@ class RuleError(ValueError):
         return f"the problem is here: {self.text[:self.position]}«here»{self.text[self.position:]}"
 
 
+_UNSET = object()
+
+
 class Rule:
     """A parsed rule. A plain slotted class: importing dataclasses would cost the hook milliseconds."""
 
-    __slots__ = ("text", "tool", "specifier", "kind")
+    # _prefix and _condition: literal_prefix and parameter_condition, worked out on first use. The hook daemon
+    # decides call after call from the same parsed rules (nerv.rules.candidates), and working them out again
+    # for every rule on every call was a fifth of a decision. A Rule is never changed once made.
+    __slots__ = ("text", "tool", "specifier", "kind", "_prefix", "_condition")
 
     def __init__(self, text: str, tool: str, specifier: str | None, kind: str):
         self.text = text  # as written (stripped): what export writes back, so the round trip is lossless
         self.tool = tool
         self.specifier = specifier  # None: the whole tool (also for `Tool(*)`)
         self.kind = kind  # tool | bash | powershell | path | domain | mcp | glob | generic
+        self._prefix = self._condition = _UNSET
 
     def __repr__(self) -> str:
         return f"Rule({self.text!r})"
@@ -56,6 +63,11 @@ class Rule:
     @property
     def literal_prefix(self) -> str | None:
         """For Bash rules, the literal text before the first wildcard (the SQL candidate filter)."""
+        if self._prefix is _UNSET:
+            self._prefix = self._literal_prefix()
+        return self._prefix
+
+    def _literal_prefix(self) -> str | None:
         if self.kind not in ("bash", "powershell"):
             return None
         pattern = bash_pattern(self.specifier)
@@ -131,6 +143,12 @@ def parameter_condition(rule: Rule) -> tuple[str, str] | None:
     Whether it is one depends on the call: only a top-level input field of that name that is not the tool's
     primary field makes it one, so the evaluator decides; this only splits the text.
     """
+    if rule._condition is _UNSET:
+        rule._condition = _parameter_condition(rule)
+    return rule._condition
+
+
+def _parameter_condition(rule: Rule) -> tuple[str, str] | None:
     spec = rule.specifier
     if spec is None or rule.kind in ("mcp", "glob", "tool"):
         return None

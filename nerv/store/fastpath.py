@@ -53,10 +53,18 @@ def migrations_folder() -> str:
     return os.path.join(os.path.dirname(package_dir), "migrations")
 
 
+_latest_by_folder: dict[str, int] = {}
+
+
 def latest_shipped_version() -> int:
-    """The highest migration number this nerv ships."""
-    versions = [int(name[:4]) for name in os.listdir(migrations_folder()) if name.endswith(".sql") and name[:4].isdigit()]
-    return max(versions, default=0)
+    """The highest migration number this nerv ships (listed once per folder and process: the hook daemon asks
+    on every pooled checkout, and a nerv's shipped migrations do not change under it)."""
+    folder = migrations_folder()
+    latest = _latest_by_folder.get(folder)
+    if latest is None:
+        versions = [int(name[:4]) for name in os.listdir(folder) if name.endswith(".sql") and name[:4].isdigit()]
+        latest = _latest_by_folder[folder] = max(versions, default=0)
+    return latest
 
 
 def open_readonly() -> sqlite3.Connection | None:

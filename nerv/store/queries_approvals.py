@@ -22,10 +22,22 @@ def _by_action(row) -> tuple:
     return _RANKS.get(row[2], 3), row[0]
 
 
+_DENY_ASK_SELECT = f"SELECT {_RULE_COLUMNS} FROM approval_rules WHERE action IN ('deny', 'ask') AND {_SCOPE}"
+
+
+def deny_ask_rows(conn: sqlite3.Connection, project_id: str | None) -> list[tuple]:
+    """candidate_rows' deny and ask rows alone (every one in scope), deny first, then ask, each by id."""
+    rows = conn.execute(_DENY_ASK_SELECT + " ORDER BY id", {"project": project_id}).fetchall()
+    rows.sort(key=_by_action)
+    return rows
+
+
 def candidate_rows(conn: sqlite3.Connection, project_id: str | None, allow_tools: list[str], *,
-                   mcp_server: str | None, bash: bool, file_rules: bool, bash_prefixes) -> list[tuple]:
+                   mcp_server: str | None, bash: bool, file_rules: bool, bash_prefixes,
+                   deny_ask: bool = True) -> list[tuple]:
     """(id, rule, action, project_id, source) of every deny and ask rule in scope (global and the project's) and
-    of the allow rules the arguments select, deny first, then ask, then allow, each by id.
+    of the allow rules the arguments select, deny first, then ask, then allow, each by id (`deny_ask=False`:
+    the allow rows alone).
 
     Which rules can decide a call is nerv.rules.candidates' to say: `allow_tools` are the rule tools whose allow
     rules count; `mcp_server` ('mcp__name__') adds allow rules whose tool is a glob under it; `bash` reads Bash
@@ -41,13 +53,13 @@ def candidate_rows(conn: sqlite3.Connection, project_id: str | None, allow_tools
         params["glob_low"] = mcp_server
         params["glob_high"] = mcp_server[:-1] + "`"
         globs = " OR (tool >= :glob_low AND tool < :glob_high AND tool LIKE '%*%')"
-    selects = [f"SELECT {_RULE_COLUMNS} FROM approval_rules WHERE action IN ('deny', 'ask') AND {_SCOPE}",
-               f"SELECT {_RULE_COLUMNS} FROM approval_rules WHERE action = 'allow' AND {_SCOPE}"
-               f" AND (tool IN ({marks}){globs})"]
+    selects = [_DENY_ASK_SELECT] if deny_ask else []
+    selects.append(f"SELECT {_RULE_COLUMNS} FROM approval_rules WHERE action = 'allow' AND {_SCOPE}"
+                   f" AND (tool IN ({marks}){globs})")
     if bash:
-        selects[1] += " AND tool <> 'Bash'"
+        selects[-1] += " AND tool <> 'Bash'"
         if not file_rules:
-            selects[1] += " AND tool NOT IN ('Read', 'Edit')"
+            selects[-1] += " AND tool NOT IN ('Read', 'Edit')"
         selects.append(_bash_allow_select(conn, bash_prefixes, params))
     # One query per select, each in id order (rowid scans and index probes need no sort); a stable sort by
     # action then gives deny, ask, allow, each by id, without SQLite building a temporary b-tree.

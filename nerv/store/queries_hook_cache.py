@@ -32,19 +32,42 @@ def marker(conn) -> str:
     return conn.execute(MARKER_SQL).fetchone()[0]
 
 
-def snapshot(conn) -> dict:
+# hook_state's version (migration 0020) with the database's identity: a database dropped and made again under
+# the same name starts its counter again, and must not look like the rows a replica of the old one holds.
+STATE_VERSION_SQL = ("SELECT (SELECT oid FROM pg_database WHERE datname = current_database())::text || ':' ||"
+                     " version FROM hook_state WHERE id = 1")
+
+
+def schema_and_state(conn) -> tuple[int | None, str | None]:
+    """(the schema's migration number, hook_state's version) in one round trip: what the hook daemon asks on
+    every checkout of a pooled connection. (None, None) when either cannot be read (no schema yet, one older
+    than 0020, a broken connection): the schema is then not this nerv's."""
+    import psycopg2
+
+    try:
+        return tuple(conn.execute(f"SELECT (SELECT max(version) FROM schema_migrations), ({STATE_VERSION_SQL})")
+                     .fetchone())
+    except psycopg2.Error:
+        return None, None
+
+
+def snapshot(conn, *, every_setting: bool = False, version_sql: str = MARKER_SQL) -> dict:
     """Everything the hook needs to decide without the server, with its marker and the server's time, read in
-    one repeatable-read snapshot (so the marker is exactly the rows'). Leaves no transaction open."""
+    one repeatable-read snapshot (so the marker is exactly the rows'). Leaves no transaction open.
+
+    The local cache keeps the settings the hook reads (HOOK_KEYS) under MARKER_SQL; the hook daemon's replica
+    every setting under hook_state's version (STATE_VERSION_SQL)."""
     postgres.begin_read(conn)
     try:
-        server_time, version = conn.execute(f"SELECT {postgres.NOW_SQL}, ({MARKER_SQL})").fetchone()
+        server_time, version = conn.execute(f"SELECT {postgres.NOW_SQL}, ({version_sql})").fetchone()
         marks = ", ".join("?" for _ in HOOK_KEYS)
         body = {
             "rules": [list(r) for r in conn.execute(
                 "SELECT id, project_id, tool, pattern, rule, action, source, literal_prefix FROM approval_rules"
                 " ORDER BY id")],
-            "settings": [list(r) for r in conn.execute(
-                f"SELECT project_id, key, value FROM settings WHERE key IN ({marks})", HOOK_KEYS)],
+            "settings": [list(r) for r in (
+                conn.execute("SELECT project_id, key, value FROM settings") if every_setting else
+                conn.execute(f"SELECT project_id, key, value FROM settings WHERE key IN ({marks})", HOOK_KEYS))],
             "projects": [list(r) for r in conn.execute("SELECT id, name FROM projects")],
             "repos": [list(r) for r in conn.execute("SELECT project_id, path FROM project_repos")],
             "hard_budgets": conn.execute("SELECT 1 FROM budgets WHERE hard = 1 LIMIT 1").fetchone() is not None,
@@ -64,13 +87,28 @@ CREATE TABLE approval_rules (id INTEGER PRIMARY KEY, project_id TEXT, tool TEXT 
 CREATE TABLE settings (project_id TEXT, key TEXT NOT NULL, value TEXT NOT NULL);
 CREATE TABLE projects (id TEXT PRIMARY KEY, name TEXT NOT NULL);
 CREATE TABLE project_repos (project_id TEXT NOT NULL, path TEXT NOT NULL);
+-- The ledger's own index of the Bash allow lookup (0003): without it each decision scans every rule.
+CREATE INDEX ix_rules_tool_prefix ON approval_rules(tool, literal_prefix);
 """
 
 
-def memory_ledger(body: dict) -> sqlite3.Connection:
+class FrozenLedger(sqlite3.Connection):
+    """A memory ledger nobody writes to once it is filled: what is worked out from its rows may be kept with it
+    (`kept`, nerv.store.rule_area.RuleArea.kept), and goes with it."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kept: dict = {}
+
+
+def memory_ledger(body: dict, *, shared: bool = False) -> sqlite3.Connection:
     """An in-memory database holding the cached rows, for the hook's lookups. Raises (sqlite3.Error, KeyError,
-    TypeError, ValueError) on a body of the wrong shape: the caller then treats the cache as absent."""
-    conn = sqlite3.connect(":memory:", isolation_level=None)
+    TypeError, ValueError) on a body of the wrong shape: the caller then treats the cache as absent.
+
+    `shared`: the hook daemon's replica, a FrozenLedger read by several threads at once (sqlite3 built
+    serialized, sqlite3.threadsafety 3, which the daemon checks; nobody writes to it after this function)."""
+    conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=not shared,
+                           factory=FrozenLedger if shared else sqlite3.Connection)
     try:
         conn.executescript(_MEMORY_SCHEMA)
         conn.executemany("INSERT INTO approval_rules VALUES (?, ?, ?, ?, ?, ?, ?, ?)", body["rules"])

@@ -9,10 +9,18 @@ from nerv.store.area import Area
 
 class RuleArea(Area):
     def candidate_rows(self, project_id: str | None, allow_tools: list[str], *, mcp_server: str | None, bash: bool,
-                       file_rules: bool, bash_prefixes) -> list[tuple]:
+                       file_rules: bool, bash_prefixes, deny_ask: bool = True) -> list[tuple]:
         """Rule rows deny, ask, then allow (nerv.store.queries_approvals.candidate_rows)."""
         return q.candidate_rows(self._conn, project_id, allow_tools, mcp_server=mcp_server, bash=bash,
-                                file_rules=file_rules, bash_prefixes=bash_prefixes)
+                                file_rules=file_rules, bash_prefixes=bash_prefixes, deny_ask=deny_ask)
+
+    def deny_ask_rows(self, project_id: str | None) -> list[tuple]:
+        return q.deny_ask_rows(self._conn, project_id)
+
+    def kept(self) -> dict | None:
+        """A place to keep what is worked out from these rows, when they cannot change under it (the hook daemon's
+        replica, nerv.store.queries_hook_cache.FrozenLedger); None for a live database."""
+        return getattr(self._conn, "kept", None)
 
     def longest_bash_allow_prefix(self) -> int:
         return q.longest_bash_allow_prefix(self._conn)

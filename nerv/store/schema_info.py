@@ -34,6 +34,8 @@ DERIVED_TABLES: set[str] = {
     "usage_daily",
     # 0015: set and emptied inside one import transaction (the rollup's insert trigger stands aside).
     "usage_rollup_paused",
+    # 0020 (PostgreSQL): the version of the rows the hook decides from, bumped by their triggers.
+    "hook_state",
 }
 
 

@@ -57,9 +57,9 @@ def write(conn: sqlite3.Connection, body: Callable[[WriteTx], T], *, actor: str 
         began_at = dialect.begin_write(conn)
         try:
             tx = WriteTx(conn, who, store, began_at)
-            marker = dialect.write_marker(conn)
+            marker = dialect.write_marker_at_begin(conn)
             result = body(tx)
-            if dialect.write_marker(conn) != marker and not tx.audit_rows:
+            if not tx.audit_rows and dialect.write_marker(conn) != marker:
                 raise NervError("internal", "a state change was attempted without its audit row",
                                 "this is a bug in nerv; nothing was written")
             settle_search_generation(conn)

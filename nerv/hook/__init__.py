@@ -44,7 +44,18 @@ def read_payload(raw: bytes) -> dict:
         raise MalformedInput(f"stdin is not JSON ({exc})") from None
     if not isinstance(payload, dict):
         raise MalformedInput(f"stdin is JSON {type(payload).__name__}, not an object")
+    for key in NAMING_FIELDS:
+        value = payload.get(key)
+        if isinstance(value, str) and "\x00" in value:
+            # A NUL names no session, call or folder (and PostgreSQL text cannot hold one): refused the same way
+            # on both backends, before anything is looked up.
+            raise MalformedInput(f"{key} holds a NUL character")
     return payload
+
+
+# The fields that name something nerv looks up or keys rows by.
+NAMING_FIELDS = ("session_id", "tool_use_id", "tool_name", "hook_event_name", "cwd", "transcript_path", "agent_id",
+                 "agent_type", "agent_transcript_path")
 
 
 def tool_name(payload: dict) -> str:

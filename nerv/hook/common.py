@@ -233,8 +233,13 @@ def write(conn, body, payload: dict):
 
 
 def text_field(payload: dict, key: str, limit: int = 4096) -> str | None:
+    """A text field of the event, cut to `limit`; a NUL becomes U+FFFD (a PostgreSQL text holds none, and the
+    fields that name something are refused with one: nerv.hook.read_payload)."""
     value = payload.get(key)
-    return value[:limit] if isinstance(value, str) and value else None
+    if not isinstance(value, str) or not value:
+        return None
+    value = value[:limit]
+    return value.replace("\x00", "\ufffd") if "\x00" in value else value
 
 
 def emit(document: dict) -> None:

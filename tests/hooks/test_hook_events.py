@@ -246,3 +246,29 @@ def test_queue_mode_deny_carries_the_reason(cli, nerv_home):
     assert cli("approval", "deny", "1", "--reason", "not today").code == 0
     answer = answer_of(hook)
     assert answer["permissionDecision"] == "deny" and "not today" in answer["permissionDecisionReason"]
+
+
+@pytest.mark.parametrize("field", ["session_id", "tool_use_id", "cwd", "agent_id"])
+def test_a_nul_in_a_naming_field_is_malformed_input_on_every_event(proc, cli, db_hash, field):
+    assert cli("settings", "set", "hook.mode", "strict").code == 0  # an unruled call would be recorded
+    before = db_hash()
+    call = json.loads(bash_call("make build"))
+    result = proc("hook", "pre-tool-use", stdin=json.dumps({**call, field: "a\x00b"}))
+    verdict, reason = decision(result)
+    assert verdict == "ask" and f"malformed hook input: {field} holds a NUL character" in reason
+    assert_not_a_bug(result)
+    for event in ("post-tool-use", "session-start", "stop"):
+        result = proc("hook", event, stdin=payload(event.title().replace("-", ""), tool_name="Bash",
+                                                   tool_input={}, **{field: "a\x00b"}))
+        assert result.code == 0 and "holds a NUL character" in result.stderr
+        assert_not_a_bug(result)
+    assert db_hash() == before
+
+
+def test_a_nul_in_free_text_is_kept_as_a_replacement_character(proc, cli):
+    result = proc("hook", "post-tool-use-failure", stdin=payload("PostToolUseFailure", tool_name="Bash",
+                                                                  tool_input={}, tool_use_id="tu-9", error="bad\x00x"))
+    assert result.code == 0 and result.stderr == "", result.stderr
+    failures = [m for m in cli("metrics", "list", "--json").data if m["name"] == "tool.failures"]
+    assert [json.loads(m["meta"])["error"] if isinstance(m["meta"], str) else m["meta"]["error"]
+            for m in failures] == ["bad\ufffdx"]

@@ -5,7 +5,8 @@ would otherwise follow it. A forked child at a lower CPU priority does that work
 idle, and writes its manifests in its own short transactions (nerv.store.archive.archive_files is safe to run
 beside an import: chunk files first, then the manifests naming them). Measured in docs/performance.md.
 
-A small import archives in this process: forking costs more than it saves. So does a platform without fork.
+An import with few new bytes to archive (a small one, or a re-import of files archived already) archives in
+this process: forking costs more than it saves. So does a platform without fork.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from nerv.errors import NervError
 from nerv.store import archive
 from nerv.store.db import Store, open_store, open_team_store
 
-MIN_BYTES = 16 * 1024 * 1024  # of transcript bytes, below which the archive is made in this process
+MIN_BYTES = 16 * 1024 * 1024  # of new transcript bytes, below which the archive is made in this process
 CHILD_NICENESS = 10  # the import's writer and readers come first; the archive takes the idle CPU
 
 
@@ -31,7 +32,8 @@ class Alongside:
         self.child = self.reply = None
 
     def start(self) -> "Alongside":
-        if _forks() and _total_bytes(self.files) >= MIN_BYTES:
+        # A re-import of files archived already has little to add: as small as a small import.
+        if _forks() and self.store.archive.new_bytes(self.files) >= MIN_BYTES:
             context = multiprocessing.get_context("fork")
             self.reply, sending = context.Pipe(duplex=False)
             self.child = context.Process(target=_archive_in_child, args=(self.store.path, self.store.url,
@@ -67,16 +69,6 @@ class Alongside:
 
 def _forks() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
-
-
-def _total_bytes(files: list[Path]) -> int:
-    total = 0
-    for path in files:
-        try:
-            total += os.stat(path).st_size
-        except OSError:
-            pass  # reported by the archive itself
-    return total
 
 
 def _archive_in_child(path: Path, url: str | None, files: list[Path], sending) -> None:

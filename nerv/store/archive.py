@@ -248,6 +248,25 @@ def _save(conn, batch: _Batch, result: dict, actor, codec: str) -> _Batch:
     return _Batch()
 
 
+def new_bytes(conn: sqlite3.Connection, files: list[Path]) -> int:
+    """About how many bytes archive_files would read anew: a file's growth past its archived size, all of a file
+    not archived yet (or shorter than its archive), nothing for one unchanged. From sizes and one query, without
+    reading a file (a rewritten file of the same or a larger size counts only its growth)."""
+    manifests = queries_archive.file_manifests(conn) if files else {}
+    total = 0
+    for path in files:
+        try:
+            stat = os.stat(path)
+        except OSError:
+            continue  # reported by archive_files itself
+        known = manifests.get(rel_path_of(str(path)))
+        if known is None or stat.st_size < known["size"]:
+            total += stat.st_size
+        elif stat.st_mtime_ns != known["mtime_ns"] or stat.st_size != known["size"]:
+            total += stat.st_size - known["size"]
+    return total
+
+
 def _plan(conn: sqlite3.Connection, path: str, manifests: dict[str, dict]):
     """(open file, rel path, stat, hashes of the archived chunks kept, offset of the new bytes, sha256 of the
     bytes before them), or None when nothing changed. A grown file whose archived bytes are still its prefix

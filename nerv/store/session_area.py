@@ -29,6 +29,10 @@ class ArchiveArea(Area):
     def enabled(self) -> bool:
         return archive.enabled(self._conn)
 
+    def new_bytes(self, files: list[Path]) -> int:
+        """About how many bytes archiving `files` would read anew (nerv.store.archive.new_bytes)."""
+        return archive.new_bytes(self._conn, files)
+
     def archive_files(self, files: list[Path], *, codec: str = archive.CODEC) -> dict:
         """Archive what is new in `files`, in its own transactions (nerv.store.archive.archive_files)."""
         return archive.archive_files(self._conn, files, codec=codec)

@@ -306,3 +306,40 @@ def test_a_crash_beside_the_import_is_reported_as_a_bug(cli, tmp_path, archive_a
     assert result.code == 1 and result.error["code"] == "internal"
     message = json.dumps(result.error)
     assert "ZeroDivisionError: planted in" in message and f"planted in {os.getpid()}" not in message  # in the child
+
+
+def test_only_new_bytes_send_the_archive_beside_the_import(cli, tmp_path, archive_alongside, monkeypatch):
+    monkeypatch.setattr(archive_alongside, "MIN_BYTES", 1)
+    forked = []
+    start = archive_alongside.Alongside.start
+
+    def spying(self):
+        started = start(self)
+        forked.append(self.child is not None)
+        return started
+
+    monkeypatch.setattr(archive_alongside.Alongside, "start", spying)
+    source = generated_session(tmp_path / "source")
+    files = sorted(p for p in (tmp_path / "source").rglob("*.jsonl"))
+    assert cli("session", "import", tmp_path / "source").code == 0
+    from nerv.store.db import open_store
+
+    store = open_store()
+    original = source.read_bytes()
+    try:
+        assert store.archive.new_bytes(files) == 0
+        extra = _line(300, SESSION, "/home/dev/app")
+        with open(source, "ab") as handle:
+            handle.write(extra)
+        assert store.archive.new_bytes(files) == len(extra)
+        source.write_bytes(b"shorter")  # shorter than its archive: all of it is new
+        assert store.archive.new_bytes(files) == len(b"shorter")
+        source.write_bytes(original)  # as archived, touched: read and hashed again, but nothing new
+        assert store.archive.new_bytes(files) == 0
+    finally:
+        store.close()
+    assert cli("session", "import", tmp_path / "source").code == 0  # in this process
+    with open(source, "ab") as handle:
+        handle.write(extra)
+    assert cli("session", "import", tmp_path / "source").code == 0  # one line more: beside the import again
+    assert forked == [True, False, True]

@@ -29,7 +29,13 @@ from nerv.errors import NervError
 from nerv.hook import daemon_client as client
 
 IDLE_TIMEOUT_S = 900
-POOL_SIZE = 4  # connections kept open; a burst beyond waits this long for one, then opens one more
+# Connections are opened only when every open one is busy, up to POOL_SIZE: with 4, as before, 16 agents'
+# requests queued for a connection, and that wait was most of PreToolUse's latency (p50 84-96 ms, p99
+# 132-175; with 16: 62-67 and 82-102, the floor's own p50 63-64; docs/performance.md). Beyond KEEP_IDLE, a
+# connection unused for IDLE_CLOSE_S is closed, so a burst does not hold server backends for the daemon's life.
+POOL_SIZE = 16
+KEEP_IDLE = 4
+IDLE_CLOSE_S = 60.0
 CHECKOUT_WAIT_S = 1.0
 MAX_REQUEST_BYTES = 64 * 1024 * 1024
 ACCEPT_TICK_S = 1.0  # how often the accept loop looks at the idle clock
@@ -103,7 +109,8 @@ class ThreadEnviron(MutableMapping):
 
 
 class Pool:
-    """Up to POOL_SIZE open connections, each handed to one request at a time; checked on checkout (the
+    """Up to POOL_SIZE open connections, each handed to one request at a time, opened when every open one is
+    busy and closed after IDLE_CLOSE_S unused beyond KEEP_IDLE (`prune`); checked on checkout (the
     schema must still be this nerv's, the server still there), dropped when a request left it unusable. The
     checkout's one query also reads hook_state's version, which says whether the replica (nerv.hook.replica)
     still holds the rows the server has."""
@@ -126,7 +133,7 @@ class Pool:
 
         slot = self.slots.acquire(timeout=CHECKOUT_WAIT_S)
         with self.lock:
-            conn = self.idle.pop() if self.idle else None
+            conn = self.idle.pop()[0] if self.idle else None  # the most recently used: the others may age out
         try:
             schema, version = schema_and_state(conn) if conn is not None else (None, None)
             if conn is not None and schema != latest_shipped_version():
@@ -153,16 +160,28 @@ class Pool:
     def give_back(self, conn, slot: bool) -> None:
         if slot and _reusable(conn):
             with self.lock:
-                self.idle.append(conn)
+                self.idle.append((conn, time.monotonic()))
         else:
             _close(conn)
         if slot:
             self.slots.release()
+        self.prune()
+
+    def prune(self, now: float | None = None) -> int:
+        """Close the connections beyond KEEP_IDLE that nobody used for IDLE_CLOSE_S; how many were closed."""
+        now = time.monotonic() if now is None else now
+        with self.lock:
+            aged = [entry for entry in self.idle[:max(0, len(self.idle) - KEEP_IDLE)]
+                    if now - entry[1] >= IDLE_CLOSE_S]
+            self.idle = [entry for entry in self.idle if entry not in aged]
+        for conn, _ in aged:
+            _close(conn)
+        return len(aged)
 
     def close(self) -> None:
         with self.lock:
             idle, self.idle = self.idle, []
-        for conn in idle:
+        for conn, _ in idle:
             _close(conn)
 
 
@@ -294,6 +313,7 @@ class Daemon:
                 try:
                     sock, _ = listener.accept()
                 except TimeoutError:
+                    self.pool.prune()
                     continue
                 threading.Thread(target=self.serve_connection, args=(sock,), daemon=True).start()
         finally:

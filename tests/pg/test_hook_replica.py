@@ -120,3 +120,25 @@ def test_the_daemon_still_answers_what_the_hook_answers_by_itself(daemon, cli, e
                           for mode in ("auto", "off"))
         assert SERVED in served.stderr and SERVED not in direct.stderr
         assert decision(served) == decision(direct)
+
+
+def test_the_pool_opens_connections_for_concurrent_requests_and_closes_the_unused_ones(pg_database, cli):
+    from nerv.hook import daemon
+
+    assert cli("project", "add", "demo").code == 0
+    pool = daemon.Pool()
+    try:
+        held = [pool.store() for _ in range(daemon.KEEP_IDLE + 3)]  # as many requests at once
+        assert len({id(store.conn) for store in held}) == len(held)
+        for store in held:
+            store.close()
+        assert len(pool.idle) == len(held)
+        assert pool.prune() == 0  # all just used
+        import time
+
+        assert pool.prune(time.monotonic() + daemon.IDLE_CLOSE_S) == 3 and len(pool.idle) == daemon.KEEP_IDLE
+        again = pool.store()  # the most recently used of those kept
+        assert again.conn.raw.closed == 0
+        again.close()
+    finally:
+        pool.close()

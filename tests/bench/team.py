@@ -16,7 +16,7 @@ Prints, side by side on SQLite and on PostgreSQL:
   `--baseline-root` the same import by that checkout's nerv on PostgreSQL.
 
 Run: python tests/bench/team.py [--runs 200] [--claims 320] [--rows 100000] [--import-rows 100000]
-     [--baseline-root /work/main] [--hook-only | --only-import]
+     [--baseline-root /work/main] [--hook-only [--daemon-only] | --only-import]
 """
 
 from __future__ import annotations
@@ -257,7 +257,7 @@ class HookDaemon:
         self.process.wait(timeout=60)
 
 
-def measure_hook(backends: Backends, runs: int, baseline_root: str | None) -> list[tuple]:
+def measure_hook(backends: Backends, runs: int, baseline_root: str | None, daemon_only: bool = False) -> list[tuple]:
     from nerv.services.hook_install import nerv_argv
 
     hook = nerv_argv() + ["hook", "pre-tool-use"]
@@ -266,6 +266,8 @@ def measure_hook(backends: Backends, runs: int, baseline_root: str | None) -> li
     daemon = (hook, PAYLOAD, backends.env["PostgreSQL, daemon"])
     idle_labels = ["floor", "hook on SQLite", "hook on PostgreSQL, direct", "hook on PostgreSQL, daemon"]
     idle_cases = [floor, sqlite, pg, daemon]
+    if daemon_only:
+        idle_labels, idle_cases = [idle_labels[0], idle_labels[3]], [floor, daemon]
     if baseline_root:  # the same hook from another checkout (e.g. main), on the same server and database
         idle_labels.append(f"hook on PostgreSQL, {baseline_root}")
         idle_cases.append((hook, PAYLOAD, {**backends.env["PostgreSQL"], "PYTHONPATH": baseline_root}))
@@ -283,7 +285,8 @@ def measure_hook(backends: Backends, runs: int, baseline_root: str | None) -> li
         with Agents():
             add(f"{AGENTS} agents on PostgreSQL via the daemon", ["floor", "hook on PostgreSQL, daemon"],
                 hook_times([floor, daemon], runs))
-    for name, label, case in (("PostgreSQL", "hook on PostgreSQL, direct", pg), ("SQLite", "hook on SQLite", sqlite)):
+    others = () if daemon_only else (("PostgreSQL", "hook on PostgreSQL, direct", pg), ("SQLite", "hook on SQLite", sqlite))
+    for name, label, case in others:
         backends.use(name)
         with Agents():
             add(f"{AGENTS} agents on {name}" + (", direct" if name == "PostgreSQL" else ""), ["floor", label],
@@ -302,6 +305,8 @@ def main() -> None:
                                                 "checkout's nerv (e.g. /work/main)")
     parser.add_argument("--hook-only", action="store_true", help="time the hook alone (no claims, bulk write, import)")
     parser.add_argument("--only-import", action="store_true", help="measure the transcript import alone")
+    parser.add_argument("--daemon-only", action="store_true", help="with --hook-only: the floor and the hook "
+                                                                   "through the daemon alone, idle and with 16 agents")
     args = parser.parse_args()
     from tests import pg_server
 
@@ -332,7 +337,7 @@ def main() -> None:
                 driver_s = driver_bulk_write(task_rows(add_project("bare"), args.rows))
                 bulk.append((name, f"{args.rows / store_s:,.0f}", f"{args.rows / driver_s:,.0f}",
                              f"{driver_s / store_s:.0%}"))
-            hook_rows = measure_hook(backends, args.runs, args.baseline_root)
+            hook_rows = measure_hook(backends, args.runs, args.baseline_root, args.daemon_only)
     finally:
         os.environ.clear()
         os.environ.update(saved)

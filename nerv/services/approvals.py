@@ -14,6 +14,7 @@ from nerv.services.rules import parse_or_refuse, rule_row, warnings_for
 from nerv.store.db import Store
 from nerv.store.clock import parse_iso
 from nerv.store.models import ApprovalRequest, ApprovalRule, ClaudeSession, Project
+from nerv.store.orm import locked
 
 STATUSES = vocabulary.APPROVAL_STATUSES
 MAX_LIST = 10_000
@@ -119,12 +120,16 @@ def decide(store: Store, request_id: int, approve: bool, *, reason: str | None =
     rule = _remembered_rule(request_id, rule_text) if rule_text else None
     status = "approved" if approve else "denied"
     action = "allow" if approve else "deny"
-    before = request.to_dict()
 
     def body(tx):
-        current = ApprovalRequest.get_by_id(request_id)
+        # Locked: two people deciding one request from two machines must not both see it pending (on
+        # PostgreSQL a plain read would, and the second UPDATE would overwrite the first decision).
+        current = locked(ApprovalRequest.select().where(ApprovalRequest.id == request_id)).first()
+        if current is None:
+            raise not_found("approval request", str(request_id))
         if current.status != "pending":
             raise conflict(f"approval request #{request_id} was decided meanwhile ({current.status})")
+        before = current.to_dict()
         rule_id, warnings = None, []
         if rule is not None:
             scope = (ApprovalRule.project == request.project_id) if request.project_id else ApprovalRule.project.is_null()

@@ -140,3 +140,39 @@ def test_sigkilled_writers_lose_no_acknowledged_write_and_keep_the_chain(pg_data
     print(f"\ncrash on PostgreSQL: {rounds} rounds x {writers} writers in {elapsed:.1f} s, "
           f"{len(projects) + len(settings)} acknowledged writes present, {chain['rows']} audit rows, chain ok, "
           f"{rollbacks_after - rollbacks_before} transactions rolled back (killed ones among them)")
+
+
+def test_two_people_deciding_one_request_at_once_make_one_decision(pg_database, nerv_home):
+    """Machine A's decision holds the request's row when machine B's arrives: B must wait for it and then
+    refuse (`conflict`), not overwrite it (a hook may already have acted on A's answer)."""
+    import psycopg2
+
+    from nerv.store.db import open_store
+    from tests.pg.approval_waiters import record_pending
+
+    store = open_store()
+    try:
+        request_id = record_pending(store)
+    finally:
+        store.close()
+    holder = psycopg2.connect(pg_database)
+    try:
+        cursor = holder.cursor()  # machine A, mid-decision: the row is locked, the denial not committed yet
+        cursor.execute("SELECT status FROM approval_requests WHERE id = %s FOR UPDATE", (request_id,))
+        approving = _start([sys.executable, "-m", "nerv", "approval", "approve", str(request_id), "--json"],
+                           _env(pg_database, nerv_home))
+        deadline = time.monotonic() + 60
+        waiting = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        while _query(pg_database, waiting) != [(1,)]:  # B has reached the locked row (to read it, or to write it)
+            assert approving.poll() is None and time.monotonic() < deadline, approving.communicate()
+            time.sleep(0.05)
+        cursor.execute("UPDATE approval_requests SET status = 'denied', decided_by = 'machine-a' WHERE id = %s",
+                       (request_id,))
+        holder.commit()
+        out, err = approving.communicate(timeout=120)
+    finally:
+        holder.close()
+    assert approving.returncode == 1, (out, err)
+    assert json.loads(err)["error"]["code"] == "conflict"
+    assert _query(pg_database, f"SELECT status, decided_by FROM approval_requests WHERE id = {request_id}") == \
+        [("denied", "machine-a")]

@@ -29,10 +29,10 @@ from nerv.errors import NervError
 from nerv.hook import daemon_client as client
 
 IDLE_TIMEOUT_S = 900
-# Connections are opened only when every open one is busy, up to POOL_SIZE: with 4, as before, 16 agents'
-# requests queued for a connection, and that wait was most of PreToolUse's latency (p50 84-96 ms, p99
-# 132-175; with 16: 62-67 and 82-102, the floor's own p50 63-64; docs/performance.md). Beyond KEEP_IDLE, a
-# connection unused for IDLE_CLOSE_S is closed, so a burst does not hold server backends for the daemon's life.
+# Connections are opened only when every open one is busy, up to POOL_SIZE: a machine's agents call at once,
+# and a request waiting for a connection was most of PreToolUse's latency with 16 of them (docs/performance.md,
+# "With 16 agents"). Beyond KEEP_IDLE, one unused for IDLE_CLOSE_S is closed: a burst must not hold server
+# backends for the daemon's life.
 POOL_SIZE = 16
 KEEP_IDLE = 4
 IDLE_CLOSE_S = 60.0

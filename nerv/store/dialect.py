@@ -1,7 +1,7 @@
 """Which backend a connection talks to, and that backend's connection-level functions. Stdlib only.
 
 nerv.store.sqlite and nerv.store.postgres define the same functions (begin_write, begin_read,
-write_marker, write_marker_at_begin, retry_on_lock, is_lock_error, table_exists, table_columns, has_tables, database_size, pages); code that works on either asks
+write_marker, retry_on_lock, is_lock_error, table_exists, table_columns, has_tables, database_size, pages); code that works on either asks
 `functions(conn)` for the right module instead of importing one.
 """
 

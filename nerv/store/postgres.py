@@ -486,14 +486,15 @@ def write_marker(conn: PgConnection):
     """Rows this transaction inserted, updated or deleted so far (triggers and raw SQL included), like
     SQLite's total_changes(): see nerv.store.sqlite. Not the transaction id: an UPDATE that waited for a
     row and then found its compare-and-swap guard false changed nothing, but was given one."""
-    return conn.execute("SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_xact_user_tables")\
-        .fetchone()[0]
+    return conn.execute(_WRITE_MARKER_SQL).fetchone()[0]
 
 
-def write_marker_at_begin(conn: PgConnection) -> int:
-    """write_marker right after BEGIN, without asking: the pg_stat_xact counters are this transaction's
-    own, so they start at 0 (the view costs ~1 ms of server CPU, a third of a hook's audited write)."""
-    return 0
+# pg_stat_xact_user_tables' rows and sum, without the view's other eight counters a table: half its server time
+# (0.55 ms against 1.12), asked at the start of every write transaction.
+_WRITE_MARKER_SQL = ("SELECT coalesce(sum(pg_stat_get_xact_tuples_inserted(c.oid) + pg_stat_get_xact_tuples_updated(c.oid)"
+                     " + pg_stat_get_xact_tuples_deleted(c.oid)), 0) FROM pg_class c"
+                     " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 't', 'm', 'p')"
+                     " AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_toast'")
 
 
 def begin_write(conn: PgConnection) -> str:

@@ -173,9 +173,6 @@ def write_marker(conn: sqlite3.Connection):
     return conn.execute("SELECT total_changes()").fetchone()[0]
 
 
-# total_changes() counts over the connection's life, so a transaction's start must be asked.
-write_marker_at_begin = write_marker
-
 
 # How often a writer waiting for the lock tries again. SQLite's own busy handler sleeps up to 100 ms between
 # tries, so against a writer whose transactions follow each other with gaps of ~10 ms (a large import's

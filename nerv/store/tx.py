@@ -57,7 +57,9 @@ def write(conn: sqlite3.Connection, body: Callable[[WriteTx], T], *, actor: str 
         began_at = dialect.begin_write(conn)
         try:
             tx = WriteTx(conn, who, store, began_at)
-            marker = dialect.write_marker_at_begin(conn)
+            # Asked, not assumed 0: PostgreSQL's per-transaction counters also hold the backend's earlier
+            # transactions until it reports them (at most once a second).
+            marker = dialect.write_marker(conn)
             result = body(tx)
             if not tx.audit_rows and dialect.write_marker(conn) != marker:
                 raise NervError("internal", "a state change was attempted without its audit row",
